@@ -1,0 +1,258 @@
+"""Typed configurations, one dataclass per concern, each validated in one place.
+
+Every `validate()` raises `ValueError` naming the field, the value and what is allowed, so
+the CLI and the dashboard can show the message as it is.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+ENGINES = ("fast", "reference")
+POOLINGS = ("attention", "last")
+CELLS = ("lstm", "gru")
+PROTOCOLS = ("session", "example")
+
+# Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
+MAX_SIM_BYTES = 4 * 1024**3
+BYTES_PER_CLICK = 48  # fast engine peak: a handful of int64/float64 arrays per click
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"{name} = {value!r} must be a number in [{lo}, {hi}]")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} = {value!r} is out of range: allowed [{lo}, {hi}]")
+
+
+def _check_int(name: str, value: int, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} = {value!r} must be an integer in [{lo}, {hi}]")
+    _check_range(name, value, lo, hi)
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} = {value!r} is not allowed: choose one of {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Knobs of the click-session simulator (defaults reproduce the case study)."""
+
+    n_sessions: int = 20_000  # sessions generated before short ones are dropped ("n_users")
+    n_items: int = 5_000
+    n_categories: int = 25
+    seed: int = 42
+    category_concentration: float = 2.0  # Dirichlet alpha of the category sizes
+    popularity_exponent: float = 0.8  # within-category Zipf exponent: p(rank r) ~ r^-exponent
+    explorer_share: float = 0.3  # behaviour mix; normalised, need not sum to 1
+    deep_dive_share: float = 0.5
+    comparison_share: float = 0.2
+    explorer_switch: float = 0.40  # P(switch) after a click, to any category
+    deep_dive_switch: float = 0.15  # P(switch) after a click, to a preferred category
+    comparison_switch: float = 0.50  # P(switch) after a click, to a preferred category
+    min_session_length: int = 5  # drawn uniformly in [min, max], both inclusive
+    max_session_length: int = 34
+    min_preferred: int = 2  # size of the preferred-category set, uniform in [min, max]
+    max_preferred: int = 5
+    min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
+    engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
+
+    def validate(self) -> "SimConfig":
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("n_sessions", self.n_sessions, 1, 2_000_000)
+        _check_int("n_categories", self.n_categories, 1, 10_000)
+        _check_int("n_items", self.n_items, 1, 1_000_000)
+        if self.n_items < self.n_categories:
+            raise ValueError(
+                f"n_items = {self.n_items} is fewer than n_categories = {self.n_categories}: "
+                "every category needs room for at least one item"
+            )
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_range("category_concentration", self.category_concentration, 1e-3, 1e6)
+        _check_range("popularity_exponent", self.popularity_exponent, 0.0, 10.0)
+        for name in ("explorer_share", "deep_dive_share", "comparison_share"):
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        if self.explorer_share + self.deep_dive_share + self.comparison_share <= 0:
+            raise ValueError(
+                "behaviour mix (explorer_share, deep_dive_share, comparison_share) is all zero: "
+                "at least one share must be positive"
+            )
+        for name in ("explorer_switch", "deep_dive_switch", "comparison_switch"):
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        _check_int("min_session_length", self.min_session_length, 1, 10_000)
+        _check_int("max_session_length", self.max_session_length, 1, 10_000)
+        if self.min_session_length > self.max_session_length:
+            raise ValueError(
+                f"min_session_length = {self.min_session_length} is greater than "
+                f"max_session_length = {self.max_session_length}"
+            )
+        _check_int("min_preferred", self.min_preferred, 1, self.n_categories)
+        _check_int("max_preferred", self.max_preferred, 1, self.n_categories)
+        if self.min_preferred > self.max_preferred:
+            raise ValueError(
+                f"min_preferred = {self.min_preferred} is greater than "
+                f"max_preferred = {self.max_preferred}"
+            )
+        _check_int("min_kept_length", self.min_kept_length, 2, 10_000)
+        _check_choice("engine", self.engine, ENGINES)
+        expected_clicks = self.n_sessions * (self.min_session_length + self.max_session_length) / 2
+        if expected_clicks * BYTES_PER_CLICK > MAX_SIM_BYTES:
+            raise ValueError(
+                f"n_sessions = {self.n_sessions} with sessions up to {self.max_session_length} "
+                f"clicks needs about {expected_clicks * BYTES_PER_CLICK / 1024**3:.1f} GiB: "
+                f"allowed up to {MAX_SIM_BYTES / 1024**3:.0f} GiB"
+            )
+        return self
+
+    @property
+    def behaviour_mix(self) -> tuple[float, float, float]:
+        """Normalised (explorer, deep dive, comparison) probabilities."""
+        raw = (self.explorer_share, self.deep_dive_share, self.comparison_share)
+        total = sum(raw)
+        return tuple(x / total for x in raw)  # type: ignore[return-value]
+
+    @property
+    def switch_probs(self) -> tuple[float, float, float]:
+        """(explorer, deep dive, comparison) probability of a category switch after a click."""
+        return (self.explorer_switch, self.deep_dive_switch, self.comparison_switch)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the session recommender (defaults are the case study's)."""
+
+    n_items: int = 5_000  # catalog size; item ids 0..n_items-1, model tokens shifted by +1
+    embed_dim: int = 64
+    hidden_size: int = 128
+    num_layers: int = 2
+    dropout: float = 0.3
+    pooling: str = "attention"  # "attention" over all clicks, or "last" hidden state
+    cell: str = "lstm"  # "lstm" or "gru"
+
+    def validate(self) -> "ModelConfig":
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("n_items", self.n_items, 1, 1_000_000)
+        _check_int("embed_dim", self.embed_dim, 1, 4096)
+        _check_int("hidden_size", self.hidden_size, 1, 4096)
+        _check_int("num_layers", self.num_layers, 1, 8)
+        _check_range("dropout", self.dropout, 0.0, 0.95)
+        _check_choice("pooling", self.pooling, POOLINGS)
+        _check_choice("cell", self.cell, CELLS)
+        output_params = (self.hidden_size + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
+        if output_params > 200_000_000:
+            raise ValueError(
+                f"n_items = {self.n_items} with embed_dim = {self.embed_dim} and hidden_size = "
+                f"{self.hidden_size} needs {output_params:,} parameters in the embedding and "
+                "output layers: allowed up to 200,000,000"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training and evaluation settings."""
+
+    epochs: int = 20
+    batch_size: int = 64  # sessions per batch with protocol "session"-parallel batching
+    lr: float = 3e-3
+    step_size: int = 8  # StepLR: multiply the learning rate by gamma every step_size epochs
+    gamma: float = 0.5
+    clip_norm: float = 5.0  # gradient-norm clipping; 0 disables
+    max_len: int = 25  # a prediction sees at most the last max_len clicks
+    protocol: str = "session"  # "session": hold out whole sessions; "example": case study split
+    valid_fraction: float = 0.1  # protocol "session": share of sessions for validation
+    test_fraction: float = 0.1  # protocol "session": share of sessions for the final table
+    example_valid_fraction: float = 0.2  # protocol "example": share of prefix examples held out
+    cutoffs: tuple[int, ...] = (10, 20)
+    exclude_seen: bool = False  # drop items already in the session from the ranking
+    seed: int = 42
+    log_every: int = 10  # emit a train-loss event every N batches
+    max_seconds: float = 0.0  # stop after this much training time; 0 = no limit
+
+    def validate(self) -> "TrainConfig":
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("epochs", self.epochs, 1, 10_000)
+        _check_int("batch_size", self.batch_size, 1, 65_536)
+        _check_range("lr", self.lr, 1e-7, 10.0)
+        _check_int("step_size", self.step_size, 1, 10_000)
+        _check_range("gamma", self.gamma, 1e-4, 1.0)
+        _check_range("clip_norm", self.clip_norm, 0.0, 1e6)
+        _check_int("max_len", self.max_len, 1, 1_000)
+        _check_choice("protocol", self.protocol, PROTOCOLS)
+        _check_range("valid_fraction", self.valid_fraction, 0.01, 0.5)
+        _check_range("test_fraction", self.test_fraction, 0.0, 0.5)
+        _check_range("example_valid_fraction", self.example_valid_fraction, 0.01, 0.5)
+        if not self.cutoffs or any(
+            isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.cutoffs
+        ):
+            raise ValueError(f"cutoffs = {self.cutoffs!r} must be one or more positive integers")
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_int("log_every", self.log_every, 1, 100_000)
+        _check_range("max_seconds", self.max_seconds, 0.0, 1e7)
+        return self
+
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a config dataclass from a dict, rejecting unknown keys with a clear message."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
+    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
+    kwargs = dict(data)
+    if "cutoffs" in kwargs and isinstance(kwargs["cutoffs"], list):
+        kwargs["cutoffs"] = tuple(kwargs["cutoffs"])
+    return cls(**kwargs)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass."""
+    data = dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything needed to rebuild a run: the data, the model and how it was trained."""
+
+    sim: SimConfig = field(default_factory=SimConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> "RunConfig":
+        """Validate all three parts and their consistency."""
+        self.sim.validate()
+        self.model.validate()
+        self.train.validate()
+        if self.model.n_items != self.sim.n_items:
+            raise ValueError(
+                f"model.n_items = {self.model.n_items} differs from sim.n_items = "
+                f"{self.sim.n_items}: the output layer must cover the catalog"
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready nested dict."""
+        return {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Rebuild from `to_dict` output; unknown keys are an error."""
+        if not isinstance(data, dict):
+            raise ValueError(f"run config: expected a mapping, got {type(data).__name__}")
+        unknown = sorted(set(data) - {"sim", "model", "train"})
+        if unknown:
+            raise ValueError(f"run config: unknown section(s) {', '.join(unknown)}")
+        return cls(
+            sim=from_dict(SimConfig, data.get("sim", {})),
+            model=from_dict(ModelConfig, data.get("model", {})),
+            train=from_dict(TrainConfig, data.get("train", {})),
+        )
