@@ -1,0 +1,66 @@
+"""Ranking metrics over the full catalog: pure, vectorised functions returning plain dicts.
+
+Tie handling is pessimistic, by choice: a target's rank is the number of items scoring at
+least as high as it (itself included), so a model that gives every item the same score
+ranks every target last, never first.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+
+NEG_INF = float("-inf")
+
+
+def target_ranks(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(B,) 1-based rank of each target in its row of (B, n_items) scores, ties counted against it."""
+    target_scores = scores.gather(1, targets.view(-1, 1))  # (B, 1)
+    return (scores >= target_scores).sum(dim=1)
+
+
+def mask_seen(scores: torch.Tensor, prefixes: torch.Tensor) -> torch.Tensor:
+    """Scores with the items of each (left- or right-padded) token prefix set to -inf."""
+    out = scores.clone()
+    rows = torch.arange(prefixes.shape[0]).unsqueeze(1).expand_as(prefixes)
+    seen = prefixes != 0
+    out[rows[seen], prefixes[seen] - 1] = NEG_INF
+    return out
+
+
+def metrics_from_ranks(ranks: np.ndarray, cutoffs: Sequence[int] = (10, 20)) -> dict[str, float]:
+    """Hit@K, MRR@K and NDCG@K (one relevant item per target) from 1-based ranks."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    out: dict[str, float] = {}
+    if ranks.size == 0:
+        for k in cutoffs:
+            out[f"hit@{k}"] = out[f"mrr@{k}"] = out[f"ndcg@{k}"] = float("nan")
+        return out
+    for k in cutoffs:
+        within = ranks <= k
+        out[f"hit@{k}"] = float(within.mean())
+        out[f"mrr@{k}"] = float(np.where(within, 1.0 / ranks, 0.0).mean())
+        out[f"ndcg@{k}"] = float(np.where(within, 1.0 / np.log2(ranks + 1.0), 0.0).mean())
+    return out
+
+
+def ranks_from_batches(
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]],
+) -> np.ndarray:
+    """Concatenate target ranks over (scores, targets, seen-prefixes-or-None) batches."""
+    parts = []
+    for scores, targets, prefixes in batches:
+        if prefixes is not None:
+            scores = mask_seen(scores, prefixes)
+        parts.append(target_ranks(scores, targets).cpu().numpy())
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def standard_error(ranks: np.ndarray, k: int) -> float:
+    """Standard error of Hit@k over the targets (binomial), for 'beyond noise' judgements."""
+    ranks = np.asarray(ranks)
+    if ranks.size < 2:
+        return float("nan")
+    hit = (ranks <= k).mean()
+    return float(np.sqrt(hit * (1 - hit) / ranks.size))
