@@ -157,7 +157,7 @@ class TrainConfig:
     """Training and evaluation settings."""
 
     epochs: int = 20
-    batch_size: int = 64  # sessions per batch with protocol "session"-parallel batching
+    batch_size: int = 512  # target clicks per batch (whole session rows are packed up to it)
     lr: float = 3e-3
     step_size: int = 8  # StepLR: multiply the learning rate by gamma every step_size epochs
     gamma: float = 0.5

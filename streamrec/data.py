@@ -191,18 +191,24 @@ def build_rows(data: SessionData, targets: Targets, max_len: int) -> Rows:
 
 
 def batches(rows: Rows, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
-    """Row indices per batch. With an rng: shuffled, then sorted by length within pools of
-    50 batches so each batch carries little padding; without: in length order."""
+    """Row indices per batch, each batch holding about `batch_size` target clicks.
+
+    With an rng: rows shuffled, then sorted by length within pools of ~50 batches so each
+    batch carries little padding, and the batches shuffled; without: in length order.
+    """
     n = len(rows)
     lengths = rows.lengths
-    if rng is None:
-        order = np.argsort(-lengths, kind="stable")
-        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    order = rng.permutation(n)
-    pool = batch_size * 50
-    chunks = []
+    targets_per_row = rows.loss_mask.sum(axis=1)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    mean_targets = max(float(targets_per_row.mean()), 1.0) if n else 1.0
+    pool = n if rng is None else max(1, int(batch_size * 50 / mean_targets))
+    out: list[np.ndarray] = []
     for i in range(0, n, pool):
         chunk = order[i : i + pool]
         chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
-        chunks.extend(chunk[j : j + batch_size] for j in range(0, chunk.shape[0], batch_size))
-    return [chunks[i] for i in rng.permutation(len(chunks))]
+        batch_of = (np.cumsum(targets_per_row[chunk]) - 1) // batch_size
+        cuts = np.flatnonzero(np.diff(batch_of)) + 1
+        out.extend(np.split(chunk, cuts))
+    if rng is not None:
+        out = [out[i] for i in rng.permutation(len(out))]
+    return out

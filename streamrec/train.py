@@ -1,0 +1,205 @@
+"""Training as a stream of events, consumed alike by the CLI and the dashboard's worker.
+
+Each event is a JSON-ready dict with an "event" key:
+
+- ``start``: sizes of the split, batches per epoch, parameter count.
+- ``batch``: every `log_every` batches: mean train loss since the last one, lr, progress, ETA.
+- ``epoch``: after each epoch (or at a stop): train loss, validation loss and ranking metrics.
+- ``end``: status ``completed`` / ``stopped`` / ``failed`` with a reason, the best epoch and
+  the best checkpoint's metrics on the report split (test, or validation under "example").
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from streamrec.config import RunConfig, TrainConfig
+from streamrec.data import Rows, Split, Targets, batches, build_rows, make_split, prefix_matrix
+from streamrec.metrics import metrics_from_ranks, ranks_from_batches
+from streamrec.model import SessionRecommender, count_parameters
+from streamrec.simulator import SessionData, simulate
+
+Event = dict[str, Any]
+Saver = Callable[[str, SessionRecommender], None]  # ("best" | "last", model)
+
+
+def _row_batch(rows: Rows, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Tokens trimmed to the batch's longest row, the target mask and the target items."""
+    tokens = rows.tokens[index]
+    width = int((tokens != 0).sum(axis=1).max())
+    tokens = torch.from_numpy(tokens[:, :width])
+    mask = torch.from_numpy(rows.loss_mask[index, :width])
+    # Output at j predicts click j + 1 of the row.
+    next_tokens = torch.nn.functional.pad(tokens[:, 1:], (0, 1))
+    return tokens, mask, next_tokens[mask] - 1
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: SessionRecommender,
+    data: SessionData,
+    targets: Targets,
+    max_len: int,
+    cutoffs: tuple[int, ...] = (10, 20),
+    exclude_seen: bool = False,
+    targets_per_batch: int = 4096,
+) -> tuple[dict[str, float], np.ndarray]:
+    """Ranking metrics and validation loss ("loss" key) of the model on `targets`, session-parallel.
+
+    Returns the metrics dict and the (N,) target ranks in the order of `targets`.
+    """
+    was_training = model.training
+    model.eval()
+    rows = build_rows(data, targets, max_len)
+    ranks = np.zeros(len(targets), dtype=np.int64)
+    loss_sum = 0.0
+    for index in batches(rows, targets_per_batch, rng=None):
+        tokens, mask, target = _row_batch(rows, index)
+        contexts, _ = model.forward_rows(tokens)
+        logits = model.logits(contexts[mask])  # (N_b, n_items)
+        loss_sum += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
+        order = rows.target_index[index, : mask.shape[1]][mask.numpy()]
+        seen = None
+        if exclude_seen:
+            seen = torch.from_numpy(prefix_matrix(data, targets.take(order), max_len))
+        ranks[order] = ranks_from_batches([(logits, target, seen)])
+    model.train(was_training)
+    metrics = metrics_from_ranks(ranks, cutoffs)
+    metrics["loss"] = loss_sum / max(len(targets), 1)
+    return metrics, ranks
+
+
+def train(
+    config: RunConfig,
+    data: SessionData | None = None,
+    split: Split | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    save: Saver | None = None,
+) -> Iterator[Event]:
+    """Train the model described by `config`, yielding events; never raises on a bad loss."""
+    config.validate()
+    tc: TrainConfig = config.train
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    data = data if data is not None else simulate(config.sim)
+    split = split if split is not None else make_split(data, tc)
+    model = SessionRecommender(config.model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=tc.step_size, gamma=tc.gamma)
+    rows = build_rows(data, split.train, tc.max_len)
+    n_batches = len(batches(rows, tc.batch_size, np.random.default_rng(0)))  # varies by ~1
+    yield {
+        "event": "start",
+        "n_params": count_parameters(model),
+        "n_train_targets": len(split.train),
+        "n_valid_targets": len(split.valid),
+        "n_report_targets": len(split.report),
+        "n_rows": len(rows),
+        "batches_per_epoch": n_batches,
+        "epochs": tc.epochs,
+        "time": time.time(),
+    }
+
+    started = time.perf_counter()
+    train_seconds = 0.0  # excludes validation, for an honest per-epoch speed
+    best = {"epoch": 0, "score": -1.0, "state": None}
+    key = f"hit@{min(tc.cutoffs)}"
+    status, reason, step = "completed", "", 0
+
+    def validate(epoch: float, train_loss: float, epoch_seconds: float) -> Event:
+        metrics, _ = evaluate_model(model, data, split.valid, tc.max_len, tc.cutoffs, tc.exclude_seen)
+        is_best = metrics[key] > best["score"]
+        if is_best:
+            best.update(epoch=epoch, score=metrics[key])
+            best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if save:
+                save("best", model)
+        if save:
+            save("last", model)
+        return {
+            "event": "epoch",
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "valid_loss": metrics.pop("loss"),
+            **metrics,
+            "lr": optimizer.param_groups[0]["lr"],
+            "epoch_seconds": epoch_seconds,
+            "elapsed": time.perf_counter() - started,
+            "best": is_best,
+        }
+
+    for epoch in range(1, tc.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        losses, window = [], []
+        epoch_batches = batches(rows, tc.batch_size, rng)
+        for b, index in enumerate(epoch_batches, start=1):
+            if should_stop() or (tc.max_seconds and train_seconds + time.perf_counter() - epoch_start > tc.max_seconds):
+                status = "stopped"
+                reason = "stop requested" if should_stop() else f"time limit of {tc.max_seconds:g} s reached"
+                break
+            tokens, mask, target = _row_batch(rows, index)
+            optimizer.zero_grad()
+            contexts, _ = model.forward_rows(tokens)
+            loss = nn.functional.cross_entropy(model.logits(contexts[mask]), target)
+            if not torch.isfinite(loss):
+                status, reason = "failed", f"non-finite loss ({loss.item()}) at epoch {epoch}, batch {b}"
+                break
+            loss.backward()
+            if tc.clip_norm > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), max_norm=tc.clip_norm)
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            window.append(losses[-1])
+            if b % tc.log_every == 0 or b == len(epoch_batches):
+                elapsed = time.perf_counter() - started
+                progress = (epoch - 1 + b / len(epoch_batches)) / tc.epochs
+                yield {
+                    "event": "batch",
+                    "epoch": epoch,
+                    "batch": b,
+                    "step": step,
+                    "loss": float(np.mean(window)),
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "progress": progress,
+                    "elapsed": elapsed,
+                    "eta": elapsed / progress * (1 - progress),
+                }
+                window = []
+        train_seconds += time.perf_counter() - epoch_start
+        if status == "failed":
+            break
+        if losses:
+            fraction = len(losses) / len(epoch_batches)
+            yield validate(
+                epoch - 1 + fraction if status == "stopped" else epoch,
+                float(np.mean(losses)),
+                time.perf_counter() - epoch_start,
+            )
+        if status != "completed":
+            break
+        scheduler.step()
+
+    final: dict[str, float] = {}
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+        final, _ = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    elif status == "completed":
+        status, reason = "failed", "no batch was trained"
+    yield {
+        "event": "end",
+        "status": status,
+        "reason": reason,
+        "best_epoch": best["epoch"],
+        "final": final,
+        "report_split": "test" if len(split.test) else "valid",
+        "elapsed": time.perf_counter() - started,
+        "train_seconds": train_seconds,
+        "steps": step,
+    }
