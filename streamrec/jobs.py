@@ -1,0 +1,229 @@
+"""Training jobs: a worker that trains one run folder, and the launcher the dashboard uses.
+
+The worker is the same code path as `python -m streamrec train`: it streams the trainer's
+events into the run folder (metrics.jsonl, status.json with a heartbeat, checkpoints).
+The dashboard starts it as a separate process in its own process group, so training
+survives page switches and reloads, never blocks the app, and can really be stopped.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from streamrec import runs
+from streamrec.baselines import evaluate_baselines
+from streamrec.config import RunConfig
+from streamrec.data import make_split
+from streamrec.simulator import simulate
+from streamrec.train import Event, train
+
+LOCK_FILE = ".launch.lock"
+HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in
+
+
+def run_training(
+    path: Path,
+    config: RunConfig | None = None,
+    with_baselines: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+) -> dict[str, Any]:
+    """Train the run in `path` to the end, recording everything there; returns the final status.
+
+    SIGTERM and a STOP file both end the run after the current batch with state 'stopped'.
+    """
+    path = Path(path)
+    config = config or runs.read_config(path)
+    stop = {"signal": False}
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        stop["signal"] = True
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    status = runs.write_status(
+        path, state="running", reason="", pid=os.getpid(), started=time.time(),
+        heartbeat=time.time(), phase="simulating",
+    )
+    try:
+        data = simulate(config.sim)
+        runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
+        split = make_split(data, config.train)
+        if with_baselines:
+            runs.write_status(path, heartbeat=time.time(), phase="baselines")
+            tc = config.train
+            # Validation figures draw the reference lines on the live chart; report-split
+            # figures sit beside the model in the final table. Both now, so a stop is quick.
+            runs.write_status(
+                path,
+                baselines_valid=evaluate_baselines(
+                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=split.valid
+                ),
+                baselines=evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen),
+            )
+        runs.write_status(path, heartbeat=time.time(), phase="training")
+
+        def should_stop() -> bool:
+            return stop["signal"] or runs.stop_requested(path)
+
+        last_beat = 0.0
+        for event in train(
+            config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model)
+        ):
+            runs.append_event(path, event)
+            if on_event:
+                on_event(event)
+            now = time.time()
+            if event["event"] == "end":
+                status = runs.write_status(
+                    path, state=event["status"], reason=event["reason"], heartbeat=now,
+                    finished=now, final=event["final"], best_epoch=event["best_epoch"],
+                    report_split=event["report_split"], phase="done",
+                )
+            elif now - last_beat > HEARTBEAT_EVERY or event["event"] != "batch":
+                fields: dict[str, Any] = {"heartbeat": now}
+                if "progress" in event:
+                    fields.update(progress=event["progress"], eta=event["eta"])
+                runs.write_status(path, **fields)
+                last_beat = now
+    except Exception as exc:  # any crash becomes a failed status with its reason, not a zombie
+        status = runs.write_status(
+            path, state="failed", reason=f"{type(exc).__name__}: {exc}", heartbeat=time.time(),
+            finished=time.time(), phase="done",
+        )
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return status
+
+
+def active_runs(root: Path | None = None) -> list[runs.RunInfo]:
+    """Runs whose training process is alive."""
+    return [info for info in runs.list_runs(root) if info.state == "running"]
+
+
+class JobBusy(RuntimeError):
+    """Raised when a training is already running and only one is allowed."""
+
+
+def launch(
+    config: RunConfig,
+    root: Path | None = None,
+    name: str | None = None,
+    max_jobs: int = 1,
+) -> Path:
+    """Create a run folder and start its training in a separate process; returns the folder.
+
+    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
+    """
+    root = Path(root) if root else runs.default_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with _launch_lock(root):
+        busy = active_runs(root)
+        if len(busy) >= max_jobs:
+            names = ", ".join(info.run_id for info in busy)
+            raise JobBusy(
+                f"a training is already running ({names}); with 2 CPU cores one job at a time "
+                "keeps both fast. Stop it or wait for it to finish."
+            )
+        path = runs.create_run(config, root, name)
+        log = open(path / runs.LOG_FILE, "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamrec", "worker", str(path)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+        )
+        log.close()
+        _children[str(path)] = process
+        # Mark it running at once so a second Start in the same instant sees it; the worker
+        # has not written yet (it is still importing torch) unless it already failed.
+        if runs.read_status(path).get("state") == "created":
+            runs.write_status(
+                path, state="running", pid=process.pid, heartbeat=time.time(), phase="starting"
+            )
+    return path
+
+
+_children: dict[str, subprocess.Popen] = {}  # reaped on stop so no zombie lingers
+
+
+def stop(path: Path, timeout: float = 0.0) -> None:
+    """Stop a run's worker after its current batch (STOP file + SIGTERM).
+
+    With a timeout, wait that long and then kill its process group if it is still there.
+    """
+    path = Path(path)
+    runs.request_stop(path)
+    status = runs.read_status(path)
+    pid = status.get("pid")
+    if status.get("state") != "running" or not isinstance(pid, int):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline and runs.pid_running(pid):
+        _reap(path)
+        time.sleep(0.1)
+    if timeout and runs.pid_running(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        runs.write_status(path, state="stopped", reason="killed after not stopping in time", phase="done")
+    _reap(path)
+
+
+def _reap(path: Path) -> None:
+    child = _children.get(str(path))
+    if child is not None and child.poll() is not None:
+        _children.pop(str(path), None)
+
+
+class _launch_lock:
+    """An exclusive lock file so two Start clicks cannot both pass the busy check."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / LOCK_FILE
+
+    def __enter__(self) -> None:
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                return
+            except FileExistsError:
+                if time.time() - _mtime(self.path) > 30:  # left by a crashed launcher
+                    self.path.unlink(missing_ok=True)
+                elif time.time() > deadline:
+                    raise JobBusy("another training is being launched right now; try again") from None
+                time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+        self.path.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
+
+
+def follow(path: Path, poll: float = 0.5) -> Iterator[dict[str, Any]]:
+    """Yield a run's events as they are appended, until its state is terminal."""
+    seen = 0
+    while True:
+        events = runs.read_events(path)
+        yield from events[seen:]
+        seen = len(events)
+        if runs.read_status(path).get("state") in runs.TERMINAL:
+            yield from runs.read_events(path)[seen:]
+            return
+        time.sleep(poll)

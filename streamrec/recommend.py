@@ -1,0 +1,80 @@
+"""Top-K recommendations and attention for one session: the shared core of the CLI and the
+Recommend page."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from streamrec.model import SessionRecommender
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parse_items(text: str, n_items: int) -> list[int]:
+    """Item ids from text such as '302, 310 365'; ValueError naming every bad token."""
+    tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    if not tokens:
+        raise ValueError("the session is empty: enter at least one item id, e.g. 302, 310, 365")
+    bad = [t for t in tokens if not re.fullmatch(r"\d+", t)]
+    if bad:
+        shown = ", ".join(repr(t) for t in bad[:5]) + (" …" if len(bad) > 5 else "")
+        raise ValueError(f"not item ids: {shown}; item ids are whole numbers 0-{n_items - 1}")
+    items = [int(t) for t in tokens]
+    unknown = [i for i in items if i >= n_items]
+    if unknown:
+        shown = ", ".join(str(i) for i in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise ValueError(f"unknown item ids: {shown}; this catalog has ids 0-{n_items - 1}")
+    return items
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the model says about one session."""
+
+    session: list[int]  # the clicks the model saw (the last max_len of the input)
+    dropped: int  # clicks cut from the front because the input was longer than max_len
+    top_items: np.ndarray  # (K,) best first
+    top_probs: np.ndarray  # (K,) softmax probabilities
+    probs: np.ndarray  # (n_items,) the whole next-item distribution
+    attention: np.ndarray  # (L,) attention over `session` for the next-click prediction
+    attention_growth: np.ndarray  # (L, L): row t = attention over clicks 0..t after click t
+
+
+@torch.no_grad()
+def recommend(
+    model: SessionRecommender,
+    items: list[int],
+    k: int = 10,
+    max_len: int = 25,
+    exclude_seen: bool = False,
+) -> Recommendation:
+    """Top-k next items for a session of item ids, with its attention weights."""
+    if not items:
+        raise ValueError("the session is empty: enter at least one item id")
+    n_items = model.config.n_items
+    if not 1 <= k <= n_items:
+        raise ValueError(f"k = {k} is out of range: allowed [1, {n_items}]")
+    bad = [i for i in items if not 0 <= i < n_items]
+    if bad:
+        raise ValueError(f"unknown item ids: {bad[:5]}; this model's catalog has ids 0-{n_items - 1}")
+    session = list(items[-max_len:])
+    tokens = torch.tensor([session], dtype=torch.long) + 1  # (1, L)
+    contexts, weights = model.forward_rows(tokens)  # (1, L, H), (1, L, L)
+    logits = model.logits(contexts[0, -1])  # (n_items,)
+    if exclude_seen:
+        logits[torch.tensor(session)] = float("-inf")
+    probs = torch.softmax(logits, dim=0)
+    top = torch.topk(probs, k)
+    growth = weights[0].numpy()
+    return Recommendation(
+        session=session,
+        dropped=len(items) - len(session),
+        top_items=top.indices.numpy(),
+        top_probs=top.values.numpy(),
+        probs=probs.numpy(),
+        attention=growth[-1].copy(),
+        attention_growth=growth,
+    )
