@@ -1,0 +1,72 @@
+"""Shared fixtures and helpers for the tests: AppTest pages with clean Streamlit caches."""
+
+from __future__ import annotations
+
+import os
+
+# One math thread per process: tests, the Streamlit server they start and its training
+# workers share 2 cores, and oversubscribed OpenMP threads spin (a tiny training measured
+# 40 s with the default 2 threads under load, 4.5 s with 1).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import json  # noqa: E402
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+APP_TIMEOUT = 120.0  # seconds per AppTest run: generous for a loaded 2-core CI machine
+
+
+def registered_pages() -> list[str]:
+    """Page files listed in app.py's st.navigation, relative to the repository root."""
+    return re.findall(r"st\.Page\(\s*\"([^\"]+\.py)\"", APP.read_text())
+
+
+def plotly_figures(at: Any) -> list[dict[str, Any]]:
+    """Figure JSON of every Plotly chart on the rendered page, in page order."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def assert_clean(at: Any) -> None:
+    """The run raised nothing and showed no exception box."""
+    assert not at.exception, [e.message for e in at.exception]
+
+
+@pytest.fixture
+def clear_streamlit_caches() -> Iterator[None]:
+    """Empty st.cache_data and st.cache_resource before and after a test.
+
+    Both caches are process-wide, so without this one AppTest would see another's results.
+    """
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def open_page(clear_streamlit_caches: None) -> Callable[..., Any]:
+    """Open app.py in an AppTest, switch to a page (e.g. "pages/simulator.py") and run it.
+
+    Session-state entries given as keyword arguments are set before the page runs.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def _open(page: str | None = None, **state: Any) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT)
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page).run()
+        return at
+
+    return _open

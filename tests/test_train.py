@@ -1,0 +1,107 @@
+"""The trainer's event stream: order, determinism, stop, non-finite loss, checkpoints."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from streamrec import train as train_module
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data import make_split
+from streamrec.model import SessionRecommender
+from streamrec.simulator import simulate
+from streamrec.train import evaluate_model, train
+
+SIM = SimConfig(n_sessions=300, n_items=120, n_categories=6)
+MODEL = ModelConfig(n_items=120, embed_dim=16, hidden_size=24)
+
+
+def tiny(**train_changes) -> RunConfig:
+    return RunConfig(SIM, MODEL, TrainConfig(**{"epochs": 2, "batch_size": 256, "log_every": 2, **train_changes}))
+
+
+def test_event_stream_order_and_content():
+    events = list(train(tiny()))
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("epoch") == 2 and "batch" in kinds
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all(0 <= e["hit@10"] <= e["hit@20"] <= 1 for e in epochs)
+    batches = [e for e in events if e["event"] == "batch"]
+    assert batches[-1]["progress"] == pytest.approx(1.0)
+    end = events[-1]
+    assert end["status"] == "completed" and end["best_epoch"] in (1, 2)
+    assert set(end["final"]) >= {"hit@10", "hit@20", "mrr@20", "ndcg@20", "loss"}
+
+
+def test_training_improves_over_an_untrained_model():
+    config = tiny(epochs=4, lr=1e-2)
+    events = list(train(config))
+    first, last = [e for e in events if e["event"] == "epoch"][::3]
+    assert last["valid_loss"] < first["valid_loss"]
+    assert last["valid_loss"] < math.log(120)  # better than a uniform guess
+
+
+def test_deterministic_for_a_fixed_seed():
+    def losses(seed: int) -> list[float]:
+        return [e["loss"] for e in train(tiny(seed=seed)) if e["event"] == "batch"]
+
+    assert losses(1) == losses(1)
+    assert losses(1) != losses(2)
+
+
+def test_stop_flag_ends_run_with_best_checkpoint():
+    calls = {"n": 0}
+    saved = []
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3  # three batches, then stop
+
+    events = list(train(tiny(epochs=5), should_stop=should_stop, save=lambda kind, m: saved.append(kind)))
+    end = events[-1]
+    assert end["status"] == "stopped" and end["reason"] == "stop requested"
+    assert end["steps"] == 3
+    assert "best" in saved and "last" in saved
+    epoch = [e for e in events if e["event"] == "epoch"]
+    assert len(epoch) == 1 and 0 < epoch[0]["epoch"] < 1  # a partial epoch was validated
+    assert end["final"]
+
+
+def test_non_finite_loss_fails_the_run_without_raising(monkeypatch):
+    real = torch.nn.functional.cross_entropy
+
+    def poisoned(logits, target, **kwargs):
+        loss = real(logits, target, **kwargs)
+        return loss * float("nan") if logits.requires_grad else loss
+
+    monkeypatch.setattr(train_module.nn.functional, "cross_entropy", poisoned)
+    events = list(train(tiny()))
+    end = events[-1]
+    assert end["status"] == "failed"
+    assert "non-finite loss" in end["reason"] and "epoch 1, batch 1" in end["reason"]
+
+
+def test_evaluate_model_matches_per_prefix_scoring():
+    data = simulate(SIM)
+    split = make_split(data, TrainConfig())
+    torch.manual_seed(0)
+    model = SessionRecommender(MODEL).eval()
+    metrics, ranks = evaluate_model(model, data, split.valid, max_len=5)
+    from streamrec.data import prefix_matrix, target_items
+    from streamrec.metrics import metrics_from_ranks, target_ranks
+
+    prefixes = torch.from_numpy(prefix_matrix(data, split.valid, 5))
+    with torch.no_grad():
+        logits, _ = model(prefixes)
+    expected = target_ranks(logits, torch.from_numpy(target_items(data, split.valid))).numpy()
+    assert (ranks == expected).mean() > 0.999  # float ties may differ in the last bit
+    assert metrics["hit@10"] == pytest.approx(metrics_from_ranks(expected)["hit@10"], abs=2e-3)
+
+
+def test_time_limit_stops_the_run():
+    events = list(train(tiny(epochs=50, max_seconds=0.5)))
+    assert events[-1]["status"] == "stopped"
+    assert "time limit" in events[-1]["reason"]
