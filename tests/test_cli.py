@@ -1,0 +1,89 @@
+"""The command line, run as a user would: `python -m streamrec ...` in a subprocess."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--n-sessions", "300", "--n-items", "120", "--n-categories", "6"]
+
+
+def cli(*args: str, models: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STREAMREC_MODELS_DIR": str(models or ROOT / "models")}
+    return subprocess.run([sys.executable, "-m", "streamrec", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_simulate_writes_csv_and_prints_stats(tmp_path):
+    out = tmp_path / "clicks.csv"
+    result = cli("simulate", *SMALL, "--engine", "reference", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "sessions" in result.stdout and "reference engine" in result.stdout
+    with open(out) as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["session_id", "position", "item_id", "category"]
+    assert rows[0]["session_id"] == "0" and rows[0]["position"] == "0"
+    assert len({r["session_id"] for r in rows}) == 300
+
+
+def test_simulate_bad_flag_value_is_a_one_line_error():
+    result = cli("simulate", "--n-items", "3", "--n-categories", "10")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "n_items" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, dict]:
+    models = tmp_path_factory.mktemp("models")
+    result = cli("train", *SMALL, "--embed-dim", "16", "--hidden-size", "24", "--epochs", "2",
+                 "--name", "tiny", "--json", "--quiet", models=models)
+    assert result.returncode == 0, result.stderr
+    return models / "tiny", json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_train_prints_table_and_json(trained):
+    run, summary = trained
+    assert summary["status"] == "completed"
+    assert set(summary["results"]) >= {"LSTM (this run)", "Oracle", "Popularity", "Markov chain"}
+    for name in ("best.safetensors", "last.safetensors", "config.json", "metrics.jsonl", "catalog.npz"):
+        assert (run / name).exists(), name
+
+
+def test_recommend_prints_top_k_and_attention(trained):
+    run, _ = trained
+    result = cli("recommend", "--run", str(run), "--items", "3,10,20", "--k", "5")
+    assert result.returncode == 0, result.stderr
+    top = [line for line in result.stdout.splitlines() if re.match(r"\s+\d+\. item", line)]
+    assert len(top) == 5 and "p = " in top[0]
+    assert result.stdout.count("item      3") == 1
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [("", "empty"), ("3,x", "not item ids"), ("3,999", "unknown item ids"), ("-1", "not item ids")],
+)
+def test_recommend_bad_input_exits_2(trained, items, message):
+    run, _ = trained
+    result = cli("recommend", "--run", str(run), "--items", items)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_recommend_missing_run_exits_2(tmp_path):
+    result = cli("recommend", "--run", str(tmp_path / "nope"), "--items", "1")
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_baselines_json_lists_every_method():
+    result = cli("baselines", *SMALL, "--json")
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(results) == {"Popularity", "Last-category popularity", "Markov chain", "Session kNN", "Oracle"}
+    assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
