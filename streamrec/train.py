@@ -129,6 +129,7 @@ def train(
             **metrics,
             "lr": optimizer.param_groups[0]["lr"],
             "epoch_seconds": epoch_seconds,
+            "train_seconds": train_seconds,  # cumulative, validation excluded
             "elapsed": time.perf_counter() - started,
             "best": is_best,
         }

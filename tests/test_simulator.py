@@ -3,6 +3,8 @@ generates the same process (checked statistically against the reference)."""
 from __future__ import annotations
 
 import hashlib
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +157,18 @@ def test_to_frame_and_stats(fast):
 def test_bad_configs_raise_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
         simulate(SimConfig(**changes))
+
+
+@pytest.mark.parametrize(("n_users", "n_items", "n_categories", "seed"), [(300, 200, 6, 11), (200, 40, 12, 3)])
+def test_reference_equals_the_case_study_code(n_users, n_items, n_categories, seed):
+    """Draw for draw against the case study's generator kept verbatim in benchmarks/."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from casestudy_generator import generate_realistic_sessions
+
+    sessions, item_to_category = generate_realistic_sessions(n_users, n_items, n_categories, seed)
+    data = simulate(SimConfig(n_sessions=n_users, n_items=n_items, n_categories=n_categories,
+                              seed=seed, engine="reference"))
+    assert data.n_sessions == len(sessions)
+    assert data.items.tolist() == [int(i) for s in sessions for i in s]
+    for item, cat in item_to_category.items():
+        assert data.item_category[item] == cat
