@@ -1,0 +1,212 @@
+"""Baselines on tiny hand-made sessions: exact scores, fallbacks, and no leak from validation."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from streamrec.baselines import (
+    GlobalPopularity,
+    LastCategoryPopularity,
+    MarkovChain,
+    SessionKNN,
+    default_scorers,
+    evaluate_baselines,
+    evaluate_scorer,
+)
+from streamrec.config import SimConfig, TrainConfig
+from streamrec.data import Split, Targets, all_targets, make_split, tokens_from_items
+from streamrec.metrics import metrics_from_ranks, target_ranks
+from streamrec.simulator import Catalog, SessionData, simulate
+
+# Items 0-2 are category 0, items 3-5 category 1.
+CATEGORY = np.array([0, 0, 0, 1, 1, 1])
+TRAIN_SESSIONS = [[0, 1, 1, 1], [2, 0, 3, 3], [4, 3, 5]]
+# Validation session: were its targets counted, item 2 would become popular and 5 -> 2 seen.
+VALID_SESSION = [5, 2, 2, 2, 4]
+
+
+def make_data(sessions: list[list[int]], category: np.ndarray = CATEGORY) -> SessionData:
+    """SessionData built by hand (hidden truth is irrelevant to the baselines)."""
+    n_cats = int(category.max()) + 1
+    lengths = [len(s) for s in sessions]
+    sizes = np.bincount(category, minlength=n_cats)
+    config = SimConfig(n_items=len(category), n_categories=n_cats, min_preferred=1, max_preferred=1)
+    return SessionData(
+        items=np.concatenate(sessions).astype(np.int64),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        catalog=Catalog(category, np.full(len(category), 1.0) / sizes[category], sizes),
+        behaviour=np.zeros(len(sessions), dtype=np.int8),
+        preferred=np.ones((len(sessions), n_cats), dtype=bool),
+        config=config,
+    )
+
+
+DATA = make_data(TRAIN_SESSIONS + [VALID_SESSION])
+TRAIN = all_targets(DATA, np.array([0, 1, 2]))
+VALID = all_targets(DATA, np.array([3]))
+
+
+def prefixes(*sessions: list[int], max_len: int = 4) -> torch.Tensor:
+    """(B, max_len) left-padded tokens of the given item lists."""
+    return torch.from_numpy(np.concatenate([tokens_from_items(s, max_len) for s in sessions]))
+
+
+def order(scores: torch.Tensor) -> list[int]:
+    """Items from best to worst (stable, so exact ties would show as id order)."""
+    return torch.argsort(scores, descending=True, stable=True).tolist()
+
+
+# Training target counts: item 0: 1, item 1: 3, item 2: 0, item 3: 3, item 4: 0, item 5: 1.
+# Dense count levels (0 -> 0, 1 -> 1, 3 -> 2): [1, 2, 0, 2, 0, 1], three levels.
+
+
+def test_global_popularity_counts_training_targets_only():
+    scores = GlobalPopularity().fit(DATA, TRAIN).score(prefixes([5], []))
+    expected = torch.tensor([1.0, 3.0, 0.0, 3.0, 0.0, 1.0], dtype=torch.float64)
+    assert torch.equal(scores, expected.repeat(2, 1))
+
+
+def test_last_category_popularity_puts_the_whole_category_first():
+    scores = LastCategoryPopularity().fit(DATA, TRAIN).score(prefixes([0, 5], []))
+    # Last click 5 is category 1: its items get +3 levels; an empty prefix gets global levels.
+    expected = torch.tensor([[1.0, 2, 0, 5, 3, 4], [1.0, 2, 0, 2, 0, 1]], dtype=torch.float64)
+    assert torch.equal(scores, expected)
+    assert order(scores[0]) == [3, 5, 4, 1, 0, 2]
+    # Item 4 was never a training target yet outranks every category-0 item.
+    assert target_ranks(scores[:1], torch.tensor([4])).item() == 3
+
+
+def test_markov_counts_transitions_and_breaks_ties_by_last_category():
+    scores = MarkovChain().fit(DATA, TRAIN).score(prefixes([2, 0], [2, 5]))
+    # From 0: 0 -> 1 once, 0 -> 3 once. Fallback: category-0-first levels [4, 5, 3, 2, 0, 1] / 6.
+    expected = torch.tensor(
+        [
+            [4 / 6, 1 + 5 / 6, 3 / 6, 1 + 2 / 6, 0, 1 / 6],
+            # 5 never precedes a training target: the fallback alone (category 1 first).
+            [1 / 6, 2 / 6, 0, 5 / 6, 3 / 6, 4 / 6],
+        ],
+        dtype=torch.float64,
+    )
+    torch.testing.assert_close(scores, expected, rtol=0, atol=1e-15)
+    assert order(scores[0]) == [1, 3, 0, 2, 5, 4]
+
+
+def test_markov_row_with_repeated_successor():
+    scores = MarkovChain().fit(DATA, TRAIN).score(prefixes([1]))
+    assert scores[0, 1].item() == pytest.approx(2 + 5 / 6)  # 1 -> 1 twice
+    assert (scores[0, [0, 2, 3, 4, 5]] < 1).all()  # no other successor observed
+
+
+def test_session_knn_scores_by_hand():
+    knn = SessionKNN(k=2).fit(DATA, TRAIN)
+    scores = knn.score(prefixes([0, 3]))
+    # Item sets: s0 {0, 1}, s1 {0, 2, 3}, s2 {3, 4, 5}; prefix {0, 3}.
+    s0, s1 = 1 / math.sqrt(2 * 2), 2 / math.sqrt(2 * 3)  # s2 (1/sqrt(6)) is not in the top 2
+    fallback = torch.tensor([1, 2, 0, 5, 3, 4], dtype=torch.float64) / 6 * 1e-9  # last click 3
+    expected = torch.tensor([s0 + s1, s0, s1, s1, 0, 0], dtype=torch.float64) + fallback
+    torch.testing.assert_close(scores[0], expected, rtol=0, atol=1e-15)
+    # Ties at s1 and at zero are broken by the fallback: 3 before 2, 5 before 4.
+    assert order(scores[0]) == [0, 3, 2, 1, 5, 4]
+
+
+def test_session_knn_chunks_agree_with_one_pass():
+    knn = SessionKNN(k=2).fit(DATA, TRAIN)
+    batch = prefixes([0, 3], [4], [], [1, 1, 2], [5, 4, 3, 2])
+    whole = knn.score(batch)
+    knn.CHUNK = 2
+    assert torch.equal(knn.score(batch), whole)
+
+
+def test_session_knn_sees_a_shared_session_only_up_to_its_last_training_target():
+    # Protocol "example": session 3 has a training target at position 1 only, so its
+    # training clicks are [5, 2]; the later 2, 2, 4 belong to validation.
+    train = Targets(
+        np.concatenate([TRAIN.session, [3]]), np.concatenate([TRAIN.position, [1]])
+    )
+    scores = SessionKNN(k=10).fit(DATA, train).score(prefixes([4]))
+    # Prefix {4} overlaps s2 {3, 4, 5} only; s3 {5, 2} shares nothing with it.
+    sim = 1 / math.sqrt(3)
+    # Item 2 is now a training target once: count levels become [1, 2, 1, 2, 0, 1].
+    fallback = torch.tensor([1, 2, 1, 5, 3, 4], dtype=torch.float64) / 6 * 1e-9
+    expected = torch.tensor([0, 0, 0, sim, sim, sim], dtype=torch.float64) + fallback
+    torch.testing.assert_close(scores[0], expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("scorer", [GlobalPopularity, LastCategoryPopularity, MarkovChain])
+def test_validation_targets_do_not_change_a_fit(scorer):
+    split = Split("session", TRAIN, VALID, Targets(np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    batch = prefixes([5], [0, 2], [])
+    fitted = scorer().fit(DATA, split.train).score(batch)
+    train_only = make_data(TRAIN_SESSIONS)  # the validation session does not exist at all
+    assert torch.equal(fitted, scorer().fit(train_only, TRAIN).score(batch))
+    leaked = scorer().fit(DATA, all_targets(DATA)).score(batch)
+    assert not torch.equal(fitted, leaked)  # the check has teeth: validation would show
+
+
+def brute_force_knn(data: SessionData, train: Targets, batch: torch.Tensor) -> torch.Tensor:
+    """Score every item by summed cosine over *all* training sessions, item by item."""
+    last = {}
+    for s, p in zip(train.session.tolist(), train.position.tolist()):
+        last[s] = max(last.get(s, 0), p)
+    sets = [set(data.session(s)[: p + 1].tolist()) for s, p in sorted(last.items())]
+    out = torch.zeros(batch.shape[0], data.catalog.n_items, dtype=torch.float64)
+    for row, tokens in enumerate(batch.tolist()):
+        prefix = {t - 1 for t in tokens if t}
+        for items in sets:
+            sim = len(prefix & items) / math.sqrt(max(len(prefix), 1) * len(items))
+            for i in items:
+                out[row, i] += sim
+    return out
+
+
+def brute_force_markov(data: SessionData, train: Targets, batch: torch.Tensor) -> torch.Tensor:
+    """Transition counts from the last click, item by item."""
+    out = torch.zeros(batch.shape[0], data.catalog.n_items, dtype=torch.float64)
+    for s, p in zip(train.session.tolist(), train.position.tolist()):
+        prev, nxt = data.session(s)[p - 1], data.session(s)[p]
+        rows = (batch[:, -1] == prev + 1).nonzero().flatten()
+        out[rows, nxt] += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_sim() -> tuple[SessionData, Split]:
+    data = simulate(SimConfig(n_sessions=300, n_items=60, n_categories=6, seed=3))
+    return data, make_split(data, TrainConfig(protocol="example"))
+
+
+def test_vectorised_knn_and_markov_agree_with_brute_force(small_sim):
+    data, split = small_sim
+    batch = torch.from_numpy(
+        np.concatenate([tokens_from_items(data.session(s)[:5], 6) for s in range(40)])
+    )
+    knn = SessionKNN(k=10_000).fit(data, split.train)  # every session a neighbour: no k ties
+    knn.CHUNK = 16
+    torch.testing.assert_close(
+        knn.score(batch), brute_force_knn(data, split.train, batch), rtol=0, atol=1e-9
+    )
+    markov = MarkovChain().fit(data, split.train).score(batch)
+    assert torch.equal(markov.floor(), brute_force_markov(data, split.train, batch))
+
+
+def test_evaluate_scorer_ranks_by_hand():
+    pop = GlobalPopularity().fit(DATA, TRAIN)
+    # Validation targets 2, 2, 2, 4 (counts 0 and 0: both tie with every zero-count item).
+    metrics, ranks = evaluate_scorer(pop, DATA, VALID, max_len=3, cutoffs=(5,), batch_size=3)
+    assert ranks.tolist() == [6, 6, 6, 6]
+    assert metrics == metrics_from_ranks(ranks, (5,))
+    # Excluding seen items: a masked target ties every other masked item at -inf and ranks
+    # last; an unmasked zero-count target climbs one place per masked item.
+    _, masked = evaluate_scorer(pop, DATA, VALID, max_len=3, cutoffs=(5,), exclude_seen=True)
+    assert masked.tolist() == [5, 6, 6, 5]
+
+
+def test_evaluate_baselines_matches_evaluate_scorer(small_sim):
+    data, split = small_sim
+    table = evaluate_baselines(data, split, max_len=5, cutoffs=(10,))
+    assert list(table) == [s.name for s in default_scorers()]
+    knn = SessionKNN().fit(data, split.train)
+    assert table["Session kNN"] == evaluate_scorer(knn, data, split.valid, 5, (10,))[0]
