@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers for the tests: AppTest pages with clean Streamlit caches."""
+"""Shared fixtures for the tests: AppTest pages with clean Streamlit caches."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import os
 # 40 s with the default 2 threads under load, 4.5 s with 1).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import json  # noqa: E402
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,21 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 APP_TIMEOUT = 120.0  # seconds per AppTest run: generous for a loaded 2-core CI machine
-
-
-def registered_pages() -> list[str]:
-    """Page files listed in app.py's st.navigation, relative to the repository root."""
-    return re.findall(r"st\.Page\(\s*\"([^\"]+\.py)\"", APP.read_text())
-
-
-def plotly_figures(at: Any) -> list[dict[str, Any]]:
-    """Figure JSON of every Plotly chart on the rendered page, in page order."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def assert_clean(at: Any) -> None:
-    """The run raised nothing and showed no exception box."""
-    assert not at.exception, [e.message for e in at.exception]
 
 
 @pytest.fixture

@@ -1,0 +1,200 @@
+"""Real-browser harness: `streamlit run app.py` in a subprocess, Debian's Chromium via Playwright.
+
+Fixtures for tests in this folder:
+
+- `app_url` (session): base URL of a running app on a free loopback port; the server runs
+  in its own process group, which is killed at the end of the session.
+- `st_app`: a `StreamlitApp` around pytest-playwright's `page`, with `goto(path)`, `wait()`
+  and `screenshot(name)` (saved as test-output/screenshots/<name>.png).
+
+The browser comes from pytest-playwright (`browser`, `context`, `page`); its launch arguments
+are overridden here to use /usr/bin/chromium, so no Playwright browser download is needed.
+Without /usr/bin/chromium or an importable playwright, every test here skips with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless and quiet: this machine's closed network refuses Chromium's background traffic.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 60.0
+APP_IDLE_MS = 90_000  # a full script run on a loaded CI machine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is an end-to-end test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    """Skip unless Debian's Chromium and the Playwright package are both there."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as error:
+        pytest.skip(f"playwright cannot be imported ({error}): pip install -r requirements-dev.txt")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_available: None, browser_type_launch_args: dict[str, Any]
+) -> dict[str, Any]:
+    """pytest-playwright's launch options, pointed at Debian's Chromium."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A desktop-sized window, so the wide layout shows its columns."""
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_available: None) -> Iterator[str]:
+    """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        server = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_SECONDS
+            while not _healthy(url):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"streamlit did not become healthy at {url}:\n{log.read()}")
+                time.sleep(0.25)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Terminate the server's whole process group, then kill it if it lingers."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def wait_for_app(page: Any, timeout_ms: int = APP_IDLE_MS) -> None:
+    """Wait until the script run is over and no element is still a loading skeleton."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
+    )
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=timeout_ms)
+
+
+class StreamlitApp:
+    """A Playwright page on the running app, with the few moves every browser test needs."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def goto(self, path: str = "") -> Any:
+        """Open a page by its URL path ("" is the home page) and wait for it to settle."""
+        self.page.goto(f"{self.url}/{path}")
+        self.wait()
+        return self.page
+
+    def wait(self, timeout_ms: int = APP_IDLE_MS) -> None:
+        """Wait for the current script run to finish."""
+        wait_for_app(self.page, timeout_ms)
+
+    def screenshot(self, name: str) -> Path:
+        """Save the whole page as test-output/screenshots/<name>.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        # Streamlit scrolls inside its main element, so `full_page` alone stops at the
+        # window: grow the window to the content's height for the shot, then restore it.
+        viewport = self.page.viewport_size
+        height = self.page.locator("[data-testid='stMain']").evaluate("main => main.scrollHeight")
+        self.page.set_viewport_size({"width": viewport["width"], "height": min(height, 16_000)})
+        self.page.wait_for_timeout(500)  # let the charts re-lay themselves out
+        self.page.screenshot(path=str(path), full_page=True)
+        self.page.set_viewport_size(viewport)
+        return path
+
+
+@pytest.fixture
+def st_app(page: Any, app_url: str) -> StreamlitApp:
+    """The running app in a fresh browser page; waits and `expect`s get APP_IDLE_MS."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(APP_IDLE_MS)
+    expect.set_options(timeout=APP_IDLE_MS)  # expect's own default is only 5 s
+    return StreamlitApp(page, app_url)
