@@ -182,7 +182,11 @@ def baselines_section(config: dict) -> None:
 
 def results(config: dict) -> None:
     """Everything shown for one generated configuration."""
-    data = generate(config)
+    try:
+        data = generate(config)
+    except ValueError as error:  # a stored config from elsewhere may no longer be valid
+        st.error(f"Cannot simulate the stored configuration: {error}")
+        return
     if data.n_sessions == 0:
         st.warning(
             "No session is long enough to keep: lower the min kept length "

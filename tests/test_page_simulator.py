@@ -123,3 +123,9 @@ def test_stored_config_renders_without_pressing_generate(open_page):
     at = open_page(PAGE, sim_config=to_dict(SimConfig(**SMALL, seed=7)))
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Sessions"] == "300"
+
+
+def test_an_invalid_stored_config_is_an_error_not_a_traceback(open_page):
+    at = open_page(PAGE, sim_config={**to_dict(SimConfig(**SMALL)), "n_items": 2})
+    assert not at.exception
+    assert "n_items" in at.error[0].value
