@@ -1,0 +1,264 @@
+"""Figures of training runs: loss and ranking metrics per epoch, the baselines and the oracle
+as reference lines, and several runs' validation curves overlaid. Data in, figure out.
+
+Every builder takes the run's events as written to metrics.jsonl (see `streamrec.train`):
+"batch" events give the training loss as it goes, "epoch" events the validation figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from streamrec.charts.simulator import METRIC_LABELS, ORACLE
+
+Event = Mapping[str, Any]
+
+ORACLE_LABEL = "Best possible (oracle)"
+METRICS_TITLE = "Ranking quality per epoch on the validation sessions (baselines dashed)"
+MODEL_COLOR = qualitative.Plotly[0]
+VALID_COLOR = qualitative.Plotly[1]
+ORACLE_COLOR = "#3A3A3A"
+_BASELINE_COLORS = [c for c in qualitative.Safe if c != "#888888"]
+_RUN_COLORS = qualitative.Plotly + qualitative.Dark24
+EPOCH_AXIS = "epoch (passes over the training set)"
+LOSS_AXIS = "cross-entropy (nats per next click)"
+# Losses a run records once per epoch: label and y-axis title.
+CURVES = {
+    "valid_loss": ("Validation loss", "validation loss (nats per next click)"),
+    "train_loss": ("Training loss", "training loss (nats per next click)"),
+}
+_KINDS = {"hit": "Hit", "mrr": "MRR", "ndcg": "NDCG"}
+
+
+def metric_label(name: str) -> str:
+    """'hit@10' -> 'Hit@10', 'valid_loss' -> 'Validation loss'."""
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    if name in CURVES:
+        return CURVES[name][0]
+    kind, _, k = name.partition("@")
+    return f"{_KINDS.get(kind, kind)}@{k}" if k else name
+
+
+def metric_axis(name: str) -> str:
+    """The y-axis title, with its unit, for a metric or curve name."""
+    if name in CURVES:
+        return CURVES[name][1]
+    kind, _, k = name.partition("@")
+    if kind == "hit":
+        return f"Hit@{k} (% of next clicks in the top {k})"
+    if kind == "mrr":
+        return f"MRR@{k} (mean 1/rank, 0 beyond rank {k})"
+    if kind == "ndcg":
+        return f"NDCG@{k} (0 to 1)"
+    return name
+
+
+def metric_meaning(name: str) -> str:
+    """A panel title: the metric and what it counts, with its unit."""
+    kind, _, k = name.partition("@")
+    meaning = {
+        "hit": f"% of next clicks in the top {k}",
+        "mrr": f"mean 1/rank (0 beyond {k})",
+        "ndcg": "0 to 1",
+    }.get(kind)
+    return f"{metric_label(name)}: {meaning}" if meaning else metric_label(name)
+
+
+def metric_names(cutoffs: Sequence[int]) -> list[str]:
+    """The metrics a run's charts show: Hit@K for each cutoff, then MRR at the largest one."""
+    return [f"hit@{k}" for k in cutoffs] + [f"mrr@{max(cutoffs)}"]
+
+
+def baseline_colors(names: Sequence[str]) -> dict[str, str]:
+    """A stable colour per scorer name (sorted order, so every chart agrees); the oracle's grey."""
+    others = sorted(n for n in names if n != ORACLE)
+    colors = {n: _BASELINE_COLORS[i % len(_BASELINE_COLORS)] for i, n in enumerate(others)}
+    if ORACLE in names:
+        colors[ORACLE] = ORACLE_COLOR
+    return colors
+
+
+def _of(events: Sequence[Event], kind: str) -> list[Event]:
+    return [e for e in events if e.get("event") == kind]
+
+
+def batch_epochs(events: Sequence[Event]) -> list[float]:
+    """Fractional epoch of each "batch" event: epoch 1.5 is halfway through the second pass."""
+    start = _of(events, "start")
+    planned = start[-1].get("epochs") if start else None
+    per_epoch = start[-1].get("batches_per_epoch") if start else None
+    out = []
+    for e in _of(events, "batch"):
+        if planned and "progress" in e:
+            out.append(float(e["progress"]) * planned)  # progress = (epoch - 1 + b / n_b) / epochs
+        else:
+            out.append(e["epoch"] - 1 + e["batch"] / max(per_epoch or e["batch"], 1))
+    return out
+
+
+def _finish(
+    fig: go.Figure, title: str, x_title: str, y_title: str, epochs: float | None, height: int
+) -> go.Figure:
+    fig.update_layout(
+        title={"text": title},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+        hovermode="x unified",
+    )
+    fig.update_xaxes(title_text=x_title, rangemode="tozero")
+    if epochs:
+        fig.update_xaxes(range=[0, epochs])
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def loss_chart(
+    events: Sequence[Event], epochs: float | None = None, n_items: int | None = None
+) -> go.Figure:
+    """Training loss per logged batch and validation loss per epoch, on one epoch axis.
+
+    `epochs` fixes the x range to the planned length (so a live chart does not rescale);
+    `n_items` adds the loss of a uniform guess over the catalog, ln(n_items), for scale.
+    """
+    batches = _of(events, "batch")
+    epoch_rows = _of(events, "epoch")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=batch_epochs(events),
+            y=[e["loss"] for e in batches],
+            mode="lines",
+            name="training loss (mean of the logged batches)",
+            line={"color": MODEL_COLOR, "width": 1.5},
+            hovertemplate="epoch %{x:.2f}: training loss %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e["epoch"] for e in epoch_rows],
+            y=[e["valid_loss"] for e in epoch_rows],
+            mode="lines+markers",
+            name="validation loss (end of epoch)",
+            line={"color": VALID_COLOR, "width": 2},
+            marker={"size": 8},
+            cliponaxis=False,
+            hovertemplate="epoch %{x:.2f}: validation loss %{y:.4f}<extra></extra>",
+        )
+    )
+    if n_items and n_items > 1:
+        uniform = math.log(n_items)
+        right = max([epochs or 0.0, *(e["epoch"] for e in epoch_rows), *batch_epochs(events), 1.0])
+        fig.add_trace(
+            go.Scatter(
+                x=[0, right],
+                y=[uniform, uniform],
+                mode="lines",
+                name=f"uniform guess over {n_items:,} items (ln N = {uniform:.2f})",
+                line={"color": ORACLE_COLOR, "dash": "dot", "width": 1},
+                hoverinfo="skip",
+            )
+        )
+    return _finish(fig, "Loss per epoch", EPOCH_AXIS, LOSS_AXIS, epochs, height=400)
+
+
+def metrics_chart(
+    events: Sequence[Event],
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
+    metrics: Sequence[str] = ("hit@10", "hit@20", "mrr@20"),
+    epochs: float | None = None,
+) -> go.Figure:
+    """One panel per metric: the model on the validation sessions after each epoch, and a
+    dashed line per baseline and for the oracle (`baselines`: scorer -> metrics, same targets).
+    """
+    epoch_rows = _of(events, "epoch")
+    baselines = baselines or {}
+    colors = baseline_colors(list(baselines))
+    # Oracle first in the legend, then the baselines from best to worst on the first metric.
+    order = sorted(baselines, key=lambda n: (n != ORACLE, -baselines[n].get(metrics[0], 0.0), n))
+    right = max([epochs or 0.0, *(e["epoch"] for e in epoch_rows), 1.0])
+    fig = make_subplots(
+        rows=1,
+        cols=len(metrics),
+        subplot_titles=[metric_meaning(m) for m in metrics],
+        horizontal_spacing=0.07,
+    )
+    for col, metric in enumerate(metrics, start=1):
+        first = col == 1
+        for name in order:
+            value = baselines[name].get(metric)
+            if value is None:
+                continue
+            label = ORACLE_LABEL if name == ORACLE else name
+            fig.add_trace(
+                go.Scatter(
+                    x=[0, right],
+                    y=[value, value],
+                    mode="lines",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=first,
+                    line={
+                        "color": colors[name],
+                        "dash": "dash",
+                        "width": 2.5 if name == ORACLE else 1.5,
+                    },
+                    hovertemplate=f"{label}: %{{y:.4f}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[e["epoch"] for e in epoch_rows],
+                y=[e.get(metric) for e in epoch_rows],
+                mode="lines+markers",
+                name="this model",
+                legendgroup="this model",
+                showlegend=first,
+                line={"color": MODEL_COLOR, "width": 3},
+                marker={"size": 8},
+                cliponaxis=False,
+                hovertemplate=f"epoch %{{x:.2f}}: {metric_label(metric)} %{{y:.4f}}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_yaxes(rangemode="tozero", row=1, col=col)
+        if metric.startswith("hit@"):
+            fig.update_yaxes(tickformat=".0%", row=1, col=col)
+    # The panel titles carry each metric's unit; one short x title per panel avoids overlap.
+    fig = _finish(fig, METRICS_TITLE, "epoch", "", epochs, height=440)
+    fig.update_yaxes(title_text="score (validation sessions)", row=1, col=1)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def overlay_chart(curves: Mapping[str, Sequence[Event]], metric: str = "hit@10") -> go.Figure:
+    """The same per-epoch curve (a validation metric or loss) of several runs, one line each."""
+    fig = go.Figure()
+    for i, (run_id, events) in enumerate(curves.items()):
+        rows = [e for e in _of(events, "epoch") if e.get(metric) is not None]
+        fig.add_trace(
+            go.Scatter(
+                x=[e["epoch"] for e in rows],
+                y=[e[metric] for e in rows],
+                mode="lines+markers",
+                name=run_id,
+                line={"color": _RUN_COLORS[i % len(_RUN_COLORS)], "width": 2},
+                hovertemplate=f"{run_id}<br>epoch %{{x:.2f}}: %{{y:.4f}}<extra></extra>",
+            )
+        )
+    title = f"{metric_label(metric)} on the validation sessions, per epoch"
+    fig = _finish(fig, title, EPOCH_AXIS, metric_axis(metric), None, height=440)
+    if metric.startswith("hit@"):
+        fig.update_yaxes(tickformat=".0%")
+    return fig

@@ -1,0 +1,117 @@
+"""How long a training epoch will take, measured rather than guessed.
+
+A few training steps of the configured model run on a small simulated sample with the
+configured catalog, session lengths, batch size and max length; the time per target click
+is scaled to the number of training targets the full configuration will have. The figure
+is training time only, like the "epoch_seconds" the trainer reports (validation excluded),
+and it reflects the machine's load at the moment of measuring.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from streamrec.config import RunConfig, SimConfig, TrainConfig
+from streamrec.data import all_targets, batches, build_rows
+from streamrec.model import SessionRecommender
+from streamrec.simulator import simulate
+from streamrec.train import _row_batch
+
+TIMED_BATCHES = 3  # measured after one warm-up batch
+
+
+def expected_train_targets(config: RunConfig) -> float:
+    """Expected number of training targets (next clicks) per epoch, without simulating.
+
+    Session lengths are uniform in [min, max]; sessions shorter than min_kept_length are
+    dropped; the split keeps the training share of sessions (or of examples).
+    """
+    sim, tc = config.sim, config.train
+    lengths = np.arange(sim.min_session_length, sim.max_session_length + 1)
+    targets_per_session = float(np.mean(np.where(lengths >= sim.min_kept_length, lengths - 1, 0)))
+    if tc.protocol == "example":
+        share = 1.0 - tc.example_valid_fraction
+    else:
+        share = 1.0 - tc.valid_fraction - tc.test_fraction
+    return sim.n_sessions * targets_per_session * share
+
+
+def speed_config(config: RunConfig) -> RunConfig:
+    """The config with every field that does not change the speed of an epoch set to its
+    default, so equal speeds share one measurement (a cache key)."""
+    tc = config.train
+    speed_fields = {
+        "batch_size": tc.batch_size,
+        "max_len": tc.max_len,
+        "protocol": tc.protocol,
+        "valid_fraction": tc.valid_fraction,
+        "test_fraction": tc.test_fraction,
+        "example_valid_fraction": tc.example_valid_fraction,
+        "clip_norm": 1.0 if tc.clip_norm > 0 else 0.0,
+    }
+    sim = config.sim
+    sim_fields = {
+        "n_sessions": sim.n_sessions,
+        "n_items": sim.n_items,
+        "n_categories": sim.n_categories,
+        "min_session_length": sim.min_session_length,
+        "max_session_length": sim.max_session_length,
+        "min_kept_length": sim.min_kept_length,
+        "min_preferred": sim.min_preferred,
+        "max_preferred": sim.max_preferred,
+    }
+    return RunConfig(
+        sim=SimConfig(**sim_fields),
+        model=config.model,
+        train=TrainConfig(**speed_fields),
+    )
+
+
+def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
+    """Wall-clock seconds of training per target click: the median over `n_batches` batches."""
+    config.validate()
+    sim, tc = config.sim, config.train
+    mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
+    # Enough sessions for the warm-up batch and the timed ones, with a margin for packing.
+    n_sessions = math.ceil((n_batches + 2) * tc.batch_size / mean_targets) + 1
+    sample_config = dataclasses.replace(sim, n_sessions=n_sessions, engine="fast", seed=0)
+    data = simulate(sample_config)
+    rows = build_rows(data, all_targets(data), tc.max_len)
+    order = batches(rows, tc.batch_size, np.random.default_rng(0))
+    if not order:
+        raise ValueError("the sample has no training targets: sessions are too short")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = SessionRecommender(config.model)
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
+
+        def step(index: np.ndarray) -> int:
+            tokens, mask, target = _row_batch(rows, index)
+            optimizer.zero_grad()
+            contexts, _ = model.forward_rows(tokens)
+            loss = nn.functional.cross_entropy(model.logits(contexts[mask]), target)
+            loss.backward()
+            if tc.clip_norm > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), max_norm=tc.clip_norm)
+            optimizer.step()
+            return int(target.shape[0])
+
+        step(order[0])  # warm-up: first-call allocations are not part of an epoch's pace
+        rates = []
+        for index in order[1 : n_batches + 1] or order[:1]:
+            start = time.perf_counter()
+            targets = step(index)
+            rates.append((time.perf_counter() - start) / max(targets, 1))
+    # The median shrugs off one batch stalled by another process on a shared machine.
+    return float(np.median(rates))
+
+
+def estimate_epoch_seconds(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
+    """Estimated training seconds per epoch (validation excluded) for `config` on this machine."""
+    return seconds_per_target(config, n_batches) * expected_train_targets(config)
