@@ -1,0 +1,258 @@
+"""Figures of one session's recommendation: where the attention went, the ranked list, and the
+oracle's belief about the hidden behaviour. Data in, figure out.
+
+Clicks sit on numeric axes (position 0..L-1) labelled 'item 302 · cat 4', so a session that
+clicks the same item twice keeps two cells. Each figure is built in one `go.Figure(data,
+layout)` call: the page redraws all of them after every edit of the session, and Plotly's
+`update_*` helpers cost ~10x more than the figure itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from streamrec.charts.simulator import category_colors
+from streamrec.columns import CATEGORY, ITEM_ID
+from streamrec.session_view import (
+    BEHAVIOUR_NAMES,
+    IN_SESSION,
+    PROBABILITY,
+    RANK,
+    TRUE_NEXT,
+    click_labels,
+)
+from streamrec.simulator import BEHAVIOURS
+
+ATTENTION_SCALE = "Blues"
+BAR_COLOR = "#1F77B4"
+ORACLE_COLOR = "#3A3A3A"
+TRUTH_COLOR = "#D62728"
+
+
+def _layout(title: str, x_title: str, y_title: str, height: int, **extra: Any) -> dict[str, Any]:
+    """Title, axis titles, height and margins, merged with per-figure settings."""
+    xaxis = {"title": {"text": x_title}, **extra.pop("xaxis", {})}
+    yaxis = {"title": {"text": y_title}, **extra.pop("yaxis", {})}
+    return {
+        "title": {"text": title},
+        "xaxis": xaxis,
+        "yaxis": yaxis,
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
+        # Streamlit styles the figure with its own theme; Plotly's default template would
+        # only add weight (copying it is most of the cost of building a small figure).
+        "template": "none",
+        **extra,
+    }
+
+
+def _click_axis(labels: list[str]) -> dict[str, Any]:
+    """Numeric positions labelled per click; long sessions get slanted labels."""
+    return {
+        "tickmode": "array",
+        "tickvals": list(range(len(labels))),
+        "ticktext": labels,
+        "tickangle": 0 if len(labels) <= 10 else -40,
+        "showgrid": False,
+        "zeroline": False,
+    }
+
+
+def _cell_font(n_clicks: int) -> dict[str, int]:
+    """Cell text small enough for two decimals to fit a cell of a wide page."""
+    return {"size": 12 if n_clicks <= 12 else 10 if n_clicks <= 20 else 9}
+
+
+def attention_heatmap(
+    session: Sequence[int], attention: np.ndarray, item_category: np.ndarray
+) -> go.Figure:
+    """One row: the attention weight of each click in the prediction of the next click."""
+    labels = click_labels(session, item_category)
+    weights = np.asarray(attention, dtype=np.float64)
+    n = len(labels)
+    heatmap = go.Heatmap(
+        z=weights[None, :],
+        x=list(range(n)),
+        y=[0],
+        customdata=np.array(labels, dtype=object)[None, :],
+        zmin=0.0,
+        zmax=max(float(weights.max(initial=0.0)), 1e-9),
+        colorscale=ATTENTION_SCALE,
+        colorbar={"title": {"text": "attention weight"}, "thickness": 14},
+        texttemplate="%{z:.2f}",
+        textfont=_cell_font(n),
+        xgap=2,
+        hovertemplate="click %{x}: %{customdata}<br>attention weight %{z:.3f}<extra></extra>",
+    )
+    layout = _layout(
+        "Attention over the session's clicks when predicting the next click (weights sum to 1)",
+        "click in session (oldest → newest)",
+        "prediction",
+        height=250 if n <= 6 else 300,
+        xaxis=_click_axis(labels),
+        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": ["next click"], "showgrid": False},
+    )
+    return go.Figure(data=[heatmap], layout=layout)
+
+
+def attention_growth_heatmap(
+    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray
+) -> go.Figure:
+    """Row t: the attention over clicks 1..t in the prediction made right after click t.
+
+    Cells right of the diagonal (clicks not yet made) are left blank. The colour scale tops
+    out at the largest weight after the first row, whose single weight is always 1.
+    """
+    labels = click_labels(session, item_category)
+    n = len(labels)
+    z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
+    z[np.triu_indices(n, k=1)] = np.nan
+    top = float(np.nanmax(z[1:])) if n > 1 else 1.0
+    rows = [f"after click {t + 1} ({labels[t]})" for t in range(n)]
+    heatmap = go.Heatmap(
+        z=z,
+        x=list(range(n)),
+        y=list(range(n)),
+        customdata=np.array([[f"{r}<br>weight of {c}" for c in labels] for r in rows]),
+        zmin=0.0,
+        zmax=max(top, 1e-9),
+        colorscale=ATTENTION_SCALE,
+        colorbar={"title": {"text": "attention weight"}, "thickness": 14},
+        texttemplate="%{z:.2f}",
+        textfont=_cell_font(n),
+        xgap=1,
+        ygap=1,
+        hoverongaps=False,
+        hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
+    )
+    layout = _layout(
+        "How the attention shifts as the session grows (row t: prediction after click t)",
+        "attended click (oldest → newest)",
+        "prediction made",
+        height=max(300, 26 * n + 170),
+        xaxis=_click_axis(labels),
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(n)),
+            "ticktext": rows,
+            "autorange": "reversed",
+            "showgrid": False,
+            "zeroline": False,
+        },
+        plot_bgcolor="white",
+    )
+    return go.Figure(data=[heatmap], layout=layout)
+
+
+def top_k_bars(
+    table: pd.DataFrame,
+    n_categories: int,
+    oracle_probs: np.ndarray | None = None,
+    title: str = "Model's top items (colour: category; ◆ oracle's probability)",
+) -> go.Figure:
+    """Horizontal bars of a top-K table's probabilities, each bar in its category's colour.
+
+    `oracle_probs` (n_items,) adds the oracle's probability of each listed item as a marker;
+    items already in the session are hatched and the true next item is starred.
+    """
+    colors = category_colors(n_categories)
+    labels = [
+        f"#{r} {'★ ' if t else ''}item {i} · cat {c}"
+        for r, i, c, t in zip(table[RANK], table[ITEM_ID], table[CATEGORY], table[TRUE_NEXT])
+    ]
+    probs = table[PROBABILITY].to_numpy()
+    traces: list[Any] = [
+        go.Bar(
+            x=probs,
+            y=labels,
+            orientation="h",
+            name="model's probability",
+            marker={
+                "color": [colors[c] for c in table[CATEGORY]],
+                "pattern": {"shape": ["/" if s else "" for s in table[IN_SESSION]]},
+            },
+            hovertemplate="%{y}<br>model probability %{x:.4f}<extra></extra>",
+            showlegend=False,
+        )
+    ]
+    if oracle_probs is not None:
+        traces.append(
+            go.Scatter(
+                x=np.asarray(oracle_probs)[table[ITEM_ID].to_numpy()],
+                y=labels,
+                mode="markers",
+                name="oracle's probability",
+                marker={"symbol": "diamond", "size": 9, "color": ORACLE_COLOR},
+                hovertemplate="%{y}<br>oracle probability %{x:.4f}<extra></extra>",
+            )
+        )
+    layout = _layout(
+        title,
+        "probability of being the next click",
+        "rank and item (hatched: already clicked)",
+        height=max(300, 24 * len(labels) + 170),
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "autorange": "reversed",
+        },
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 70, "r": 40, "t": 90, "b": 60},
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def behaviour_posterior_chart(
+    posterior: np.ndarray, prior: Sequence[float], truth: str | None = None
+) -> go.Figure:
+    """The oracle's P(hidden behaviour | clicks) beside the prior mix; the true one outlined."""
+    names = [BEHAVIOUR_NAMES[b] + (" (true)" if b == truth else "") for b in BEHAVIOURS]
+    posterior = np.asarray(posterior, dtype=np.float64)
+    traces = [
+        go.Bar(
+            x=posterior,
+            y=names,
+            orientation="h",
+            name="after these clicks",
+            marker={
+                "color": BAR_COLOR,
+                "line": {
+                    "color": TRUTH_COLOR,
+                    "width": [3.0 if b == truth else 0.0 for b in BEHAVIOURS],
+                },
+            },
+            text=[f"{p:.0%}" for p in posterior],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1%} after these clicks<extra></extra>",
+        ),
+        go.Scatter(
+            x=list(prior),
+            y=names,
+            mode="markers",
+            name="before any click (behaviour mix)",
+            marker={
+                "symbol": "line-ns-open",
+                "size": 22,
+                "color": ORACLE_COLOR,
+                "line": {"width": 3},
+            },
+            hovertemplate="%{y}: %{x:.1%} before any click<extra></extra>",
+        ),
+    ]
+    layout = _layout(
+        "Hidden behaviour: the oracle's belief",
+        "probability (%)",
+        "behaviour",
+        height=300,
+        xaxis={"range": [0, 1.08], "tickformat": ".0%"},
+        yaxis={"autorange": "reversed"},
+        legend={"orientation": "h", "y": -0.35},
+    )
+    return go.Figure(data=traces, layout=layout)

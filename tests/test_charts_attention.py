@@ -1,0 +1,75 @@
+"""Figures of the Recommend page: the values they carry, their labels, titles and axes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from streamrec.charts.attention import (
+    attention_growth_heatmap,
+    attention_heatmap,
+    behaviour_posterior_chart,
+    top_k_bars,
+)
+from streamrec.charts.simulator import category_colors
+from streamrec.session_view import top_k_table
+
+CATEGORY = np.array([0, 0, 1, 2, 1])
+SESSION = [3, 0, 3]  # item 3 twice: two separate cells
+
+
+def assert_titled(fig) -> None:
+    layout = fig.layout
+    assert layout.title.text and layout.xaxis.title.text and layout.yaxis.title.text
+
+
+def test_attention_heatmap_one_cell_per_click_with_values_and_labels():
+    fig = attention_heatmap(SESSION, np.array([0.25, 0.25, 0.5]), CATEGORY)
+    assert_titled(fig)
+    heatmap = fig.data[0]
+    assert heatmap.z.tolist() == [[0.25, 0.25, 0.5]]
+    assert heatmap.texttemplate == "%{z:.2f}"
+    assert heatmap.colorbar.title.text == "attention weight"
+    assert list(fig.layout.xaxis.tickvals) == [0, 1, 2]
+    labels = ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
+    assert list(fig.layout.xaxis.ticktext) == labels
+
+
+def test_growth_heatmap_leaves_future_clicks_blank():
+    growth = np.array([[1.0, 0.0, 0.0], [0.4, 0.6, 0.0], [0.2, 0.3, 0.5]])
+    fig = attention_growth_heatmap(SESSION, growth, CATEGORY)
+    assert_titled(fig)
+    z = fig.data[0].z
+    assert np.isnan(z[0, 1]) and np.isnan(z[0, 2]) and np.isnan(z[1, 2])
+    np.testing.assert_array_equal(z[np.tril_indices(3)], growth[np.tril_indices(3)])
+    assert fig.data[0].texttemplate == "%{z:.2f}"
+    assert fig.data[0].zmax == 0.6  # the first row's 1.0 would wash out the others
+    assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
+
+
+def test_top_k_bars_colour_by_category_and_mark_seen_and_true_next():
+    table = top_k_table(np.array([3, 1, 4]), np.array([0.5, 0.3, 0.2]), CATEGORY, [1], 4)
+    oracle = np.array([0.0, 0.1, 0.0, 0.6, 0.3])
+    fig = top_k_bars(table, 3, oracle)
+    assert_titled(fig)
+    bars, markers = fig.data
+    colors = category_colors(3)
+    assert list(bars.y) == ["#1 item 3 · cat 2", "#2 item 1 · cat 0", "#3 ★ item 4 · cat 1"]
+    assert list(bars.x) == [0.5, 0.3, 0.2]
+    assert list(bars.marker.color) == [colors[2], colors[0], colors[1]]
+    assert list(bars.marker.pattern.shape) == ["", "/", ""]
+    assert list(markers.x) == [0.6, 0.1, 0.3]
+
+
+def test_behaviour_chart_marks_the_true_behaviour():
+    fig = behaviour_posterior_chart(np.array([0.1, 0.7, 0.2]), (0.3, 0.5, 0.2), "deep_dive")
+    assert_titled(fig)
+    posterior, prior = fig.data
+    assert list(posterior.y) == ["explorer", "deep dive (true)", "comparison"]
+    assert list(posterior.x) == [0.1, 0.7, 0.2]
+    assert list(posterior.marker.line.width) == [0.0, 3.0, 0.0]
+    assert list(prior.x) == [0.3, 0.5, 0.2]
+    assert list(behaviour_posterior_chart(np.ones(3) / 3, (0.3, 0.5, 0.2)).data[0].y) == [
+        "explorer",
+        "deep dive",
+        "comparison",
+    ]
