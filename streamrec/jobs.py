@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,7 @@ def run_training(
         path, state="running", reason="", pid=os.getpid(), started=time.time(),
         heartbeat=time.time(), phase="simulating",
     )
+    beating = _heartbeat(path)
     try:
         data = simulate(config.sim)
         runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
@@ -97,8 +99,26 @@ def run_training(
         )
         raise
     finally:
+        beating.set()
         signal.signal(signal.SIGTERM, previous)
     return status
+
+
+def _heartbeat(path: Path) -> threading.Event:
+    """Rewrite the status heartbeat every HEARTBEAT_EVERY s from a daemon thread until the
+    returned event is set: long steps without events (simulating, scoring the baselines on a
+    big dataset, validating a big model) must not make a live worker read as dead."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_EVERY):
+            try:
+                runs.write_status(path, heartbeat=time.time())
+            except OSError:  # the folder is gone: nothing left to keep alive
+                return
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+    return done
 
 
 def active_runs(root: Path | None = None) -> list[runs.RunInfo]:

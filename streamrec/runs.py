@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,14 +112,18 @@ def create_run(config: RunConfig, root: Path | None = None, name: str | None = N
     return path
 
 
+_status_lock = threading.Lock()  # a worker's heartbeat thread merges into status.json too
+
+
 def write_status(path: Path, **fields: Any) -> dict[str, Any]:
     """Merge fields into status.json (atomically) and return the new status."""
-    try:
-        status = _read_json(path / STATUS_FILE)
-    except RunError:
-        status = {}
-    status.update(fields)
-    write_json(path / STATUS_FILE, status)
+    with _status_lock:
+        try:
+            status = _read_json(path / STATUS_FILE)
+        except RunError:
+            status = {}
+        status.update(fields)
+        write_json(path / STATUS_FILE, status)
     return status
 
 
