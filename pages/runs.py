@@ -1,0 +1,235 @@
+"""Runs: every training run with its settings and scores, curves side by side, downloads and
+deletion. Everything is read from the run folders, so runs made by the CLI show up too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from streamrec import runs
+from streamrec.charts import training as charts
+
+COMPARE_KEY = "runs_compare"
+SELECT_KEY = "runs_selected"
+CONFIRM_KEY = "runs_confirm_delete"  # run id waiting for the "Yes, delete it" click
+FLASH_KEY = "runs_flash"  # (kind, message) to show after the rerun that follows a deletion
+CURVES = ("hit@10", "hit@20", "mrr@20", "ndcg@20", "valid_loss", "train_loss")
+STATE_LABELS = {
+    "running": "▶ training now",
+    "completed": "✓ completed",
+    "stopped": "■ stopped",
+    "failed": "✗ failed",
+    "created": "… created",
+    "corrupt": "⚠ unreadable",
+}
+# Scores first, so they show without scrolling; then the settings that produced them.
+COLUMN_ORDER = (
+    "run", "status", "Hit@10", "Hit@20", "MRR@20", "best epoch", "cell", "pooling", "hidden",
+    "layers", "epochs", "protocol", "sessions", "items", "categories", "created", "problem",
+)
+DOWNLOADS = (
+    (runs.CONFIG_FILE, "application/json", ":material/settings:"),
+    (runs.METRICS_FILE, "application/x-ndjson", ":material/timeline:"),
+    (runs.WEIGHTS["best"], "application/octet-stream", ":material/download:"),
+)
+
+
+def flash() -> None:
+    """Show the message left by the previous run (a deletion), once."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        kind, text = message
+        (st.success if kind == "success" else st.error)(text)
+
+
+def table_row(info: runs.RunInfo) -> dict:
+    """One row of the runs table: status, key settings, best epoch and final scores."""
+    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(info.state, info.state)}
+    created = info.status.get("created")
+    row["created"] = pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT
+    config = info.config
+    if config is not None:
+        row |= {
+            "cell": config.model.cell,
+            "pooling": config.model.pooling,
+            "hidden": config.model.hidden_size,
+            "layers": config.model.num_layers,
+            "epochs": config.train.epochs,
+            "protocol": config.train.protocol,
+            "sessions": config.sim.n_sessions,
+            "items": config.sim.n_items,
+            "categories": config.sim.n_categories,
+        }
+    row["best epoch"] = info.status.get("best_epoch")
+    final = info.status.get("final") or {}
+    for metric in ("hit@10", "hit@20", "mrr@20"):
+        row[charts.metric_label(metric)] = final.get(metric)
+    row["problem"] = info.error or (info.status.get("reason") if info.state == "failed" else "")
+    return row
+
+
+def runs_table(infos: list[runs.RunInfo]) -> None:
+    """All runs, newest first; unreadable folders keep their row with the error."""
+    table = pd.DataFrame([table_row(info) for info in infos])
+    number = {m: st.column_config.NumberColumn(format="%.4f") for m in ("Hit@10", "Hit@20", "MRR@20")}
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="runs_table",
+        column_order=[c for c in COLUMN_ORDER if c in table.columns],
+        column_config={
+            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "best epoch": st.column_config.NumberColumn(format="%.2f"),
+            "problem": st.column_config.TextColumn(width="large"),
+            **number,
+        },
+    )
+    corrupt = [info for info in infos if info.error]
+    if corrupt:
+        st.warning(
+            f"{len(corrupt)} folder(s) cannot be read as runs; they are listed with the "
+            "problem and can be deleted below."
+        )
+
+
+def _keep_known(key: str, options: list[str]) -> None:
+    """Drop from a widget's remembered value the runs that no longer exist."""
+    if key in st.session_state:
+        value = st.session_state[key]
+        if isinstance(value, list):
+            st.session_state[key] = [v for v in value if v in options]
+        elif value not in options:
+            del st.session_state[key]
+
+
+def compare(infos: list[runs.RunInfo]) -> None:
+    """Validation curves of the chosen runs on one chart."""
+    st.subheader("Compare validation curves", anchor=False)
+    curves = {}
+    for info in infos:
+        events = [] if info.error else runs.read_events(info.path)
+        if any(e["event"] == "epoch" for e in events):
+            curves[info.run_id] = events
+    if not curves:
+        st.info("No run has finished an epoch yet.")
+        return
+    options = list(curves)
+    _keep_known(COMPARE_KEY, options)
+    pick, metric_col = st.columns([3, 1])
+    chosen = pick.multiselect(
+        "Runs",
+        options,
+        default=None if COMPARE_KEY in st.session_state else options[:3],
+        key=COMPARE_KEY,
+    )
+    metric = metric_col.selectbox(
+        "Metric", CURVES, format_func=charts.metric_label, key="runs_metric"
+    )
+    if not chosen:
+        st.caption("Choose one or more runs to draw their curves.")
+        return
+    st.plotly_chart(
+        charts.overlay_chart({run_id: curves[run_id] for run_id in chosen}, metric),
+        key="runs_chart_overlay",
+    )
+
+
+def downloads(path: Path) -> None:
+    """Download buttons for the run's config, metrics and best weights (read on click)."""
+    for column, (name, mime, icon) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS):
+        file = path / name
+        column.download_button(
+            name,
+            data=lambda file=file: _read(file),
+            file_name=f"{path.name}-{name}",
+            mime=mime,
+            key=f"runs_download_{name}",
+            icon=icon,
+            on_click="ignore",
+            disabled=not file.exists(),
+            width="stretch",
+        )
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise runs.RunError(f"{file.parent.name}: {file.name} no longer exists") from None
+
+
+def delete(info: runs.RunInfo) -> None:
+    """Delete with a confirmation step; refused while the run trains."""
+    if info.state == "running":
+        st.info(
+            "This run is training right now: stop it on the Train page before deleting it.",
+            icon=":material/block:",
+        )
+        st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
+        return
+    if st.session_state.get(CONFIRM_KEY) != info.run_id:
+        if st.button("Delete this run…", key="runs_delete", icon=":material/delete:"):
+            st.session_state[CONFIRM_KEY] = info.run_id
+            st.rerun()
+        return
+    st.warning(f"Delete run **{info.run_id}** with its weights and metrics? This cannot be undone.")
+    yes, no, _ = st.columns([1, 1, 4])
+    if yes.button("Yes, delete it", key="runs_delete_yes", type="primary", width="stretch"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        try:
+            runs.delete_run(info.path)
+        except (runs.RunError, OSError) as error:
+            st.session_state[FLASH_KEY] = ("error", f"Could not delete {info.run_id}: {error}")
+        else:
+            st.session_state[FLASH_KEY] = ("success", f"Deleted run {info.run_id}.")
+            del st.session_state[SELECT_KEY]
+        st.rerun()
+    if no.button("Cancel", key="runs_delete_no", width="stretch"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.rerun()
+
+
+def manage(infos: list[runs.RunInfo]) -> None:
+    """One run's details, its files and its deletion."""
+    st.subheader("Download or delete a run", anchor=False)
+    by_id = {info.run_id: info for info in infos}
+    options = list(by_id)
+    gone = st.session_state.get(SELECT_KEY)
+    if gone is not None and gone not in by_id:
+        st.info(f"Run {gone} no longer exists: it was deleted in the meantime.")
+        del st.session_state[SELECT_KEY]
+        st.session_state.pop(CONFIRM_KEY, None)
+    run_id = st.selectbox(
+        "Run",
+        options,
+        format_func=lambda r: f"{r} ({STATE_LABELS.get(by_id[r].state, by_id[r].state)})",
+        key=SELECT_KEY,
+    )
+    info = by_id[run_id]
+    if not info.path.is_dir():
+        st.warning(f"Run {run_id} was deleted in the meantime.")
+        return
+    if info.error:
+        st.error(info.error)
+    elif info.state == "failed":
+        st.error(f"This run failed: {info.status.get('reason') or 'no reason recorded'}")
+    downloads(info.path)
+    delete(info)
+
+
+st.title("Runs")
+st.caption(
+    "Every run folder under the models directory, newest first: from the Train page or the "
+    "command line. Scores are the best checkpoint's on the held-out sessions."
+)
+flash()
+all_runs = runs.list_runs(runs.default_root())
+if not all_runs:
+    st.info("No runs yet: start one on the Train page.")
+    st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
+else:
+    runs_table(all_runs)
+    compare(all_runs)
+    manage(all_runs)

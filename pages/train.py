@@ -1,0 +1,344 @@
+"""Train: model and training settings, Start, and a live view of the run that trains.
+
+The training runs in a separate worker process (`streamrec.jobs.launch`); this page only
+reads its run folder. A fragment polls the folder once a second while the run is alive, so
+the page survives reruns, page switches and reloads: it re-attaches to whatever trains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from streamrec import jobs, runs
+from streamrec.charts import training as charts
+from streamrec.config import (
+    CELLS,
+    POOLINGS,
+    PROTOCOLS,
+    ModelConfig,
+    RunConfig,
+    SimConfig,
+    TrainConfig,
+    from_dict,
+)
+from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+
+SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
+RUN_KEY = "train_run"  # the run started from this browser session
+RECOMMEND_PAGE = "pages/recommend.py"
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_DEFAULTS, TRAIN_DEFAULTS = ModelConfig(), TrainConfig()
+PHASES = {
+    "starting": "Starting the worker",
+    "simulating": "Simulating the sessions",
+    "baselines": "Scoring the baselines and the oracle",
+    "training": "Training",
+    "done": "Finishing",
+}
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 min 20 s', '1 h 05 min'."""
+    seconds = max(float(seconds), 0.0)
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def sim_settings() -> tuple[SimConfig, bool]:
+    """The Simulator page's last generated config, else the default; and whether it came
+    from the Simulator page."""
+    data = st.session_state.get(SIM_CONFIG_KEY)
+    if data:
+        try:
+            return from_dict(SimConfig, data).validate(), True
+        except ValueError as error:
+            st.warning(f"The Simulator page's settings are not usable ({error}); using defaults.")
+    return SimConfig(), False
+
+
+def data_summary(sim: SimConfig, from_simulator: bool) -> None:
+    """One line on the data the model will train on, with a link to change it."""
+    source = (
+        "the last configuration generated on the Simulator page"
+        if from_simulator
+        else "the default configuration (nothing generated on the Simulator page yet)"
+    )
+    with st.container(border=True):
+        st.markdown(
+            f"**Training data:** {sim.n_sessions:,} sessions of {sim.min_session_length}–"
+            f"{sim.max_session_length} clicks over {sim.n_items:,} items in "
+            f"{sim.n_categories:,} categories, seed {sim.seed} ({sim.engine} engine) — {source}."
+        )
+        st.page_link("pages/simulator.py", label="Change the data on the Simulator page",
+                     icon=":material/scatter_plot:")
+
+
+def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
+    return st.number_input(label, value=default, key=f"train_{key}", help=help_text,
+                           persist_state="session", **kw)
+
+
+def _choice(label: str, key: str, options: tuple[str, ...], default: str, help_text: str):
+    return st.radio(label, options, index=options.index(default), key=f"train_{key}",
+                    help=help_text, horizontal=True, persist_state="session")
+
+
+def settings_form() -> tuple[dict, dict, str]:
+    """Model and training widgets; returns (model fields, train fields, run name)."""
+    m, t = MODEL_DEFAULTS, TRAIN_DEFAULTS
+    model_col, train_col, optim_col = st.columns(3, border=True)
+    with model_col:
+        st.markdown("**Model**")
+        model = {
+            "embed_dim": _number("Embedding size", "embed_dim", m.embed_dim, step=8),
+            "hidden_size": _number("Hidden size", "hidden_size", m.hidden_size, step=16),
+            "num_layers": _number("Layers", "num_layers", m.num_layers, step=1),
+            "dropout": _number("Dropout", "dropout", m.dropout, step=0.05, format="%.2f"),
+            "pooling": _choice("Pooling", "pooling", POOLINGS, m.pooling,
+                               "attention: weigh every click; last: the final hidden state."),
+            "cell": _choice("Recurrent cell", "cell", CELLS, m.cell, "LSTM or GRU."),
+        }
+    with train_col:
+        st.markdown("**Training**")
+        train = {
+            "epochs": _number("Epochs", "epochs", t.epochs, step=1),
+            "batch_size": _number("Batch size (target clicks per batch)", "batch_size",
+                                  t.batch_size, "Whole sessions are packed up to this many "
+                                  "next-click targets, so 256 means 256 examples.", step=64),
+            "max_len": _number("Max length (clicks seen)", "max_len", t.max_len,
+                               "A prediction sees at most this many last clicks.", step=1),
+            "protocol": _choice("Evaluation protocol", "protocol", PROTOCOLS, t.protocol,
+                                "session: hold out whole sessions (validation and test); "
+                                "example: the case study's random split of prefixes."),
+            "seed": _number("Seed", "seed", t.seed, step=1),
+        }
+    with optim_col:
+        st.markdown("**Optimiser**")
+        train |= {
+            "lr": _number("Learning rate (Adam)", "lr", t.lr, step=0.0005, format="%.5f"),
+            "step_size": _number("StepLR step (epochs)", "step_size", t.step_size,
+                                 "Multiply the learning rate by gamma every this many epochs.",
+                                 step=1),
+            "gamma": _number("StepLR gamma", "gamma", t.gamma, step=0.05, format="%.2f"),
+            "clip_norm": _number("Gradient clipping (max norm)", "clip_norm", t.clip_norm,
+                                 "0 turns clipping off.", step=0.5, format="%.1f"),
+        }
+        name = st.text_input("Run name (optional)", key="train_name", persist_state="session",
+                             placeholder="time stamp and model summary",
+                             help="Letters, digits, '_', '-' and '.'; must be new.")
+    return model, train, name.strip()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def epoch_seconds(speed: dict) -> float:
+    """Measured seconds per epoch for a `speed_config` given as a dict (the cache key)."""
+    return estimate_epoch_seconds(RunConfig.from_dict(speed))
+
+
+def estimate(config: RunConfig) -> None:
+    """Expected batches and a measured time per epoch."""
+    n_batches = max(expected_train_targets(config) / config.train.batch_size, 1.0)
+    try:
+        with st.spinner("Timing a few training batches of this model…"):
+            seconds = epoch_seconds(speed_config(config).to_dict())
+    except ValueError as error:
+        st.warning(f"No time estimate: {error}")
+        return
+    st.markdown(
+        f"**Estimated time:** about **{duration(seconds)} per epoch** "
+        f"(~{n_batches:,.0f} batches), **{duration(seconds * config.train.epochs)}** for "
+        f"{config.train.epochs} epochs, plus simulation and baselines."
+    )
+    st.caption(
+        "Measured on this machine now: three training batches of this model on sessions of "
+        "the same shape, scaled to the epoch's target clicks. Validation is extra."
+    )
+
+
+def start(config: RunConfig | None, name: str) -> None:
+    """Launch the training; a busy worker or a bad name shows as an error."""
+    if config is None:
+        return  # the settings error is already on the page
+    try:
+        path = jobs.launch(config, runs.default_root(), name or None)
+    except (jobs.JobBusy, ValueError, runs.RunError) as error:
+        st.error(str(error), icon=":material/block:")
+        return
+    st.session_state[RUN_KEY] = path.name
+    st.query_params["run"] = path.name
+    st.rerun()
+
+
+def shown_run(root: Path) -> Path | None:
+    """The run to show: the one training now, else this session's (or the URL's) last run."""
+    active = jobs.active_runs(root)
+    if active:
+        return active[0].path
+    for run_id in (st.query_params.get("run"), st.session_state.get(RUN_KEY)):
+        if run_id and Path(run_id).name == run_id and (root / run_id).is_dir():
+            return root / run_id
+    return None
+
+
+def progress(status: dict, events: list[dict], epochs: int) -> None:
+    """Progress bar with the phase, the epoch and the time left."""
+    phase = status.get("phase", "starting")
+    value = float(status.get("progress", 0.0) or 0.0) if phase in ("training", "done") else 0.0
+    text = PHASES.get(phase, phase)
+    batches = [e for e in events if e["event"] == "batch"]
+    if phase == "training" and batches:
+        last = batches[-1]
+        text += f" — epoch {last['epoch']} of {epochs}, {value:.0%}"
+        if status.get("eta") is not None:
+            text += f", about {duration(status['eta'])} left"
+    elif phase == "training":
+        text += " — first batches…"
+    else:
+        text += "…"
+    st.progress(min(max(value, 0.0), 1.0), text=text)
+
+
+def live_view(path: Path, was_running: bool) -> None:
+    """Status, progress, Stop and the charts of one run, redrawn from its folder."""
+    try:
+        status = runs.read_status(path)
+        config = runs.read_config(path)
+    except runs.RunError as error:
+        st.warning(f"This run cannot be shown any more: {error}")
+        return
+    state = status.get("state")
+    if was_running and state != "running":
+        st.rerun()  # one full rerun shows the final state and stops the polling
+    events = runs.read_events(path)
+    epochs = config.train.epochs
+    if state == "running":
+        bar, stop = st.columns([5, 1], vertical_alignment="bottom")
+        with bar:
+            progress(status, events, epochs)
+        with stop:
+            if runs.stop_requested(path):
+                st.button("Stopping…", key="train_stop", disabled=True, width="stretch")
+            elif st.button("Stop", key="train_stop", icon=":material/stop:", width="stretch"):
+                jobs.stop(path)
+                st.toast("Stopping after the current batch; the best checkpoint is kept.")
+    trained = any(e["event"] in ("batch", "epoch") for e in events)
+    if trained:
+        st.plotly_chart(
+            charts.loss_chart(events, epochs=epochs, n_items=config.model.n_items),
+            key="train_chart_loss",
+        )
+    if trained or status.get("baselines_valid"):
+        st.plotly_chart(
+            charts.metrics_chart(
+                events,
+                status.get("baselines_valid"),
+                charts.metric_names(config.train.cutoffs),
+                epochs=epochs,
+            ),
+            key="train_chart_metrics",
+        )
+    if not trained and state == "running":
+        st.caption("The loss curve appears with the first logged batches.")
+
+
+def results_table(status: dict, config: RunConfig) -> None:
+    """The best checkpoint beside the baselines and the oracle on the report split."""
+    m = config.model
+    model_row = f"This model ({m.cell.upper()}, {m.pooling} pooling)"
+    rows = {model_row: status.get("final", {})}
+    baselines = status.get("baselines", {})
+    for name in sorted(baselines, key=lambda n: (n == "Oracle", n)):
+        rows[charts.ORACLE_LABEL if name == "Oracle" else name] = baselines[name]
+    metrics = charts.metric_names(config.train.cutoffs) + [f"ndcg@{max(config.train.cutoffs)}"]
+    table = pd.DataFrame(
+        [{charts.metric_label(k): row.get(k) for k in metrics} for row in rows.values()],
+        index=pd.Index(list(rows), name="scorer"),
+    )
+    split = status.get("report_split", "valid")
+    st.markdown(f"**Final scores** on the held-out {split} targets (best epoch)")
+    st.dataframe(
+        table,
+        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns},
+        key="train_final_table",
+    )
+
+
+def outcome(path: Path) -> None:
+    """What a finished run ended with: its error, or its final table and where to go next."""
+    try:
+        status = runs.read_status(path)
+        config = runs.read_config(path)
+    except runs.RunError:
+        return  # live_view already said why
+    state = status.get("state")
+    reason = status.get("reason") or ""
+    if state == "failed":
+        st.error(f"Training failed: {reason or 'no reason recorded'}")
+        return
+    best = status.get("best_epoch") or 0
+    if state == "stopped":
+        kept = (
+            f"the best checkpoint (epoch {best:.2f}) is kept"
+            if (path / runs.WEIGHTS["best"]).exists()
+            else "no batch was trained, so there are no weights"
+        )
+        st.warning(f"Training stopped ({reason or 'stop requested'}): {kept}.")
+    elif state == "completed":
+        st.success(f"Training completed; the best epoch was {best:g}.")
+    else:
+        return
+    if status.get("final"):
+        results_table(status, config)
+    if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
+        return
+    if st.button("Recommend with this run", key="train_open_recommend", icon=":material/recommend:"):
+        try:
+            st.switch_page(RECOMMEND_PAGE, query_params={"run": path.name})
+        except StreamlitAPIException as error:
+            st.error(f"The Recommend page cannot be opened: {error}")
+
+
+st.title("Train")
+st.caption(
+    "Train the session recommender on the simulated sessions. Training runs in a separate "
+    "process: switch pages or reload at will, this page re-attaches to it."
+)
+sim, from_simulator = sim_settings()
+data_summary(sim, from_simulator)
+model_fields, train_fields, run_name = settings_form()
+try:
+    run_config: RunConfig | None = RunConfig(
+        sim, ModelConfig(n_items=sim.n_items, **model_fields), TrainConfig(**train_fields)
+    ).validate()
+except (TypeError, ValueError) as error:
+    run_config = None
+    st.error(f"Invalid setting: {error}", icon=":material/error:")
+if run_config is not None:
+    estimate(run_config)
+if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+    start(run_config, run_name)
+
+models_root = runs.default_root()
+current = shown_run(models_root)
+if current is None:
+    st.info("No training yet in this session. Past runs are on the Runs page.")
+    st.page_link("pages/runs.py", label="Open the Runs page", icon=":material/history:")
+else:
+    st.divider()
+    st.subheader(f"Run {current.name}", anchor=False)
+    try:
+        running = runs.read_status(current).get("state") == "running"
+    except runs.RunError:
+        running = False
+    st.fragment(live_view, run_every=1.0 if running else None)(current, running)
+    if not running:
+        outcome(current)
