@@ -4,6 +4,7 @@ Fixtures for tests in this folder:
 
 - `app_url` (session): base URL of a running app on a free loopback port; the server runs
   in its own process group, which is killed at the end of the session.
+- `models_dir` (session): the temporary folder the app keeps its runs in.
 - `st_app`: a `StreamlitApp` around pytest-playwright's `page`, with `goto(path)`, `wait()`
   and `screenshot(name)` (saved as test-output/screenshots/<name>.png).
 
@@ -99,7 +100,13 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_url(browser_available: None) -> Iterator[str]:
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's STREAMREC_MODELS_DIR: a temporary folder, so browser tests never touch models/."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_available: None, models_dir: Path) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -122,7 +129,12 @@ def app_url(browser_available: None) -> Iterator[str]:
     ]
     with tempfile.TemporaryFile(mode="w+") as log:
         server = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + SERVER_START_SECONDS

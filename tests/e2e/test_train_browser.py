@@ -1,0 +1,91 @@
+"""Train and Runs pages in a real browser: tiny data from the Simulator page, a tiny model
+trained from the Train page while the page polls, then the run on the Runs page.
+
+The app's runs go to the session's temporary `models_dir` (see conftest), never to models/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from streamrec import jobs, runs
+
+TRAINING_MS = 150_000  # worker start, simulation, baselines and two tiny epochs, under load
+SIMULATOR = {"Sessions": "300", "Items": "100", "Categories": "6"}
+SETTINGS = {
+    "Embedding size": "8",
+    "Hidden size": "16",
+    "Layers": "1",
+    "Epochs": "2",
+    "Batch size (target clicks per batch)": "128",
+}
+
+
+@pytest.fixture
+def no_training_left(models_dir: Path) -> Iterator[None]:
+    """Workers live in their own process group: stop any this test leaves running."""
+    yield
+    for info in runs.list_runs(models_dir):
+        if info.state == "running":
+            jobs.stop(info.path, timeout=10)
+
+
+def fill(st_app, values: dict[str, str]) -> None:
+    """Type into number inputs by label, letting each rerun finish."""
+    for label, value in values.items():
+        box = st_app.page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")
+        st_app.wait()
+
+
+def open_in_sidebar(st_app, title: str) -> None:
+    """Switch page through the navigation, which keeps the browser session (and its state)."""
+    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    st_app.wait()
+
+
+def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_training_left):
+    # In from the home page: on a fresh server a deep link runs pages/*.py directly (Streamlit's
+    # legacy pages/ mode) until app.py has called st.navigation once.
+    page = st_app.goto()
+    open_in_sidebar(st_app, "Simulator")
+    fill(st_app, SIMULATOR)
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
+    st_app.wait()
+
+    open_in_sidebar(st_app, "Train")
+    expect(page.get_by_text("300 sessions of 5–34 clicks over 100 items")).to_be_visible()
+    fill(st_app, SETTINGS)
+    expect(page.get_by_text("Estimated time:")).to_be_visible()
+    page.get_by_role("button", name="Start training").click()
+
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
+    st_app.wait()
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts).to_have_count(2)
+    loss = charts.nth(0)
+    expect(loss).to_contain_text("Loss per epoch")
+    expect(loss.locator(".scatterlayer .trace").first).to_be_visible()
+    expect(charts.nth(1)).to_contain_text("Best possible (oracle)")
+    expect(page.get_by_text("Final scores")).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    st_app.screenshot("train")
+
+    (info,) = runs.list_runs(models_dir)
+    assert info.state == "completed" and info.has_weights
+
+    open_in_sidebar(st_app, "Runs")
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(1)
+    expect(page.get_by_role("button", name="best.safetensors")).to_be_enabled()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    st_app.screenshot("runs")

@@ -1,0 +1,144 @@
+"""The Runs page: the listing (with unreadable folders), curves, downloads and deletion."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamrec import jobs, runs
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+
+PAGE = "pages/runs.py"
+TINY = RunConfig(
+    SimConfig(n_sessions=120, n_items=40, n_categories=4, max_preferred=3),
+    ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
+    TrainConfig(epochs=2, batch_size=128),
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One completed tiny run, trained in this process (the worker's code path)."""
+    path = runs.create_run(TINY, tmp_path_factory.mktemp("trained"), "tiny-done")
+    assert jobs.run_training(path)["state"] == "completed"
+    return path
+
+
+@pytest.fixture
+def models_dir(
+    tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A models folder holding a copy of the completed run and one garbage folder."""
+    shutil.copytree(trained, tmp_path / trained.name)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / runs.CONFIG_FILE).write_text("this is not json {")
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def runs_page(open_page: Callable[..., Any], models_dir: Path) -> Any:
+    return open_page(PAGE)
+
+
+def texts(elements: Any) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def select(at: Any, run_id: str) -> Any:
+    """Pick a run in the Files and deletion section."""
+    box = at.selectbox(key="runs_selected")
+    return box.select(run_id).run()
+
+
+def test_lists_the_completed_run_and_the_unreadable_folder(runs_page):
+    at = runs_page
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("run")
+    assert set(table.index) == {"tiny-done", "garbage"}
+    done = table.loc["tiny-done"]
+    assert done["status"] == "✓ completed"
+    assert (done["cell"], done["pooling"], done["hidden"], done["epochs"]) == ("lstm", "attention", 8, 2)
+    assert (done["protocol"], done["sessions"], done["items"], done["categories"]) == ("session", 120, 40, 4)
+    assert done["best epoch"] in (1, 2) and 0 <= done["Hit@10"] <= done["Hit@20"] <= 1
+    garbage = table.loc["garbage"]
+    assert garbage["status"] == "⚠ unreadable"
+    assert "config.json is not valid JSON" in garbage["problem"]
+    assert any("cannot be read" in t for t in texts(at.warning))
+
+
+def test_overlays_the_chosen_runs_curves_for_the_chosen_metric(runs_page):
+    at = runs_page
+    assert at.multiselect(key="runs_compare").value == ["tiny-done"]
+    at.selectbox(key="runs_metric").select("valid_loss").run()
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    assert figure["layout"]["title"]["text"] == "Validation loss on the validation sessions, per epoch"
+    (trace,) = figure["data"]
+    assert trace["name"] == "tiny-done" and trace["x"] == [1, 2]
+    at.multiselect(key="runs_compare").set_value([]).run()
+    assert not at.get("plotly_chart")
+
+
+def test_offers_the_run_files_for_download(runs_page):
+    at = select(runs_page, "tiny-done")
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert set(buttons) == {"config.json", "metrics.jsonl", "best.safetensors"}
+    assert not any(b.proto.disabled for b in buttons.values())
+
+
+def test_delete_asks_for_confirmation_then_removes_the_folder(runs_page, models_dir):
+    at = select(runs_page, "tiny-done")
+    at.button(key="runs_delete").click().run()
+    assert any("cannot be undone" in t for t in texts(at.warning))
+    assert (models_dir / "tiny-done").is_dir()
+
+    at.button(key="runs_delete_no").click().run()
+    assert (models_dir / "tiny-done").is_dir()
+
+    at.button(key="runs_delete").click().run()
+    at.button(key="runs_delete_yes").click().run()
+    assert not at.exception
+    assert not (models_dir / "tiny-done").exists()
+    assert any("Deleted run tiny-done" in t for t in texts(at.success))
+    assert list(at.dataframe[0].value["run"]) == ["garbage"]
+
+
+def test_an_unreadable_folder_can_be_deleted(runs_page, models_dir):
+    at = select(runs_page, "garbage")
+    assert any("config.json is not valid JSON" in t for t in texts(at.error))
+    at.button(key="runs_delete").click().run()
+    at.button(key="runs_delete_yes").click().run()
+    assert not (models_dir / "garbage").exists()
+
+
+def test_a_run_deleted_elsewhere_gives_a_message_not_a_traceback(runs_page, models_dir):
+    at = select(runs_page, "tiny-done")
+    at.button(key="runs_delete").click().run()
+    shutil.rmtree(models_dir / "tiny-done")  # someone else deletes it meanwhile
+    at.button(key="runs_delete_yes").click().run()
+    assert not at.exception
+    assert any("tiny-done no longer exists" in t for t in texts(at.info))
+    assert list(at.dataframe[0].value["run"]) == ["garbage"]
+
+
+def test_a_training_run_cannot_be_deleted(runs_page, models_dir):
+    runs.write_status(models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time())
+    at = select(runs_page.run(), "tiny-done")
+    assert any("training right now" in t for t in texts(at.info))
+    assert not [b for b in at.button if b.key == "runs_delete"]
+
+
+def test_no_runs_yet_points_to_the_train_page(open_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path / "empty"))
+    at = open_page(PAGE)
+    assert not at.exception
+    assert any("No runs yet" in t for t in texts(at.info))

@@ -1,0 +1,180 @@
+"""The Train page: settings, validation, and real tiny trainings started, watched and stopped
+from the page. Each training is a worker process writing into a temporary models folder."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamrec import jobs, runs
+from streamrec.charts.training import METRICS_TITLE
+from streamrec.config import SimConfig, to_dict
+
+PAGE = "pages/train.py"
+TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
+SMALL_MODEL = {
+    "train_embed_dim": 8,
+    "train_hidden_size": 16,
+    "train_num_layers": 1,
+    "train_batch_size": 128,
+}
+TRAINING_DEADLINE = 150.0  # seconds: worker start, simulation, baselines, epochs, under load
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary models folder for the page; any worker still running is stopped after."""
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path))
+    yield tmp_path
+    for info in runs.list_runs(tmp_path):
+        if info.state == "running":
+            jobs.stop(info.path, timeout=10)
+
+
+@pytest.fixture
+def train_page(open_page: Callable[..., Any], models_dir: Path) -> Callable[..., Any]:
+    """The Train page with the tiny simulator config in session state and given widget values."""
+
+    def _open(**widgets: float) -> Any:
+        at = open_page(PAGE, sim_config=TINY_SIM)
+        for key, value in widgets.items():
+            at.number_input(key=key).set_value(value)
+        return at.run()
+
+    return _open
+
+
+def figures(at: Any) -> dict[str, dict]:
+    """Plotly figure JSON on the page, by title."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def traces(figure: dict) -> dict[str, dict]:
+    """Traces by name (the first of a name: metric panels repeat the legend names)."""
+    out: dict[str, dict] = {}
+    for trace in figure["data"]:
+        out.setdefault(trace.get("name", ""), trace)
+    return out
+
+
+def texts(elements: Any) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def poll(at: Any, done: Callable[[Any], bool], what: str) -> Any:
+    """Rerun the page (as the fragment's timer would) until `done(at)` or the deadline."""
+    deadline = time.monotonic() + TRAINING_DEADLINE
+    while not done(at):
+        assert not at.exception, [e.message for e in at.exception]
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}; errors: {texts(at.error)}")
+        time.sleep(0.5)
+        at.run()
+    return at
+
+
+def the_run(models_dir: Path) -> Path:
+    (path,) = [p for p in models_dir.iterdir() if p.is_dir()]
+    return path
+
+
+def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
+    at = train_page()
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    summary = " ".join(texts(at.markdown))
+    assert "200 sessions" in summary and "60 items in 6 categories" in summary
+    assert "Simulator page" in summary
+    numbers = {w.key for w in at.number_input}
+    assert numbers >= {
+        "train_embed_dim", "train_hidden_size", "train_num_layers", "train_dropout",
+        "train_epochs", "train_batch_size", "train_max_len", "train_seed", "train_lr",
+        "train_step_size", "train_gamma", "train_clip_norm",
+    }
+    choices = {w.key: list(w.options) for w in at.radio}
+    assert choices == {
+        "train_pooling": ["attention", "last"],
+        "train_cell": ["lstm", "gru"],
+        "train_protocol": ["session", "example"],
+    }
+    assert at.text_input(key="train_name").value == ""
+    assert at.button(key="train_start").label == "Start training"
+    assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
+    assert any("No training yet" in t for t in texts(at.info))
+
+
+def test_bad_settings_show_the_error_and_start_nothing(train_page, models_dir):
+    at = train_page(train_hidden_size=0)
+    assert any("hidden_size = 0 is out of range" in t for t in texts(at.error))
+    at.button(key="train_start").click().run()
+    assert list(models_dir.iterdir()) == []
+
+    at.number_input(key="train_hidden_size").set_value(16)
+    at.text_input(key="train_name").input("no spaces please").run()
+    assert not at.error  # the settings are valid; the name is checked on Start
+    at.button(key="train_start").click().run()
+    assert any("run name = 'no spaces please'" in t for t in texts(at.error))
+    assert not at.exception
+    assert list(models_dir.iterdir()) == []
+
+
+def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(
+    train_page, models_dir
+):
+    at = train_page(**SMALL_MODEL, train_epochs=2)
+    at.button(key="train_start").click().run()
+    assert not at.error, texts(at.error)
+    assert at.get("progress"), "a started run shows a progress bar at once"
+    path = the_run(models_dir)
+    assert at.subheader[0].value == f"Run {path.name}"
+
+    poll(at, lambda at: any("completed" in t for t in texts(at.success)), "the run to complete")
+
+    assert runs.read_status(path)["state"] == "completed"
+    charts = figures(at)
+    loss = traces(charts["Loss per epoch"])
+    assert len(loss["training loss (mean of the logged batches)"]["y"]) >= 2
+    assert loss["validation loss (end of epoch)"]["x"] == [1, 2]
+    metrics = traces(charts[METRICS_TITLE])
+    assert {"this model", "Best possible (oracle)", "Markov chain"} <= set(metrics)
+    assert metrics["this model"]["x"] == [1, 2]
+    table = at.dataframe[0].value
+    assert table.index[0] == "This model (LSTM, attention pooling)"
+    assert "Best possible (oracle)" in table.index
+    assert not at.get("progress"), "polling stops with the bar once the run is over"
+
+
+def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(train_page, models_dir):
+    at = train_page(**SMALL_MODEL, train_epochs=5_000)
+    at.button(key="train_start").click().run()
+    path = the_run(models_dir)
+
+    def trained_an_epoch(at: Any) -> bool:
+        loss = figures(at).get("Loss per epoch")
+        return bool(loss and traces(loss)["validation loss (end of epoch)"]["x"])
+
+    poll(at, trained_an_epoch, "the first epoch")
+    at.button(key="train_start").click().run()
+    assert any("a training is already running" in t for t in texts(at.error))
+    assert [p.name for p in models_dir.iterdir() if p.is_dir()] == [path.name]
+
+    at.button(key="train_stop").click().run()
+    poll(at, lambda at: any("Training stopped" in t for t in texts(at.warning)), "the stop")
+
+    status = runs.read_status(path)
+    assert status["state"] == "stopped" and status["reason"] == "stop requested"
+    assert (path / runs.WEIGHTS["best"]).exists()
+    assert "best checkpoint" in texts(at.warning)[0]
+    deadline = time.monotonic() + 10  # the worker exits right after its last status write
+    while runs.pid_running(status["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not runs.pid_running(status["pid"]), "the worker process is gone"
