@@ -41,7 +41,9 @@ with train:
         st.markdown("\n".join(["**Your runs**, newest first:", *lines, *more]))
     for r in all_runs:
         if r.state == "running":
-            st.page_link("pages/train.py", label=f"Watch {r.run_id} train", icon=":material/monitoring:")
+            st.page_link(
+                "pages/train.py", label=f"Watch {r.run_id} train", icon=":material/monitoring:"
+            )
     st.page_link("pages/runs.py", label=f"All runs ({len(all_runs)})", icon=":material/history:")
 with recommend:
     st.subheader("3. Recommend and inspect attention", anchor=False)
