@@ -142,3 +142,15 @@ def test_no_runs_yet_points_to_the_train_page(open_page, tmp_path, monkeypatch):
     at = open_page(PAGE)
     assert not at.exception
     assert any("No runs yet" in t for t in texts(at.info))
+
+
+def test_home_lists_the_runs_and_marks_the_one_training(open_page, models_dir):
+    runs.write_status(models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time())
+    at = open_page()
+    assert not at.exception
+    listing = next(t for t in texts(at.markdown) if t.startswith("**Your runs**"))
+    assert "`tiny-done` :orange-badge[:material/progress_activity: training now]" in listing
+    assert "`garbage` :red-badge[unreadable]" in listing
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert links["Watch tiny-done train"] == "train"
+    assert links["All runs (2)"] == "runs"

@@ -153,7 +153,9 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(
     assert not at.get("progress"), "polling stops with the bar once the run is over"
 
 
-def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(train_page, models_dir):
+def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
+    train_page, open_page, models_dir
+):
     at = train_page(**SMALL_MODEL, train_epochs=5_000)
     at.button(key="train_start").click().run()
     path = the_run(models_dir)
@@ -163,6 +165,10 @@ def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(train_page
         return bool(loss and traces(loss)["validation loss (end of epoch)"]["x"])
 
     poll(at, trained_an_epoch, "the first epoch")
+    fresh = open_page(PAGE)  # a reload: a new session, nothing in session state or the URL
+    assert fresh.subheader[0].value == f"Run {path.name}"
+    assert fresh.button(key="train_stop").label == "Stop"
+
     at.button(key="train_start").click().run()
     assert any("a training is already running" in t for t in texts(at.error))
     assert [p.name for p in models_dir.iterdir() if p.is_dir()] == [path.name]

@@ -1,0 +1,99 @@
+"""Training figures: exact values from tiny hand-made event streams."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from streamrec.charts import training as charts
+
+EVENTS = [
+    {"event": "start", "epochs": 2, "batches_per_epoch": 4},
+    {"event": "batch", "epoch": 1, "batch": 2, "loss": 5.0, "progress": 0.25},
+    {"event": "batch", "epoch": 1, "batch": 4, "loss": 4.0, "progress": 0.5},
+    {"event": "epoch", "epoch": 1, "valid_loss": 4.5, "train_loss": 4.4,
+     "hit@10": 0.2, "hit@20": 0.3, "mrr@20": 0.1},
+    {"event": "batch", "epoch": 2, "batch": 2, "loss": 3.5, "progress": 0.75},
+    {"event": "epoch", "epoch": 1.6, "valid_loss": 4.0, "train_loss": 3.6,
+     "hit@10": 0.25, "hit@20": 0.35, "mrr@20": 0.12},
+]
+BASELINES = {
+    "Popularity": {"hit@10": 0.1, "hit@20": 0.2, "mrr@20": 0.05},
+    "Oracle": {"hit@10": 0.5, "hit@20": 0.6, "mrr@20": 0.3},
+}
+
+
+def by_name(figure) -> dict:
+    out: dict = {}
+    for trace in figure.data:
+        out.setdefault(trace.name, []).append(trace)
+    return out
+
+
+def test_batches_sit_at_their_fraction_of_an_epoch():
+    assert charts.batch_epochs(EVENTS) == [0.5, 1.0, 1.5]
+    # Without progress and planned epochs: batch number over batches per epoch.
+    bare = [
+        {"event": "start", "batches_per_epoch": 4},
+        {"event": "batch", "epoch": 1, "batch": 2, "loss": 1.0},
+        {"event": "batch", "epoch": 2, "batch": 4, "loss": 1.0},
+    ]
+    assert charts.batch_epochs(bare) == [0.5, 2.0]
+
+
+def test_loss_chart_has_both_losses_and_the_uniform_guess():
+    figure = charts.loss_chart(EVENTS, epochs=2, n_items=100)
+    traces = by_name(figure)
+    (train,) = traces["training loss (mean of the logged batches)"]
+    assert list(train.x) == [0.5, 1.0, 1.5] and list(train.y) == [5.0, 4.0, 3.5]
+    (valid,) = traces["validation loss (end of epoch)"]
+    assert list(valid.x) == [1, 1.6] and list(valid.y) == [4.5, 4.0]
+    (uniform,) = [t for name, ts in traces.items() if name.startswith("uniform") for t in ts]
+    assert list(uniform.y) == [pytest.approx(math.log(100))] * 2
+    assert figure.layout.title.text == "Loss per epoch"
+    assert "nats" in figure.layout.yaxis.title.text and "epoch" in figure.layout.xaxis.title.text
+    assert list(figure.layout.xaxis.range) == [0, 2]
+
+
+def test_metrics_chart_draws_each_metric_against_dashed_reference_lines():
+    figure = charts.metrics_chart(EVENTS, BASELINES, ("hit@10", "mrr@20"), epochs=2)
+    traces = by_name(figure)
+    model = traces["this model"]
+    assert [list(t.y) for t in model] == [[0.2, 0.25], [0.1, 0.12]]
+    oracle = traces[charts.ORACLE_LABEL]
+    assert [list(t.y) for t in oracle] == [[0.5, 0.5], [0.3, 0.3]]
+    assert all(t.line.dash == "dash" for t in oracle + traces["Popularity"])
+    assert [t.showlegend for t in oracle] == [True, False]  # one legend entry per scorer
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == ["Hit@10: % of next clicks in the top 10", "MRR@20: mean 1/rank (0 beyond 20)"]
+    assert figure.layout.title.text == charts.METRICS_TITLE
+
+
+def test_metrics_chart_before_any_epoch_shows_only_the_references():
+    figure = charts.metrics_chart(EVENTS[:1], BASELINES, ("hit@10",))
+    traces = by_name(figure)
+    assert list(traces["this model"][0].x) == []
+    assert list(traces[charts.ORACLE_LABEL][0].x) == [0, 1.0]
+
+
+def test_overlay_draws_one_line_per_run_for_the_chosen_metric():
+    other = [{"event": "epoch", "epoch": 1, "valid_loss": 6.0, "hit@10": 0.1}]
+    figure = charts.overlay_chart({"a": EVENTS, "b": other, "empty": []}, "valid_loss")
+    assert [t.name for t in figure.data] == ["a", "b", "empty"]
+    assert list(figure.data[0].y) == [4.5, 4.0] and list(figure.data[1].y) == [6.0]
+    assert list(figure.data[2].x) == []
+    assert figure.layout.title.text == "Validation loss on the validation sessions, per epoch"
+    assert figure.layout.yaxis.title.text == "validation loss (nats per next click)"
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("hit@10", "Hit@10"), ("mrr@5", "MRR@5"), ("ndcg@20", "NDCG@20"), ("train_loss", "Training loss")],
+)
+def test_metric_labels(name, label):
+    assert charts.metric_label(name) == label
+
+
+def test_metric_names_follow_the_cutoffs():
+    assert charts.metric_names((5, 10)) == ["hit@5", "hit@10", "mrr@10"]
