@@ -44,6 +44,8 @@ def test_growth_heatmap_leaves_future_clicks_blank():
     assert fig.data[0].texttemplate == "%{z:.2f}"
     assert fig.data[0].zmax == 0.6  # the first row's 1.0 would wash out the others
     assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
+    cut = attention_growth_heatmap(SESSION, growth, CATEGORY, first_click=9)
+    assert cut.layout.yaxis.ticktext[0] == "after click 9 (item 3 · cat 2)"
 
 
 def test_top_k_bars_colour_by_category_and_mark_seen_and_true_next():

@@ -101,19 +101,20 @@ def attention_heatmap(
 
 
 def attention_growth_heatmap(
-    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray
+    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1
 ) -> go.Figure:
     """Row t: the attention over clicks 1..t in the prediction made right after click t.
 
     Cells right of the diagonal (clicks not yet made) are left blank. The colour scale tops
-    out at the largest weight after the first row, whose single weight is always 1.
+    out at the largest weight after the first row, whose single weight is always 1. Rows are
+    numbered from `first_click`, the position of `session[0]` in a longer, cut session.
     """
     labels = click_labels(session, item_category)
     n = len(labels)
     z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
     z[np.triu_indices(n, k=1)] = np.nan
     top = float(np.nanmax(z[1:])) if n > 1 else 1.0
-    rows = [f"after click {t + 1} ({labels[t]})" for t in range(n)]
+    rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
     heatmap = go.Heatmap(
         z=z,
         x=list(range(n)),
