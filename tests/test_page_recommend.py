@@ -1,0 +1,315 @@
+"""The Recommend page, driven like a user would: type, pick or sample a session, edit it, and
+read the tables, charts and messages. Every test runs against a tiny trained run in a
+temporary models folder."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streamrec import runs
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data import make_split
+from streamrec.jobs import run_training
+from streamrec.model import SessionRecommender
+from streamrec.recommend import recommend
+from streamrec.session_view import held_out_sessions
+from streamrec.simulator import BEHAVIOURS, simulate
+
+PAGE = "pages/recommend.py"
+N_ITEMS, MAX_LEN = 300, 8
+CONFIG = RunConfig(
+    sim=SimConfig(n_sessions=600, n_items=N_ITEMS, n_categories=8),
+    model=ModelConfig(n_items=N_ITEMS, embed_dim=16, hidden_size=32, num_layers=1, dropout=0.0),
+    train=TrainConfig(epochs=1, max_len=MAX_LEN),
+)
+TABLE_COLUMNS = ["rank", "item_id", "category", "probability", "in_session"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny trained run, shared by the module; tests copy it into their own models folder."""
+    root = tmp_path_factory.mktemp("recommend-runs")
+    path = runs.create_run(CONFIG, root, "tiny")
+    run_training(path, CONFIG, with_baselines=False)
+    return path
+
+
+@pytest.fixture
+def models(tmp_path: Path, trained_run: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models folder holding a copy of the tiny run, used by the page via the environment."""
+    root = tmp_path / "models"
+    root.mkdir()
+    shutil.copytree(trained_run, root / "tiny")
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(root))
+    return root
+
+
+def assert_clean(at) -> None:
+    """The run raised nothing and showed no exception box."""
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def plotly_figures(at) -> list[dict]:
+    """Figure JSON of every Plotly chart on the page, in page order."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def type_session(at, text: str):
+    """Type a session into the text box and let the page rerun."""
+    at.text_input(key="rec_text").set_value(text).run()
+    return at
+
+
+def decoded(values) -> np.ndarray:
+    """Plotly figure JSON numbers, written either as lists or as base64 typed arrays."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=np.float64)
+
+
+def figure(at, title_start: str) -> dict:
+    """The figure whose title starts with `title_start`."""
+    found = [f for f in plotly_figures(at) if f["layout"]["title"]["text"].startswith(title_start)]
+    assert len(found) == 1, [f["layout"]["title"]["text"] for f in plotly_figures(at)]
+    return found[0]
+
+
+def test_page_renders_its_widgets_and_asks_for_a_session(open_page, models):
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert at.title[0].value == "Recommend"
+    assert at.selectbox(key="rec_run").value == "tiny"
+    assert at.slider(key="rec_k").value == 10
+    assert at.toggle(key="rec_exclude").value is False
+    assert at.text_input(key="rec_text").value == ""
+    assert at.button(key="rec_sample").label == "Sample a session"
+    assert "300 items in 8 categories" in " ".join(c.value for c in at.caption)
+    assert "Enter a session" in at.info[0].value
+    assert not at.error and not at.get("plotly_chart")
+
+
+def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25, 3")
+    assert_clean(at)
+    assert not at.error
+    model_table, oracle_table = (df.value for df in at.dataframe)
+    for table in (model_table, oracle_table):
+        assert list(table.columns[: len(TABLE_COLUMNS)]) == TABLE_COLUMNS
+        assert list(table["rank"]) == list(range(1, 11))
+        assert table["probability"].is_monotonic_decreasing
+        assert table["item_id"].between(0, N_ITEMS - 1).all()
+    assert oracle_table["in_session"].tolist() == oracle_table["item_id"].isin([3, 10, 25]).tolist()
+
+    model, _ = runs.load_model(models / "tiny")
+    expected = recommend(model, [3, 10, 25, 3], 10, MAX_LEN)
+    assert model_table["item_id"].tolist() == expected.top_items.tolist()
+    heatmap = figure(at, "Attention over the session's clicks")["data"][0]
+    np.testing.assert_allclose(decoded(heatmap["z"]), expected.attention, rtol=1e-5)
+    assert heatmap["texttemplate"] == "%{z:.2f}"
+    growth = figure(at, "How the attention shifts")["data"][0]
+    assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
+    assert len(plotly_figures(at)) == 4
+
+
+def test_k_slider_sets_the_length_of_both_lists(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25")
+    at.slider(key="rec_k").set_value(50).run()
+    assert_clean(at)
+    assert [len(df.value) for df in at.dataframe] == [50, 50]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3, ten, 25", "not item ids: 'ten'"),
+        ("3, 10, 999", "unknown item ids: 999"),
+        (" , ;", "the session is empty"),
+    ],
+)
+def test_bad_input_is_an_error_and_the_text_is_kept(open_page, models, text, message):
+    at = type_session(open_page(PAGE), text)
+    assert_clean(at)
+    assert len(at.error) == 1
+    assert message in at.error[0].value
+    assert at.text_input(key="rec_text").value == text
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_clearing_the_box_is_an_error(open_page, models):
+    at = type_session(type_session(open_page(PAGE), "3, 10"), "")
+    assert_clean(at)
+    assert "the session is empty" in at.error[0].value
+
+
+def test_ids_from_a_bigger_catalog_name_the_run_catalog(open_page, models):
+    at = type_session(open_page(PAGE), "4999")
+    assert "trained on a catalog of 300 items" in at.error[0].value
+
+
+def test_a_session_longer_than_max_len_is_cut_with_a_notice(open_page, models):
+    at = type_session(open_page(PAGE), ", ".join(str(i) for i in range(1, 13)))
+    assert_clean(at)
+    assert any("reads only the last 8" in i.value for i in at.info)
+    heatmap = figure(at, "Attention over the session's clicks")["data"][0]
+    assert decoded(heatmap["z"]).size == MAX_LEN
+    growth = figure(at, "How the attention shifts")
+    assert growth["layout"]["yaxis"]["ticktext"][0] == "after click 5 (item 5 · cat 0)"
+    assert {m.label: m.value for m in at.metric}["Clicks the model reads"] == "8 of 12"
+
+
+def test_corrupt_run_folders_are_reported_and_the_good_run_still_works(open_page, models):
+    (models / "broken").mkdir()
+    (models / "broken" / "config.json").write_text("{ not json")
+    half = models / "halfwritten"
+    shutil.copytree(models / "tiny", half)
+    (half / "best.safetensors").write_bytes(b"\x00" * 10)
+
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert set(at.selectbox(key="rec_run").options) == {
+        f"{r} · 300 items · completed" for r in ("tiny", "halfwritten")
+    }
+    assert any("config.json is not valid JSON" in e.value for e in at.error)
+
+    at.selectbox(key="rec_run").set_value("halfwritten").run()
+    assert_clean(at)
+    assert any("Cannot open run **halfwritten**" in e.value for e in at.error)
+    at.selectbox(key="rec_run").set_value("tiny").run()
+    type_session(at, "3, 10")
+    assert_clean(at)
+    assert len(at.dataframe) == 2
+
+
+def test_no_runs_points_to_the_train_page(open_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path / "empty"))
+    at = open_page(PAGE)
+    assert_clean(at)
+    assert "no trained run" in at.info[0].value
+    assert "Train" in at.info[0].value
+
+
+def test_a_run_deleted_while_shown_falls_back_to_another(open_page, models):
+    shutil.copytree(models / "tiny", models / "other")
+    at = open_page(PAGE)
+    at.selectbox(key="rec_run").set_value("other").run()
+    type_session(at, "3, 10")
+    shutil.rmtree(models / "other")
+    at.run()
+    assert_clean(at)
+    assert "no longer available" in at.warning[0].value
+    assert at.selectbox(key="rec_run").value == "tiny"
+    assert at.text_input(key="rec_text").value == "3, 10"
+    assert len(at.dataframe) == 2
+
+
+def test_sampling_a_held_out_session_shows_its_hidden_truth(open_page, models):
+    at = open_page(PAGE)
+    at.selectbox(key="rec_behaviour").set_value(1).run()  # deep dive
+    at.button(key="rec_sample").click().run()
+    assert_clean(at)
+    data = simulate(CONFIG.sim)
+    sessions = held_out_sessions(data, make_split(data, CONFIG.train), behaviour=1)
+    items = [int(i) for i in at.text_input(key="rec_text").value.split(", ")]
+    truth = [s for s in sessions if data.session(s)[:-1].tolist() == items]
+    assert truth, "the session shown is not a held-out deep-dive session minus its last click"
+    text = " ".join(m.value for m in at.markdown)
+    assert f"hidden behaviour **{BEHAVIOURS[1].replace('_', ' ')}**" in text
+    assert f"item {int(data.session(truth[0])[-1])} · cat" in text  # the true next click
+    model_table = at.dataframe[0].value
+    assert "true_next" in model_table.columns
+    behaviour = figure(at, "Hidden behaviour")["data"][0]
+    assert "deep dive (true)" in behaviour["y"]
+
+    n = len(items) + 1
+    slider = next(s for s in at.slider if s.key.startswith("rec_prefix_tiny_"))
+    assert (slider.value, slider.max) == (n - 1, n)
+    slider.set_value(2).run()
+    assert at.text_input(key="rec_text").value == ", ".join(str(i) for i in items[:2])
+    assert "The session shown follows it" in " ".join(m.value for m in at.markdown)
+
+
+def test_query_params_preload_run_and_session(clear_streamlit_caches, models):
+    shutil.copytree(models / "tiny", models / "other")
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120)
+    at.query_params.update({"run": "other", "items": "5,6,7"})
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.selectbox(key="rec_run").value == "other"
+    assert at.text_input(key="rec_text").value == "5,6,7"
+    assert len(at.dataframe) == 2
+    assert at.query_params["items"] == "5,6,7"
+
+
+def test_a_link_to_an_unknown_run_warns_and_shows_another(clear_streamlit_caches, models):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120)
+    at.query_params.update({"run": "gone", "items": "5,6"})
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert "**gone**" in at.warning[0].value
+    assert at.selectbox(key="rec_run").value == "tiny"
+    assert len(at.dataframe) == 2
+
+
+def test_dropping_a_click_and_appending_a_recommendation_update_the_session(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25")
+    at.button_group(key="rec_drop").set_value(1).run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == "3, 25"
+    assert decoded(figure(at, "Attention over the session's clicks")["data"][0]["z"]).size == 2
+
+    top = int(at.dataframe[0].value["item_id"].iloc[0])
+    at.button_group(key="rec_append").set_value(top).run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == f"3, 25, {top}"
+    assert at.button_group(key="rec_append").value is None
+    assert {m.label: m.value for m in at.metric}["Clicks the model reads"] == "3 of 3"
+
+
+def test_picking_items_from_the_catalog_makes_the_session(open_page, models):
+    at = open_page(PAGE, rec_input="Pick from the catalog")
+    picker = at.multiselect(key="rec_pick_tiny")
+    assert picker.options[:2] == ["0 · category 0", "1 · category 0"]
+    picker.set_value([7, 2]).run()
+    at.button(key="rec_use_pick").click().run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == "7, 2"
+    assert len(at.dataframe) == 2
+
+
+def test_session_and_settings_survive_a_page_switch(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25")
+    at.slider(key="rec_k").set_value(20).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == "3, 10, 25"
+    assert [len(df.value) for df in at.dataframe] == [20, 20]
+
+
+def test_k_larger_than_a_small_catalog_lists_the_whole_catalog(open_page, models):
+    small = RunConfig(
+        sim=SimConfig(n_sessions=100, n_items=30, n_categories=6),
+        model=ModelConfig(n_items=30, embed_dim=4, hidden_size=4, num_layers=1),
+    )
+    path = runs.create_run(small, models, "small")
+    data = simulate(small.sim)
+    runs.save_catalog(path, data.item_category, data.item_popularity)
+    runs.save_weights(path, "best", SessionRecommender(small.model))
+    runs.write_status(path, state="completed")
+
+    at = open_page(PAGE)
+    at.selectbox(key="rec_run").set_value("small").run()
+    at.slider(key="rec_k").set_value(50).run()
+    type_session(at, "1, 2")
+    assert_clean(at)
+    assert [len(df.value) for df in at.dataframe] == [30, 30]
