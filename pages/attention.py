@@ -1,0 +1,255 @@
+"""Attention patterns: where a trained model puts its attention, over many held-out sessions.
+
+Tests the case study's reading of its attention weights (recency-dominant, anchor-item and
+category-coherent sessions) on thousands of prefixes instead of a few hand-picked ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from streamrec import insights, runs
+from streamrec.charts import insights as charts
+from streamrec.config import RunConfig
+from streamrec.model import SessionRecommender
+from streamrec.simulator import SessionData, simulate
+
+DEMO_RUN = "demo"
+DEFAULT_SESSIONS = 2_000
+NO_COMPARISON = "(no comparison)"
+RECOMMEND_PAGE = "pages/recommend.py"
+PROFILES_KEPT = 6  # computed profiles kept in memory, across sessions
+SHOWN_PATTERNS = [p for p in insights.PATTERNS if p != "too short"]
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_run(path: str, stamp: float) -> tuple[SessionRecommender, RunConfig]:
+    """A run's best model and config; `stamp` (the checkpoint's mtime) renews it on retrain."""
+    return runs.load_model(Path(path))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def session_data(sim: dict) -> SessionData:
+    """The simulated sessions a run was trained on (rebuilt from its config)."""
+    return simulate(RunConfig.from_dict({"sim": sim}).sim)
+
+
+@st.cache_resource(show_spinner=False)
+def profile_store() -> OrderedDict:
+    """Computed profiles by (run, checkpoint stamp, sessions): the newest PROFILES_KEPT."""
+    return OrderedDict()
+
+
+def stamp(info: runs.RunInfo) -> float:
+    """Modification time of the run's best checkpoint."""
+    return (info.path / runs.WEIGHTS["best"]).stat().st_mtime
+
+
+def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile:
+    """The run's attention profile, computed once per checkpoint with a progress bar."""
+    key = (str(info.path), stamp(info), n_sessions)
+    store = profile_store()
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    model, config = load_run(str(info.path), stamp(info))
+    data = session_data(config.to_dict()["sim"])
+    label = f"Running {info.run_id} over {n_sessions:,} held-out sessions…"
+    bar = st.progress(0.0, text=label)
+    started = time.monotonic()
+
+    def report(fraction: float) -> None:
+        left = (time.monotonic() - started) * (1 - fraction) / max(fraction, 1e-6)
+        bar.progress(fraction, text=f"{label} {fraction:.0%}, about {left:.0f} s left")
+
+    profile = insights.attention_profile(
+        model, data, insights.held_out_targets(data, config), config.train.max_len,
+        n_sessions, progress=report,
+    )
+    bar.empty()
+    store[key] = profile
+    while len(store) > PROFILES_KEPT:
+        store.popitem(last=False)
+    return profile
+
+
+def run_label(info: runs.RunInfo) -> str:
+    """Run id with what tells runs apart on this page."""
+    model = info.config.model if info.config else None
+    return f"{info.run_id} ({model.pooling} pooling)" if model else info.run_id
+
+
+def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo | None, int]:
+    """Widgets: the run, the run to compare with (or none) and the number of sessions."""
+    by_id = {info.run_id: info for info in choices}
+    ids = list(by_id)
+    left, middle, right = st.columns([2, 1, 2])
+    run_id = left.selectbox(
+        "Run", ids, index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
+        format_func=lambda r: run_label(by_id[r]), key="att_run",
+        help="A trained run from models/ (the shipped demo run by default).",
+    )
+    n_sessions = middle.number_input(
+        "Held-out sessions", min_value=10, max_value=20_000, value=DEFAULT_SESSIONS, step=500,
+        key="att_sessions", help="Sessions drawn (seeded) from the run's test split.",
+    )
+    others = [NO_COMPARISON] + [r for r in ids if r != run_id]
+    other = right.selectbox(
+        "Compare with", others, format_func=lambda r: r if r == NO_COMPARISON else run_label(by_id[r]),
+        key="att_compare", help="A second run trained on the same data, e.g. last-state pooling.",
+    )
+    return by_id[run_id], by_id.get(other), int(n_sessions)
+
+
+def headline(profile: insights.AttentionProfile) -> None:
+    """Headline figures of the profile."""
+    summary = insights.profile_summary(profile)
+    row = st.columns(4)
+    row[0].metric("Sessions · prefixes", f"{profile.n_sessions:,} · {len(profile):,}")
+    row[1].metric("Mean share on the last click", f"{summary['mean last-click share']:.0%}",
+                  help="Over prefixes of 2 or more clicks.")
+    row[2].metric("Mean share on the first click", f"{summary['mean first-click share']:.0%}",
+                  help="Over prefixes of 2 or more clicks.")
+    row[3].metric("Spread (entropy / log L)", f"{summary['mean normalised entropy']:.2f}",
+                  help="0: all weight on one click; 1: uniform over the prefix.")
+
+
+def where_attention_goes(profile: insights.AttentionProfile) -> None:
+    """Attention by position, prefix length, behaviour, edges and entropy."""
+    st.subheader("Where the attention goes", anchor=False)
+    log_y = st.toggle("Log scale for attention by position", key="att_log",
+                      help="Shows how fast the weight decays behind the last click.")
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.attention_by_position(insights.mean_by_position(profile, "length"),
+                                     "Mean attention by position, per prefix length", log_y),
+        key="att_chart_by_length",
+    )
+    right.plotly_chart(
+        charts.attention_by_position(insights.mean_by_position(profile, "behaviour"),
+                                     "Mean attention by position, per hidden behaviour", log_y),
+        key="att_chart_by_behaviour",
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(charts.edge_share_histogram(insights.edge_shares(profile)),
+                      key="att_chart_edges")
+    right.plotly_chart(charts.entropy_by_length(insights.entropy_by_length(profile)),
+                       key="att_chart_entropy")
+
+
+def recommend_links(examples: pd.DataFrame, run_id: str) -> None:
+    """Per pattern, links opening each example on the Recommend page with its clicks."""
+    for column, pattern in zip(st.columns(len(SHOWN_PATTERNS)), SHOWN_PATTERNS):
+        column.markdown(f"**{pattern}**")
+        rows = examples[examples["pattern"] == pattern]
+        if rows.empty:
+            column.caption("no prefix of this pattern in the sample")
+        for row in rows.itertuples():
+            try:
+                column.page_link(
+                    RECOMMEND_PAGE,
+                    label=f"session {row.session_id} · {row.prefix_length} clicks",
+                    icon=":material/open_in_new:",
+                    help=f"A {row.behaviour} session: open it on the Recommend page.",
+                    query_params={"run": run_id, "items": ",".join(map(str, row.items))},
+                )
+            except StreamlitAPIException:
+                column.caption(f"session {row.session_id}: the Recommend page is not in this app")
+
+
+def patterns_section(profile: insights.AttentionProfile, run_id: str, data: SessionData) -> None:
+    """The three patterns: rules, counts per behaviour and examples."""
+    st.subheader("The case study's three patterns", anchor=False)
+    left, right = st.columns([3, 2])
+    right.markdown(
+        f"Each prefix of at least {insights.MIN_PATTERN_LENGTH} clicks gets the first rule "
+        "that holds, checked in this order:\n\n"
+        + "\n".join(f"- **{name}**: {insights.PATTERN_RULES[name]}"
+                    for name in ("anchor-item", "recency-dominant", "category-coherent", "mixed"))
+        + "\n\nShorter prefixes are counted as *too short*. The hidden behaviour comes from "
+        "the simulator; the model never sees it."
+    )
+    left.plotly_chart(charts.pattern_shares(insights.pattern_counts(profile, "behaviour")),
+                      key="att_chart_patterns")
+    table = insights.pattern_table(profile)
+    classified = table["all"].drop("too short")
+    if classified.sum():
+        st.markdown(
+            f"**Prefixes per pattern.** Of the {classified.sum():,} prefixes of "
+            f"{insights.MIN_PATTERN_LENGTH}+ clicks: "
+            + ", ".join(f"{n / classified.sum():.1%} {name}" for name, n in classified.items())
+            + "."
+        )
+    st.dataframe(table, key="att_pattern_counts")
+    explorer, deep_dive, comparison = data.config.switch_probs
+    st.caption(
+        "A one-category prefix has every click in one category; the case study expects deep "
+        "dives within one category to be category-coherent. In this run's simulator the next "
+        "click stays in the current category unless the session switches (after "
+        f"{deep_dive:.0%} of a deep dive's clicks, {explorer:.0%} of an explorer's, "
+        f"{comparison:.0%} of a comparison's); deep dives and comparisons switch to the "
+        "session's preferred categories, which only earlier clicks reveal."
+    )
+    examples = insights.pattern_examples(profile, per_pattern=3)
+    st.plotly_chart(charts.pattern_examples_heatmap(examples, data.item_category),
+                    key="att_chart_examples")
+    st.caption("Open an example on the Recommend page, with the clicks its prediction saw:")
+    recommend_links(examples, run_id)
+
+
+def comparison(info: runs.RunInfo, other: runs.RunInfo, n_sessions: int,
+               profile: insights.AttentionProfile) -> None:
+    """The same profile for a second run, beside the first."""
+    st.subheader(f"{info.run_id} against {other.run_id}", anchor=False)
+    try:
+        insights.check_comparable(info.config, other.config)
+        other_profile = profile_of(other, n_sessions)
+    except (ValueError, runs.RunError, OSError) as error:
+        st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {error}")
+        return
+    profiles = {run_label(info): profile, run_label(other): other_profile}
+    frame = pd.concat(
+        [insights.mean_by_position(p).assign(group=label) for label, p in profiles.items()]
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(charts.attention_by_position(frame, "Mean attention by position, both runs"),
+                      key="att_chart_compare_position")
+    summary = insights.compare_profiles(profiles)
+    right.plotly_chart(charts.compare_pattern_shares(summary), key="att_chart_compare_patterns")
+    st.dataframe(summary, column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                         for c in summary.columns}, key="att_compare_table")
+
+
+st.title("Attention patterns")
+st.caption(
+    "How the model spreads its attention over the clicks of a prefix, aggregated over every "
+    "prediction in thousands of held-out sessions, and checked against the three patterns the "
+    "case study read off a few examples."
+)
+choices, broken = insights.openable_runs()
+if broken:
+    st.caption(f"{len(broken)} run folder(s) cannot be opened: "
+               + "; ".join(info.error or info.run_id for info in broken))
+if not choices:
+    st.info("No trained run with a checkpoint yet: train one on the Train page or with "
+            "`python -m streamrec train`.")
+    st.stop()
+info, other, n_sessions = pick_runs(choices)
+try:
+    profile = profile_of(info, n_sessions)
+    _, config = load_run(str(info.path), stamp(info))
+    data = session_data(config.to_dict()["sim"])
+except (runs.RunError, OSError, ValueError) as error:
+    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.stop()
+headline(profile)
+where_attention_goes(profile)
+patterns_section(profile, info.run_id, data)
+if other is not None:
+    comparison(info, other, n_sessions, profile)

@@ -1,0 +1,181 @@
+"""Item embeddings: what the model's item vectors learned about the catalog.
+
+The model never sees categories; items land near each other only because they appear in
+similar session contexts. Category purity@10 against its chance level says how much of the
+category structure the vectors recovered from behaviour alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from streamrec import insights, runs
+from streamrec.charts import insights as charts
+from streamrec.columns import CATEGORY, ITEM_ID
+from streamrec.config import RunConfig
+from streamrec.model import SessionRecommender
+from streamrec.simulator import simulate
+
+DEMO_RUN = "demo"
+PURITY_K = 10
+FREQUENT = 50  # training clicks from which an item's vector counts as well trained
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_run(
+    path: str, stamp: float
+) -> tuple[SessionRecommender, RunConfig, np.ndarray, np.ndarray]:
+    """A run's best model, config and catalog (category, popularity); `stamp` renews on retrain."""
+    model, config = runs.load_model(Path(path))
+    category, popularity = runs.load_catalog(Path(path))
+    if category.shape[0] != model.config.n_items:
+        raise runs.RunError(
+            f"{Path(path).name}: catalog.npz has {category.shape[0]} items, the model "
+            f"{model.config.n_items}"
+        )
+    return model, config, category, popularity
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def embedding_figures(
+    path: str, stamp: float
+) -> tuple[pd.DataFrame, insights.Purity, insights.Purity | None]:
+    """PCA of the item vectors, purity@10 over all items and over the items that were a
+    training target at least FREQUENT times (None if too few), cached per checkpoint."""
+    model, config, category, popularity = load_run(path, stamp)
+    clicks = insights.training_clicks(simulate(config.sim), config)
+    frequent = np.flatnonzero(clicks >= FREQUENT)
+    return (
+        insights.embedding_projection(model, category, popularity),
+        insights.category_purity_at_k(model, category, PURITY_K),
+        insights.category_purity_at_k(model, category, PURITY_K, items=frequent)
+        if frequent.size > PURITY_K else None,
+    )
+
+
+def pick_run(choices: list[runs.RunInfo]) -> runs.RunInfo:
+    """The run selector (the demo run by default)."""
+    by_id = {info.run_id: info for info in choices}
+    ids = list(by_id)
+    run_id = st.selectbox(
+        "Run", ids, index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0, key="emb_run",
+        help="A trained run from models/ (the shipped demo run by default).",
+    )
+    return by_id[run_id]
+
+
+LEARNED_LIFT = 1.1  # purity at least this many times chance counts as learned structure
+
+
+def lift_delta(purity: insights.Purity) -> dict:
+    """st.metric delta arguments: purity as a multiple of chance, green only when clearly above."""
+    learned = purity.lift >= LEARNED_LIFT
+    return {
+        "delta": f"{purity.lift:.1f}× chance",
+        "delta_color": "normal" if learned else "off",
+        "delta_arrow": "auto" if learned else "off",
+    }
+
+
+def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) -> None:
+    """Purity@10 against chance, over all items and over well-trained ones."""
+    row = st.columns(4)
+    row[0].metric(
+        f"Category purity@{purity.k}", f"{purity.purity:.1%}", **lift_delta(purity),
+        help="Mean share of an item's nearest neighbours (cosine) in its own category.",
+    )
+    row[1].metric(
+        "Chance level", f"{purity.chance:.1%}",
+        help="Expected share if the neighbours were random items: Σ_c (n_c/N)·(n_c−1)/(N−1).",
+    )
+    if frequent is not None:
+        row[2].metric(
+            f"Purity@{frequent.k}, well-trained items", f"{frequent.purity:.1%}",
+            **lift_delta(frequent),
+            help=f"Only the {frequent.n_items:,} items that were a training target at least "
+            f"{FREQUENT} times, among themselves (chance {frequent.chance:.1%}): rarely "
+            "clicked items keep near-random vectors.",
+        )
+    row[3].metric("Items", f"{purity.n_items:,}")
+    verdict = (
+        "the model never sees categories, so the gap is category structure learned from the "
+        "sessions alone."
+        if purity.lift >= LEARNED_LIFT
+        else "no better than chance: these vectors have not learned the categories (yet)."
+    )
+    st.caption(
+        f"Of each item's {purity.k} nearest neighbours, {purity.purity:.1%} share its category, "
+        f"against {purity.chance:.1%} for random neighbours: {verdict}"
+    )
+
+
+def neighbours_section(model: SessionRecommender, category: np.ndarray, popularity: np.ndarray,
+                       projection: pd.DataFrame, n_categories: int) -> None:
+    """Item picker, its nearest neighbours and the scatter with them ringed."""
+    n_items = category.shape[0]
+    left, right = st.columns([3, 1])
+    item = left.selectbox(
+        "Item", range(n_items), key="emb_item",
+        format_func=lambda i: f"item {i} · category {category[i]}",
+        help="Type an item id to search.",
+    )
+    k = right.number_input("Neighbours", min_value=1, max_value=min(50, n_items - 1),
+                           value=min(10, n_items - 1), key="emb_k")
+    neighbours = insights.nearest_neighbours(model, int(item), int(k), category)
+    neighbours["same category"] = neighbours[CATEGORY] == category[item]
+    neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
+    st.plotly_chart(
+        charts.embedding_scatter(projection, n_categories, int(item), neighbours[ITEM_ID].tolist()),
+        key="emb_chart_scatter",
+    )
+    ratio = projection.attrs.get("explained_variance", [0.0, 0.0])
+    st.caption(
+        f"The two components keep {sum(ratio):.1%} of the vectors' variance, so the picture "
+        "is a rough shadow; neighbours and purity use all "
+        f"{model.config.embed_dim} dimensions."
+    )
+    same = int(neighbours["same category"].sum())
+    st.markdown(
+        f"**Nearest neighbours of item {item}** (category {category[item]}): "
+        f"{same} of {len(neighbours)} in the same category."
+    )
+    st.dataframe(
+        neighbours,
+        hide_index=True,
+        column_config={
+            "cosine": st.column_config.ProgressColumn("cosine", format="%.3f", min_value=-1.0,
+                                                      max_value=1.0),
+            "popularity": st.column_config.NumberColumn(format="%.4f"),
+        },
+        key="emb_neighbours",
+    )
+
+
+st.title("Item embeddings")
+st.caption(
+    "The item vectors the model learned jointly with next-item prediction, projected to 2-D "
+    "with PCA and coloured by the simulator's categories, which the model never saw."
+)
+choices, broken = insights.openable_runs()
+if broken:
+    st.caption(f"{len(broken)} run folder(s) cannot be opened: "
+               + "; ".join(info.error or info.run_id for info in broken))
+if not choices:
+    st.info("No trained run with a checkpoint yet: train one on the Train page or with "
+            "`python -m streamrec train`.")
+    st.stop()
+info = pick_run(choices)
+try:
+    stamp = (info.path / runs.WEIGHTS["best"]).stat().st_mtime
+    model, config, category, popularity = load_run(str(info.path), stamp)
+    with st.spinner("Projecting the item vectors and finding their neighbours…"):
+        projection, purity, frequent = embedding_figures(str(info.path), stamp)
+except (runs.RunError, OSError, ValueError) as error:
+    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.stop()
+purity_metrics(purity, frequent)
+neighbours_section(model, category, popularity, projection, config.sim.n_categories)

@@ -1,0 +1,105 @@
+"""What a trained model learned: attention patterns over many sessions, and its item embeddings.
+
+- `profile`: `attention_profile` runs the model session-parallel over held-out sessions and
+  keeps, for every prediction target, the attention vector over the prefix the model saw
+  (its last max_len clicks), with the session's hidden truth beside it.
+- `patterns`: the case study's three patterns (recency-dominant, anchor-item,
+  category-coherent) as explicit rules, and the aggregates; pure functions of a profile.
+- `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
+  against its chance level.
+
+Everything is re-exported here, so callers write `insights.attention_profile(...)`.
+"""
+from streamrec.insights.embeddings import (
+    Purity,
+    category_purity_at_k,
+    chance_purity,
+    embedding_projection,
+    item_embeddings,
+    nearest_neighbours,
+    pca_2d,
+    training_clicks,
+)
+from streamrec.insights.patterns import (
+    ANCHOR,
+    ANCHOR_MIDDLE_RATIO,
+    ANCHOR_MIN_FIRST,
+    ANCHOR_MIN_LAST,
+    COHERENT,
+    COHERENT_MIN_NORMALISED_ENTROPY,
+    LENGTH_BUCKET_STARTS,
+    MIN_PATTERN_LENGTH,
+    MIXED,
+    PATTERN_RULES,
+    PATTERNS,
+    RECENCY,
+    RECENCY_MIN_LAST_TWO,
+    SHORT,
+    classify_patterns,
+    compare_profiles,
+    edge_shares,
+    edge_weights,
+    entropy,
+    entropy_by_length,
+    from_end,
+    length_buckets,
+    mean_by_position,
+    normalised_entropy,
+    pattern_counts,
+    pattern_examples,
+    pattern_table,
+    profile_summary,
+)
+from streamrec.insights.profile import (
+    AttentionProfile,
+    attention_profile,
+    check_comparable,
+    held_out_targets,
+    openable_runs,
+    sample_targets,
+)
+
+__all__ = [
+    "ANCHOR",
+    "ANCHOR_MIDDLE_RATIO",
+    "ANCHOR_MIN_FIRST",
+    "ANCHOR_MIN_LAST",
+    "COHERENT",
+    "COHERENT_MIN_NORMALISED_ENTROPY",
+    "LENGTH_BUCKET_STARTS",
+    "MIN_PATTERN_LENGTH",
+    "MIXED",
+    "PATTERNS",
+    "PATTERN_RULES",
+    "RECENCY",
+    "RECENCY_MIN_LAST_TWO",
+    "SHORT",
+    "AttentionProfile",
+    "Purity",
+    "attention_profile",
+    "category_purity_at_k",
+    "chance_purity",
+    "check_comparable",
+    "classify_patterns",
+    "compare_profiles",
+    "edge_shares",
+    "edge_weights",
+    "embedding_projection",
+    "entropy",
+    "entropy_by_length",
+    "from_end",
+    "held_out_targets",
+    "item_embeddings",
+    "length_buckets",
+    "mean_by_position",
+    "nearest_neighbours",
+    "normalised_entropy",
+    "openable_runs",
+    "pattern_counts",
+    "pattern_examples",
+    "pattern_table",
+    "pca_2d",
+    "profile_summary",
+    "sample_targets",
+    "training_clicks",
+]

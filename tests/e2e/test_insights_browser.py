@@ -1,0 +1,135 @@
+"""The Attention patterns and Item embeddings pages in a real browser, with screenshots.
+
+These pages need a trained run, so this module starts its own app on a models folder of its
+own: a copy of the shipped models/demo when there is one, else a tiny run trained here.
+`app_url` is overridden for this module only; `st_app` and the browser come from conftest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from streamrec import jobs, runs
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_DEMO = ROOT / "models" / "demo"
+N_ATTENTION_CHARTS = 6
+
+
+def models_folder(root: Path) -> Path:
+    """A models folder holding a 'demo' run: the shipped one, or a tiny one trained now."""
+    if (SHIPPED_DEMO / runs.WEIGHTS["best"]).exists():
+        shutil.copytree(SHIPPED_DEMO, root / "demo")
+        return root
+    sim = SimConfig(n_sessions=400, n_items=120, n_categories=6, max_preferred=3)
+    config = RunConfig(
+        sim,
+        ModelConfig(n_items=sim.n_items, embed_dim=16, hidden_size=32, num_layers=1),
+        TrainConfig(epochs=2, batch_size=256),
+    )
+    jobs.run_training(runs.create_run(config, root, "demo"), config, with_baselines=False)
+    return root
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run app.py` with STREAMREC_MODELS_DIR on this module's models folder."""
+    models = models_folder(tmp_path_factory.mktemp("models"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    env = {**os.environ, "STREAMREC_MODELS_DIR": str(models)}
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy at {url}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+
+
+def open_from_the_menu(st_app, title: str):
+    """Open the home page, then a page from the sidebar menu, as a visitor would.
+
+    Not a deep link: on a freshly started server, Streamlit 1.67 serves a first request for
+    /<page> straight from pages/<page>.py without running app.py (no navigation menu, no
+    wide layout) until some session has run app.py.
+    """
+    page = st_app.goto()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    st_app.wait()
+    return page
+
+
+def test_attention_page_shows_patterns_and_opens_an_example(st_app):
+    page = open_from_the_menu(st_app, "Attention patterns")
+    expect(page).to_have_url(f"{st_app.url}/attention")
+    expect(page.get_by_role("heading", name="Attention patterns")).to_be_visible()
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    expect(charts).to_have_count(N_ATTENTION_CHARTS)
+    for i in range(N_ATTENTION_CHARTS):
+        expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
+    expect(page.get_by_text("the last two clicks hold at least 60%")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Sessions · prefixes")).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    st_app.screenshot("attention")
+
+    link = page.get_by_test_id("stPageLink").filter(has_text="session").first
+    link.click()
+    expect(page).to_have_url(re.compile(r"/recommend\?(?=.*run=demo)(?=.*items=\d)"))
+    st_app.wait()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def test_embeddings_page_shows_scatter_purity_and_neighbours(st_app):
+    page = open_from_the_menu(st_app, "Item embeddings")
+    expect(page).to_have_url(f"{st_app.url}/embeddings")
+    expect(page.get_by_role("heading", name="Item embeddings")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Category purity@10")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Chance level")).to_be_visible()
+    chart = page.locator("[data-testid='stPlotlyChart']")
+    expect(chart).to_have_count(1)
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(page.get_by_text("Nearest neighbours of item 0")).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    st_app.screenshot("embeddings")
