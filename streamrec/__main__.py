@@ -22,7 +22,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     # The demo run shipped in models/demo: default simulator and model, a short training.
-    "demo": {"train": {"epochs": 6}},
+    "demo": {"train": {"epochs": 6, "keep_last": False}},
 }
 # CLI flag names that differ from the field names, to keep the three sections apart.
 _RENAMES = {("train", "seed"): "train-seed"}

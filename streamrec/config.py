@@ -172,6 +172,7 @@ class TrainConfig:
     seed: int = 42
     log_every: int = 10  # emit a train-loss event every N batches
     max_seconds: float = 0.0  # stop after this much training time; 0 = no limit
+    keep_last: bool = True  # keep last.safetensors beside best (the shipped demo drops it)
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError on the first field out of range; return self when valid."""
