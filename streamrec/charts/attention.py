@@ -51,13 +51,13 @@ def _layout(title: str, x_title: str, y_title: str, height: int, **extra: Any) -
     }
 
 
-def _click_axis(labels: list[str]) -> dict[str, Any]:
-    """Numeric positions labelled per click; long sessions get slanted labels."""
+def _click_axis(labels: list[str], flat_up_to: int) -> dict[str, Any]:
+    """Numeric positions labelled per click; beyond `flat_up_to` clicks the labels slant."""
     return {
         "tickmode": "array",
         "tickvals": list(range(len(labels))),
         "ticktext": labels,
-        "tickangle": 0 if len(labels) <= 10 else -40,
+        "tickangle": 0 if len(labels) <= flat_up_to else -40,
         "showgrid": False,
         "zeroline": False,
     }
@@ -94,7 +94,7 @@ def attention_heatmap(
         "click in session (oldest → newest)",
         "prediction",
         height=250 if n <= 6 else 300,
-        xaxis=_click_axis(labels),
+        xaxis=_click_axis(labels, flat_up_to=10),
         yaxis={"tickmode": "array", "tickvals": [0], "ticktext": ["next click"], "showgrid": False},
     )
     return go.Figure(data=[heatmap], layout=layout)
@@ -136,7 +136,7 @@ def attention_growth_heatmap(
         "attended click (oldest → newest)",
         "prediction made",
         height=max(300, 26 * n + 170),
-        xaxis=_click_axis(labels),
+        xaxis=_click_axis(labels, flat_up_to=6),
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(n)),
