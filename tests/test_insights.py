@@ -222,6 +222,18 @@ def test_profile_matches_the_per_prefix_forward_pass(tiny):
     assert p.lengths.max() == 6  # some prefixes are cut to the window
 
 
+def test_profile_runs_on_one_thread_and_restores_the_setting(tiny):
+    data, model = tiny
+    held_out = insights.held_out_targets(data, RunConfig(data.config, model.config))
+    before = torch.get_num_threads()
+    threads = []
+    insights.attention_profile(
+        model, data, held_out, 5, 3, progress=lambda _: threads.append(torch.get_num_threads())
+    )
+    assert threads and set(threads) == {1}
+    assert torch.get_num_threads() == before
+
+
 def test_sample_targets_keeps_every_target_of_the_drawn_sessions(tiny):
     data, _ = tiny
     held_out = insights.held_out_targets(data, RunConfig(data.config, ModelConfig(n_items=40)))
@@ -317,6 +329,16 @@ def test_pca_of_points_on_a_line_and_on_a_cross():
     coords, ratio = insights.pca_2d(np.array([[1.0], [3.0]]))  # one dimension: PC2 is flat
     np.testing.assert_allclose(coords, [[-1, 0], [1, 0]])
     np.testing.assert_allclose(ratio, [1, 0])
+
+
+def test_pca_agrees_with_the_svd_of_the_centred_matrix():
+    x = np.random.default_rng(0).normal(size=(300, 8)) * np.arange(1, 9)
+    coords, ratio = insights.pca_2d(x)
+    centred = x - x.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    reference = u[:, :2] * s[:2]
+    np.testing.assert_allclose(np.abs(coords), np.abs(reference), atol=1e-8)
+    np.testing.assert_allclose(ratio, s[:2] ** 2 / (s**2).sum(), atol=1e-12)
 
 
 def test_embedding_projection_frame():
