@@ -5,6 +5,7 @@ shapes, not on the trained weights, so no trained run is needed (its purity is n
 
 Usage: python benchmarks/bench_insights.py
 """
+
 from __future__ import annotations
 
 import time
@@ -35,32 +36,40 @@ def main() -> None:
     start = time.perf_counter()
     data = simulate(config.sim)
     held_out = insights.held_out_targets(data, config)
-    print(f"simulate + split (default SimConfig, not part of the figures below): "
-          f"{time.perf_counter() - start:.2f} s")
+    print(
+        f"simulate + split (default SimConfig, not part of the figures below): "
+        f"{time.perf_counter() - start:.2f} s"
+    )
 
     def profile() -> insights.AttentionProfile:
         return insights.attention_profile(model, data, held_out, config.train.max_len, N_SESSIONS)
 
     result = profile()
     seconds = best_of(profile)
-    print(f"attention_profile: {result.n_sessions:,} sessions, {len(result):,} prefixes in "
-          f"{seconds:.2f} s (best of 3; budget {BUDGET_SECONDS:.0f} s)")
-    seconds = best_of(lambda: (
-        insights.mean_by_position(result, "length"),
-        insights.mean_by_position(result, "behaviour"),
-        insights.edge_shares(result),
-        insights.entropy_by_length(result),
-        insights.pattern_counts(result),
-        insights.pattern_table(result),
-        insights.pattern_examples(result),
-    ))
+    print(
+        f"attention_profile: {result.n_sessions:,} sessions, {len(result):,} prefixes in "
+        f"{seconds:.2f} s (best of 3; budget {BUDGET_SECONDS:.0f} s)"
+    )
+    seconds = best_of(
+        lambda: (
+            insights.mean_by_position(result, "length"),
+            insights.mean_by_position(result, "behaviour"),
+            insights.edge_shares(result),
+            insights.entropy_by_length(result),
+            insights.pattern_counts(result),
+            insights.pattern_table(result),
+            insights.pattern_examples(result),
+        )
+    )
     print(f"aggregates and pattern rules on that profile: {seconds:.3f} s")
 
     category = data.item_category
     purity = insights.category_purity_at_k(model, category, K)
     seconds = best_of(lambda: insights.category_purity_at_k(model, category, K))
-    print(f"category_purity_at_k: k={K} over {purity.n_items:,} items in {seconds:.2f} s "
-          f"(purity {purity.purity:.3f}, chance {purity.chance:.3f})")
+    print(
+        f"category_purity_at_k: k={K} over {purity.n_items:,} items in {seconds:.2f} s "
+        f"(purity {purity.purity:.3f}, chance {purity.chance:.3f})"
+    )
     seconds = best_of(lambda: insights.embedding_projection(model, category, data.item_popularity))
     print(f"embedding_projection: PCA of {category.shape[0]:,} item vectors in {seconds:.3f} s")
 

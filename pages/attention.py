@@ -69,8 +69,12 @@ def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile
         bar.progress(fraction, text=f"{label} {fraction:.0%}, about {left:.0f} s left")
 
     profile = insights.attention_profile(
-        model, data, insights.held_out_targets(data, config), config.train.max_len,
-        n_sessions, progress=report,
+        model,
+        data,
+        insights.held_out_targets(data, config),
+        config.train.max_len,
+        n_sessions,
+        progress=report,
     )
     bar.empty()
     store[key] = profile
@@ -91,18 +95,29 @@ def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo |
     ids = list(by_id)
     left, middle, right = st.columns([2, 1, 2])
     run_id = left.selectbox(
-        "Run", ids, index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
-        format_func=lambda r: run_label(by_id[r]), key="att_run",
+        "Run",
+        ids,
+        index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
+        format_func=lambda r: run_label(by_id[r]),
+        key="att_run",
         help="A trained run from models/ (the shipped demo run by default).",
     )
     n_sessions = middle.number_input(
-        "Held-out sessions", min_value=10, max_value=20_000, value=DEFAULT_SESSIONS, step=500,
-        key="att_sessions", help="Sessions drawn (seeded) from the run's test split.",
+        "Held-out sessions",
+        min_value=10,
+        max_value=20_000,
+        value=DEFAULT_SESSIONS,
+        step=500,
+        key="att_sessions",
+        help="Sessions drawn (seeded) from the run's test split.",
     )
     others = [NO_COMPARISON] + [r for r in ids if r != run_id]
     other = right.selectbox(
-        "Compare with", others, format_func=lambda r: r if r == NO_COMPARISON else run_label(by_id[r]),
-        key="att_compare", help="A second run trained on the same data, e.g. last-state pooling.",
+        "Compare with",
+        others,
+        format_func=lambda r: r if r == NO_COMPARISON else run_label(by_id[r]),
+        key="att_compare",
+        help="A second run trained on the same data, e.g. last-state pooling.",
     )
     return by_id[run_id], by_id.get(other), int(n_sessions)
 
@@ -112,35 +127,55 @@ def headline(profile: insights.AttentionProfile) -> None:
     summary = insights.profile_summary(profile)
     row = st.columns(4)
     row[0].metric("Sessions · prefixes", f"{profile.n_sessions:,} · {len(profile):,}")
-    row[1].metric("Mean share on the last click", f"{summary['mean last-click share']:.0%}",
-                  help="Over prefixes of 2 or more clicks.")
-    row[2].metric("Mean share on the first click", f"{summary['mean first-click share']:.0%}",
-                  help="Over prefixes of 2 or more clicks.")
-    row[3].metric("Spread (entropy / log L)", f"{summary['mean normalised entropy']:.2f}",
-                  help="0: all weight on one click; 1: uniform over the prefix.")
+    row[1].metric(
+        "Mean share on the last click",
+        f"{summary['mean last-click share']:.0%}",
+        help="Over prefixes of 2 or more clicks.",
+    )
+    row[2].metric(
+        "Mean share on the first click",
+        f"{summary['mean first-click share']:.0%}",
+        help="Over prefixes of 2 or more clicks.",
+    )
+    row[3].metric(
+        "Spread (entropy / log L)",
+        f"{summary['mean normalised entropy']:.2f}",
+        help="0: all weight on one click; 1: uniform over the prefix.",
+    )
 
 
 def where_attention_goes(profile: insights.AttentionProfile) -> None:
     """Attention by position, prefix length, behaviour, edges and entropy."""
     st.subheader("Where the attention goes", anchor=False)
-    log_y = st.toggle("Log scale for attention by position", key="att_log",
-                      help="Shows how fast the weight decays behind the last click.")
+    log_y = st.toggle(
+        "Log scale for attention by position",
+        key="att_log",
+        help="Shows how fast the weight decays behind the last click.",
+    )
     left, right = st.columns(2)
     left.plotly_chart(
-        charts.attention_by_position(insights.mean_by_position(profile, "length"),
-                                     "Mean attention by position, per prefix length", log_y),
+        charts.attention_by_position(
+            insights.mean_by_position(profile, "length"),
+            "Mean attention by position, per prefix length",
+            log_y,
+        ),
         key="att_chart_by_length",
     )
     right.plotly_chart(
-        charts.attention_by_position(insights.mean_by_position(profile, "behaviour"),
-                                     "Mean attention by position, per hidden behaviour", log_y),
+        charts.attention_by_position(
+            insights.mean_by_position(profile, "behaviour"),
+            "Mean attention by position, per hidden behaviour",
+            log_y,
+        ),
         key="att_chart_by_behaviour",
     )
     left, right = st.columns(2)
-    left.plotly_chart(charts.edge_share_histogram(insights.edge_shares(profile)),
-                      key="att_chart_edges")
-    right.plotly_chart(charts.entropy_by_length(insights.entropy_by_length(profile)),
-                       key="att_chart_entropy")
+    left.plotly_chart(
+        charts.edge_share_histogram(insights.edge_shares(profile)), key="att_chart_edges"
+    )
+    right.plotly_chart(
+        charts.entropy_by_length(insights.entropy_by_length(profile)), key="att_chart_entropy"
+    )
 
 
 def recommend_links(examples: pd.DataFrame, run_id: str) -> None:
@@ -170,13 +205,17 @@ def patterns_section(profile: insights.AttentionProfile, run_id: str, data: Sess
     right.markdown(
         f"Each prefix of at least {insights.MIN_PATTERN_LENGTH} clicks gets the first rule "
         "that holds, checked in this order:\n\n"
-        + "\n".join(f"- **{name}**: {insights.PATTERN_RULES[name]}"
-                    for name in ("anchor-item", "recency-dominant", "category-coherent", "mixed"))
+        + "\n".join(
+            f"- **{name}**: {insights.PATTERN_RULES[name]}"
+            for name in ("anchor-item", "recency-dominant", "category-coherent", "mixed")
+        )
         + "\n\nShorter prefixes are counted as *too short*. The hidden behaviour comes from "
         "the simulator; the model never sees it."
     )
-    left.plotly_chart(charts.pattern_shares(insights.pattern_counts(profile, "behaviour")),
-                      key="att_chart_patterns")
+    left.plotly_chart(
+        charts.pattern_shares(insights.pattern_counts(profile, "behaviour")),
+        key="att_chart_patterns",
+    )
     table = insights.pattern_table(profile)
     classified = table["all"].drop("too short")
     if classified.sum():
@@ -197,14 +236,16 @@ def patterns_section(profile: insights.AttentionProfile, run_id: str, data: Sess
         "session's preferred categories, which only earlier clicks reveal."
     )
     examples = insights.pattern_examples(profile, per_pattern=3)
-    st.plotly_chart(charts.pattern_examples_heatmap(examples, data.item_category),
-                    key="att_chart_examples")
+    st.plotly_chart(
+        charts.pattern_examples_heatmap(examples, data.item_category), key="att_chart_examples"
+    )
     st.caption("Open an example on the Recommend page, with the clicks its prediction saw:")
     recommend_links(examples, run_id)
 
 
-def comparison(info: runs.RunInfo, other: runs.RunInfo, n_sessions: int,
-               profile: insights.AttentionProfile) -> None:
+def comparison(
+    info: runs.RunInfo, other: runs.RunInfo, n_sessions: int, profile: insights.AttentionProfile
+) -> None:
     """The same profile for a second run, beside the first."""
     st.subheader(f"{info.run_id} against {other.run_id}", anchor=False)
     try:
@@ -218,12 +259,17 @@ def comparison(info: runs.RunInfo, other: runs.RunInfo, n_sessions: int,
         [insights.mean_by_position(p).assign(group=label) for label, p in profiles.items()]
     )
     left, right = st.columns(2)
-    left.plotly_chart(charts.attention_by_position(frame, "Mean attention by position, both runs"),
-                      key="att_chart_compare_position")
+    left.plotly_chart(
+        charts.attention_by_position(frame, "Mean attention by position, both runs"),
+        key="att_chart_compare_position",
+    )
     summary = insights.compare_profiles(profiles)
     right.plotly_chart(charts.compare_pattern_shares(summary), key="att_chart_compare_patterns")
-    st.dataframe(summary, column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                         for c in summary.columns}, key="att_compare_table")
+    st.dataframe(
+        summary,
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in summary.columns},
+        key="att_compare_table",
+    )
 
 
 st.title("Attention patterns")
@@ -234,11 +280,15 @@ st.caption(
 )
 choices, broken = insights.openable_runs()
 if broken:
-    st.caption(f"{len(broken)} run folder(s) cannot be opened: "
-               + "; ".join(info.error or info.run_id for info in broken))
+    st.caption(
+        f"{len(broken)} run folder(s) cannot be opened: "
+        + "; ".join(info.error or info.run_id for info in broken)
+    )
 if not choices:
-    st.info("No trained run with a checkpoint yet: train one on the Train page or with "
-            "`python -m streamrec train`.")
+    st.info(
+        "No trained run with a checkpoint yet: train one on the Train page or with "
+        "`python -m streamrec train`."
+    )
     st.stop()
 info, other, n_sessions = pick_runs(choices)
 try:

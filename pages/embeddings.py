@@ -53,7 +53,8 @@ def embedding_figures(
         insights.embedding_projection(model, category, popularity),
         insights.category_purity_at_k(model, category, PURITY_K),
         insights.category_purity_at_k(model, category, PURITY_K, items=frequent)
-        if frequent.size > PURITY_K else None,
+        if frequent.size > PURITY_K
+        else None,
     )
 
 
@@ -62,7 +63,10 @@ def pick_run(choices: list[runs.RunInfo]) -> runs.RunInfo:
     by_id = {info.run_id: info for info in choices}
     ids = list(by_id)
     run_id = st.selectbox(
-        "Run", ids, index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0, key="emb_run",
+        "Run",
+        ids,
+        index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
+        key="emb_run",
         help="A trained run from models/ (the shipped demo run by default).",
     )
     return by_id[run_id]
@@ -85,16 +89,20 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
     """Purity@10 against chance, over all items and over well-trained ones."""
     row = st.columns(4)
     row[0].metric(
-        f"Category purity@{purity.k}", f"{purity.purity:.1%}", **lift_delta(purity),
+        f"Category purity@{purity.k}",
+        f"{purity.purity:.1%}",
+        **lift_delta(purity),
         help="Mean share of an item's nearest neighbours (cosine) in its own category.",
     )
     row[1].metric(
-        "Chance level", f"{purity.chance:.1%}",
+        "Chance level",
+        f"{purity.chance:.1%}",
         help="Expected share if the neighbours were random items: Σ_c (n_c/N)·(n_c−1)/(N−1).",
     )
     if frequent is not None:
         row[2].metric(
-            f"Purity@{frequent.k}, well-trained items", f"{frequent.purity:.1%}",
+            f"Purity@{frequent.k}, well-trained items",
+            f"{frequent.purity:.1%}",
             **lift_delta(frequent),
             help=f"Only the {frequent.n_items:,} items that were a training target at least "
             f"{FREQUENT} times, among themselves (chance {frequent.chance:.1%}): rarely "
@@ -113,18 +121,30 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
     )
 
 
-def neighbours_section(model: SessionRecommender, category: np.ndarray, popularity: np.ndarray,
-                       projection: pd.DataFrame, n_categories: int) -> None:
+def neighbours_section(
+    model: SessionRecommender,
+    category: np.ndarray,
+    popularity: np.ndarray,
+    projection: pd.DataFrame,
+    n_categories: int,
+) -> None:
     """Item picker, its nearest neighbours and the scatter with them ringed."""
     n_items = category.shape[0]
     left, right = st.columns([3, 1])
     item = left.selectbox(
-        "Item", range(n_items), key="emb_item",
+        "Item",
+        range(n_items),
+        key="emb_item",
         format_func=lambda i: f"item {i} · category {category[i]}",
         help="Type an item id to search.",
     )
-    k = right.number_input("Neighbours", min_value=1, max_value=min(50, n_items - 1),
-                           value=min(10, n_items - 1), key="emb_k")
+    k = right.number_input(
+        "Neighbours",
+        min_value=1,
+        max_value=min(50, n_items - 1),
+        value=min(10, n_items - 1),
+        key="emb_k",
+    )
     neighbours = insights.nearest_neighbours(model, int(item), int(k), category)
     neighbours["same category"] = neighbours[CATEGORY] == category[item]
     neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
@@ -147,8 +167,9 @@ def neighbours_section(model: SessionRecommender, category: np.ndarray, populari
         neighbours,
         hide_index=True,
         column_config={
-            "cosine": st.column_config.ProgressColumn("cosine", format="%.3f", min_value=-1.0,
-                                                      max_value=1.0),
+            "cosine": st.column_config.ProgressColumn(
+                "cosine", format="%.3f", min_value=-1.0, max_value=1.0
+            ),
             "popularity": st.column_config.NumberColumn(format="%.4f"),
         },
         key="emb_neighbours",
@@ -162,11 +183,15 @@ st.caption(
 )
 choices, broken = insights.openable_runs()
 if broken:
-    st.caption(f"{len(broken)} run folder(s) cannot be opened: "
-               + "; ".join(info.error or info.run_id for info in broken))
+    st.caption(
+        f"{len(broken)} run folder(s) cannot be opened: "
+        + "; ".join(info.error or info.run_id for info in broken)
+    )
 if not choices:
-    st.info("No trained run with a checkpoint yet: train one on the Train page or with "
-            "`python -m streamrec train`.")
+    st.info(
+        "No trained run with a checkpoint yet: train one on the Train page or with "
+        "`python -m streamrec train`."
+    )
     st.stop()
 info = pick_run(choices)
 try:

@@ -31,7 +31,9 @@ def test_attention_by_position_draws_one_line_per_group_right_to_left():
 
 
 def test_pattern_shares_are_percentages_of_each_row():
-    table = pd.DataFrame([[3, 1, 0, 0, 0], [0, 0, 2, 2, 0]], index=["x", "y"], columns=list(PATTERNS))
+    table = pd.DataFrame(
+        [[3, 1, 0, 0, 0], [0, 0, 2, 2, 0]], index=["x", "y"], columns=list(PATTERNS)
+    )
     table.index.name = "behaviour"
     fig = charts.pattern_shares(table)
     by_name = {t.name: list(t.x) for t in fig.data}
@@ -81,7 +83,9 @@ def test_embedding_scatter_colours_categories_and_rings_the_pick():
     assert fig.data[0].marker.color == colors[0] and fig.data[1].marker.color == colors[2]
     np.testing.assert_allclose(fig.data[0].marker.size, [18, 3 + 15 * 0.5])
     assert list(fig.data[2].x) == [3.0] and list(fig.data[3].x) == [1.0, 2.0]
-    assert fig.data[0].marker.opacity < charts.embedding_scatter(projection, 3).data[0].marker.opacity
+    assert (
+        fig.data[0].marker.opacity < charts.embedding_scatter(projection, 3).data[0].marker.opacity
+    )
     assert fig.layout.xaxis.title.text == "PC1 (50.0% of variance)"
     assert fig.layout.yaxis.title.text == "PC2 (25.0% of variance)"
 
@@ -99,7 +103,9 @@ def test_entropy_and_edge_charts_carry_the_reference_lines():
     fig = charts.entropy_by_length(entropy)
     assert fig.data[0].name.startswith("uniform attention")
     assert list(fig.data[0].y) == pytest.approx([0.0, np.log(2)])
-    edges = pd.DataFrame({"first_click": [0.5, 0.1], "last_click": [0.5, 0.6], "uniform": [0.5, 0.25]})
+    edges = pd.DataFrame(
+        {"first_click": [0.5, 0.1], "last_click": [0.5, 0.6], "uniform": [0.5, 0.25]}
+    )
     fig = charts.edge_share_histogram(edges)
     assert [t.name for t in fig.data] == ["first click", "last click"]
     assert fig.layout.shapes[0].x0 == pytest.approx(0.375)

@@ -95,8 +95,12 @@ def test_edge_shares_skip_single_clicks():
 
 def test_entropy_uniform_is_log_length_and_one_hot_is_zero():
     p = profile_of([[0.25] * 4, [0, 0, 0, 1.0], [0.5, 0.5]])
-    np.testing.assert_allclose(insights.entropy(p.weights), [math.log(4), 0.0, math.log(2)], atol=1e-6)
-    np.testing.assert_allclose(insights.normalised_entropy(p.weights, p.lengths), [1, 0, 1], atol=1e-6)
+    np.testing.assert_allclose(
+        insights.entropy(p.weights), [math.log(4), 0.0, math.log(2)], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        insights.normalised_entropy(p.weights, p.lengths), [1, 0, 1], atol=1e-6
+    )
     frame = insights.entropy_by_length(p)
     assert frame["prefix_length"].tolist() == [2, 4]
     np.testing.assert_allclose(frame["mean_entropy"], [math.log(2), math.log(4) / 2], atol=1e-6)
@@ -147,14 +151,22 @@ def test_pattern_counts_and_examples():
     table = insights.pattern_table(p)
     assert list(table.index) == list(insights.PATTERNS)
     assert list(table.columns) == [
-        "explorer", "deep dive", "comparison", "multi-category prefix", "one-category prefix", "all"
+        "explorer",
+        "deep dive",
+        "comparison",
+        "multi-category prefix",
+        "one-category prefix",
+        "all",
     ]
     assert table["deep dive"].tolist() == [1, 1, 1, 0, 0]
     assert table["one-category prefix"].tolist() == [2, 0, 1, 0, 0]
     assert table["all"].tolist() == [2, 1, 1, 0, 1]
 
     examples = insights.pattern_examples(p, per_pattern=5)
-    assert examples["pattern"].tolist() == ["recency-dominant"] * 2 + ["anchor-item", "category-coherent"]
+    assert examples["pattern"].tolist() == ["recency-dominant"] * 2 + [
+        "anchor-item",
+        "category-coherent",
+    ]
     anchor = examples[examples["pattern"] == "anchor-item"].iloc[0]
     assert anchor["session_id"] == 1 and anchor["behaviour"] == "deep dive"
     assert anchor["items"] == [10, 11, 12, 13]
@@ -175,7 +187,9 @@ def test_check_comparable_refuses_different_data_or_split():
     base = RunConfig()
     insights.check_comparable(base, RunConfig(model=ModelConfig(pooling="last")))
     with pytest.raises(ValueError, match="different simulated data.*n_items 5000 vs 4000"):
-        insights.check_comparable(base, RunConfig(SimConfig(n_items=4000), ModelConfig(n_items=4000)))
+        insights.check_comparable(
+            base, RunConfig(SimConfig(n_items=4000), ModelConfig(n_items=4000))
+        )
     with pytest.raises(ValueError, match="hold out different sessions.*seed 42 vs 7"):
         insights.check_comparable(base, RunConfig(train=TrainConfig(seed=7)))
 
@@ -343,7 +357,9 @@ def test_pca_agrees_with_the_svd_of_the_centred_matrix():
 
 def test_embedding_projection_frame():
     model = model_with_vectors(np.array([[2.0, 0], [-2, 0], [0, 1], [0, -1]]))
-    frame = insights.embedding_projection(model, np.array([0, 0, 1, 1]), np.array([0.6, 0.4, 0.5, 0.5]))
+    frame = insights.embedding_projection(
+        model, np.array([0, 0, 1, 1]), np.array([0.6, 0.4, 0.5, 0.5])
+    )
     assert list(frame.columns) == ["item_id", "category", "popularity", "pc1", "pc2"]
     np.testing.assert_allclose(frame[["pc1", "pc2"]], [[2, 0], [-2, 0], [0, 1], [0, -1]], atol=1e-6)
     np.testing.assert_allclose(frame.attrs["explained_variance"], [0.8, 0.2], atol=1e-6)

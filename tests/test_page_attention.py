@@ -23,7 +23,9 @@ def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attent
     """Train a one-epoch run small enough for a test."""
     config = RunConfig(
         sim,
-        ModelConfig(n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1, pooling=pooling),
+        ModelConfig(
+            n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1, pooling=pooling
+        ),
         TrainConfig(epochs=1, batch_size=256),
     )
     path = runs.create_run(config, root, name)
@@ -37,7 +39,9 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("models")
     demo = tiny_run(root, "demo")
     tiny_run(root, "last", pooling="last")
-    tiny_run(root, "other-data", SimConfig(n_sessions=150, n_items=50, n_categories=3, max_preferred=2))
+    tiny_run(
+        root, "other-data", SimConfig(n_sessions=150, n_items=50, n_categories=3, max_preferred=2)
+    )
     corrupt = root / "corrupt"
     shutil.copytree(demo, corrupt)
     (corrupt / runs.WEIGHTS["best"]).write_bytes(b"not a safetensors file")
@@ -134,7 +138,10 @@ def test_compare_with_last_state_pooling(page):
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == len(CHARTS) + 2
     overlay = charts[-2]
-    assert [t["name"] for t in overlay["data"]] == ["demo (attention pooling)", "last (last pooling)"]
+    assert [t["name"] for t in overlay["data"]] == [
+        "demo (attention pooling)",
+        "last (last pooling)",
+    ]
     last = values(overlay["data"][1]["y"])
     assert last[0] == pytest.approx(1.0)  # all weight on the last click
     np.testing.assert_allclose(last[1:], 0.0)

@@ -59,7 +59,9 @@ def test_scatter_purity_and_neighbours(page, runs_root):
     assert metrics["Chance level"] == f"{purity.chance:.1%}"
     assert metrics["Items"] == "60"
     clicks = insights.training_clicks(simulate(SIM), runs.read_config(runs_root / "demo"))
-    frequent = insights.category_purity_at_k(model, category, 10, items=np.flatnonzero(clicks >= 50))
+    frequent = insights.category_purity_at_k(
+        model, category, 10, items=np.flatnonzero(clicks >= 50)
+    )
     assert metrics["Purity@10, well-trained items"] == f"{frequent.purity:.1%}"
     assert any("share its category" in c.value for c in at.caption)
 
@@ -89,7 +91,9 @@ def test_picking_another_item_and_k(page, runs_root):
     assert "Nearest neighbours of item 17" in " ".join(m.value for m in at.markdown)
 
 
-@pytest.mark.parametrize(("run", "reason"), [("corrupt", "safetensors"), ("no-catalog", "catalog.npz")])
+@pytest.mark.parametrize(
+    ("run", "reason"), [("corrupt", "safetensors"), ("no-catalog", "catalog.npz")]
+)
 def test_broken_runs_are_errors_not_tracebacks(page, run, reason):
     at = page()
     at.selectbox(key="emb_run").set_value(run).run()

@@ -121,7 +121,9 @@ def entropy_by_length(frame: pd.DataFrame) -> go.Figure:
             go.Scatter(
                 x=frame["prefix_length"],
                 y=frame["mean_entropy"],
-                customdata=np.stack([frame["mean_normalised_entropy"], frame["n_prefixes"]], axis=1),
+                customdata=np.stack(
+                    [frame["mean_normalised_entropy"], frame["n_prefixes"]], axis=1
+                ),
                 mode="lines+markers",
                 name="model (mean)",
                 line={"color": _LINES[0]},
@@ -135,12 +137,16 @@ def entropy_by_length(frame: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(rangemode="tozero")
     return _finish(
-        fig, "How spread out the attention is, by prefix length", "prefix length L (clicks)",
+        fig,
+        "How spread out the attention is, by prefix length",
+        "prefix length L (clicks)",
         "attention entropy (nats)",
     )
 
 
-def pattern_shares(table: pd.DataFrame, title: str = "Attention patterns by hidden behaviour") -> go.Figure:
+def pattern_shares(
+    table: pd.DataFrame, title: str = "Attention patterns by hidden behaviour"
+) -> go.Figure:
     """Stacked horizontal bars: the share of each group's prefixes in each pattern.
 
     `table` is `insights.pattern_counts` output (groups as rows, patterns as columns).
@@ -166,11 +172,15 @@ def pattern_shares(table: pd.DataFrame, title: str = "Attention patterns by hidd
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 100])
-    fig = _finish(fig, title, "share of prefixes (%)", table.index.name or "group",
-                  height=max(320, 45 * len(labels) + 190))
+    fig = _finish(
+        fig,
+        title,
+        "share of prefixes (%)",
+        table.index.name or "group",
+        height=max(320, 45 * len(labels) + 190),
+    )
     # Legend in pattern order, below the axis title rather than on it.
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal", "y": -0.3},
-                      margin={"b": 90})
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal", "y": -0.3}, margin={"b": 90})
     return fig
 
 
@@ -192,9 +202,7 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
         for c, item, weight in zip(cols, items, weights):
             hover[r, c] = f"item {item} · category {item_category[item]}"
             text[r, c] = f"{weight:.2f}" if weight >= 0.05 else ""
-    labels = [
-        f"{p} · session {s}" for p, s in zip(examples["pattern"], examples[SESSION_ID])
-    ]
+    labels = [f"{p} · session {s}" for p, s in zip(examples["pattern"], examples[SESSION_ID])]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -209,14 +217,21 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
             xgap=1,
             ygap=2,
             colorbar={"title": {"text": "attention"}},
-            hovertemplate="%{y}<br>%{x} clicks back: %{customdata}<br>weight %{z:.3f}<extra></extra>",
+            hovertemplate=(
+                "%{y}<br>%{x} clicks back: %{customdata}<br>weight %{z:.3f}<extra></extra>"
+            ),
             hoverongaps=False,
         )
     )
     fig.update_xaxes(type="category")  # x runs from the oldest click to 0, the last one
     fig.update_yaxes(type="category", autorange="reversed")
-    return _finish(fig, "Example prefixes of each pattern", BACK_AXIS, "pattern · session",
-                   height=max(260, 26 * n + 130))
+    return _finish(
+        fig,
+        "Example prefixes of each pattern",
+        BACK_AXIS,
+        "pattern · session",
+        height=max(260, 26 * n + 130),
+    )
 
 
 def compare_pattern_shares(summary: pd.DataFrame) -> go.Figure:

@@ -10,6 +10,7 @@
 
 Everything is re-exported here, so callers write `insights.attention_profile(...)`.
 """
+
 from streamrec.insights.embeddings import (
     Purity,
     category_purity_at_k,

@@ -3,6 +3,7 @@
 Categories never reach the model, so neighbours sharing a category above the chance level
 is category structure learned from the sessions alone.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

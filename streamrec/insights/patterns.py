@@ -2,6 +2,7 @@
 
 All functions are pure and vectorised over the prefixes of an `AttentionProfile`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -206,7 +207,9 @@ def entropy_by_length(profile: AttentionProfile) -> pd.DataFrame:
             "prefix_length": lengths,
             "mean_entropy": mean,
             "max_entropy": log_l,
-            "mean_normalised_entropy": np.where(lengths >= 2, mean / np.where(lengths >= 2, log_l, 1), 1.0),
+            "mean_normalised_entropy": np.where(
+                lengths >= 2, mean / np.where(lengths >= 2, log_l, 1), 1.0
+            ),
             "n_prefixes": counts,
         }
     )
@@ -263,7 +266,15 @@ def pattern_examples(
                     "attention": profile.weights[p, :length].astype(float).tolist(),
                 }
             )
-    columns = ["pattern", SESSION_ID, "behaviour", "position", "prefix_length", "items", "attention"]
+    columns = [
+        "pattern",
+        SESSION_ID,
+        "behaviour",
+        "position",
+        "prefix_length",
+        "items",
+        "attention",
+    ]
     return pd.DataFrame.from_records(records, columns=columns)
 
 

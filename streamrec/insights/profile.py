@@ -1,6 +1,7 @@
 """Attention over many held-out sessions: run a model session-parallel and keep, for every
 prediction target, the attention vector over the prefix it saw, with the session's hidden truth.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
