@@ -91,6 +91,9 @@ def test_edge_shares_skip_single_clicks():
     np.testing.assert_allclose(frame["first_click"], [0.2, 0.4], atol=1e-7)
     np.testing.assert_allclose(frame["last_click"], [0.5, 0.6], atol=1e-7)
     np.testing.assert_allclose(frame["uniform"], [1 / 3, 1 / 2])
+    assert frame["behaviour"].tolist() == ["explorer", "explorer"]
+    labelled = insights.edge_shares(profile_of(SMALL, behaviour=[1, 0, 2]))
+    assert labelled["behaviour"].tolist() == ["deep dive", "comparison"]
 
 
 def test_entropy_uniform_is_log_length_and_one_hot_is_zero():

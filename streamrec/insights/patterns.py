@@ -58,6 +58,7 @@ PATTERN_RULES = {
 }
 # Prefix-length buckets start at these lengths; the last bucket runs to max_len.
 LENGTH_BUCKET_STARTS = (1, 6, 11, 16, 26)
+BEHAVIOUR_LABELS = tuple(b.replace("_", " ") for b in BEHAVIOURS)  # as shown: "deep dive"
 
 
 # ---- Per-prefix quantities -----------------------------------------------------------------
@@ -134,7 +135,7 @@ def _groups(profile: AttentionProfile, by: str | None) -> tuple[np.ndarray, list
     if by is None:
         return np.zeros(len(profile), dtype=np.int64), ["all prefixes"]
     if by == "behaviour":
-        return profile.behaviour.astype(np.int64), [b.replace("_", " ") for b in BEHAVIOURS]
+        return profile.behaviour.astype(np.int64), list(BEHAVIOUR_LABELS)
     if by == "length":
         return _bucket_codes(profile.lengths, profile.max_len), _bucket_labels(profile.max_len)
     if by == "one_category":
@@ -183,7 +184,7 @@ def edge_shares(profile: AttentionProfile, min_length: int = 2) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "prefix_length": profile.lengths[keep],
-            "behaviour": np.asarray(BEHAVIOURS)[profile.behaviour[keep]],
+            "behaviour": np.asarray(BEHAVIOUR_LABELS)[profile.behaviour[keep]],
             "first_click": edges["first"],
             "last_click": edges["last"],
             "uniform": 1.0 / profile.lengths[keep],
@@ -259,7 +260,7 @@ def pattern_examples(
                 {
                     "pattern": name,
                     SESSION_ID: int(profile.session[p]),
-                    "behaviour": BEHAVIOURS[profile.behaviour[p]].replace("_", " "),
+                    "behaviour": BEHAVIOUR_LABELS[profile.behaviour[p]],
                     "position": int(profile.position[p]),
                     "prefix_length": length,
                     "items": profile.items[p, :length].tolist(),
