@@ -19,6 +19,9 @@ from streamrec.charts import insights as charts
 from streamrec.config import RunConfig
 from streamrec.model import SessionRecommender
 from streamrec.simulator import SessionData, simulate
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 DEMO_RUN = "demo"
 DEFAULT_SESSIONS = 2_000

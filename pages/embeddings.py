@@ -19,6 +19,9 @@ from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.model import SessionRecommender
 from streamrec.simulator import simulate
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 DEMO_RUN = "demo"
 PURITY_K = 10

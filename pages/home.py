@@ -3,6 +3,9 @@
 import streamlit as st
 
 from streamrec.runs import list_runs
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 RUN_BADGES = {
     "running": ":orange-badge[:material/progress_activity: training now]",

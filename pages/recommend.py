@@ -46,6 +46,9 @@ from streamrec.session_view import (
     session_update,
 )
 from streamrec.simulator import BEHAVIOURS, SessionData, simulate
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 MAX_K = 50
 APPEND_CHOICES = 10  # recommendations offered as one-click appends

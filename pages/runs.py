@@ -10,6 +10,9 @@ import streamlit as st
 
 from streamrec import runs
 from streamrec.charts import training as charts
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 COMPARE_KEY = "runs_compare"
 SELECT_KEY = "runs_selected"

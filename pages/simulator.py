@@ -15,6 +15,9 @@ from streamrec.charts import simulator as charts
 from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
 from streamrec.data import make_split
 from streamrec.simulator import SessionData, dataset_stats, simulate
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"
 DEFAULTS = SimConfig()

@@ -1,0 +1,20 @@
+"""Make a page opened by direct link on a fresh server run inside app.py's navigation."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def ensure_app_navigation() -> None:
+    """Rerun through app.py when Streamlit ran this page in its legacy pages/ mode.
+
+    Until some session has run app.py (whose st.navigation switches the legacy mode off,
+    process-wide), Streamlit 1.67 treats a folder named pages/ as the old multipage
+    layout: a direct link such as /recommend?run=demo on a freshly started server runs
+    pages/recommend.py alone, without app.py's page config and navigation menu. Switching
+    the flag off and rerunning sends the same URL through app.py, which then opens this
+    page as registered there (query parameters kept).
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
