@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from streamrec.charts.layout import figure_layout, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.session_view import (
@@ -32,23 +33,10 @@ ATTENTION_SCALE = "Blues"
 BAR_COLOR = "#1F77B4"
 ORACLE_COLOR = "#3A3A3A"
 TRUTH_COLOR = "#D62728"
-
-
-def _layout(title: str, x_title: str, y_title: str, height: int, **extra: Any) -> dict[str, Any]:
-    """Title, axis titles, height and margins, merged with per-figure settings."""
-    xaxis = {"title": {"text": x_title}, **extra.pop("xaxis", {})}
-    yaxis = {"title": {"text": y_title}, **extra.pop("yaxis", {})}
-    return {
-        "title": {"text": title},
-        "xaxis": xaxis,
-        "yaxis": yaxis,
-        "height": height,
-        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
-        # Streamlit styles the figure with its own theme; Plotly's default template would
-        # only add weight (copying it is most of the cost of building a small figure).
-        "template": "none",
-        **extra,
-    }
+MARGIN = {"l": 70, "r": 20, "t": 60, "b": 60}  # room for the click labels
+# Streamlit styles the figure with its own theme; Plotly's default template would only add
+# weight (copying it is most of the cost of building a small figure).
+TEMPLATE = "none"
 
 
 def _click_axis(labels: list[str], flat_up_to: int) -> dict[str, Any]:
@@ -89,13 +77,15 @@ def attention_heatmap(
         xgap=2,
         hovertemplate="click %{x}: %{customdata}<br>attention weight %{z:.3f}<extra></extra>",
     )
-    layout = _layout(
+    layout = figure_layout(
         "Attention over the session's clicks when predicting the next click (weights sum to 1)",
         "click in session (oldest → newest)",
         "prediction",
         height=250 if n <= 6 else 300,
         xaxis=_click_axis(labels, flat_up_to=10),
         yaxis={"tickmode": "array", "tickvals": [0], "ticktext": ["next click"], "showgrid": False},
+        margin=MARGIN,
+        template=TEMPLATE,
     )
     return go.Figure(data=[heatmap], layout=layout)
 
@@ -131,7 +121,7 @@ def attention_growth_heatmap(
         hoverongaps=False,
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
     )
-    layout = _layout(
+    layout = figure_layout(
         "How the attention shifts as the session grows (row t: prediction after click t)",
         "attended click (oldest → newest)",
         "prediction made",
@@ -146,6 +136,8 @@ def attention_growth_heatmap(
             "zeroline": False,
         },
         plot_bgcolor="white",
+        margin=MARGIN,
+        template=TEMPLATE,
     )
     return go.Figure(data=[heatmap], layout=layout)
 
@@ -192,7 +184,7 @@ def top_k_bars(
                 hovertemplate="%{y}<br>oracle probability %{x:.4f}<extra></extra>",
             )
         )
-    layout = _layout(
+    layout = figure_layout(
         title,
         "probability of being the next click",
         "rank and item (hatched: already clicked)",
@@ -204,7 +196,8 @@ def top_k_bars(
             "autorange": "reversed",
         },
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        margin={"l": 70, "r": 40, "t": 90, "b": 60},
+        margin={**MARGIN, "r": 40, "t": 90},  # the legend sits above the plot
+        template=TEMPLATE,
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -247,13 +240,15 @@ def behaviour_posterior_chart(
             hovertemplate="%{y}: %{x:.1%} before any click<extra></extra>",
         ),
     ]
-    layout = _layout(
+    layout = figure_layout(
         "Hidden behaviour: the oracle's belief",
         "probability (%)",
         "behaviour",
         height=300,
         xaxis={"range": [0, 1.08], "tickformat": ".0%"},
         yaxis={"autorange": "reversed"},
-        legend={"orientation": "h", "y": -0.35},
+        legend=legend_below(-0.35),
+        margin=MARGIN,
+        template=TEMPLATE,
     )
     return go.Figure(data=traces, layout=layout)

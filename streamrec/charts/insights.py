@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID, SESSION_ID
 from streamrec.insights.patterns import PATTERNS
@@ -21,18 +22,7 @@ from streamrec.insights.patterns import PATTERNS
 PATTERN_COLORS = dict(zip(PATTERNS, ("#EF553B", "#636EFA", "#00CC96", "#AB63FA", "#B0B7C3")))
 _LINES = qualitative.Plotly
 BACK_AXIS = "clicks before the prediction (0 = last click)"
-
-
-def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.22},
-    )
-    return fig
+HEIGHT = 380
 
 
 def attention_by_position(
@@ -67,7 +57,14 @@ def attention_by_position(
     else:
         fig.update_yaxes(rangemode="tozero")
     scale = ", log scale" if log_y else ""
-    return _finish(fig, title, BACK_AXIS, f"mean attention weight (share of 1{scale})")
+    return finish(
+        fig,
+        title,
+        BACK_AXIS,
+        f"mean attention weight (share of 1{scale})",
+        HEIGHT,
+        legend=legend_below(),
+    )
 
 
 def edge_share_histogram(frame: pd.DataFrame) -> go.Figure:
@@ -98,11 +95,13 @@ def edge_share_histogram(frame: pd.DataFrame) -> go.Figure:
             x=uniform, line_dash="dot", annotation_text=f"uniform 1/L (mean {uniform:.2f})"
         )
     fig.update_xaxes(range=[0, 1])
-    return _finish(
+    return finish(
         fig,
         f"Attention on the first and the last click ({len(frame):,} prefixes of 2+ clicks)",
         "share of the prefix's attention on that click",
         "prefixes (%)",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -136,11 +135,13 @@ def entropy_by_length(frame: pd.DataFrame) -> go.Figure:
         ]
     )
     fig.update_yaxes(rangemode="tozero")
-    return _finish(
+    return finish(
         fig,
         "How spread out the attention is, by prefix length",
         "prefix length L (clicks)",
         "attention entropy (nats)",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -172,16 +173,17 @@ def pattern_shares(
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 100])
-    fig = _finish(
+    fig.update_layout(barmode="stack")
+    return finish(
         fig,
         title,
         "share of prefixes (%)",
         table.index.name or "group",
         height=max(320, 45 * len(labels) + 190),
+        # In pattern order, below the axis title rather than on it.
+        margin={**MARGIN, "b": 90},
+        legend={**legend_below(-0.3), "traceorder": "normal"},
     )
-    # Legend in pattern order, below the axis title rather than on it.
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal", "y": -0.3}, margin={"b": 90})
-    return fig
 
 
 def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) -> go.Figure:
@@ -225,12 +227,13 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
     )
     fig.update_xaxes(type="category")  # x runs from the oldest click to 0, the last one
     fig.update_yaxes(type="category", autorange="reversed")
-    return _finish(
+    return finish(
         fig,
         "Example prefixes of each pattern",
         BACK_AXIS,
         "pattern · session",
         height=max(260, 26 * n + 130),
+        legend=legend_below(),
     )
 
 
@@ -253,7 +256,14 @@ def compare_pattern_shares(summary: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 110])
-    return _finish(fig, "Attention patterns, run against run", "pattern", "share of prefixes (%)")
+    return finish(
+        fig,
+        "Attention patterns, run against run",
+        "pattern",
+        "share of prefixes (%)",
+        HEIGHT,
+        legend=legend_below(),
+    )
 
 
 def embedding_scatter(
@@ -316,13 +326,12 @@ def embedding_scatter(
             )
         )
     ratio = projection.attrs.get("explained_variance", [float("nan")] * 2)
-    fig = _finish(
+    return finish(
         fig,
         f"Learned item embeddings, PCA to 2-D ({len(projection):,} items; "
         "marker size grows with popularity)",
         f"PC1 ({ratio[0]:.1%} of variance)",
         f"PC2 ({ratio[1]:.1%} of variance)",
         height=620,
+        legend={"orientation": "v", "y": 1.0, "x": 1.02},  # beside: categories can be many
     )
-    fig.update_layout(legend={"orientation": "v", "y": 1.0, "x": 1.02})
-    return fig

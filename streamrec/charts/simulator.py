@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from streamrec.charts.layout import finish, legend_below
 from streamrec.simulator import BEHAVIOURS, SessionData
 
 # Distinct hand-made palettes first; generated hues only beyond them.
@@ -48,17 +49,6 @@ def category_colors(n_categories: int) -> list[str]:
     return colors
 
 
-def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-    )
-    return fig
-
-
 def session_length_histogram(data: SessionData) -> go.Figure:
     """Bar per session length: how many sessions have that many clicks."""
     counts = np.bincount(data.lengths)
@@ -74,7 +64,7 @@ def session_length_histogram(data: SessionData) -> go.Figure:
     mean = float(data.lengths.mean()) if data.n_sessions else 0.0
     fig.add_vline(x=mean, line_dash="dash", annotation_text=f"mean {mean:.1f}")
     fig.update_layout(bargap=0.1)
-    return _finish(fig, "Session lengths", "session length (clicks)", "sessions (count)")
+    return finish(fig, "Session lengths", "session length (clicks)", "sessions (count)")
 
 
 def category_sizes_chart(data: SessionData) -> go.Figure:
@@ -96,7 +86,7 @@ def category_sizes_chart(data: SessionData) -> go.Figure:
         )
     )
     fig.update_xaxes(type="category")
-    return _finish(fig, "Category sizes", "category (id)", "items in category (count)")
+    return finish(fig, "Category sizes", "category (id)", "items in category (count)")
 
 
 def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figure:
@@ -136,12 +126,17 @@ def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figur
     fig.update_traces(marker_size=4, selector={"mode": "markers"})
     fig.update_xaxes(type="log", dtick=1)  # a tick per decade
     fig.update_yaxes(type="log", dtick=1)
-    fig.update_layout(legend={"orientation": "h", "y": -0.25})
     never = int((observed == 0).sum())
     title = "Popularity long tail"
     if never:
         title += f" ({never:,} items never clicked, not shown)"
-    return _finish(fig, title, "item rank by clicks (1 = most clicked, log)", "clicks (count, log)")
+    return finish(
+        fig,
+        title,
+        "item rank by clicks (1 = most clicked, log)",
+        "clicks (count, log)",
+        legend=legend_below(-0.25),
+    )
 
 
 def behaviour_mix_chart(data: SessionData) -> go.Figure:
@@ -167,8 +162,10 @@ def behaviour_mix_chart(data: SessionData) -> go.Figure:
             ),
         ]
     )
-    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
-    return _finish(fig, "Behaviour mix", "behaviour", "share of sessions (%)")
+    fig.update_layout(barmode="group")
+    return finish(
+        fig, "Behaviour mix", "behaviour", "share of sessions (%)", legend=legend_below(-0.2)
+    )
 
 
 def session_strips(
@@ -224,7 +221,7 @@ def session_strips(
         )
     )
     fig.update_yaxes(type="category", autorange="reversed")
-    return _finish(
+    return finish(
         fig,
         title,
         "click position in session (0 = first click)",
@@ -297,7 +294,7 @@ def transition_heatmap(data: SessionData, max_categories: int = 40) -> go.Figure
     title = "Category transitions, P(next click's category | current category)"
     if k < n_cats:
         title += f" (the {k} most clicked of {n_cats} categories)"
-    return _finish(
+    return finish(
         fig, title, "next category (id)", "current category (id)", height=max(420, 18 * k + 140)
     )
 
@@ -328,11 +325,12 @@ def baseline_comparison(
                 hovertemplate=f"{name}<br>%{{x}} = %{{y:.4f}}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
-    return _finish(
+    fig.update_layout(barmode="group")
+    return finish(
         fig,
         "Baselines against the best possible score (held-out sessions)",
         "metric (cutoff = list length)",
         "score (fraction of targets; MRR in [0, 1])",
         height=420,
+        legend=legend_below(-0.2),
     )

@@ -1,0 +1,38 @@
+"""The layout shared by every chart: title, axis titles, height, margins and the legend."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from streamrec.charts.layout import HEIGHT, MARGIN, figure_layout, finish, legend_below
+
+
+def test_figure_layout_merges_axis_settings_under_the_titles():
+    layout = figure_layout("t", "x (s)", "y (count)", 300, xaxis={"range": [0, 1]}, template="none")
+    assert layout == {
+        "title": {"text": "t"},
+        "xaxis": {"title": {"text": "x (s)"}, "range": [0, 1]},
+        "yaxis": {"title": {"text": "y (count)"}},
+        "height": 300,
+        "margin": MARGIN,
+        "template": "none",
+    }
+    assert "legend" not in layout
+    assert figure_layout("t", "x", "y", legend=legend_below(-0.3))["legend"] == {
+        "orientation": "h",
+        "y": -0.3,
+    }
+
+
+def test_finish_keeps_what_the_figure_set_and_adds_the_shared_layout():
+    fig = go.Figure(go.Bar(x=[1], y=[2]))
+    fig.update_layout(barmode="stack")
+    out = finish(fig, "t", "x", "y", legend=legend_below())
+    assert out is fig
+    assert fig.layout.barmode == "stack"
+    assert (fig.layout.title.text, fig.layout.xaxis.title.text) == ("t", "x")
+    assert fig.layout.yaxis.title.text == "y" and fig.layout.height == HEIGHT
+    assert (fig.layout.margin.l, fig.layout.margin.b) == (MARGIN["l"], MARGIN["b"])
+    assert (fig.layout.legend.orientation, fig.layout.legend.y) == ("h", -0.22)
+    finish(fig, "t", "x", "y", margin={**MARGIN, "b": 90})
+    assert fig.layout.margin.b == 90 and fig.layout.legend.y == -0.22  # legend left alone
