@@ -165,6 +165,7 @@ def simulated(name: str) -> SessionData:
 @pytest.mark.parametrize("max_len", [3, 2])  # 3: mostly whole sessions; 2: mostly windows
 def test_posterior_matches_monte_carlo(name, max_len):
     data = simulated(name)
+    assert (data.catalog.category_sizes == 0).sum() == {"no-empty": 0, "two-empty": 2}[name]
     oracle = Oracle().fit(data, None)
     targets = all_targets(data)
     tokens = prefix_matrix(data, targets, max_len)
