@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
 
@@ -15,6 +16,8 @@ def ensure_app_navigation() -> None:
     the flag off and rerunning sends the same URL through app.py, which then opens this
     page as registered there (query parameters kept).
     """
-    if PagesManager.uses_pages_directory:
+    # AppTest resets the flag before every run, so there it would rerun every run and drop
+    # each button click (a click lives for one run only); AppTest runs pages directly anyway.
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
