@@ -26,6 +26,9 @@ from streamrec.config import (
     from_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from studio.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
 RUN_KEY = "train_run"  # the run started from this browser session
@@ -182,6 +185,8 @@ def shown_run(root: Path) -> Path | None:
     """The run to show: the one training now, else this session's (or the URL's) last run."""
     active = jobs.active_runs(root)
     if active:
+        # Pin it, so this session (and a reload) still shows it once it has finished.
+        st.session_state[RUN_KEY] = st.query_params["run"] = active[0].run_id
         return active[0].path
     for run_id in (st.query_params.get("run"), st.session_state.get(RUN_KEY)):
         if run_id and Path(run_id).name == run_id and (root / run_id).is_dir():
@@ -312,6 +317,13 @@ st.caption(
     "Train the session recommender on the simulated sessions. Training runs in a separate "
     "process: switch pages or reload at will, this page re-attaches to it."
 )
+models_root = runs.default_root()
+current = shown_run(models_root)
+try:
+    running = current is not None and runs.read_status(current).get("state") == "running"
+except runs.RunError:
+    running = False
+
 sim, from_simulator = sim_settings()
 data_summary(sim, from_simulator)
 model_fields, train_fields, run_name = settings_form()
@@ -322,23 +334,22 @@ try:
 except (TypeError, ValueError) as error:
     run_config = None
     st.error(f"Invalid setting: {error}", icon=":material/error:")
-if run_config is not None:
+if run_config is not None and running:
+    st.caption(
+        "No time estimate while a training runs: measuring would slow it down, and the "
+        "shared cores would make the figure read slow."
+    )
+elif run_config is not None:
     estimate(run_config)
 if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     start(run_config, run_name)
 
-models_root = runs.default_root()
-current = shown_run(models_root)
 if current is None:
     st.info("No training yet in this session. Past runs are on the Runs page.")
     st.page_link("pages/runs.py", label="Open the Runs page", icon=":material/history:")
 else:
     st.divider()
     st.subheader(f"Run {current.name}", anchor=False)
-    try:
-        running = runs.read_status(current).get("state") == "running"
-    except runs.RunError:
-        running = False
     st.fragment(live_view, run_every=1.0 if running else None)(current, running)
     if not running:
         outcome(current)

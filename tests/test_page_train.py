@@ -180,6 +180,8 @@ def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
     assert status["state"] == "stopped" and status["reason"] == "stop requested"
     assert (path / runs.WEIGHTS["best"]).exists()
     assert "best checkpoint" in texts(at.warning)[0]
+    fresh.run()  # the session that re-attached keeps showing the run once it is over
+    assert any("Training stopped" in t for t in texts(fresh.warning))
     deadline = time.monotonic() + 10  # the worker exits right after its last status write
     while runs.pid_running(status["pid"]) and time.monotonic() < deadline:
         time.sleep(0.1)
