@@ -2,8 +2,8 @@
 
 Fixtures for tests in this folder:
 
-- `app_url` (session): base URL of a running app on a free loopback port; the server runs
-  in its own process group, which is killed at the end of the session.
+- `app_url` (session): base URL of a running app on a free loopback port (`server.running_app`);
+  the server runs in its own process group, which is killed at the end of the session.
 - `models_dir` (session): the temporary folder the app keeps its runs in.
 - `st_app`: a `StreamlitApp` around pytest-playwright's `page`, with `goto(path)`, `wait()`
   and `screenshot(name)` (saved as test-output/screenshots/<name>.png).
@@ -15,21 +15,14 @@ Without /usr/bin/chromium or an importable playwright, every test here skips wit
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.server import ROOT, running_app
+
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and quiet: this machine's closed network refuses Chromium's background traffic.
@@ -43,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SERVER_START_SECONDS = 60.0
 APP_IDLE_MS = 90_000  # a full script run on a loaded CI machine
 
 
@@ -85,20 +77,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The app's STREAMREC_MODELS_DIR: a temporary folder, so browser tests never touch models/."""
@@ -108,56 +86,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(browser_available: None, models_dir: Path) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with tempfile.TemporaryFile(mode="w+") as log:
-        server = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_SECONDS
-            while not _healthy(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"streamlit did not become healthy at {url}:\n{log.read()}")
-                time.sleep(0.25)
-            yield url
-        finally:
-            _stop(server)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """Terminate the server's whole process group, then kill it if it lingers."""
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
+    with running_app(models_dir) as url:
+        yield url
 
 
 def wait_for_app(page: Any, timeout_ms: int = APP_IDLE_MS) -> None:

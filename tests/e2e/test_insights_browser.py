@@ -7,15 +7,8 @@ own: a copy of the shipped models/demo when there is one, else a tiny run traine
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +17,8 @@ from playwright.sync_api import expect
 
 from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from tests.e2e.server import ROOT, running_app
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DEMO = ROOT / "models" / "demo"
 N_ATTENTION_CHARTS = 6
 
@@ -45,63 +38,11 @@ def models_folder(root: Path) -> Path:
     return root
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def app_url(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app.py` with STREAMREC_MODELS_DIR on this module's models folder."""
-    models = models_folder(tmp_path_factory.mktemp("models"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    env = {**os.environ, "STREAMREC_MODELS_DIR": str(models)}
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy at {url}")
-            time.sleep(0.25)
+    with running_app(models_folder(tmp_path_factory.mktemp("models"))) as url:
         yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
 
 
 def open_from_the_menu(st_app, title: str):
