@@ -38,8 +38,8 @@ def main() -> None:
         times["case study code"] = best_of(generate_realistic_sessions, repeat=1)
     for engine in ("reference", "fast"):
         config = SimConfig(engine=engine)
-        times[f"{engine} engine"] = best_of(lambda: simulate(config), repeat=3)
-        mem = peak_mib(lambda: simulate(config))
+        times[f"{engine} engine"] = best_of(lambda config=config: simulate(config), repeat=3)
+        mem = peak_mib(lambda config=config: simulate(config))
         print(f"{engine + ' engine':>17}: {times[engine + ' engine']:6.3f} s, peak {mem:6.1f} MiB traced")
     if "case study code" in times:
         print(f"{'case study code':>17}: {times['case study code']:6.3f} s")

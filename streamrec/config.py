@@ -29,7 +29,7 @@ def _check_range(name: str, value: float, lo: float, hi: float) -> None:
 
 def _check_int(name: str, value: int, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} = {value!r} must be an integer in [{lo}, {hi}]")
+        raise ValueError(f"{name} = {value!r} must be an integer in [{lo}, {hi}]")  # noqa: TRY004
     _check_range(name, value, lo, hi)
 
 
@@ -61,7 +61,7 @@ class SimConfig:
     min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
     engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
 
-    def validate(self) -> "SimConfig":
+    def validate(self) -> SimConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
         _check_int("n_sessions", self.n_sessions, 1, 2_000_000)
         _check_int("n_categories", self.n_categories, 1, 10_000)
@@ -133,7 +133,7 @@ class ModelConfig:
     pooling: str = "attention"  # "attention" over all clicks, or "last" hidden state
     cell: str = "lstm"  # "lstm" or "gru"
 
-    def validate(self) -> "ModelConfig":
+    def validate(self) -> ModelConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
         _check_int("n_items", self.n_items, 1, 1_000_000)
         _check_int("embed_dim", self.embed_dim, 1, 4096)
@@ -174,7 +174,7 @@ class TrainConfig:
     max_seconds: float = 0.0  # stop after this much training time; 0 = no limit
     keep_last: bool = True  # keep last.safetensors beside best (the shipped demo drops it)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
         _check_int("epochs", self.epochs, 1, 10_000)
         _check_int("batch_size", self.batch_size, 1, 65_536)
@@ -203,7 +203,7 @@ T = TypeVar("T")
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build a config dataclass from a dict, rejecting unknown keys with a clear message."""
     if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
+        raise ValueError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
     names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(names))
     if unknown:
@@ -228,7 +228,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def validate(self) -> "RunConfig":
+    def validate(self) -> RunConfig:
         """Validate all three parts and their consistency."""
         self.sim.validate()
         self.model.validate()
@@ -245,10 +245,10 @@ class RunConfig:
         return {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Rebuild from `to_dict` output; unknown keys are an error."""
         if not isinstance(data, dict):
-            raise ValueError(f"run config: expected a mapping, got {type(data).__name__}")
+            raise ValueError(f"run config: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
         unknown = sorted(set(data) - {"sim", "model", "train"})
         if unknown:
             raise ValueError(f"run config: unknown section(s) {', '.join(unknown)}")

@@ -27,7 +27,7 @@ class Targets:
     def __len__(self) -> int:
         return int(self.session.shape[0])
 
-    def take(self, index: np.ndarray) -> "Targets":
+    def take(self, index: np.ndarray) -> Targets:
         """A subset, in the order of `index`."""
         return Targets(self.session[index], self.position[index])
 
@@ -63,8 +63,8 @@ def make_split(data: SessionData, config: TrainConfig) -> Split:
         return _example_split(data, config)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(data.n_sessions)
-    n_valid = max(1, int(round(config.valid_fraction * data.n_sessions)))
-    n_test = int(round(config.test_fraction * data.n_sessions))
+    n_valid = max(1, round(config.valid_fraction * data.n_sessions))
+    n_test = round(config.test_fraction * data.n_sessions)
     if n_valid + n_test >= data.n_sessions:
         raise ValueError(
             f"valid_fraction = {config.valid_fraction} and test_fraction = "

@@ -171,13 +171,12 @@ def launch(
                 "keeps both fast. Stop it or wait for it to finish."
             )
         path = runs.create_run(config, root, name)
-        log = open(path / runs.LOG_FILE, "ab")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamrec", "worker", str(path)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
-        )
-        log.close()
+        with open(path / runs.LOG_FILE, "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                [sys.executable, "-m", "streamrec", "worker", str(path)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+            )
         _children[str(path)] = process
         # Mark it running at once so a second Start in the same instant sees it; the worker
         # has not written yet (it is still importing torch) unless it already failed.

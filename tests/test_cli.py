@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +18,7 @@ SMALL = ["--n-sessions", "300", "--n-items", "120", "--n-categories", "6"]
 def cli(*args: str, models: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "STREAMREC_MODELS_DIR": str(models or ROOT / "models")}
     return subprocess.run([sys.executable, "-m", "streamrec", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=240, check=False)
 
 
 def test_simulate_writes_csv_and_prints_stats(tmp_path):

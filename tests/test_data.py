@@ -8,7 +8,13 @@ from torch.utils.data import random_split
 
 from streamrec.config import SimConfig, TrainConfig
 from streamrec.data import (
-    all_targets, batches, build_rows, make_split, prefix_matrix, target_items, tokens_from_items,
+    all_targets,
+    batches,
+    build_rows,
+    make_split,
+    prefix_matrix,
+    target_items,
+    tokens_from_items,
 )
 from streamrec.simulator import Catalog, SessionData, simulate
 
