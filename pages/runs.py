@@ -29,8 +29,23 @@ STATE_LABELS = {
 }
 # Scores first, so they show without scrolling; then the settings that produced them.
 COLUMN_ORDER = (
-    "run", "status", "Hit@10", "Hit@20", "MRR@20", "best epoch", "cell", "pooling", "hidden",
-    "layers", "epochs", "protocol", "sessions", "items", "categories", "created", "problem",
+    "run",
+    "status",
+    "Hit@10",
+    "Hit@20",
+    "MRR@20",
+    "best epoch",
+    "cell",
+    "pooling",
+    "hidden",
+    "layers",
+    "epochs",
+    "protocol",
+    "sessions",
+    "items",
+    "categories",
+    "created",
+    "problem",
 )
 DOWNLOADS = (
     (runs.CONFIG_FILE, "application/json", ":material/settings:"),
@@ -76,7 +91,9 @@ def table_row(info: runs.RunInfo) -> dict:
 def runs_table(infos: list[runs.RunInfo]) -> None:
     """All runs, newest first; unreadable folders keep their row with the error."""
     table = pd.DataFrame([table_row(info) for info in infos])
-    number = {m: st.column_config.NumberColumn(format="%.4f") for m in ("Hit@10", "Hit@20", "MRR@20")}
+    number = {
+        m: st.column_config.NumberColumn(format="%.4f") for m in ("Hit@10", "Hit@20", "MRR@20")
+    }
     st.dataframe(
         table,
         hide_index=True,
@@ -170,7 +187,9 @@ def delete(info: runs.RunInfo) -> None:
             "This run is training right now: stop it on the Train page before deleting it.",
             icon=":material/block:",
         )
-        st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
+        st.page_link(
+            "pages/train.py", label="Open the Train page", icon=":material/model_training:"
+        )
         return
     if st.session_state.get(CONFIRM_KEY) != info.run_id:
         if st.button("Delete this run…", key="runs_delete", icon=":material/delete:"):

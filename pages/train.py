@@ -81,18 +81,29 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
             f"{sim.max_session_length} clicks over {sim.n_items:,} items in "
             f"{sim.n_categories:,} categories, seed {sim.seed} ({sim.engine} engine) — {source}."
         )
-        st.page_link("pages/simulator.py", label="Change the data on the Simulator page",
-                     icon=":material/scatter_plot:")
+        st.page_link(
+            "pages/simulator.py",
+            label="Change the data on the Simulator page",
+            icon=":material/scatter_plot:",
+        )
 
 
 def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
-    return st.number_input(label, value=default, key=f"train_{key}", help=help_text,
-                           persist_state="session", **kw)
+    return st.number_input(
+        label, value=default, key=f"train_{key}", help=help_text, persist_state="session", **kw
+    )
 
 
 def _choice(label: str, key: str, options: tuple[str, ...], default: str, help_text: str):
-    return st.radio(label, options, index=options.index(default), key=f"train_{key}",
-                    help=help_text, horizontal=True, persist_state="session")
+    return st.radio(
+        label,
+        options,
+        index=options.index(default),
+        key=f"train_{key}",
+        help=help_text,
+        horizontal=True,
+        persist_state="session",
+    )
 
 
 def settings_form() -> tuple[dict, dict, str]:
@@ -106,38 +117,72 @@ def settings_form() -> tuple[dict, dict, str]:
             "hidden_size": _number("Hidden size", "hidden_size", m.hidden_size, step=16),
             "num_layers": _number("Layers", "num_layers", m.num_layers, step=1),
             "dropout": _number("Dropout", "dropout", m.dropout, step=0.05, format="%.2f"),
-            "pooling": _choice("Pooling", "pooling", POOLINGS, m.pooling,
-                               "attention: weigh every click; last: the final hidden state."),
+            "pooling": _choice(
+                "Pooling",
+                "pooling",
+                POOLINGS,
+                m.pooling,
+                "attention: weigh every click; last: the final hidden state.",
+            ),
             "cell": _choice("Recurrent cell", "cell", CELLS, m.cell, "LSTM or GRU."),
         }
     with train_col:
         st.markdown("**Training**")
         train = {
             "epochs": _number("Epochs", "epochs", t.epochs, step=1),
-            "batch_size": _number("Batch size (target clicks per batch)", "batch_size",
-                                  t.batch_size, "Whole sessions are packed up to this many "
-                                  "next-click targets, so 256 means 256 examples.", step=64),
-            "max_len": _number("Max length (clicks seen)", "max_len", t.max_len,
-                               "A prediction sees at most this many last clicks.", step=1),
-            "protocol": _choice("Evaluation protocol", "protocol", PROTOCOLS, t.protocol,
-                                "session: hold out whole sessions (validation and test); "
-                                "example: the case study's random split of prefixes."),
+            "batch_size": _number(
+                "Batch size (target clicks per batch)",
+                "batch_size",
+                t.batch_size,
+                "Whole sessions are packed up to this many "
+                "next-click targets, so 256 means 256 examples.",
+                step=64,
+            ),
+            "max_len": _number(
+                "Max length (clicks seen)",
+                "max_len",
+                t.max_len,
+                "A prediction sees at most this many last clicks.",
+                step=1,
+            ),
+            "protocol": _choice(
+                "Evaluation protocol",
+                "protocol",
+                PROTOCOLS,
+                t.protocol,
+                "session: hold out whole sessions (validation and test); "
+                "example: the case study's random split of prefixes.",
+            ),
             "seed": _number("Seed", "seed", t.seed, step=1),
         }
     with optim_col:
         st.markdown("**Optimiser**")
         train |= {
             "lr": _number("Learning rate (Adam)", "lr", t.lr, step=0.0005, format="%.5f"),
-            "step_size": _number("StepLR step (epochs)", "step_size", t.step_size,
-                                 "Multiply the learning rate by gamma every this many epochs.",
-                                 step=1),
+            "step_size": _number(
+                "StepLR step (epochs)",
+                "step_size",
+                t.step_size,
+                "Multiply the learning rate by gamma every this many epochs.",
+                step=1,
+            ),
             "gamma": _number("StepLR gamma", "gamma", t.gamma, step=0.05, format="%.2f"),
-            "clip_norm": _number("Gradient clipping (max norm)", "clip_norm", t.clip_norm,
-                                 "0 turns clipping off.", step=0.5, format="%.1f"),
+            "clip_norm": _number(
+                "Gradient clipping (max norm)",
+                "clip_norm",
+                t.clip_norm,
+                "0 turns clipping off.",
+                step=0.5,
+                format="%.1f",
+            ),
         }
-        name = st.text_input("Run name (optional)", key="train_name", persist_state="session",
-                             placeholder="time stamp and model summary",
-                             help="Letters, digits, '_', '-' and '.'; must be new.")
+        name = st.text_input(
+            "Run name (optional)",
+            key="train_name",
+            persist_state="session",
+            placeholder="time stamp and model summary",
+            help="Letters, digits, '_', '-' and '.'; must be new.",
+        )
     return model, train, name.strip()
 
 
@@ -305,7 +350,9 @@ def outcome(path: Path) -> None:
         results_table(status, config)
     if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
         return
-    if st.button("Recommend with this run", key="train_open_recommend", icon=":material/recommend:"):
+    if st.button(
+        "Recommend with this run", key="train_open_recommend", icon=":material/recommend:"
+    ):
         try:
             st.switch_page(RECOMMEND_PAGE, query_params={"run": path.name})
         except StreamlitAPIException as error:

@@ -12,11 +12,25 @@ EVENTS = [
     {"event": "start", "epochs": 2, "batches_per_epoch": 4},
     {"event": "batch", "epoch": 1, "batch": 2, "loss": 5.0, "progress": 0.25},
     {"event": "batch", "epoch": 1, "batch": 4, "loss": 4.0, "progress": 0.5},
-    {"event": "epoch", "epoch": 1, "valid_loss": 4.5, "train_loss": 4.4,
-     "hit@10": 0.2, "hit@20": 0.3, "mrr@20": 0.1},
+    {
+        "event": "epoch",
+        "epoch": 1,
+        "valid_loss": 4.5,
+        "train_loss": 4.4,
+        "hit@10": 0.2,
+        "hit@20": 0.3,
+        "mrr@20": 0.1,
+    },
     {"event": "batch", "epoch": 2, "batch": 2, "loss": 3.5, "progress": 0.75},
-    {"event": "epoch", "epoch": 1.6, "valid_loss": 4.0, "train_loss": 3.6,
-     "hit@10": 0.25, "hit@20": 0.35, "mrr@20": 0.12},
+    {
+        "event": "epoch",
+        "epoch": 1.6,
+        "valid_loss": 4.0,
+        "train_loss": 3.6,
+        "hit@10": 0.25,
+        "hit@20": 0.35,
+        "mrr@20": 0.12,
+    },
 ]
 BASELINES = {
     "Popularity": {"hit@10": 0.1, "hit@20": 0.2, "mrr@20": 0.05},
@@ -89,7 +103,12 @@ def test_overlay_draws_one_line_per_run_for_the_chosen_metric():
 
 @pytest.mark.parametrize(
     ("name", "label"),
-    [("hit@10", "Hit@10"), ("mrr@5", "MRR@5"), ("ndcg@20", "NDCG@20"), ("train_loss", "Training loss")],
+    [
+        ("hit@10", "Hit@10"),
+        ("mrr@5", "MRR@5"),
+        ("ndcg@20", "NDCG@20"),
+        ("train_loss", "Training loss"),
+    ],
 )
 def test_metric_labels(name, label):
     assert charts.metric_label(name) == label

@@ -10,18 +10,30 @@ from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 
 SIM = SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3)
-TINY = RunConfig(SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
-                 TrainConfig(batch_size=64))
+TINY = RunConfig(
+    SIM,
+    ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
+    TrainConfig(batch_size=64),
+)
 
 
 def test_expected_training_targets_follow_lengths_and_split():
     # Lengths 5..34: 18.5 targets per session; 80 % of sessions train by default.
     assert expected_train_targets(TINY) == pytest.approx(100 * 18.5 * 0.8)
-    example = RunConfig(SIM, TINY.model, TrainConfig(protocol="example", example_valid_fraction=0.25))
+    example = RunConfig(
+        SIM, TINY.model, TrainConfig(protocol="example", example_valid_fraction=0.25)
+    )
     assert expected_train_targets(example) == pytest.approx(100 * 18.5 * 0.75)
     # Lengths 1..4 with sessions under 3 clicks dropped: (0 + 0 + 2 + 3) / 4 targets each.
-    short = SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3,
-                      min_session_length=1, max_session_length=4, min_kept_length=3)
+    short = SimConfig(
+        n_sessions=100,
+        n_items=40,
+        n_categories=4,
+        max_preferred=3,
+        min_session_length=1,
+        max_session_length=4,
+        min_kept_length=3,
+    )
     assert expected_train_targets(RunConfig(short, TINY.model, TINY.train)) == pytest.approx(100)
 
 
@@ -30,7 +42,9 @@ def test_speed_config_ignores_what_cannot_change_the_speed():
     assert speed_config(slow_learner) == speed_config(TINY)
     bigger = RunConfig(SIM, ModelConfig(n_items=40, hidden_size=16), TINY.train)
     assert speed_config(bigger) != speed_config(TINY)
-    assert speed_config(RunConfig(SIM, TINY.model, TrainConfig(batch_size=128))) != speed_config(TINY)
+    assert speed_config(RunConfig(SIM, TINY.model, TrainConfig(batch_size=128))) != speed_config(
+        TINY
+    )
 
 
 def test_estimate_is_a_positive_number_of_seconds():

@@ -32,9 +32,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def models_dir(
-    tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def models_dir(tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A models folder holding a copy of the completed run and one garbage folder."""
     shutil.copytree(trained, tmp_path / trained.name)
     garbage = tmp_path / "garbage"
@@ -66,8 +64,18 @@ def test_lists_the_completed_run_and_the_unreadable_folder(runs_page):
     assert set(table.index) == {"tiny-done", "garbage"}
     done = table.loc["tiny-done"]
     assert done["status"] == "✓ completed"
-    assert (done["cell"], done["pooling"], done["hidden"], done["epochs"]) == ("lstm", "attention", 8, 2)
-    assert (done["protocol"], done["sessions"], done["items"], done["categories"]) == ("session", 120, 40, 4)
+    assert (done["cell"], done["pooling"], done["hidden"], done["epochs"]) == (
+        "lstm",
+        "attention",
+        8,
+        2,
+    )
+    assert (done["protocol"], done["sessions"], done["items"], done["categories"]) == (
+        "session",
+        120,
+        40,
+        4,
+    )
     assert done["best epoch"] in (1, 2) and 0 <= done["Hit@10"] <= done["Hit@20"] <= 1
     garbage = table.loc["garbage"]
     assert garbage["status"] == "⚠ unreadable"
@@ -81,7 +89,9 @@ def test_overlays_the_chosen_runs_curves_for_the_chosen_metric(runs_page):
     at.selectbox(key="runs_metric").select("valid_loss").run()
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
-    assert figure["layout"]["title"]["text"] == "Validation loss on the validation sessions, per epoch"
+    assert (
+        figure["layout"]["title"]["text"] == "Validation loss on the validation sessions, per epoch"
+    )
     (trace,) = figure["data"]
     assert trace["name"] == "tiny-done" and trace["x"] == [1, 2]
     at.multiselect(key="runs_compare").set_value([]).run()
@@ -131,7 +141,9 @@ def test_a_run_deleted_elsewhere_gives_a_message_not_a_traceback(runs_page, mode
 
 
 def test_a_training_run_cannot_be_deleted(runs_page, models_dir):
-    runs.write_status(models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time())
+    runs.write_status(
+        models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time()
+    )
     at = select(runs_page.run(), "tiny-done")
     assert any("training right now" in t for t in texts(at.info))
     assert not [b for b in at.button if b.key == "runs_delete"]
@@ -145,7 +157,9 @@ def test_no_runs_yet_points_to_the_train_page(open_page, tmp_path, monkeypatch):
 
 
 def test_home_lists_the_runs_and_marks_the_one_training(open_page, models_dir):
-    runs.write_status(models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time())
+    runs.write_status(
+        models_dir / "tiny-done", state="running", pid=os.getpid(), heartbeat=time.time()
+    )
     at = open_page()
     assert not at.exception
     listing = next(t for t in texts(at.markdown) if t.startswith("**Your runs**"))

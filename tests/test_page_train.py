@@ -96,9 +96,18 @@ def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
     assert "Simulator page" in summary
     numbers = {w.key for w in at.number_input}
     assert numbers >= {
-        "train_embed_dim", "train_hidden_size", "train_num_layers", "train_dropout",
-        "train_epochs", "train_batch_size", "train_max_len", "train_seed", "train_lr",
-        "train_step_size", "train_gamma", "train_clip_norm",
+        "train_embed_dim",
+        "train_hidden_size",
+        "train_num_layers",
+        "train_dropout",
+        "train_epochs",
+        "train_batch_size",
+        "train_max_len",
+        "train_seed",
+        "train_lr",
+        "train_step_size",
+        "train_gamma",
+        "train_clip_norm",
     }
     choices = {w.key: list(w.options) for w in at.radio}
     assert choices == {
@@ -127,9 +136,7 @@ def test_bad_settings_show_the_error_and_start_nothing(train_page, models_dir):
     assert list(models_dir.iterdir()) == []
 
 
-def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(
-    train_page, models_dir
-):
+def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train_page, models_dir):
     at = train_page(**SMALL_MODEL, train_epochs=2)
     at.button(key="train_start").click().run()
     assert not at.error, texts(at.error)

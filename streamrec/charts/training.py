@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import METRIC_LABELS, ORACLE
 
 Event = Mapping[str, Any]
@@ -106,18 +107,21 @@ def batch_epochs(events: Sequence[Event]) -> list[float]:
 def _finish(
     fig: go.Figure, title: str, x_title: str, y_title: str, epochs: float | None, height: int
 ) -> go.Figure:
-    fig.update_layout(
-        title={"text": title},
-        height=height,
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
-        legend={"orientation": "h", "y": -0.25},
-        hovermode="x unified",
+    """The shared layout, plus what run charts add: every panel's epoch axis from 0 (to the
+    planned epochs, so a live chart does not rescale) and one hover box per epoch."""
+    fig = finish(
+        fig,
+        title,
+        x_title,
+        y_title,
+        height,
+        margin={**MARGIN, "t": 70},  # room for the subplot titles under the chart title
+        legend=legend_below(-0.25),
     )
-    fig.update_xaxes(title_text=x_title, rangemode="tozero")
+    fig.update_layout(hovermode="x unified")
+    fig.update_xaxes(title_text=x_title, rangemode="tozero")  # every panel of a subplot grid
     if epochs:
         fig.update_xaxes(range=[0, epochs])
-    if y_title:
-        fig.update_yaxes(title_text=y_title)
     return fig
 
 
