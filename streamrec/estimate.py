@@ -6,6 +6,7 @@ is scaled to the number of training targets the full configuration will have. Th
 is training time only, like the "epoch_seconds" the trainer reports (validation excluded),
 and it reflects the machine's load at the moment of measuring.
 """
+
 from __future__ import annotations
 
 import dataclasses
