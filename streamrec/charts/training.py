@@ -264,5 +264,5 @@ def overlay_chart(curves: Mapping[str, Sequence[Event]], metric: str = "hit@10")
     title = f"{metric_label(metric)} on the validation sessions, per epoch"
     fig = _finish(fig, title, EPOCH_AXIS, metric_axis(metric), None, height=440)
     if metric.startswith("hit@"):
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".1%")  # runs often differ by tenths of a percent
     return fig
