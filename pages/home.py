@@ -42,11 +42,8 @@ with train:
         lines = [f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}" for r in all_runs[:5]]
         more = [f"- …and {len(all_runs) - 5} more"] if len(all_runs) > 5 else []
         st.markdown("\n".join(["**Your runs**, newest first:", *lines, *more]))
-    for r in all_runs:
-        if r.state == "running":
-            st.page_link(
-                "pages/train.py", label=f"Watch {r.run_id} train", icon=":material/monitoring:"
-            )
+    if any(r.state == "running" for r in all_runs):
+        st.page_link("pages/train.py", label="Watch the training", icon=":material/monitoring:")
     st.page_link("pages/runs.py", label=f"All runs ({len(all_runs)})", icon=":material/history:")
 with recommend:
     st.subheader("3. Recommend and inspect attention", anchor=False)

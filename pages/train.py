@@ -240,16 +240,17 @@ def shown_run(root: Path) -> Path | None:
 
 
 def progress(status: dict, events: list[dict], epochs: int) -> None:
-    """Progress bar with the phase, the epoch and the time left."""
+    """Progress bar with the phase, the epoch and the time left (from the latest batch event,
+    which is exact; status.json only carries them every few seconds)."""
     phase = status.get("phase", "starting")
-    value = float(status.get("progress", 0.0) or 0.0) if phase in ("training", "done") else 0.0
     text = PHASES.get(phase, phase)
     batches = [e for e in events if e["event"] == "batch"]
+    value = 0.0
     if phase == "training" and batches:
         last = batches[-1]
+        value = float(last["progress"])
         text += f" — epoch {last['epoch']} of {epochs}, {value:.0%}"
-        if status.get("eta") is not None:
-            text += f", about {duration(status['eta'])} left"
+        text += f", about {duration(last['eta'])} left"
     elif phase == "training":
         text += " — first batches…"
     else:

@@ -116,3 +116,10 @@ def test_metric_labels(name, label):
 
 def test_metric_names_follow_the_cutoffs():
     assert charts.metric_names((5, 10)) == ["hit@5", "hit@10", "mrr@10"]
+
+
+def test_the_epoch_axis_runs_one_epoch_ahead_of_the_data_up_to_the_plan():
+    assert charts.epoch_range(EVENTS, epochs=40) == 3.0  # latest point 1.6
+    assert charts.epoch_range(EVENTS, epochs=2) == 2.0
+    assert charts.epoch_range(EVENTS[:1], epochs=40) == 1.0  # nothing trained yet
+    assert charts.epoch_range(EVENTS, epochs=None) == 1.6

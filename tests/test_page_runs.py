@@ -166,5 +166,5 @@ def test_home_lists_the_runs_and_marks_the_one_training(open_page, models_dir):
     assert "`tiny-done` :orange-badge[:material/progress_activity: training now]" in listing
     assert "`garbage` :red-badge[unreadable]" in listing
     links = {link.proto.label: link.proto.page for link in at.get("page_link")}
-    assert links["Watch tiny-done train"] == "train"
+    assert links["Watch the training"] == "train"
     assert links["All runs (2)"] == "runs"

@@ -104,11 +104,20 @@ def batch_epochs(events: Sequence[Event]) -> list[float]:
     return out
 
 
+def epoch_range(events: Sequence[Event], epochs: float | None) -> float:
+    """Right end of the epoch axis: one epoch past the latest point, at most the planned
+    epochs, at least 1. A live chart then rescales once per epoch, not on every redraw, and
+    the first epochs of a long run are not squeezed into the left edge."""
+    xs = [*batch_epochs(events), *(e["epoch"] for e in _of(events, "epoch"))]
+    ahead = math.ceil(max(xs, default=0.0)) + 1
+    return float(max(min(epochs, ahead) if epochs else max(xs, default=0.0), 1.0))
+
+
 def _finish(
-    fig: go.Figure, title: str, x_title: str, y_title: str, epochs: float | None, height: int
+    fig: go.Figure, title: str, x_title: str, y_title: str, right: float | None, height: int
 ) -> go.Figure:
-    """The shared layout, plus what run charts add: every panel's epoch axis from 0 (to the
-    planned epochs, so a live chart does not rescale) and one hover box per epoch."""
+    """The shared layout, plus what run charts add: every panel's epoch axis from 0 (to
+    `right`, when given) and one hover box per epoch."""
     fig = finish(
         fig,
         title,
@@ -120,8 +129,8 @@ def _finish(
     )
     fig.update_layout(hovermode="x unified")
     fig.update_xaxes(title_text=x_title, rangemode="tozero")  # every panel of a subplot grid
-    if epochs:
-        fig.update_xaxes(range=[0, epochs])
+    if right:
+        fig.update_xaxes(range=[0, right])
     return fig
 
 
@@ -130,11 +139,12 @@ def loss_chart(
 ) -> go.Figure:
     """Training loss per logged batch and validation loss per epoch, on one epoch axis.
 
-    `epochs` fixes the x range to the planned length (so a live chart does not rescale);
+    `epochs` (planned) bounds the x range, see `epoch_range`;
     `n_items` adds the loss of a uniform guess over the catalog, ln(n_items), for scale.
     """
     batches = _of(events, "batch")
     epoch_rows = _of(events, "epoch")
+    right = epoch_range(events, epochs)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -160,7 +170,6 @@ def loss_chart(
     )
     if n_items and n_items > 1:
         uniform = math.log(n_items)
-        right = max([epochs or 0.0, *(e["epoch"] for e in epoch_rows), *batch_epochs(events), 1.0])
         fig.add_trace(
             go.Scatter(
                 x=[0, right],
@@ -171,7 +180,7 @@ def loss_chart(
                 hoverinfo="skip",
             )
         )
-    return _finish(fig, "Loss per epoch", EPOCH_AXIS, LOSS_AXIS, epochs, height=400)
+    return _finish(fig, "Loss per epoch", EPOCH_AXIS, LOSS_AXIS, right, height=400)
 
 
 def metrics_chart(
@@ -188,7 +197,7 @@ def metrics_chart(
     colors = baseline_colors(list(baselines))
     # Oracle first in the legend, then the baselines from best to worst on the first metric.
     order = sorted(baselines, key=lambda n: (n != ORACLE, -baselines[n].get(metrics[0], 0.0), n))
-    right = max([epochs or 0.0, *(e["epoch"] for e in epoch_rows), 1.0])
+    right = epoch_range(events, epochs)
     fig = make_subplots(
         rows=1,
         cols=len(metrics),
@@ -240,7 +249,7 @@ def metrics_chart(
         if metric.startswith("hit@"):
             fig.update_yaxes(tickformat=".0%", row=1, col=col)
     # The panel titles carry each metric's unit; one short x title per panel avoids overlap.
-    fig = _finish(fig, METRICS_TITLE, "epoch", "", epochs, height=440)
+    fig = _finish(fig, METRICS_TITLE, "epoch", "", right, height=440)
     fig.update_yaxes(title_text="score (validation sessions)", row=1, col=1)
     fig.update_annotations(font_size=13)
     return fig
