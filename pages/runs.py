@@ -91,6 +91,8 @@ def table_row(info: runs.RunInfo) -> dict:
 def runs_table(infos: list[runs.RunInfo]) -> None:
     """All runs, newest first; unreadable folders keep their row with the error."""
     table = pd.DataFrame([table_row(info) for info in infos])
+    for column in ("Hit@10", "Hit@20", "MRR@20", "best epoch"):
+        table[column] = pd.to_numeric(table[column])  # a run without scores yet: blank, not None
     number = {
         m: st.column_config.NumberColumn(format="%.4f") for m in ("Hit@10", "Hit@20", "MRR@20")
     }
