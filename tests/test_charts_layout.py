@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from streamrec.charts.layout import HEIGHT, MARGIN, figure_layout, finish, legend_below
+from streamrec.charts.layout import HEIGHT, MARGIN, figure_layout, legend_below
 
 
 def test_figure_layout_merges_axis_settings_under_the_titles():
@@ -24,15 +24,13 @@ def test_figure_layout_merges_axis_settings_under_the_titles():
     }
 
 
-def test_finish_keeps_what_the_figure_set_and_adds_the_shared_layout():
+def test_applied_to_a_built_figure_it_keeps_what_the_figure_set():
     fig = go.Figure(go.Bar(x=[1], y=[2]))
-    fig.update_layout(barmode="stack")
-    out = finish(fig, "t", "x", "y", legend=legend_below())
-    assert out is fig
+    fig.update_layout(barmode="stack", margin={"b": 90}, legend={"traceorder": "normal"})
+    assert fig.update_layout(figure_layout("t", "x", "y", legend=legend_below())) is fig
     assert fig.layout.barmode == "stack"
     assert (fig.layout.title.text, fig.layout.xaxis.title.text) == ("t", "x")
     assert fig.layout.yaxis.title.text == "y" and fig.layout.height == HEIGHT
-    assert (fig.layout.margin.l, fig.layout.margin.b) == (MARGIN["l"], MARGIN["b"])
-    assert (fig.layout.legend.orientation, fig.layout.legend.y) == ("h", -0.22)
-    finish(fig, "t", "x", "y", margin={**MARGIN, "b": 90})
-    assert fig.layout.margin.b == 90 and fig.layout.legend.y == -0.22  # legend left alone
+    assert (fig.layout.margin.l, fig.layout.margin.b) == (MARGIN["l"], MARGIN["b"])  # replaced
+    legend = fig.layout.legend
+    assert (legend.orientation, legend.y, legend.traceorder) == ("h", -0.22, "normal")  # merged
