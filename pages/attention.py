@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -16,31 +15,23 @@ from streamlit.errors import StreamlitAPIException
 
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
-from streamrec.config import RunConfig
-from streamrec.model import SessionRecommender
-from streamrec.simulator import SessionData, simulate
+from streamrec.simulator import SessionData
 from studio.navigation import ensure_app_navigation
+from studio.runs import (
+    cached_model,
+    file_stamp,
+    openable_runs_or_stop,
+    pick_run,
+    simulated_sessions,
+)
 
 ensure_app_navigation()
 
-DEMO_RUN = "demo"
 DEFAULT_SESSIONS = 2_000
 NO_COMPARISON = "(no comparison)"
 RECOMMEND_PAGE = "pages/recommend.py"
 PROFILES_KEPT = 6  # computed profiles kept in memory, across sessions
 SHOWN_PATTERNS = [p for p in insights.PATTERNS if p != "too short"]
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def load_run(path: str, stamp: float) -> tuple[SessionRecommender, RunConfig]:
-    """A run's best model and config; `stamp` (the checkpoint's mtime) renews it on retrain."""
-    return runs.load_model(Path(path))
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def session_data(sim: dict) -> SessionData:
-    """The simulated sessions a run was trained on (rebuilt from its config)."""
-    return simulate(RunConfig.from_dict({"sim": sim}).sim)
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,20 +40,15 @@ def profile_store() -> OrderedDict:
     return OrderedDict()
 
 
-def stamp(info: runs.RunInfo) -> float:
-    """Modification time of the run's best checkpoint."""
-    return (info.path / runs.WEIGHTS["best"]).stat().st_mtime
-
-
 def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile:
     """The run's attention profile, computed once per checkpoint with a progress bar."""
-    key = (str(info.path), stamp(info), n_sessions)
+    key = (str(info.path), file_stamp(info.path), n_sessions)
     store = profile_store()
     if key in store:
         store.move_to_end(key)
         return store[key]
-    model, config = load_run(str(info.path), stamp(info))
-    data = session_data(config.to_dict()["sim"])
+    model, config = cached_model(info.path)
+    data = simulated_sessions(config.sim)
     label = f"Running {info.run_id} over {n_sessions:,} held-out sessions…"
     bar = st.progress(0.0, text=label)
     started = time.monotonic()
@@ -95,16 +81,8 @@ def run_label(info: runs.RunInfo) -> str:
 def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo | None, int]:
     """Widgets: the run, the run to compare with (or none) and the number of sessions."""
     by_id = {info.run_id: info for info in choices}
-    ids = list(by_id)
     left, middle, right = st.columns([2, 1, 2])
-    run_id = left.selectbox(
-        "Run",
-        ids,
-        index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
-        format_func=lambda r: run_label(by_id[r]),
-        key="att_run",
-        help="A trained run from models/ (the shipped demo run by default).",
-    )
+    info = pick_run(choices, "att_run", where=left, label=run_label)
     n_sessions = middle.number_input(
         "Held-out sessions",
         min_value=10,
@@ -114,7 +92,7 @@ def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo |
         key="att_sessions",
         help="Sessions drawn (seeded) from the run's test split.",
     )
-    others = [NO_COMPARISON] + [r for r in ids if r != run_id]
+    others = [NO_COMPARISON] + [r for r in by_id if r != info.run_id]
     other = right.selectbox(
         "Compare with",
         others,
@@ -122,7 +100,7 @@ def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo |
         key="att_compare",
         help="A second run trained on the same data, e.g. last-state pooling.",
     )
-    return by_id[run_id], by_id.get(other), int(n_sessions)
+    return info, by_id.get(other), int(n_sessions)
 
 
 def headline(profile: insights.AttentionProfile) -> None:
@@ -281,23 +259,11 @@ st.caption(
     "prediction in thousands of held-out sessions, and checked against the three patterns the "
     "case study read off a few examples."
 )
-choices, broken = insights.openable_runs()
-if broken:
-    st.caption(
-        f"{len(broken)} run folder(s) cannot be opened: "
-        + "; ".join(info.error or info.run_id for info in broken)
-    )
-if not choices:
-    st.info(
-        "No trained run with a checkpoint yet: train one on the Train page or with "
-        "`python -m streamrec train`."
-    )
-    st.stop()
-info, other, n_sessions = pick_runs(choices)
+info, other, n_sessions = pick_runs(openable_runs_or_stop())
 try:
     profile = profile_of(info, n_sessions)
-    _, config = load_run(str(info.path), stamp(info))
-    data = session_data(config.to_dict()["sim"])
+    _, config = cached_model(info.path)
+    data = simulated_sessions(config.sim)
 except (runs.RunError, OSError, ValueError) as error:
     st.error(f"Cannot open run {info.run_id}: {error}")
     st.stop()

@@ -16,41 +16,32 @@ import streamlit as st
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.columns import CATEGORY, ITEM_ID
-from streamrec.config import RunConfig
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
 from studio.navigation import ensure_app_navigation
+from studio.runs import (
+    cached_catalog,
+    cached_model,
+    file_stamp,
+    openable_runs_or_stop,
+    pick_run,
+    simulated_sessions,
+)
 
 ensure_app_navigation()
 
-DEMO_RUN = "demo"
 PURITY_K = 10
 FREQUENT = 50  # training clicks from which an item's vector counts as well trained
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def load_run(
-    path: str, stamp: float
-) -> tuple[SessionRecommender, RunConfig, np.ndarray, np.ndarray]:
-    """A run's best model, config and catalog (category, popularity); `stamp` renews on retrain."""
-    model, config = runs.load_model(Path(path))
-    category, popularity = runs.load_catalog(Path(path))
-    if category.shape[0] != model.config.n_items:
-        raise runs.RunError(
-            f"{Path(path).name}: catalog.npz has {category.shape[0]} items, the model "
-            f"{model.config.n_items}"
-        )
-    return model, config, category, popularity
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def embedding_figures(
-    path: str, stamp: float
+    path: str, stamp: int
 ) -> tuple[pd.DataFrame, insights.Purity, insights.Purity | None]:
     """PCA of the item vectors, purity@10 over all items and over the items that were a
     training target at least FREQUENT times (None if too few), cached per checkpoint."""
-    model, config, category, popularity = load_run(path, stamp)
-    clicks = insights.training_clicks(simulate(config.sim), config)
+    model, config = cached_model(Path(path))
+    category, popularity = cached_catalog(Path(path), model.config.n_items)
+    clicks = insights.training_clicks(simulated_sessions(config.sim), config)
     frequent = np.flatnonzero(clicks >= FREQUENT)
     return (
         insights.embedding_projection(model, category, popularity),
@@ -59,20 +50,6 @@ def embedding_figures(
         if frequent.size > PURITY_K
         else None,
     )
-
-
-def pick_run(choices: list[runs.RunInfo]) -> runs.RunInfo:
-    """The run selector (the demo run by default)."""
-    by_id = {info.run_id: info for info in choices}
-    ids = list(by_id)
-    run_id = st.selectbox(
-        "Run",
-        ids,
-        index=ids.index(DEMO_RUN) if DEMO_RUN in by_id else 0,
-        key="emb_run",
-        help="A trained run from models/ (the shipped demo run by default).",
-    )
-    return by_id[run_id]
 
 
 LEARNED_LIFT = 1.1  # purity at least this many times chance counts as learned structure
@@ -184,24 +161,12 @@ st.caption(
     "The item vectors the model learned jointly with next-item prediction, projected to 2-D "
     "with PCA and coloured by the simulator's categories, which the model never saw."
 )
-choices, broken = insights.openable_runs()
-if broken:
-    st.caption(
-        f"{len(broken)} run folder(s) cannot be opened: "
-        + "; ".join(info.error or info.run_id for info in broken)
-    )
-if not choices:
-    st.info(
-        "No trained run with a checkpoint yet: train one on the Train page or with "
-        "`python -m streamrec train`."
-    )
-    st.stop()
-info = pick_run(choices)
+info = pick_run(openable_runs_or_stop(), "emb_run")
 try:
-    stamp = (info.path / runs.WEIGHTS["best"]).stat().st_mtime
-    model, config, category, popularity = load_run(str(info.path), stamp)
+    model, config = cached_model(info.path)
+    category, popularity = cached_catalog(info.path, model.config.n_items)
     with st.spinner("Projecting the item vectors and finding their neighbours…"):
-        projection, purity, frequent = embedding_figures(str(info.path), stamp)
+        projection, purity, frequent = embedding_figures(str(info.path), file_stamp(info.path))
 except (runs.RunError, OSError, ValueError) as error:
     st.error(f"Cannot open run {info.run_id}: {error}")
     st.stop()

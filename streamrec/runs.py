@@ -282,6 +282,18 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
     return sorted(infos, key=lambda i: (-float(i.status.get("created", 0) or 0), i.run_id))
 
 
+def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo]]:
+    """(runs with a readable config and a best checkpoint, run folders that cannot be read).
+
+    A run still training is openable once it has saved a best checkpoint.
+    """
+    listed = list_runs(root)
+    return (
+        [info for info in listed if info.error is None and info.has_weights],
+        [info for info in listed if info.error is not None],
+    )
+
+
 def delete_run(path: Path) -> None:
     """Remove a run folder; refuses while its training process is alive."""
     path = Path(path)

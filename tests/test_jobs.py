@@ -150,6 +150,19 @@ def test_corrupt_folders_are_listed_with_their_error(root):
     assert not garbage.exists() and good.is_dir()
 
 
+def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):
+    trained = fake_run(root, "trained", state="running")
+    (trained / runs.WEIGHTS["best"]).touch()
+    fake_run(root, "untrained", state="created")
+    (root / "garbage").mkdir()
+    (root / "garbage" / runs.CONFIG_FILE).write_text("{not json")
+
+    openable, broken = runs.openable_runs(root)
+    assert [info.run_id for info in openable] == ["trained"]  # still training, but has a best
+    assert [info.run_id for info in broken] == ["garbage"]
+    assert "config.json is not valid JSON" in broken[0].error
+
+
 def test_atomic_writes_leave_no_temp_files(root):
     path = fake_run(root, "atomic", state="created")
     runs.write_status(path, progress=0.5)

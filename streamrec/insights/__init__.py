@@ -56,7 +56,6 @@ from streamrec.insights.profile import (
     attention_profile,
     check_comparable,
     held_out_targets,
-    openable_runs,
     sample_targets,
 )
 
@@ -95,7 +94,6 @@ __all__ = [
     "mean_by_position",
     "nearest_neighbours",
     "normalised_entropy",
-    "openable_runs",
     "pattern_counts",
     "pattern_examples",
     "pattern_table",

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from streamrec import runs
 from streamrec.config import RunConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
@@ -42,18 +40,6 @@ class AttentionProfile:
 
     def __len__(self) -> int:
         return int(self.lengths.shape[0])
-
-
-def openable_runs(root: Path | None = None) -> tuple[list[runs.RunInfo], list[runs.RunInfo]]:
-    """(runs with a readable config and a best checkpoint, run folders that cannot be read).
-
-    A run still training is openable once it has saved a best checkpoint.
-    """
-    listed = runs.list_runs(root)
-    return (
-        [info for info in listed if info.error is None and info.has_weights],
-        [info for info in listed if info.error is not None],
-    )
 
 
 def held_out_targets(data: SessionData, config: RunConfig) -> Targets:

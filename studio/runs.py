@@ -1,0 +1,157 @@
+"""A trained run on a page: which runs can be opened, one run picker, cached loaders.
+
+Shared by the Recommend, Attention patterns and Item embeddings pages. The model and catalog
+loaders are keyed on the modification time of the file they read, so a run retrained (or
+rewritten) under the same name is read again; simulations are keyed on their config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from streamrec import runs
+from streamrec.baselines import Oracle
+from streamrec.config import RunConfig, SimConfig
+from streamrec.data import Split, make_split
+from streamrec.model import SessionRecommender
+from streamrec.simulator import SessionData, simulate
+from studio.notices import Notice
+
+DEFAULT_RUN = "demo"  # the shipped demo run, preselected when it is there
+PICK_HELP = "A trained run from models/ (the shipped demo run by default)."
+NO_RUNS = (
+    "No trained run with a checkpoint yet: train one on the Train page or with "
+    "`python -m streamrec train`."
+)
+
+
+# --- which runs ----------------------------------------------------------------------------
+
+
+def openable_runs_or_stop() -> list[runs.RunInfo]:
+    """The runs a page can open, newest first; unreadable folders are named in a caption, and
+    the page stops with a hint when there is no run to open."""
+    choices, broken = runs.openable_runs()
+    if broken:
+        st.caption(
+            f"{len(broken)} run folder(s) cannot be opened: "
+            + "; ".join(info.error or info.run_id for info in broken)
+        )
+    if not choices:
+        st.info(NO_RUNS)
+        st.stop()
+    return choices
+
+
+def broken_runs_expander(broken: Sequence[runs.RunInfo]) -> None:
+    """Folders that cannot be opened, one error each, folded away but never silently hidden."""
+    if broken:
+        with st.expander(f"{len(broken)} run folder(s) cannot be opened and are not listed"):
+            for info in broken:
+                st.error(info.error, icon=":material/folder_off:")
+
+
+def pick_run(
+    choices: Sequence[runs.RunInfo],
+    key: str,
+    *,
+    where: DeltaGenerator | None = None,
+    label: Callable[[runs.RunInfo], str] = lambda info: info.run_id,
+    hint: str = PICK_HELP,
+    linked: str | None = None,
+    notice: Notice | None = None,
+    persist: bool = False,
+) -> runs.RunInfo:
+    """The "Run" selectbox under `key`: the demo run by default, else the first (newest) choice.
+
+    `linked` is a run named by a link (`?run=`), chosen if it is among `choices`. A pick no
+    longer among them (deleted, or its checkpoint gone) falls back to the default; a `notice`
+    reports that and an unknown linked run. `persist` keeps the pick across page switches;
+    `where` is the column or container to draw in (the page itself by default).
+    """
+    by_id = {info.run_id: info for info in choices}
+    ids = list(by_id)
+    if linked is not None:
+        if linked in by_id:
+            st.session_state[key] = linked
+        elif notice is not None:
+            notice.leave(
+                f"The link asks for run **{linked}**, which does not exist here or has no "
+                "trained checkpoint; showing another run."
+            )
+    picked = st.session_state.get(key)
+    if picked not in by_id:
+        if picked is not None and notice is not None:
+            notice.leave(
+                f"Run **{picked}** is no longer available (deleted, or its checkpoint is gone); "
+                "showing another run."
+            )
+        st.session_state[key] = DEFAULT_RUN if DEFAULT_RUN in by_id else ids[0]
+    run_id = (st if where is None else where).selectbox(
+        "Run",
+        ids,
+        key=key,
+        format_func=lambda r: label(by_id[r]),
+        help=hint,
+        persist_state="session" if persist else None,
+    )
+    return by_id[run_id]
+
+
+# --- cached loaders ------------------------------------------------------------------------
+
+
+def file_stamp(path: Path, name: str = runs.WEIGHTS["best"]) -> int:
+    """Modification time (ns) of a run file, the cache key that reloads a rewritten file."""
+    file = Path(path) / name
+    try:
+        return file.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise runs.RunError(
+            f"run {file.parent.name!r}: {file.name} is gone (was the run deleted?)"
+        ) from None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _model(path: str, stamp: int) -> tuple[SessionRecommender, RunConfig]:
+    return runs.load_model(Path(path), "best")
+
+
+def cached_model(path: Path) -> tuple[SessionRecommender, RunConfig]:
+    """The run's best checkpoint in eval mode and its config, loaded once per checkpoint file."""
+    return _model(str(path), file_stamp(path))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _catalog(path: str, stamp: int) -> tuple[np.ndarray, np.ndarray]:
+    return runs.load_catalog(Path(path))
+
+
+def cached_catalog(path: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """(item -> category, true popularity) of the run's catalog, loaded once per file;
+    RunError unless it has `n_items` items (the model's catalog size)."""
+    category, popularity = _catalog(str(path), file_stamp(path, runs.CATALOG_FILE))
+    if category.shape[0] != n_items:
+        raise runs.RunError(
+            f"{Path(path).name}: catalog.npz has {category.shape[0]} items, the model {n_items}"
+        )
+    return category, popularity
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def simulated_sessions(sim: SimConfig) -> SessionData:
+    """The sessions a run was trained on, simulated again from its (seeded) config."""
+    return simulate(sim)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Simulating this run's sessions for the oracle…")
+def fitted_oracle(config: RunConfig) -> tuple[SessionData, Split, Oracle]:
+    """The run's sessions, its split and the Bayes-optimal oracle fitted on the training part."""
+    data = simulated_sessions(config.sim)
+    split = make_split(data, config.train)
+    return data, split, Oracle().fit(data, split.train)
