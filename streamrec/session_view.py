@@ -1,5 +1,6 @@
 """What the Recommend page shows about one session, as plain data: labels, top-K tables, the
-oracle's view of the same session and held-out sessions to sample from.
+oracle's view of the same session, held-out sessions to sample from, and the sentences and
+headline figures that describe them.
 
 Everything here is pure (no Streamlit), so the page stays a thin layer of widgets and the
 figures it shows can be checked value by value in tests.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, recommend
+from streamrec.runs import RunInfo
 from streamrec.simulator import BEHAVIOURS, SessionData
 
 RANK = "rank"
@@ -58,6 +61,68 @@ def catalog_summary(config: RunConfig) -> str:
         f"{sim.n_items:,} items in {sim.n_categories} categories, {sim.n_sessions:,} simulated "
         f"sessions (seed {sim.seed}, {sim.engine} engine)"
     )
+
+
+def run_caption(info: RunInfo, config: RunConfig) -> str:
+    """Which catalog and model a run is, and how well it scored on held-out sessions."""
+    m = config.model
+    parts = [
+        f"Trained on {catalog_summary(config)}.",
+        (
+            f"{m.cell.upper()} ({m.num_layers} × {m.hidden_size}) with {m.pooling} pooling, "
+            f"reads the last {config.train.max_len} clicks."
+        ),
+    ]
+    final = info.status.get("final") or {}
+    oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
+    if "hit@10" in final:
+        ceiling = f" (oracle {oracle['hit@10']:.3f})" if "hit@10" in oracle else ""
+        parts.append(f"Hit@10 on held-out sessions: {final['hit@10']:.3f}{ceiling}.")
+    if info.state != "completed":
+        parts.append(f"Status: {info.state}.")
+    return " ".join(parts)
+
+
+def session_error(
+    error: ValueError, text: str, run_id: str, n_items: int, usable: Sequence[RunInfo]
+) -> str:
+    """Why a typed session cannot be read; ids beyond this run's catalog name the runs that
+    know them (`usable`: the runs the page can switch to)."""
+    message = str(error)
+    if message.startswith("unknown item ids"):
+        numbers = [int(t) for t in text.replace(",", " ").split() if t.isdigit()]
+        top = max(numbers, default=0)
+        others = [
+            i.run_id
+            for i in usable
+            if i.config and i.config.model.n_items > top and i.run_id != run_id
+        ]
+        message += (
+            f". Run **{run_id}** was trained on a catalog of {n_items:,} items, so ids from "
+            "another catalog mean nothing to it."
+        )
+        if others:
+            message += f" Runs whose catalog has these ids: {', '.join(others)}."
+    return f"Cannot read this session: {message}"
+
+
+def sampling_hint(config: RunConfig) -> str:
+    """What sampling a held-out session draws, for a run trained under `config`."""
+    unseen = (
+        "a session the model never trained on"
+        if config.train.protocol == "session"
+        else "a session with held-out clicks (this run split clicks, not sessions)"
+    )
+    return (
+        f"Draws {unseen} from the run's simulator, and shows its hidden behaviour and "
+        "the click that really came next."
+    )
+
+
+def drop_choices(session: Sequence[int], item_category: np.ndarray, limit: int) -> dict[int, str]:
+    """Click position -> label of the last `limit` clicks, the ones offered for dropping."""
+    first = max(0, len(session) - limit)
+    return dict(zip(range(first, len(session)), click_labels(session[first:], item_category)))
 
 
 def top_k(probs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +237,45 @@ def session_update(
     )
 
 
+class Headline(NamedTuple):
+    """One headline figure: a label, its value and a small line under it."""
+
+    label: str
+    value: str
+    detail: str
+
+
+def headlines(
+    rec: Recommendation, n_clicks: int, oracle_table: pd.DataFrame, item_category: np.ndarray
+) -> list[Headline]:
+    """Four figures a stakeholder reads first: clicks read, both top picks, the most attended
+    click (numbered in the whole session, cut clicks included)."""
+    heaviest = int(np.argmax(rec.attention))
+    top, oracle_top = int(rec.top_items[0]), int(oracle_table[ITEM_ID].iloc[0])
+    return [
+        Headline(
+            "Clicks the model reads",
+            f"{len(rec.session)} of {n_clicks}",
+            "all of them" if not rec.dropped else f"first {rec.dropped} cut",
+        ),
+        Headline(
+            "Model's top pick",
+            f"item {top}",
+            f"cat {item_category[top]} · p {rec.top_probs[0]:.3f}",
+        ),
+        Headline(
+            "Oracle's top pick",
+            f"item {oracle_top}",
+            f"cat {item_category[oracle_top]} · p {oracle_table[PROBABILITY].iloc[0]:.3f}",
+        ),
+        Headline(
+            "Most attended click",
+            f"item {rec.session[heaviest]}",
+            f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
+        ),
+    ]
+
+
 def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = None) -> np.ndarray:
     """Sorted ids of the sessions holding the split's report targets, optionally of one behaviour.
 
@@ -212,4 +316,27 @@ def sample_session(
         items=tuple(int(i) for i in data.session(s)),
         behaviour=BEHAVIOURS[int(data.behaviour[s])],
         preferred=tuple(int(c) for c in data.preferred_categories(s)),
+    )
+
+
+def sample_summary(sample: SampledSession, session: Sequence[int]) -> str:
+    """The hidden truth of a sampled held-out session, and whether `session` still follows it
+    (is a prefix of it, or all of it)."""
+    follows = sample.true_next(session) is not None or tuple(session) == sample.items
+    related = "follows" if follows else "was edited from"
+    return (
+        f"**Held-out session #{sample.session_id}** ({len(sample.items)} clicks): hidden "
+        f"behaviour **{BEHAVIOUR_NAMES[sample.behaviour]}**, preferred categories "
+        f"**{', '.join(str(c) for c in sample.preferred)}**. The session shown {related} it."
+    )
+
+
+def truth_ranks(truth: int, update: SessionUpdate, item_category: np.ndarray) -> str:
+    """Where the model and the oracle rank the click that really came next."""
+    label = item_label(truth, int(item_category[truth]))
+    model_rank = rank_of(update.rec.probs, truth)
+    oracle_rank = rank_of(update.oracle.probs, truth)
+    return (
+        f"The click that really came next: **{label}**. The model ranks it "
+        f"**#{model_rank:,}**, the oracle **#{oracle_rank:,}** of {item_category.shape[0]:,} items."
     )

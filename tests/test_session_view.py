@@ -3,6 +3,8 @@ with the engine they wrap (recommend, the oracle)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,22 +14,33 @@ from streamrec.baselines import Oracle
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data import Split, Targets, make_split, tokens_from_items
 from streamrec.model import SessionRecommender
-from streamrec.recommend import parse_items, recommend
+from streamrec.recommend import Recommendation, parse_items, recommend
+from streamrec.runs import RunInfo
 from streamrec.session_view import (
+    Headline,
+    OracleView,
     SampledSession,
+    SessionUpdate,
     catalog_summary,
     click_labels,
+    drop_choices,
     format_session,
+    headlines,
     held_out_sessions,
     item_label,
     one_thread,
     option_labels,
     oracle_view,
     rank_of,
+    run_caption,
     sample_session,
+    sample_summary,
+    sampling_hint,
+    session_error,
     session_update,
     top_k,
     top_k_table,
+    truth_ranks,
 )
 from streamrec.simulator import Catalog, SessionData, simulate
 
@@ -176,3 +189,117 @@ def test_one_thread_restores_the_thread_count():
     with one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def catalog_run(name: str, n_items: int) -> RunInfo:
+    """A listed run whose model reads a catalog of `n_items` items."""
+    config = RunConfig(SimConfig(n_items=n_items), ModelConfig(n_items=n_items))
+    return RunInfo(Path("/models") / name, {"state": "completed"}, config)
+
+
+def test_run_caption():
+    config = RunConfig(SimConfig(n_items=5_000, n_categories=25, n_sessions=20_000, seed=7))
+    scored = {"hit@10": 0.41234}
+    done = RunInfo(
+        Path("/models/r"),
+        {"state": "completed", "final": scored, "baselines": {"Oracle": {"hit@10": 0.5}}},
+        config,
+    )
+    described = (
+        "Trained on 5,000 items in 25 categories, 20,000 simulated sessions (seed 7, fast "
+        "engine). LSTM (2 × 128) with attention pooling, reads the last 25 clicks."
+    )
+    assert run_caption(done, config) == (
+        f"{described} Hit@10 on held-out sessions: 0.412 (oracle 0.500)."
+    )
+    running = RunInfo(Path("/models/r"), {"state": "running", "final": scored}, config)
+    assert run_caption(running, config) == (
+        f"{described} Hit@10 on held-out sessions: 0.412. Status: running."
+    )
+    assert run_caption(RunInfo(Path("/models/r"), {"state": "stopped"}, config), config) == (
+        f"{described} Status: stopped."
+    )
+
+
+def test_session_error_names_the_runs_whose_catalog_has_the_ids():
+    usable = [catalog_run("tiny", 300), catalog_run("big", 5_000), catalog_run("small", 100)]
+    try:
+        parse_items("3, 999", 300)
+    except ValueError as error:
+        message = session_error(error, "3, 999", "tiny", 300, usable)
+    assert message == (
+        "Cannot read this session: unknown item ids: 999; this catalog has ids 0-299. "
+        "Run **tiny** was trained on a catalog of 300 items, so ids from another catalog mean "
+        "nothing to it. Runs whose catalog has these ids: big."
+    )
+    alone = session_error(ValueError("unknown item ids: 999"), "999", "tiny", 300, usable[:1])
+    assert alone.endswith("mean nothing to it.")
+    typo = ValueError("not item ids: 'ten'")
+    assert session_error(typo, "3, ten", "tiny", 300, usable) == (
+        "Cannot read this session: not item ids: 'ten'"
+    )
+
+
+def test_sampling_hint_follows_the_split_protocol():
+    by_session = RunConfig(train=TrainConfig(protocol="session"))
+    by_example = RunConfig(train=TrainConfig(protocol="example"))
+    tail = (
+        " from the run's simulator, and shows its hidden behaviour and the click that really "
+        "came next."
+    )
+    assert sampling_hint(by_session) == "Draws a session the model never trained on" + tail
+    assert sampling_hint(by_example) == (
+        "Draws a session with held-out clicks (this run split clicks, not sessions)" + tail
+    )
+
+
+def test_drop_choices_are_the_last_clicks_by_position():
+    assert drop_choices([4, 2, 3], CATEGORY, 2) == {1: "item 2 · cat 1", 2: "item 3 · cat 2"}
+    assert list(drop_choices([4, 2, 3], CATEGORY, 50)) == [0, 1, 2]
+    assert drop_choices([], CATEGORY, 2) == {}
+
+
+def hand_recommendation(dropped: int) -> Recommendation:
+    """The model read clicks [4, 2, 3] (after `dropped` cut ones) and weighed click 2 most."""
+    return Recommendation(
+        session=[4, 2, 3],
+        dropped=dropped,
+        top_items=np.array([1, 0]),
+        top_probs=np.array([0.5, 0.25]),
+        probs=np.array([0.1, 0.3, 0.1, 0.4, 0.1]),
+        attention=np.array([0.2, 0.7, 0.1]),
+        attention_growth=np.eye(3),
+    )
+
+
+def test_headlines_exact():
+    oracle_table = top_k_table(np.array([3, 1]), np.array([0.625, 0.125]), CATEGORY, [4, 2, 3])
+    assert headlines(hand_recommendation(2), 5, oracle_table, CATEGORY) == [
+        Headline("Clicks the model reads", "3 of 5", "first 2 cut"),
+        Headline("Model's top pick", "item 1", "cat 0 · p 0.500"),
+        Headline("Oracle's top pick", "item 3", "cat 2 · p 0.625"),
+        Headline("Most attended click", "item 2", "click 4 · weight 0.70"),
+    ]
+    whole = headlines(hand_recommendation(0), 3, oracle_table, CATEGORY)
+    assert whole[0].value == "3 of 3" and whole[0].detail == "all of them"
+    assert whole[3].detail == "click 2 · weight 0.70"
+
+
+def test_sample_summary_says_whether_the_session_still_follows_the_sample():
+    sample = SampledSession(7, (4, 2, 2, 0), "deep_dive", (1, 2))
+    head = (
+        "**Held-out session #7** (4 clicks): hidden behaviour **deep dive**, preferred "
+        "categories **1, 2**. The session shown "
+    )
+    assert sample_summary(sample, [4, 2]) == head + "follows it."
+    assert sample_summary(sample, [4, 2, 2, 0]) == head + "follows it."
+    assert sample_summary(sample, [2, 2]) == head + "was edited from it."
+
+
+def test_truth_ranks_counts_ties_against_the_true_item():
+    view = OracleView(np.ones(3) / 3, np.ones(3) / 3, np.array([0.5, 0.1, 0.1, 0.2, 0.1]))
+    update = SessionUpdate(hand_recommendation(0), view, pd.DataFrame(), pd.DataFrame())
+    assert truth_ranks(1, update, CATEGORY) == (
+        "The click that really came next: **item 1 · cat 0**. The model ranks it **#2**, "
+        "the oracle **#5** of 5 items."
+    )

@@ -1,0 +1,238 @@
+"""The Recommend page's session: the text of one input box, every widget that rewrites it, and
+the link (`?run=<id>&items=1,2,3`) that carries it.
+
+Typing, picking catalog items, sampling a held-out session, dropping a click and appending a
+recommendation all end up in the `rec_text` box through callbacks, so what the user sees
+there is always what the model reads; a typed text that does not parse is kept as typed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from streamrec.config import RunConfig
+from streamrec.recommend import parse_items
+from streamrec.session_view import (
+    BEHAVIOUR_NAMES,
+    SampledSession,
+    drop_choices,
+    format_session,
+    held_out_sessions,
+    item_label,
+    option_labels,
+    sample_session,
+    sampling_hint,
+)
+from streamrec.simulator import BEHAVIOURS
+from studio.notices import Notice
+from studio.runs import fitted_oracle
+
+EXAMPLE = "302, 310, 365"
+APPEND_CHOICES = 10  # recommendations offered as one-click appends
+MAX_DROP_CHOICES = 50  # clicks offered for dropping: the most recent ones of a long paste
+TEXT_KEY = "rec_text"
+SAMPLED_KEY = "rec_sampled"  # (run id, SampledSession) of the last sampled held-out session
+URL_KEY = "rec_url"  # the (run, items) query parameters last applied or written
+TYPED_KEY = "rec_typed"  # set once the user has edited the text: an empty box is then an error
+NOTICE = Notice("rec_notice")  # a one-off warning from a callback or from the link
+
+
+# --- callbacks: every way of changing the session rewrites the text ----------------------
+
+
+def _current_items(n_items: int) -> list[int]:
+    try:
+        return parse_items(st.session_state.get(TEXT_KEY, ""), n_items)
+    except ValueError:
+        return []
+
+
+def on_text_typed() -> None:
+    """A typed session is the user's own: forget a sampled session it no longer follows."""
+    st.session_state.pop(SAMPLED_KEY, None)
+    st.session_state[TYPED_KEY] = True
+
+
+def use_picked(pick_key: str) -> None:
+    """Make the picked catalog items, in picking order, the session."""
+    picked = st.session_state.get(pick_key) or []
+    if picked:
+        st.session_state[TEXT_KEY] = format_session(picked)
+        st.session_state.pop(SAMPLED_KEY, None)
+
+
+def draw_sample(run_id: str, config: RunConfig) -> None:
+    """Draw a held-out session (of the chosen behaviour) and use all but its last click."""
+    behaviour = st.session_state.get("rec_behaviour")
+    data, split, _ = fitted_oracle(config)
+    try:
+        sample = sample_session(
+            data, held_out_sessions(data, split, behaviour), np.random.default_rng()
+        )
+    except ValueError as error:
+        NOTICE.leave(f"Cannot sample: {error}.")
+        return
+    st.session_state[SAMPLED_KEY] = (run_id, sample)
+    st.session_state[TEXT_KEY] = format_session(sample.items[:-1])
+
+
+def use_prefix(sample: SampledSession, slider_key: str) -> None:
+    """Use the first n clicks of the sampled session, n from the slider."""
+    st.session_state[TEXT_KEY] = format_session(sample.items[: st.session_state[slider_key]])
+
+
+def drop_click(n_items: int) -> None:
+    """Remove the click chosen in the pills from the session."""
+    position = st.session_state.get("rec_drop")
+    st.session_state["rec_drop"] = None
+    items = _current_items(n_items)
+    if position is not None and 0 <= position < len(items):
+        del items[position]
+        st.session_state[TEXT_KEY] = format_session(items)
+
+
+def append_item(n_items: int) -> None:
+    """Append the recommendation chosen in the pills to the session."""
+    item = st.session_state.get("rec_append")
+    st.session_state["rec_append"] = None
+    if item is not None:
+        st.session_state[TEXT_KEY] = format_session([*_current_items(n_items), item])
+
+
+def current_sample(run_id: str) -> SampledSession | None:
+    """The sampled held-out session, if it belongs to this run."""
+    stored = st.session_state.get(SAMPLED_KEY)
+    return stored[1] if stored and stored[0] == run_id else None
+
+
+# --- the link: ?run=<id>&items=1,2,3 -----------------------------------------------------
+
+
+def follow_link() -> str | None:
+    """Take a link's `?items=` as the session the first time the link is seen, and return its
+    `?run=` for the run picker (None when the link is not new or names no run)."""
+    wanted = (st.query_params.get("run"), st.query_params.get("items"))
+    if wanted == st.session_state.get(URL_KEY):
+        return None
+    st.session_state[URL_KEY] = wanted
+    run, items = wanted
+    if items is not None:
+        st.session_state[TEXT_KEY] = items
+        st.session_state.pop(SAMPLED_KEY, None)
+    return run
+
+
+def write_link(run_id: str, items: list[int]) -> None:
+    """Point the URL at what the page shows, so reloading or sharing it shows the same."""
+    wanted = (run_id, ",".join(str(i) for i in items))
+    if (st.query_params.get("run"), st.query_params.get("items")) != wanted:
+        st.query_params.update({"run": wanted[0], "items": wanted[1]})
+    st.session_state[URL_KEY] = wanted
+
+
+# --- widgets -----------------------------------------------------------------------------
+
+
+def session_input(run_id: str, config: RunConfig, item_category: np.ndarray) -> None:
+    """The three ways to enter a session; each one ends up in the `rec_text` box."""
+    # Tabs that track which one is open, so the catalog picker (one option per item, the
+    # heaviest widget here) is only built while someone looks at it.
+    typed, picked, sampled = st.tabs(
+        ["Type item ids", "Pick from the catalog", "Sample a held-out session"],
+        key="rec_input",
+        on_change="rerun",
+    )
+    n_items = config.model.n_items
+    with typed:
+        st.text_input(
+            "Session: item ids in click order, oldest first",
+            key=TEXT_KEY,
+            placeholder=f"e.g. {EXAMPLE}",
+            help=f"Whole numbers 0–{n_items - 1}, separated by commas or spaces.",
+            on_change=on_text_typed,
+            persist_state="session",
+        )
+    with picked:
+        if picked.open:
+            catalog_picker(run_id, item_category)
+    with sampled:
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox(
+            "Hidden behaviour of the session",
+            options=[None, *range(len(BEHAVIOURS))],
+            format_func=lambda b: "any" if b is None else BEHAVIOUR_NAMES[BEHAVIOURS[b]],
+            key="rec_behaviour",
+        )
+        right.button(
+            "Sample a session",
+            key="rec_sample",
+            icon=":material/casino:",
+            on_click=draw_sample,
+            args=(run_id, config),
+            width="stretch",
+        )
+        sample = current_sample(run_id)
+        if sample is not None:
+            slider_key = f"rec_prefix_{run_id}_{sample.session_id}"
+            st.slider(
+                f"Clicks of held-out session #{sample.session_id} to use "
+                f"(it has {len(sample.items)})",
+                min_value=1,
+                max_value=len(sample.items),
+                value=len(sample.items) - 1,
+                key=slider_key,
+                on_change=use_prefix,
+                args=(sample, slider_key),
+            )
+        else:
+            st.caption(sampling_hint(config))
+
+
+def catalog_picker(run_id: str, item_category: np.ndarray) -> None:
+    """A searchable multiselect over the catalog ('302 · category 4') and a button to use it."""
+    pick_key = f"rec_pick_{run_id}"
+    labels = option_labels(item_category)
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.multiselect(
+        "Items, in click order (type an id or a category to search)",
+        options=range(item_category.shape[0]),
+        format_func=labels.__getitem__,
+        key=pick_key,
+        placeholder="Search the catalog…",
+        persist_state="page",
+    )
+    right.button(
+        "Use as session",
+        key="rec_use_pick",
+        on_click=use_picked,
+        args=(pick_key,),
+        disabled=not st.session_state.get(pick_key),
+        width="stretch",
+    )
+
+
+def edit_controls(items: list[int], top_items: np.ndarray, item_category: np.ndarray) -> None:
+    """One-click what-ifs: drop a click, or append one of the model's recommendations."""
+    n_items = item_category.shape[0]
+    labels = drop_choices(items, item_category, MAX_DROP_CHOICES)
+    shown = f", the last {MAX_DROP_CHOICES} shown" if len(labels) < len(items) else ""
+    left, right = st.columns(2)
+    left.pills(
+        f"The session, {len(items)} clicks{shown}: click one to drop it",
+        options=list(labels),
+        format_func=lambda p: f"✕ {labels[p]}",
+        key="rec_drop",
+        on_change=drop_click,
+        args=(n_items,),
+        wrap=True,
+    )
+    right.pills(
+        f"Append a recommendation (the model's top {min(APPEND_CHOICES, len(top_items))})",
+        options=[int(i) for i in top_items[:APPEND_CHOICES]],
+        format_func=lambda i: f"+ {item_label(i, int(item_category[i]))}",
+        key="rec_append",
+        on_change=append_item,
+        args=(n_items,),
+        wrap=True,
+    )

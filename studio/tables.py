@@ -1,0 +1,45 @@
+"""Tables as the pages show them: readable column names, widths and highlights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from streamrec.columns import CATEGORY, ITEM_ID
+from streamrec.session_view import IN_SESSION, PROBABILITY, RANK, TOP_K_COLUMNS, TRUE_NEXT
+
+
+def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
+    """A `session_view.top_k_table`; with a known next click, its row is highlighted."""
+    data: pd.DataFrame | Styler = table
+    columns = [c for c in TOP_K_COLUMNS if with_truth or c != TRUE_NEXT]
+    if with_truth:
+        data = table.assign(**{TRUE_NEXT: np.where(table[TRUE_NEXT], "★ true next", "")})
+        data = data.style.apply(
+            lambda row: ["background-color: #E3F4E1" if row[TRUE_NEXT] else ""] * len(row), axis=1
+        )
+    st.dataframe(
+        data,
+        column_order=columns,
+        hide_index=True,
+        key=key,
+        height=min(35 * len(table) + 38, 400),
+        column_config={
+            RANK: st.column_config.NumberColumn("rank", width=50),
+            ITEM_ID: st.column_config.NumberColumn("item", format="%d", width=70),
+            CATEGORY: st.column_config.NumberColumn("category", format="%d", width=75),
+            PROBABILITY: st.column_config.ProgressColumn(
+                "probability",
+                format="%.4f",
+                min_value=0.0,
+                max_value=max(float(table[PROBABILITY].max()), 1e-12),
+                width=160,
+            ),
+            IN_SESSION: st.column_config.CheckboxColumn(
+                "clicked", help="Already in the session", width=65
+            ),
+            TRUE_NEXT: st.column_config.TextColumn("true next", width=95),
+        },
+    )
