@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from streamrec.charts.layout import MARGIN, figure_layout, legend_below
+from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID, SESSION_ID
 from streamrec.insights.patterns import PATTERNS
@@ -57,14 +57,13 @@ def attention_by_position(
     else:
         fig.update_yaxes(rangemode="tozero")
     scale = ", log scale" if log_y else ""
-    return fig.update_layout(
-        figure_layout(
-            title,
-            BACK_AXIS,
-            f"mean attention weight (share of 1{scale})",
-            HEIGHT,
-            legend=legend_below(),
-        )
+    return finish(
+        fig,
+        title,
+        BACK_AXIS,
+        f"mean attention weight (share of 1{scale})",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -96,14 +95,13 @@ def edge_share_histogram(frame: pd.DataFrame) -> go.Figure:
             x=uniform, line_dash="dot", annotation_text=f"uniform 1/L (mean {uniform:.2f})"
         )
     fig.update_xaxes(range=[0, 1])
-    return fig.update_layout(
-        figure_layout(
-            f"Attention on the first and the last click ({len(frame):,} prefixes of 2+ clicks)",
-            "share of the prefix's attention on that click",
-            "prefixes (%)",
-            HEIGHT,
-            legend=legend_below(),
-        )
+    return finish(
+        fig,
+        f"Attention on the first and the last click ({len(frame):,} prefixes of 2+ clicks)",
+        "share of the prefix's attention on that click",
+        "prefixes (%)",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -137,14 +135,13 @@ def entropy_by_length(frame: pd.DataFrame) -> go.Figure:
         ]
     )
     fig.update_yaxes(rangemode="tozero")
-    return fig.update_layout(
-        figure_layout(
-            "How spread out the attention is, by prefix length",
-            "prefix length L (clicks)",
-            "attention entropy (nats)",
-            HEIGHT,
-            legend=legend_below(),
-        )
+    return finish(
+        fig,
+        "How spread out the attention is, by prefix length",
+        "prefix length L (clicks)",
+        "attention entropy (nats)",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -177,16 +174,15 @@ def pattern_shares(
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 100])
     fig.update_layout(barmode="stack")
-    return fig.update_layout(
-        figure_layout(
-            title,
-            "share of prefixes (%)",
-            table.index.name or "group",
-            height=max(320, 45 * len(labels) + 190),
-            # In pattern order, below the axis title rather than on it.
-            margin={**MARGIN, "b": 90},
-            legend={**legend_below(-0.3), "traceorder": "normal"},
-        )
+    return finish(
+        fig,
+        title,
+        "share of prefixes (%)",
+        table.index.name or "group",
+        height=max(320, 45 * len(labels) + 190),
+        # In pattern order, below the axis title rather than on it.
+        margin={**MARGIN, "b": 90},
+        legend={**legend_below(-0.3), "traceorder": "normal"},
     )
 
 
@@ -231,14 +227,13 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
     )
     fig.update_xaxes(type="category")  # x runs from the oldest click to 0, the last one
     fig.update_yaxes(type="category", autorange="reversed")
-    return fig.update_layout(
-        figure_layout(
-            "Example prefixes of each pattern",
-            BACK_AXIS,
-            "pattern · session",
-            height=max(260, 26 * n + 130),
-            legend=legend_below(),
-        )
+    return finish(
+        fig,
+        "Example prefixes of each pattern",
+        BACK_AXIS,
+        "pattern · session",
+        height=max(260, 26 * n + 130),
+        legend=legend_below(),
     )
 
 
@@ -261,14 +256,13 @@ def compare_pattern_shares(summary: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 110])
-    return fig.update_layout(
-        figure_layout(
-            "Attention patterns, run against run",
-            "pattern",
-            "share of prefixes (%)",
-            HEIGHT,
-            legend=legend_below(),
-        )
+    return finish(
+        fig,
+        "Attention patterns, run against run",
+        "pattern",
+        "share of prefixes (%)",
+        HEIGHT,
+        legend=legend_below(),
     )
 
 
@@ -332,13 +326,12 @@ def embedding_scatter(
             )
         )
     ratio = projection.attrs.get("explained_variance", [float("nan")] * 2)
-    return fig.update_layout(
-        figure_layout(
-            f"Learned item embeddings, PCA to 2-D ({len(projection):,} items; "
-            "marker size grows with popularity)",
-            f"PC1 ({ratio[0]:.1%} of variance)",
-            f"PC2 ({ratio[1]:.1%} of variance)",
-            height=620,
-            legend={"orientation": "v", "y": 1.0, "x": 1.02},  # beside: categories can be many
-        )
+    return finish(
+        fig,
+        f"Learned item embeddings, PCA to 2-D ({len(projection):,} items; "
+        "marker size grows with popularity)",
+        f"PC1 ({ratio[0]:.1%} of variance)",
+        f"PC2 ({ratio[1]:.1%} of variance)",
+        height=620,
+        legend={"orientation": "v", "y": 1.0, "x": 1.02},  # beside: categories can be many
     )

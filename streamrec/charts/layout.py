@@ -1,14 +1,15 @@
 """The layout every chart shares: a title, axis titles with units, a height and margins.
 
-`figure_layout` builds it as a plain dict: the layout of a figure built in one
-`go.Figure(data, layout)` call, or `fig.update_layout(figure_layout(...))` (which returns
-`fig`) for one built trace by trace. Where a legend goes is the caller's choice
-(`legend_below` for the usual horizontal row under the plot).
+`figure_layout` builds it as a plain dict, for figures built in one `go.Figure(data, layout)`
+call; `finish` applies it to a figure built trace by trace. Where a legend goes is the
+caller's choice (`legend_below` for the usual horizontal row under the plot).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import plotly.graph_objects as go
 
 MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
 HEIGHT = 360
@@ -44,3 +45,11 @@ def figure_layout(
     if legend is not None:
         layout["legend"] = legend
     return {**layout, **extra}
+
+
+def finish(
+    fig: go.Figure, title: str, x_title: str, y_title: str, height: int = HEIGHT, **layout: Any
+) -> go.Figure:
+    """`fig` with `figure_layout(title, x_title, y_title, height, **layout)` applied over what
+    it already set."""
+    return fig.update_layout(figure_layout(title, x_title, y_title, height, **layout))

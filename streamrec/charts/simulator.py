@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from streamrec.charts.layout import figure_layout, legend_below
+from streamrec.charts.layout import finish, legend_below
 from streamrec.simulator import BEHAVIOURS, SessionData
 
 # Distinct hand-made palettes first; generated hues only beyond them.
@@ -64,9 +64,7 @@ def session_length_histogram(data: SessionData) -> go.Figure:
     mean = float(data.lengths.mean()) if data.n_sessions else 0.0
     fig.add_vline(x=mean, line_dash="dash", annotation_text=f"mean {mean:.1f}")
     fig.update_layout(bargap=0.1)
-    return fig.update_layout(
-        figure_layout("Session lengths", "session length (clicks)", "sessions (count)")
-    )
+    return finish(fig, "Session lengths", "session length (clicks)", "sessions (count)")
 
 
 def category_sizes_chart(data: SessionData) -> go.Figure:
@@ -88,9 +86,7 @@ def category_sizes_chart(data: SessionData) -> go.Figure:
         )
     )
     fig.update_xaxes(type="category")
-    return fig.update_layout(
-        figure_layout("Category sizes", "category (id)", "items in category (count)")
-    )
+    return finish(fig, "Category sizes", "category (id)", "items in category (count)")
 
 
 def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figure:
@@ -134,13 +130,12 @@ def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figur
     title = "Popularity long tail"
     if never:
         title += f" ({never:,} items never clicked, not shown)"
-    return fig.update_layout(
-        figure_layout(
-            title,
-            "item rank by clicks (1 = most clicked, log)",
-            "clicks (count, log)",
-            legend=legend_below(-0.25),
-        )
+    return finish(
+        fig,
+        title,
+        "item rank by clicks (1 = most clicked, log)",
+        "clicks (count, log)",
+        legend=legend_below(-0.25),
     )
 
 
@@ -168,10 +163,8 @@ def behaviour_mix_chart(data: SessionData) -> go.Figure:
         ]
     )
     fig.update_layout(barmode="group")
-    return fig.update_layout(
-        figure_layout(
-            "Behaviour mix", "behaviour", "share of sessions (%)", legend=legend_below(-0.2)
-        )
+    return finish(
+        fig, "Behaviour mix", "behaviour", "share of sessions (%)", legend=legend_below(-0.2)
     )
 
 
@@ -228,13 +221,12 @@ def session_strips(
         )
     )
     fig.update_yaxes(type="category", autorange="reversed")
-    return fig.update_layout(
-        figure_layout(
-            title,
-            "click position in session (0 = first click)",
-            "session (id)",
-            height=max(260, 22 * n_rows + 110),
-        )
+    return finish(
+        fig,
+        title,
+        "click position in session (0 = first click)",
+        "session (id)",
+        height=max(260, 22 * n_rows + 110),
     )
 
 
@@ -302,10 +294,8 @@ def transition_heatmap(data: SessionData, max_categories: int = 40) -> go.Figure
     title = "Category transitions, P(next click's category | current category)"
     if k < n_cats:
         title += f" (the {k} most clicked of {n_cats} categories)"
-    return fig.update_layout(
-        figure_layout(
-            title, "next category (id)", "current category (id)", height=max(420, 18 * k + 140)
-        )
+    return finish(
+        fig, title, "next category (id)", "current category (id)", height=max(420, 18 * k + 140)
     )
 
 
@@ -336,12 +326,11 @@ def baseline_comparison(
             )
         )
     fig.update_layout(barmode="group")
-    return fig.update_layout(
-        figure_layout(
-            "Baselines against the best possible score (held-out sessions)",
-            "metric (cutoff = list length)",
-            "score (fraction of targets; MRR in [0, 1])",
-            height=420,
-            legend=legend_below(-0.2),
-        )
+    return finish(
+        fig,
+        "Baselines against the best possible score (held-out sessions)",
+        "metric (cutoff = list length)",
+        "score (fraction of targets; MRR in [0, 1])",
+        height=420,
+        legend=legend_below(-0.2),
     )
