@@ -133,23 +133,16 @@ def where_attention_goes(profile: insights.AttentionProfile) -> None:
         key="att_log",
         help="Shows how fast the weight decays behind the last click.",
     )
-    left, right = st.columns(2)
-    left.plotly_chart(
-        charts.attention_by_position(
-            insights.mean_by_position(profile, "length"),
-            "Mean attention by position, per prefix length",
-            log_y,
-        ),
-        key="att_chart_by_length",
-    )
-    right.plotly_chart(
-        charts.attention_by_position(
-            insights.mean_by_position(profile, "behaviour"),
-            "Mean attention by position, per hidden behaviour",
-            log_y,
-        ),
-        key="att_chart_by_behaviour",
-    )
+    groups = {"length": "prefix length", "behaviour": "hidden behaviour"}
+    for column, (group, name) in zip(st.columns(len(groups)), groups.items()):
+        column.plotly_chart(
+            charts.attention_by_position(
+                insights.mean_by_position(profile, group),
+                f"Mean attention by position, per {name}",
+                log_y,
+            ),
+            key=f"att_chart_by_{group}",
+        )
     left, right = st.columns(2)
     left.plotly_chart(
         charts.edge_share_histogram(insights.edge_shares(profile)), key="att_chart_edges"
