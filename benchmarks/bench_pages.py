@@ -1,0 +1,521 @@
+"""Browser-side speed of the dashboard: page loads and one Recommend update, in Chromium.
+
+Starts `streamlit run app.py` itself (headless, free loopback port, own process group, killed
+at the end) over a models folder, drives Debian's Chromium (/usr/bin/chromium) with
+Playwright, and prints Markdown tables for the README:
+
+1. Page load, for every page in app.py's PAGES (read from app.py): from `page.goto` of the
+   page's URL until the app is idle, i.e. `stApp` reports script state `notRunning`, no
+   `stSkeleton` is left, no exception box is shown and the page's `st.title` h1 is visible.
+   The server is warm (every page was opened once, Home first so that app.py's navigation is
+   active) and each row is `--repeat` loads, pages interleaved. One extra row opens Recommend
+   with a session in its URL (`?run=<id>&items=...`) and also waits for its heatmap.
+2. Recommend update: on the Recommend page with the run, the time from an edit of the
+   session until the script is idle again and the attention heatmap's x-axis lists exactly
+   the new session's clicks (and the "Clicks the model reads" metric counts them). Two
+   edits, `--updates` times each: typing a new id list into the session box + Enter, and
+   clicking an "Append a recommendation" pill.
+
+The run is `demo` (else the newest run) with a best.safetensors in `--models-dir` (default:
+the repository's models/). Without one the script says so and trains a tiny run into a
+temporary folder with the CLI, and the figures are for that tiny run.
+
+Usage: python benchmarks/bench_pages.py [--models-dir models] [--repeat 5] [--updates 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import machine
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless and quiet, as in tests/e2e/conftest.py: the closed network refuses Chromium's
+# background traffic.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1440, "height": 1000}  # the browser tests' window: wide layout columns
+SERVER_START_S = 60.0
+SERVER_STOP_S = 10.0
+TRAIN_TIMEOUT_S = 300.0
+WAIT_MS = 60_000  # any single wait in the browser; a page load on a busy 2-core machine
+TINY_TRAIN = ["--n-sessions", "600", "--n-items", "300", "--n-categories", "8", "--epochs", "1"]
+DEMO_RUN = "demo"
+SESSION_BOX = ".st-key-rec_text input"  # the typed session (key rec_text in pages/recommend.py)
+HEATMAP = ".st-key-rec_chart_attention"  # the attention heatmap (key rec_chart_attention)
+APPEND_PILLS = ".st-key-rec_append button"  # the "+ item 194 · cat 5" pills (key rec_append)
+
+# The app is idle and shows `title` (if given) as its h1, without an exception box. With
+# `items`, the attention heatmap's x-axis lists exactly those clicks, in order, and the first
+# metric reads "<n> of <n>". Checked in one go, so no state in between can pass for it.
+IDLE_JS = """
+({title, items, heatmap}) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  if (document.querySelector("[data-testid='stSkeleton']")) return false;
+  if (document.querySelector("[data-testid='stException']")) return "exception";
+  const h1 = [...document.querySelectorAll("[data-testid='stMain'] h1")].find(
+    (h) => h.offsetParent !== null && (title === null || h.textContent.trim() === title));
+  if (!h1) return false;
+  if (items === null) return true;
+  const ticks = [...document.querySelectorAll(`${heatmap} .xaxislayer-above .xtick text`)].map(
+    (t) => (t.textContent.match(/^item (\\d+) ·/) || [])[1]);
+  if (ticks.join(",") !== items.join(",")) return false;
+  const metric = document.querySelector("[data-testid='stMetricValue']");
+  return !!metric && metric.textContent.trim() === `${items.length} of ${items.length}`;
+}
+"""
+
+
+class BenchError(RuntimeError):
+    """A step of the benchmark failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One entry of app.py's PAGES: its menu title, URL path and the h1 its script writes."""
+
+    title: str
+    url_path: str
+    h1: str | None
+
+
+# --- app.py's pages ----------------------------------------------------------------------
+
+
+def _url_path(script: Path) -> str:
+    """The URL path Streamlit infers for a page file (its name, numeric prefix dropped)."""
+    try:
+        from streamlit.source_util import page_icon_and_name
+    except ImportError:  # an internal helper; the file stem is the same for our names
+        return script.stem
+    return page_icon_and_name(script)[1] or script.stem
+
+
+def _page_h1(script: Path) -> str | None:
+    """The literal text of the page's top-level `st.title(...)`, if it has one."""
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "title"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            return node.args[0].value
+    return None
+
+
+def app_pages() -> list[PageSpec]:
+    """Every `st.Page(...)` of the PAGES list in app.py, in menu order."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    specs = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets)
+            and isinstance(node.value, ast.List)
+        ):
+            continue
+        for call in node.value.elts:
+            if not (isinstance(call, ast.Call) and call.args):
+                continue
+            kwargs = {k.arg: k.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+            script = ROOT / ast.literal_eval(call.args[0])
+            if "default" in kwargs and kwargs["default"].value:
+                url = ""  # the default page is the app's root URL
+            elif "url_path" in kwargs:
+                url = str(kwargs["url_path"].value).strip("/")
+            else:
+                url = _url_path(script)
+            title = str(kwargs["title"].value) if "title" in kwargs else script.stem
+            specs.append(PageSpec(title=title, url_path=url, h1=_page_h1(script)))
+    if not specs:
+        raise BenchError("found no `PAGES = [st.Page(...), ...]` list in app.py")
+    return specs
+
+
+# --- the run to show -----------------------------------------------------------------------
+
+
+def find_run(models_dir: Path) -> Path | None:
+    """`demo` if it has a best checkpoint, else the newest run folder that has one."""
+    if not models_dir.is_dir():
+        return None
+    runs = [p for p in models_dir.iterdir() if (p / "best.safetensors").is_file()]
+    if not runs:
+        return None
+    named = [p for p in runs if p.name == DEMO_RUN]
+    return named[0] if named else max(runs, key=lambda p: p.stat().st_mtime)
+
+
+def train_tiny(models_dir: Path) -> Path:
+    """Train the tiny `demo` run into `models_dir` with the CLI; its folder."""
+    command = [sys.executable, "-m", "streamrec", "train", *TINY_TRAIN, "--name", DEMO_RUN]
+    command += ["--models-dir", str(models_dir)]
+    print(f"training it: {' '.join(command[1:])}", flush=True)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"the tiny training did not finish in {TRAIN_TIMEOUT_S:.0f} s") from error
+    if done.returncode != 0 or find_run(models_dir) is None:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+        raise BenchError(f"the tiny training failed (exit {done.returncode}):\n{tail}")
+    print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
+    run = find_run(models_dir)
+    assert run is not None
+    return run
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def _log_tail(log: Any, lines: int = 30) -> str:
+    log.flush()
+    log.seek(0)
+    return "\n".join(log.read().splitlines()[-lines:]) or "(no output)"
+
+
+@contextlib.contextmanager
+def running_app(models_dir: Path, log: Any) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(base URL, process) of `streamlit run app.py` over `models_dir`; stopped on exit."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: killed whole, workers included
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while not _healthy(url):
+            if server.poll() is not None:
+                raise BenchError(
+                    f"streamlit exited with code {server.returncode} before it was healthy:\n"
+                    f"{_log_tail(log)}"
+                )
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    f"streamlit was not healthy at {url} within {SERVER_START_S:.0f} s:\n"
+                    f"{_log_tail(log)}"
+                )
+            time.sleep(0.25)
+        yield url, server
+    finally:
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, SIGKILL it if it lingers."""
+    if server.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=SERVER_STOP_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=SERVER_STOP_S)
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+class Browser:
+    """One Chromium page on the app, with the waits every measurement uses."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def wait_idle(self, what: str, title: str | None, items: list[int] | None = None) -> None:
+        """Wait (WAIT_MS at most) for IDLE_JS; BenchError naming `what` otherwise."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            handle = self.page.wait_for_function(
+                IDLE_JS, arg={"title": title, "items": items, "heatmap": HEATMAP}, timeout=WAIT_MS
+            )
+        except PlaywrightError as error:
+            state = "unknown"
+            with contextlib.suppress(PlaywrightError):
+                state = self.page.evaluate(
+                    "() => document.querySelector(\"[data-testid='stApp']\")"
+                    "?.getAttribute('data-test-script-state') ?? 'no stApp'"
+                )
+            raise BenchError(
+                f"{what}: the app was not idle with the expected content within "
+                f"{WAIT_MS / 1000:.0f} s (script state {state!r}, URL {self.page.url}): "
+                f"{str(error).splitlines()[0]}"
+            ) from error
+        if handle.json_value() == "exception":
+            text = self.page.locator("[data-testid='stException']").first.inner_text()
+            raise BenchError(f"{what}: the page shows an exception:\n{text[:800]}")
+
+    def load(self, path: str, title: str | None, items: list[int] | None = None) -> float:
+        """Seconds from `goto(path)` until the app is idle showing `title` (and `items`)."""
+        # From a blank document, so the previous page's teardown is not in the figure.
+        self.page.goto("about:blank", timeout=WAIT_MS)
+        start = time.perf_counter()
+        self.page.goto(f"{self.url}/{path}", timeout=WAIT_MS)
+        self.wait_idle(f"opening /{path}", title, items)
+        return time.perf_counter() - start
+
+    def heatmap_items(self) -> list[int]:
+        """The clicks on the attention heatmap's x-axis, oldest first."""
+        texts = self.page.locator(f"{HEATMAP} .xaxislayer-above .xtick text").all_text_contents()
+        return [int(m.group(1)) for t in texts if (m := re.match(r"item (\d+) ·", t))]
+
+
+def measure_loads(
+    browser: Browser, pages: list[PageSpec], rec_path: str, rec_items: list[int], repeat: int
+) -> dict[str, list[float]]:
+    """Load times per table row: every page `repeat` times, interleaved, after one warm-up."""
+    rec_h1 = next((p.h1 for p in pages if p.url_path == "recommend"), "Recommend")
+    rows: list[tuple[str, str, str | None, list[int] | None]] = [
+        (
+            f"{p.title} (no session)" if p.url_path == "recommend" else p.title,
+            p.url_path,
+            p.h1,
+            None,
+        )
+        for p in pages
+    ]
+    rows.append(("Recommend, session in the URL (+ heatmap drawn)", rec_path, rec_h1, rec_items))
+    times: dict[str, list[float]] = {name: [] for name, *_ in rows}
+    for name, path, h1, items in rows:  # warm-up: caches filled, code imported
+        print(f"  warm-up {name}: {browser.load(path, h1, items):.1f} s", flush=True)
+    for round_ in range(repeat):
+        for name, path, h1, items in rows:
+            times[name].append(browser.load(path, h1, items))
+        print(f"  loads, round {round_ + 1}/{repeat} done", flush=True)
+    return times
+
+
+def measure_updates(
+    browser: Browser,
+    rec_path: str,
+    rec_h1: str | None,
+    start: list[int],
+    n_items: int,
+    max_len: int,
+    updates: int,
+) -> dict[str, list[float]]:
+    """Update times (s) of the Recommend page: `updates` typed sessions, `updates` appends."""
+    if max_len < 3:
+        raise BenchError(f"the run reads only {max_len} click(s); this benchmark needs 3 or more")
+    rng = random.Random(0)
+    browser.load(rec_path, rec_h1, start)
+    box = browser.page.locator(SESSION_BOX)
+    current = list(start)
+    typed: list[float] = []
+    for _ in range(updates):
+        new = rng.sample(range(n_items), rng.randint(3, min(6, max_len)))
+        while new == current:
+            new = rng.sample(range(n_items), len(new))
+        box.fill(", ".join(str(i) for i in new))
+        begin = time.perf_counter()
+        box.press("Enter")
+        browser.wait_idle("typing a session", rec_h1, new)
+        typed.append(time.perf_counter() - begin)
+        current = new
+
+    appended: list[float] = []
+    for _ in range(updates):
+        if len(current) >= min(12, max_len):  # appends grow it: back to 2 clicks, not timed
+            current = current[:2]
+            box.fill(", ".join(str(i) for i in current))
+            box.press("Enter")
+            browser.wait_idle("typing a short session between appends", rec_h1, current)
+        pills = browser.page.locator(APPEND_PILLS)
+        labels = pills.all_text_contents()
+        choices = [
+            (i, int(m.group(1)))
+            for i, t in enumerate(labels)
+            if (m := re.search(r"item (\d+) ·", t)) and int(m.group(1)) != current[-1]
+        ]
+        if not choices:
+            raise BenchError(f"no 'Append a recommendation' pill to click (found {labels})")
+        index, item = choices[0]
+        new = [*current, item]
+        begin = time.perf_counter()
+        pills.nth(index).click(timeout=WAIT_MS)
+        browser.wait_idle(f"appending item {item}", rec_h1, new)
+        appended.append(time.perf_counter() - begin)
+        current = new
+    if browser.heatmap_items() != current:
+        raise BenchError(f"heatmap shows {browser.heatmap_items()}, expected {current}")
+    return {"type a new session + Enter": typed, "click an Append pill": appended}
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def print_loads(times: dict[str, list[float]], repeat: int) -> None:
+    print(f"\nPage load, warm server: `page.goto` until idle (seconds, {repeat} loads each)")
+    print("(idle: script state notRunning, no skeleton left, the page's title h1 visible)\n")
+    print("| page | median s | max s |")
+    print("|---|---:|---:|")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} |")
+
+
+def print_updates(times: dict[str, list[float]], n: int) -> None:
+    print(f"\nRecommend update in the browser: edit until idle with the new heatmap (ms, {n}×)\n")
+    print("| edit | median ms | max ms |")
+    print("|---|---:|---:|")
+    for name, values in times.items():
+        ms = [v * 1000 for v in values]
+        print(f"| {name} | {statistics.median(ms):.0f} | {max(ms):.0f} |")
+
+
+def _raise_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
+
+
+def run(args: argparse.Namespace) -> None:
+    pages = app_pages()
+    if not CHROMIUM.exists():
+        raise BenchError(f"{CHROMIUM} is missing: apt-get install chromium")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        raise BenchError(f"playwright cannot be imported ({error}): pip install playwright")
+
+    models_dir = Path(args.models_dir).resolve()
+    with contextlib.ExitStack() as stack:
+        run_dir = find_run(models_dir)
+        tiny = run_dir is None
+        if tiny:
+            print(f"No run with a best.safetensors in {models_dir}.")
+            models_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+            run_dir = train_tiny(models_dir)
+        assert run_dir is not None
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        n_items, max_len = int(config["sim"]["n_items"]), int(config["train"]["max_len"])
+        which = "the TINY run trained just now (not the shipped demo)" if tiny else "this run"
+        print(
+            f"run: {run_dir.name} ({n_items:,} items, max_len {max_len}), figures are for {which}"
+        )
+
+        log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
+        start = time.perf_counter()
+        url, server = stack.enter_context(running_app(models_dir, log))
+        print(f"streamlit healthy at {url} after {time.perf_counter() - start:.1f} s", flush=True)
+        playwright = stack.enter_context(sync_playwright())
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=WAIT_MS
+        )
+        stack.callback(chromium.close)
+        page = chromium.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(WAIT_MS)
+        page.set_default_navigation_timeout(WAIT_MS)
+        browser = Browser(page, url)
+
+        rec_items = [int(i) for i in random.Random(1).sample(range(n_items), min(4, max_len))]
+        rec_path = f"recommend?run={run_dir.name}&items={','.join(map(str, rec_items))}"
+        rec_h1 = next((p.h1 for p in pages if p.url_path == "recommend"), "Recommend")
+        try:
+            home = next(p for p in pages if p.url_path == "")
+            browser.load("", home.h1)  # app.py's navigation active before any direct link
+            loads = measure_loads(browser, pages, rec_path, rec_items, args.repeat)
+            updates = measure_updates(
+                browser, rec_path, rec_h1, rec_items, n_items, max_len, args.updates
+            )
+        except (BenchError, PlaywrightError) as error:
+            if server.poll() is not None:
+                print(f"streamlit exited with code {server.returncode}:\n{_log_tail(log)}")
+            if isinstance(error, BenchError):
+                raise
+            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise BenchError(f"a browser step failed at {page.url}: {first}") from error
+
+    print(f"\n{machine()}; load average at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"The Streamlit server, Chromium and this script share the same {os.cpu_count()} cores "
+        "(with whatever else runs on the machine): the figures include that contention."
+    )
+    if tiny:
+        print(f"Figures for the tiny run ({' '.join(TINY_TRAIN)}), not the shipped models/demo.")
+    print_loads(loads, args.repeat)
+    print_updates(updates, args.updates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models-dir",
+        default=str(ROOT / "models"),
+        help="the app's STREAMREC_MODELS_DIR (default: the repository's models/)",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="loads per page (default 5)")
+    parser.add_argument(
+        "--updates", type=int, default=10, help="Recommend updates per kind of edit (default 10)"
+    )
+    args = parser.parse_args()
+    if args.repeat < 1 or args.updates < 1:
+        parser.error("--repeat and --updates must be at least 1")
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)  # so the server is still stopped
+    try:
+        run(args)
+    except BenchError as error:
+        print(f"bench_pages failed: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
