@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from streamrec.baselines import Oracle
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
 from streamrec.model import SessionRecommender
+from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
 from streamrec.simulator import BEHAVIOURS, SessionData

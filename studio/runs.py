@@ -15,10 +15,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from streamrec import runs
-from streamrec.baselines import Oracle
 from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split, make_split
 from streamrec.model import SessionRecommender
+from streamrec.oracle import Oracle
 from streamrec.simulator import SessionData, simulate
 from studio.notices import Notice
 
