@@ -184,9 +184,10 @@ def build_rows(data: SessionData, targets: Targets, max_len: int) -> Rows:
     early_idx = np.flatnonzero(early)
     loss_mask[inverse, t_pos[early] - 1] = True
     target_index[inverse, t_pos[early] - 1] = early_idx
-    win_rows = n_main + np.arange(n_win)
-    loss_mask[win_rows, max_len - 1] = True
-    target_index[win_rows, max_len - 1] = late_idx
+    if n_win:  # with none, the rows may be narrower than max_len
+        win_rows = n_main + np.arange(n_win)
+        loss_mask[win_rows, max_len - 1] = True
+        target_index[win_rows, max_len - 1] = late_idx
     return Rows(tokens, loss_mask, target_index)
 
 

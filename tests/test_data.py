@@ -89,3 +89,9 @@ def test_split_with_too_large_fractions_is_an_error():
     data = simulate(SimConfig(n_sessions=20, n_items=50, n_categories=5))
     with pytest.raises(ValueError, match="valid_fraction"):
         make_split(data, TrainConfig(valid_fraction=0.5, test_fraction=0.5))
+
+
+def test_rows_when_max_len_exceeds_every_session():
+    data = tiny_data()
+    rows = build_rows(data, all_targets(data), max_len=50)
+    assert rows.tokens.shape == (2, 5) and rows.n_targets == 5
