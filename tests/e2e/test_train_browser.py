@@ -53,6 +53,7 @@ def open_in_sidebar(st_app, title: str) -> None:
 def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_training_left):
     # In from the home page: on a fresh server a deep link runs pages/*.py directly (Streamlit's
     # legacy pages/ mode) until app.py has called st.navigation once.
+    before = {info.run_id for info in runs.list_runs(models_dir)}  # the folder is session-wide
     page = st_app.goto()
     open_in_sidebar(st_app, "Simulator")
     fill(st_app, SIMULATOR)
@@ -66,7 +67,8 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
     expect(page.get_by_text("Estimated time:")).to_be_visible()
     page.get_by_role("button", name="Start training").click()
 
-    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    # In the page, not the header's status widget (it has a Stop button while a script runs).
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible()
     expect(page.get_by_test_id("stProgress")).to_be_visible()
     expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
     st_app.wait()
@@ -80,7 +82,7 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     st_app.screenshot("train")
 
-    (info,) = runs.list_runs(models_dir)
+    (info,) = [info for info in runs.list_runs(models_dir) if info.run_id not in before]
     assert info.state == "completed" and info.has_weights
 
     open_in_sidebar(st_app, "Runs")
