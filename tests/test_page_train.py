@@ -13,7 +13,7 @@ import pytest
 
 from streamrec import jobs, runs
 from streamrec.charts.training import METRICS_TITLE
-from streamrec.config import SimConfig, to_dict
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig, to_dict
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
@@ -193,3 +193,16 @@ def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
     while runs.pid_running(status["pid"]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not runs.pid_running(status["pid"]), "the worker process is gone"
+
+
+def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
+    config = RunConfig(SimConfig(**TINY_SIM), ModelConfig(n_items=60), TrainConfig(epochs=1))
+    path = runs.create_run(config, models_dir, "broken-run")
+    runs.write_status(path, state="failed", reason="RuntimeError: out of memory", phase="done")
+    at = open_page()
+    at.query_params["run"] = "broken-run"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.subheader[0].value == "Run broken-run"
+    assert texts(at.error) == ["Training failed: RuntimeError: out of memory"]
+    assert not at.get("progress") and not at.get("plotly_chart")
