@@ -23,9 +23,13 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.97, help="share of the oracle's Hit@10")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--step-size", type=int)
+    parser.add_argument("--gamma", type=float)
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    overrides = {k: v for k, v in {"batch_size": args.batch_size, "lr": args.lr}.items() if v}
+    given = {"batch_size": args.batch_size, "lr": args.lr, "step_size": args.step_size,
+             "gamma": args.gamma}
+    overrides = {k: v for k, v in given.items() if v}
     tc = dataclasses.replace(TrainConfig(), epochs=args.epochs, max_seconds=args.budget, **overrides)
     config = RunConfig(train=tc)
     data = simulate(config.sim)
