@@ -198,7 +198,7 @@ def estimate(config: RunConfig) -> None:
     try:
         with st.spinner("Timing a few training batches of this model…"):
             seconds = epoch_seconds(speed_config(config).to_dict())
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # RuntimeError: torch itself gave up
         st.warning(f"No time estimate: {error}")
         return
     st.markdown(

@@ -19,11 +19,14 @@ from torch import nn
 
 from streamrec.config import RunConfig, SimConfig, TrainConfig
 from streamrec.data import all_targets, batches, build_rows
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionRecommender, count_parameters
 from streamrec.simulator import simulate
 from streamrec.train import _row_batch
 
 TIMED_BATCHES = 3  # measured after one warm-up batch
+# The dashboard measures inside its own server process: a model or batch too big to time
+# there is refused rather than risking the app's memory (the worker trains it elsewhere).
+MAX_TIMING_BYTES = 1024**3
 
 
 def expected_train_targets(config: RunConfig) -> float:
@@ -73,9 +76,26 @@ def speed_config(config: RunConfig) -> RunConfig:
     )
 
 
+def timing_bytes(config: RunConfig) -> int:
+    """Rough peak memory of one training step: float32 weights with their gradient and Adam's
+    two moments, plus a batch's catalog logits, their softmax and gradient."""
+    with torch.device("meta"):  # counts the parameters without allocating them
+        n_params = count_parameters(SessionRecommender(config.model))
+    return 4 * 4 * n_params + 3 * 4 * config.train.batch_size * config.model.n_items
+
+
 def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
-    """Wall-clock seconds of training per target click: the median over `n_batches` batches."""
+    """Wall-clock seconds of training per target click: the median over `n_batches` batches.
+
+    Raises ValueError when timing would need more than MAX_TIMING_BYTES.
+    """
     config.validate()
+    needed = timing_bytes(config)
+    if needed > MAX_TIMING_BYTES:
+        raise ValueError(
+            f"timing this model and batch size would need about {needed / 1024**3:.1f} GiB "
+            f"in the app's own process (limit {MAX_TIMING_BYTES / 1024**3:.0f} GiB)"
+        )
     sim, tc = config.sim, config.train
     mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
     # Enough sessions for the warm-up batch and the timed ones, with a margin for packing.

@@ -7,7 +7,13 @@ import math
 import pytest
 
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.estimate import (
+    MAX_TIMING_BYTES,
+    estimate_epoch_seconds,
+    expected_train_targets,
+    speed_config,
+    timing_bytes,
+)
 
 SIM = SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3)
 TINY = RunConfig(
@@ -50,3 +56,15 @@ def test_speed_config_ignores_what_cannot_change_the_speed():
 def test_estimate_is_a_positive_number_of_seconds():
     seconds = estimate_epoch_seconds(TINY)
     assert math.isfinite(seconds) and 0 < seconds < 60
+
+
+def test_a_model_too_big_to_time_in_the_app_is_refused_not_allocated():
+    huge = RunConfig(
+        SimConfig(n_items=200_000),
+        ModelConfig(n_items=200_000, hidden_size=512),
+        TrainConfig(batch_size=4096),
+    )
+    assert timing_bytes(huge) > MAX_TIMING_BYTES
+    with pytest.raises(ValueError, match=r"GiB in the app's own process"):
+        estimate_epoch_seconds(huge)
+    assert timing_bytes(TINY) < 10 * 1024**2
