@@ -279,8 +279,12 @@ def live_view(path: Path, was_running: bool) -> None:
             if runs.stop_requested(path):
                 st.button("Stopping…", key="train_stop", disabled=True, width="stretch")
             elif st.button("Stop", key="train_stop", icon=":material/stop:", width="stretch"):
-                jobs.stop(path)
-                st.toast("Stopping after the current batch; the best checkpoint is kept.")
+                try:
+                    jobs.stop(path)
+                except (OSError, runs.RunError) as error:  # e.g. its folder is gone
+                    st.error(f"Could not stop the run: {error}")
+                else:
+                    st.toast("Stopping after the current batch; the best checkpoint is kept.")
     trained = any(e["event"] in ("batch", "epoch") for e in events)
     if trained:
         st.plotly_chart(
