@@ -55,6 +55,11 @@ def run_training(
     )
     beating = _heartbeat(path)
     try:
+        if runs.stop_requested(path):  # Stop pressed while the worker was still starting up
+            return runs.write_status(
+                path, state="stopped", reason="stop requested before training began",
+                finished=time.time(), phase="done",
+            )
         data = simulate(config.sim)
         runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
         split = make_split(data, config.train)
@@ -201,6 +206,8 @@ def stop(path: Path, timeout: float = 0.0) -> None:
     pid = status.get("pid")
     if status.get("state") != "running" or not isinstance(pid, int):
         return
+    if status.get("phase") == "starting":
+        return  # no SIGTERM handler yet: the worker reads the STOP file as its first step
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

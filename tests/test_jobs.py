@@ -209,3 +209,11 @@ def test_a_long_silent_phase_keeps_the_worker_alive(root, monkeypatch):
     path = runs.create_run(config, root, "silent")
     assert jobs.run_training(path)["state"] == "completed"
     assert seen == ["running", "running"]
+
+
+def test_stop_before_the_worker_starts_ends_the_run_as_stopped(tmp_path: Path) -> None:
+    path = runs.create_run(LONG, tmp_path, "early")
+    runs.request_stop(path)
+    status = jobs.run_training(path, with_baselines=False)
+    assert status["state"] == "stopped" and "before training" in status["reason"]
+    assert runs.read_events(path) == []
