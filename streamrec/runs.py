@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from streamrec.config import RunConfig
@@ -226,7 +227,7 @@ def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunC
         raise RunError(f"{path.name}: no {kind} checkpoint yet ({weights.name} is missing)")
     try:
         state = load_file(str(weights))
-    except Exception as exc:  # safetensors raises its own error types for corrupt files
+    except (SafetensorError, OSError, ValueError) as exc:
         raise RunError(f"{path.name}: {weights.name} is not a readable safetensors file ({exc})") from None
     model = SessionRecommender(config.model)
     try:
