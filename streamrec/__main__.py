@@ -120,6 +120,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a run folder with a progress bar; print the final table."""
     from tqdm import tqdm
 
+    from streamrec.baselines import default_scorers
     from streamrec.jobs import run_training
 
     config = _config_from_args(args)
@@ -141,7 +142,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     status = run_training(path, config, with_baselines=not args.no_baselines, on_event=on_event)
     bar.close()
     print(f"\nstatus: {status['state']}" + (f" ({status['reason']})" if status.get("reason") else ""))
-    rows = {"LSTM (this run)": status.get("final", {}), **status.get("baselines", {})}
+    baselines = status.get("baselines", {})  # stored with sorted keys: restore display order
+    order = [scorer.name for scorer in default_scorers()]
+    rows = {"LSTM (this run)": status.get("final", {}),
+            **{name: baselines[name] for name in order if name in baselines}}
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
     if args.json:
