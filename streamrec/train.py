@@ -47,7 +47,7 @@ def evaluate_model(
     max_len: int,
     cutoffs: tuple[int, ...] = (10, 20),
     exclude_seen: bool = False,
-    targets_per_batch: int = 4096,
+    targets_per_batch: int = 1024,  # (1024, n_items) logits stay cache-friendly: 4096 took 1.7x as long
 ) -> tuple[dict[str, float], np.ndarray]:
     """Ranking metrics and validation loss ("loss" key) of the model on `targets`, session-parallel.
 
