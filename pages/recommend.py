@@ -15,6 +15,8 @@ from streamlit.errors import StreamlitAPIException
 
 from streamrec import runs
 from streamrec.charts import attention as charts
+from streamrec.config import RunConfig
+from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items
 from streamrec.session_view import (
     SampledSession,
@@ -90,6 +92,94 @@ def headline(
         column.metric(label, value, detail, **quiet)
 
 
+@st.fragment
+def session_panel(
+    info: runs.RunInfo,
+    usable: list[runs.RunInfo],
+    k: int,
+    exclude_seen: bool,
+    model: SessionRecommender,
+    config: RunConfig,
+    item_category: np.ndarray,
+) -> None:
+    """The session editor and everything shown for the session: editing the session (typing,
+    dropping, appending) reruns only this fragment, not the run picker and settings above."""
+    NOTICE.show()  # here, so a notice left by a callback of this fragment shows at once
+    run_id = info.run_id
+    session_input(run_id, config, item_category)
+    n_items, max_len = config.model.n_items, config.train.max_len
+    k = min(k, n_items)  # a catalog smaller than the slider's range
+    text = st.session_state[TEXT_KEY]
+    try:
+        items = parse_items(text, n_items)
+    except ValueError as error:
+        if text.strip() or st.session_state.get(TYPED_KEY):
+            st.error(session_error(error, text, run_id, n_items, usable), icon=":material/error:")
+        else:
+            st.info(
+                f"Enter a session above: type item ids (e.g. `{EXAMPLE}`), pick items from the "
+                "catalog, or sample a held-out session.",
+                icon=":material/touch_app:",
+            )
+        return
+
+    _, _, oracle = fitted_oracle(config)
+    sample = current_sample(run_id)
+    truth = sample.true_next(items) if sample else None
+    update = session_update(model, oracle, items, k, max_len, item_category, exclude_seen, truth)
+    rec, view = update.rec, update.oracle
+    if rec.dropped:
+        st.info(
+            f"The session has {len(items)} clicks; the model reads only the last {max_len} "
+            f"(this run's max_len), so the first {rec.dropped} are left out of the recommendation "
+            "and the attention charts.",
+            icon=":material/content_cut:",
+        )
+
+    edit_controls(items, rec.top_items, item_category)
+    if sample is not None:
+        sample_truth(sample, items, truth, update, item_category)
+    headline(rec, len(items), update.oracle_table, item_category)
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"Model's top {k}", anchor=False)
+        st.caption(
+            f"This run's {config.model.cell.upper()} with {config.model.pooling} pooling, "
+            "best checkpoint."
+        )
+        ranked_table(update.model_table, "rec_table_model", truth is not None)
+    with right:
+        st.subheader(f"Oracle's top {k}", anchor=False)
+        st.caption(
+            "Bayes-optimal: knows the simulator's true parameters, so no model beats it on average."
+        )
+        ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
+
+    st.plotly_chart(
+        charts.attention_heatmap(rec.session, rec.attention, item_category),
+        key="rec_chart_attention",
+    )
+    st.plotly_chart(
+        charts.attention_growth_heatmap(
+            rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
+        ),
+        key="rec_chart_growth",
+    )
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        charts.top_k_bars(update.model_table.head(TOP_BARS), config.sim.n_categories, view.probs),
+        key="rec_chart_topk",
+    )
+    right.plotly_chart(
+        charts.behaviour_posterior_chart(
+            view.behaviour, config.sim.behaviour_mix, sample.behaviour if sample else None
+        ),
+        key="rec_chart_behaviour",
+    )
+    write_link(run_id, items)
+
+
 st.title("Recommend")
 st.caption(
     "Enter a click session and see the next items the model ranks highest, which clicks its "
@@ -132,76 +222,5 @@ except runs.RunError as error:
     st.stop()
 st.caption(run_caption(info, config))
 broken_runs_expander(broken)
-NOTICE.show()
 
-session_input(run_id, config, item_category)
-n_items, max_len = config.model.n_items, config.train.max_len
-k = min(k, n_items)  # a catalog smaller than the slider's range
-text = st.session_state[TEXT_KEY]
-try:
-    items = parse_items(text, n_items)
-except ValueError as error:
-    if text.strip() or st.session_state.get(TYPED_KEY):
-        st.error(session_error(error, text, run_id, n_items, usable), icon=":material/error:")
-    else:
-        st.info(
-            f"Enter a session above: type item ids (e.g. `{EXAMPLE}`), pick items from the "
-            "catalog, or sample a held-out session.",
-            icon=":material/touch_app:",
-        )
-    st.stop()
-
-_, _, oracle = fitted_oracle(config)
-sample = current_sample(run_id)
-truth = sample.true_next(items) if sample else None
-update = session_update(model, oracle, items, k, max_len, item_category, exclude_seen, truth)
-rec, view = update.rec, update.oracle
-if rec.dropped:
-    st.info(
-        f"The session has {len(items)} clicks; the model reads only the last {max_len} "
-        f"(this run's max_len), so the first {rec.dropped} are left out of the recommendation "
-        "and the attention charts.",
-        icon=":material/content_cut:",
-    )
-
-edit_controls(items, rec.top_items, item_category)
-if sample is not None:
-    sample_truth(sample, items, truth, update, item_category)
-headline(rec, len(items), update.oracle_table, item_category)
-
-left, right = st.columns(2)
-with left:
-    st.subheader(f"Model's top {k}", anchor=False)
-    st.caption(
-        f"This run's {config.model.cell.upper()} with {config.model.pooling} pooling, "
-        "best checkpoint."
-    )
-    ranked_table(update.model_table, "rec_table_model", truth is not None)
-with right:
-    st.subheader(f"Oracle's top {k}", anchor=False)
-    st.caption(
-        "Bayes-optimal: knows the simulator's true parameters, so no model beats it on average."
-    )
-    ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
-
-st.plotly_chart(
-    charts.attention_heatmap(rec.session, rec.attention, item_category), key="rec_chart_attention"
-)
-st.plotly_chart(
-    charts.attention_growth_heatmap(
-        rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
-    ),
-    key="rec_chart_growth",
-)
-left, right = st.columns([3, 2])
-left.plotly_chart(
-    charts.top_k_bars(update.model_table.head(TOP_BARS), config.sim.n_categories, view.probs),
-    key="rec_chart_topk",
-)
-right.plotly_chart(
-    charts.behaviour_posterior_chart(
-        view.behaviour, config.sim.behaviour_mix, sample.behaviour if sample else None
-    ),
-    key="rec_chart_behaviour",
-)
-write_link(run_id, items)
+session_panel(info, usable, k, exclude_seen, model, config, item_category)
