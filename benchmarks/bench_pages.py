@@ -33,37 +33,21 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from _common import machine
 
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ServerError, running_app
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless and quiet, as in tests/e2e/conftest.py: the closed network refuses Chromium's
-# background traffic.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1440, "height": 1000}  # the browser tests' window: wide layout columns
-SERVER_START_S = 60.0
-SERVER_STOP_S = 10.0
 TRAIN_TIMEOUT_S = 300.0
 WAIT_MS = 60_000  # any single wait in the browser; a page load on a busy 2-core machine
 TINY_TRAIN = ["--n-sessions", "600", "--n-items", "300", "--n-categories", "8", "--epochs", "1"]
@@ -201,74 +185,10 @@ def train_tiny(models_dir: Path) -> Path:
 # --- the server ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 def _log_tail(log: Any, lines: int = 30) -> str:
     log.flush()
     log.seek(0)
     return "\n".join(log.read().splitlines()[-lines:]) or "(no output)"
-
-
-@contextlib.contextmanager
-def running_app(models_dir: Path, log: Any) -> Iterator[tuple[str, subprocess.Popen]]:
-    """(base URL, process) of `streamlit run app.py` over `models_dir`; stopped on exit."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: killed whole, workers included
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(url):
-            if server.poll() is not None:
-                raise BenchError(
-                    f"streamlit exited with code {server.returncode} before it was healthy:\n"
-                    f"{_log_tail(log)}"
-                )
-            if time.monotonic() > deadline:
-                raise BenchError(
-                    f"streamlit was not healthy at {url} within {SERVER_START_S:.0f} s:\n"
-                    f"{_log_tail(log)}"
-                )
-            time.sleep(0.25)
-        yield url, server
-    finally:
-        stop_server(server)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, SIGKILL it if it lingers."""
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=SERVER_STOP_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=SERVER_STOP_S)
 
 
 # --- the browser ---------------------------------------------------------------------------
@@ -454,7 +374,10 @@ def run(args: argparse.Namespace) -> None:
 
         log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         start = time.perf_counter()
-        url, server = stack.enter_context(running_app(models_dir, log))
+        try:
+            url = stack.enter_context(running_app(models_dir, log))
+        except ServerError as error:
+            raise BenchError(str(error)) from error
         print(f"streamlit healthy at {url} after {time.perf_counter() - start:.1f} s", flush=True)
         playwright = stack.enter_context(sync_playwright())
         chromium = playwright.chromium.launch(
@@ -477,8 +400,7 @@ def run(args: argparse.Namespace) -> None:
                 browser, rec_path, rec_h1, rec_items, n_items, max_len, args.updates
             )
         except (BenchError, PlaywrightError) as error:
-            if server.poll() is not None:
-                print(f"streamlit exited with code {server.returncode}:\n{_log_tail(log)}")
+            print(f"end of the server's output:\n{_log_tail(log)}")
             if isinstance(error, BenchError):
                 raise
             first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)

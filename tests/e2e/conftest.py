@@ -21,21 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import ROOT, running_app
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless and quiet: this machine's closed network refuses Chromium's background traffic.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 APP_IDLE_MS = 90_000  # a full script run on a loaded CI machine
 
 

@@ -7,6 +7,7 @@ training worker it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,11 +19,22 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pytest
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_SECONDS = 60.0
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless and quiet: this machine's closed network refuses Chromium's background traffic.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -51,47 +63,47 @@ def _stop(server: subprocess.Popen) -> None:
         server.wait(timeout=10)
 
 
+class ServerError(RuntimeError):
+    """The app server did not come up; the message carries the end of its output."""
+
+
+def _log_tail(log: IO[str], lines: int = 40) -> str:
+    log.flush()
+    log.seek(0)
+    return "\n".join(log.read().splitlines()[-lines:]) or "(no output)"
+
+
 @contextmanager
-def running_app(models_dir: Path) -> Iterator[str]:
+def running_app(models_dir: Path, log: IO[str] | None = None) -> Iterator[str]:
     """The base URL of app.py served with STREAMREC_MODELS_DIR=`models_dir`, until exit.
 
-    Fails the test (with the server's output) if it is not healthy within
-    SERVER_START_SECONDS.
+    The server's output goes to `log` (a temporary file by default). ServerError, with the
+    end of that output, if it is not healthy within SERVER_START_SECONDS.
     """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with tempfile.TemporaryFile(mode="w+") as log:
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         server = subprocess.Popen(
             command,
             cwd=ROOT,
             env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True,  # its own process group: stopped whole, workers included
         )
         try:
             deadline = time.monotonic() + SERVER_START_SECONDS
             while not _healthy(url):
                 if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"streamlit did not become healthy at {url}:\n{log.read()}")
+                    raise ServerError(
+                        f"streamlit did not become healthy at {url}:\n{_log_tail(log)}"
+                    )
                 time.sleep(0.25)
             yield url
         finally:
