@@ -254,6 +254,16 @@ if not all_runs:
     st.info("No runs yet: start one on the Train page.")
     st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
 else:
-    runs_table(all_runs)
+    training = any(info.state == "running" for info in all_runs)
+
+    @st.fragment(run_every=2.0 if training else None)
+    def live_runs_table() -> None:
+        """The table, re-read every 2 s while a run trains."""
+        infos = runs.list_runs(runs.default_root())
+        runs_table(infos)
+        if training and not any(info.state == "running" for info in infos):
+            st.rerun()  # the run has ended: one full refresh, and polling stops
+
+    live_runs_table()
     compare(all_runs)
     manage(all_runs)

@@ -16,6 +16,7 @@ from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 
 PAGE = "pages/runs.py"
+STATE_LABELS = {"running": "▶ training now", "completed": "✓ completed"}  # as the page shows them
 TINY = RunConfig(
     SimConfig(n_sessions=120, n_items=40, n_categories=4, max_preferred=3),
     ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
@@ -168,3 +169,19 @@ def test_home_lists_the_runs_and_marks_the_one_training(open_page, models_dir):
     links = {link.proto.label: link.proto.page for link in at.get("page_link")}
     assert links["Watch the training"] == "train"
     assert links["All runs (2)"] == "runs"
+
+
+def test_a_training_run_is_listed_as_training_then_as_completed(
+    open_page: Callable[..., Any], models_dir: Path
+) -> None:
+    live = runs.create_run(TINY, models_dir, "live")
+    runs.write_status(live, state="running", pid=os.getpid(), heartbeat=time.time())
+    at = open_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.loc[table["run"] == "live", "status"].tolist() == [STATE_LABELS["running"]]
+    runs.write_status(live, state="completed", finished=time.time())
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.loc[table["run"] == "live", "status"].tolist() == [STATE_LABELS["completed"]]
