@@ -51,3 +51,9 @@ with recommend:
         "Type or pick a session, get the top-K next items, and see which past clicks the "
         "attention weighed most for that recommendation."
     )
+    st.page_link("pages/recommend.py", label="Open the Recommend page", icon=":material/recommend:")
+    st.markdown(
+        "Across many sessions: where attention goes, and what the item embeddings learned."
+    )
+    st.page_link("pages/attention.py", label="Attention patterns", icon=":material/visibility:")
+    st.page_link("pages/embeddings.py", label="Item embeddings", icon=":material/bubble_chart:")
