@@ -6,7 +6,6 @@ The last generated configuration is kept in `st.session_state["sim_config"]` (a 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -90,12 +89,9 @@ def baseline_scores(config: dict) -> tuple[dict[str, dict[str, float]], int, int
     train = TrainConfig()
     split = make_split(data, train)
     report = split.report
-    n = min(BASELINE_TARGETS, len(report))
-    sample = np.sort(np.random.default_rng(train.seed).choice(len(report), n, replace=False))
-    scores = evaluate_baselines(
-        data, split, train.max_len, cutoffs=train.cutoffs, targets=report.take(sample)
-    )
-    return scores, n, len(report)
+    sample = report.sample(BASELINE_TARGETS, train.seed)
+    scores = evaluate_baselines(data, split, train.max_len, cutoffs=train.cutoffs, targets=sample)
+    return scores, len(sample), len(report)
 
 
 def settings_widget(name: str, label: str, help_text: str) -> object:

@@ -31,6 +31,12 @@ class Targets:
         """A subset, in the order of `index`."""
         return Targets(self.session[index], self.position[index])
 
+    def sample(self, n: int, seed: int) -> Targets:
+        """At most n targets, drawn without replacement with a fixed seed, in original order."""
+        if len(self) <= n:
+            return self
+        return self.take(np.sort(np.random.default_rng(seed).choice(len(self), n, replace=False)))
+
 
 @dataclass(frozen=True)
 class Split:

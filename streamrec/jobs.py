@@ -17,12 +17,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from streamrec import runs
 from streamrec.baselines import evaluate_baselines
 from streamrec.config import RunConfig
-from streamrec.data import Targets, make_split
+from streamrec.data import make_split
 from streamrec.simulator import simulate
 from streamrec.train import Event, train
 
@@ -68,7 +66,7 @@ def run_training(
             tc = config.train
             # Reference lines for the live validation chart, on a seeded sample so training
             # starts within seconds; the full report split is scored after training.
-            sample = _sample(split.valid, BASELINE_SAMPLE, tc.seed)
+            sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
             runs.write_status(
                 path,
                 baselines_valid=evaluate_baselines(
@@ -119,14 +117,6 @@ def run_training(
         beating.set()
         signal.signal(signal.SIGTERM, previous)
     return status
-
-
-def _sample(targets: Targets, n: int, seed: int) -> Targets:
-    """At most n targets, drawn without replacement with a fixed seed, in original order."""
-    if len(targets) <= n:
-        return targets
-    index = np.sort(np.random.default_rng(seed).choice(len(targets), n, replace=False))
-    return targets.take(index)
 
 
 def _heartbeat(path: Path) -> threading.Event:

@@ -95,3 +95,14 @@ def test_rows_when_max_len_exceeds_every_session():
     data = tiny_data()
     rows = build_rows(data, all_targets(data), max_len=50)
     assert rows.tokens.shape == (2, 5) and rows.n_targets == 5
+
+
+def test_sample_is_seeded_ordered_and_capped():
+    targets = all_targets(simulate(SimConfig(n_sessions=100, n_items=60, n_categories=6)))
+    sample = targets.sample(50, seed=3)
+    assert len(sample) == 50
+    keys = set(zip(targets.session.tolist(), targets.position.tolist()))
+    assert set(zip(sample.session.tolist(), sample.position.tolist())) <= keys
+    assert np.all(np.diff(sample.session * 1000 + sample.position) > 0)  # original order
+    assert np.array_equal(targets.sample(50, seed=3).position, sample.position)
+    assert targets.sample(len(targets), seed=3) is targets
