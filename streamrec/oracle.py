@@ -163,4 +163,8 @@ class Oracle:
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) P(next item | prefix): category probability times item popularity."""
         _, next_cat = self.posterior(prefixes)
-        return next_cat[:, self.item_category] * self.popularity[None, :]
+        return self.item_probs(next_cat)
+
+    def item_probs(self, next_category: torch.Tensor) -> torch.Tensor:
+        """(B, n_items) item probabilities from (B, N) next-category probabilities."""
+        return next_category[:, self.item_category] * self.popularity[None, :]
