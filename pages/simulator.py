@@ -13,8 +13,9 @@ from streamrec.baselines import evaluate_baselines
 from streamrec.charts import simulator as charts
 from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
 from streamrec.data import make_split
-from streamrec.simulator import SessionData, dataset_stats, simulate
+from streamrec.simulator import SessionData, dataset_stats
 from studio.navigation import ensure_app_navigation
+from studio.runs import simulated_sessions
 
 ensure_app_navigation()
 
@@ -75,10 +76,9 @@ UNIT_INTERVAL = {
 }
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def generate(config: dict) -> SessionData:
-    """Simulated sessions for a validated SimConfig given as a dict."""
-    return simulate(from_dict(SimConfig, config))
+    """Simulated sessions for a SimConfig given as a dict (shared cache with the run pages)."""
+    return simulated_sessions(from_dict(SimConfig, config))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
