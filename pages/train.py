@@ -40,6 +40,7 @@ PHASES = {
     "simulating": "Simulating the sessions",
     "baselines": "Scoring the baselines and the oracle",
     "training": "Training",
+    "final evaluation": "Scoring the best epoch and the baselines on the held-out sessions",
     "done": "Finishing",
 }
 
@@ -253,6 +254,9 @@ def progress(status: dict, events: list[dict], epochs: int) -> None:
         text += f", about {duration(last['eta'])} left"
     elif phase == "training":
         text += " — first batches…"
+    elif phase == "final evaluation":
+        value = 1.0
+        text += "…"
     else:
         text += "…"
     st.progress(min(max(value, 0.0), 1.0), text=text)
