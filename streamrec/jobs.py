@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -250,16 +250,3 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:
         return time.time()
-
-
-def follow(path: Path, poll: float = 0.5) -> Iterator[dict[str, Any]]:
-    """Yield a run's events as they are appended, until its state is terminal."""
-    seen = 0
-    while True:
-        events = runs.read_events(path)
-        yield from events[seen:]
-        seen = len(events)
-        if runs.read_status(path).get("state") in runs.TERMINAL:
-            yield from runs.read_events(path)[seen:]
-            return
-        time.sleep(poll)
