@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from streamrec.charts.layout import HEIGHT, MARGIN, figure_layout, finish, legend_below
+from streamrec.charts.layout import (
+    HEIGHT,
+    MARGIN,
+    figure_layout,
+    finish,
+    fitted_margin,
+    legend_below,
+    text_px,
+)
 
 
 def test_figure_layout_merges_axis_settings_under_the_titles():
@@ -48,3 +56,19 @@ def test_finish_is_figure_layout_applied_to_the_figure():
     )
     assert fig.to_json() == expected.to_json()
     assert (fig.layout.margin.b, fig.layout.legend.y, fig.layout.height) == (90, -0.3, 300)
+
+
+def test_fitted_margin_grows_with_the_labels_it_must_hold():
+    short = fitted_margin(["a"], ["item 1 · cat 0"])
+    assert fitted_margin(["after click 12 (item 302 · cat 4)"])["l"] > short["l"]
+    slanted = fitted_margin(["a"], ["item 4999 · cat 24"], x_angle=-40)
+    assert slanted["b"] > short["b"]  # a slanted label hangs deeper than a flat one
+    assert slanted["l"] >= text_px("item 4999 · cat 24") * 0.76  # and reaches left of its tick
+    moved = fitted_margin(["a"], ["item 1 · cat 0"], top=90, right=40, bottom_extra=30)
+    assert moved == {**short, "t": 90, "r": 40, "b": short["b"] + 30}
+
+
+def test_without_automargin_both_axes_keep_the_given_margin():
+    layout = figure_layout("t", "x", "y", margin={"l": 1, "r": 2, "t": 3, "b": 4}, automargin=False)
+    assert layout["xaxis"]["automargin"] is False and layout["yaxis"]["automargin"] is False
+    assert "automargin" not in figure_layout("t", "x", "y")["xaxis"]

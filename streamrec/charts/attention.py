@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from streamrec.charts.layout import figure_layout, legend_below
+from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.session_view import (
@@ -33,7 +33,6 @@ ATTENTION_SCALE = "Blues"
 BAR_COLOR = "#1F77B4"
 ORACLE_COLOR = "#3A3A3A"
 TRUTH_COLOR = "#D62728"
-MARGIN = {"l": 70, "r": 20, "t": 60, "b": 60}  # room for the click labels
 # Streamlit styles the figure with its own theme; Plotly's default template would only add
 # weight (copying it is most of the cost of building a small figure).
 TEMPLATE = "none"
@@ -63,6 +62,8 @@ def attention_heatmap(
     labels = click_labels(session, item_category)
     weights = np.asarray(attention, dtype=np.float64)
     n = len(labels)
+    x_axis = _click_axis(labels, flat_up_to=10)
+    y_labels = ["next click"]
     heatmap = go.Heatmap(
         z=weights[None, :],
         x=list(range(n)),
@@ -82,9 +83,10 @@ def attention_heatmap(
         "click in session (oldest → newest)",
         "prediction",
         height=250 if n <= 6 else 300,
-        xaxis=_click_axis(labels, flat_up_to=10),
-        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": ["next click"], "showgrid": False},
-        margin=MARGIN,
+        xaxis=x_axis,
+        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": y_labels, "showgrid": False},
+        margin=fitted_margin(y_labels, labels, x_axis["tickangle"]),
+        automargin=False,
         template=TEMPLATE,
     )
     return go.Figure(data=[heatmap], layout=layout)
@@ -105,6 +107,7 @@ def attention_growth_heatmap(
     z[np.triu_indices(n, k=1)] = np.nan
     top = float(np.nanmax(z[1:])) if n > 1 else 1.0
     rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
+    x_axis = _click_axis(labels, flat_up_to=6)
     heatmap = go.Heatmap(
         z=z,
         x=list(range(n)),
@@ -126,7 +129,7 @@ def attention_growth_heatmap(
         "attended click (oldest → newest)",
         "prediction made",
         height=max(300, 26 * n + 170),
-        xaxis=_click_axis(labels, flat_up_to=6),
+        xaxis=x_axis,
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(n)),
@@ -136,7 +139,8 @@ def attention_growth_heatmap(
             "zeroline": False,
         },
         plot_bgcolor="white",
-        margin=MARGIN,
+        margin=fitted_margin(rows, labels, x_axis["tickangle"]),
+        automargin=False,
         template=TEMPLATE,
     )
     return go.Figure(data=[heatmap], layout=layout)
@@ -196,7 +200,8 @@ def top_k_bars(
             "autorange": "reversed",
         },
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        margin={**MARGIN, "r": 40, "t": 90},  # the legend sits above the plot
+        margin=fitted_margin(labels, top=90, right=40),  # the legend sits above the plot
+        automargin=False,
         template=TEMPLATE,
     )
     return go.Figure(data=traces, layout=layout)
@@ -248,7 +253,8 @@ def behaviour_posterior_chart(
         xaxis={"range": [0, 1.08], "tickformat": ".0%"},
         yaxis={"autorange": "reversed"},
         legend=legend_below(-0.35),
-        margin=MARGIN,
+        margin=fitted_margin(names, ["100%"]),
+        automargin=False,
         template=TEMPLATE,
     )
     return go.Figure(data=traces, layout=layout)

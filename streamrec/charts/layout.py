@@ -7,6 +7,8 @@ caller's choice (`legend_below` for the usual horizontal row under the plot).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -14,10 +16,53 @@ import plotly.graph_objects as go
 MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
 HEIGHT = 360
 
+# Streamlit's chart theme (1.67): tick labels 12 px, axis titles 14 px, axis titles 24 px (y)
+# and 20 px (x) from their tick labels. CHAR_EM is a generous average advance of its sans
+# font, so an estimated label is a little wider than the drawn one, never narrower.
+TICK_PX = 12
+AXIS_TITLE_PX = 14
+Y_TITLE_GAP, X_TITLE_GAP = 24, 20
+TICK_GAP = 6  # tick mark and padding between the axis line and its labels
+CHAR_EM = 0.56
+SLACK = 6
+
 
 def legend_below(y: float = -0.22) -> dict[str, Any]:
     """A horizontal legend under the plot; `y` (in plot heights) clears the x-axis title."""
     return {"orientation": "h", "y": y}
+
+
+def text_px(text: str, size: int = TICK_PX) -> float:
+    """Estimated width in pixels of one line of chart text."""
+    return len(text) * CHAR_EM * size
+
+
+def fitted_margin(
+    y_labels: Sequence[str],
+    x_labels: Sequence[str] = ("0.00",),
+    x_angle: float = 0.0,
+    *,
+    top: int = MARGIN["t"],
+    right: int = MARGIN["r"],
+    bottom_extra: int = 0,
+) -> dict[str, int]:
+    """Margins that hold the tick labels and axis titles, for a figure drawn with automargin off.
+
+    Plotly's automargin measures every tick label in the browser and then lays the figure out a
+    second time; on a page that redraws its charts after every edit that was ~70 ms of a
+    ~300 ms update (benchmarks/bench_pages.py). Estimating the room from the label text once,
+    here, costs nothing. `x_angle` is the tick angle of slanted x labels (e.g. -40);
+    `bottom_extra` leaves room for something under the x-axis title, such as a legend.
+    """
+    widest_y = max((text_px(label) for label in y_labels), default=0.0)
+    left = widest_y + TICK_GAP + Y_TITLE_GAP + AXIS_TITLE_PX + SLACK
+    widest_x = max((text_px(label) for label in x_labels), default=0.0)
+    angle = math.radians(abs(x_angle))
+    x_depth = widest_x * math.sin(angle) + TICK_PX * math.cos(angle)
+    # A slanted label hangs left of its tick: the first one must not leave the figure.
+    left = max(left, widest_x * math.cos(angle) if x_angle else 0.0)
+    bottom = x_depth + TICK_GAP + X_TITLE_GAP + AXIS_TITLE_PX + SLACK + bottom_extra
+    return {"l": math.ceil(left), "r": right, "t": top, "b": math.ceil(bottom)}
 
 
 def figure_layout(
@@ -28,17 +73,20 @@ def figure_layout(
     *,
     margin: dict[str, int] | None = None,
     legend: dict[str, Any] | None = None,
+    automargin: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
     """Title, axis titles, height, margins and legend, merged with per-figure settings.
 
     `xaxis` and `yaxis` in `extra` are merged into the axis that carries the title; any other
-    key of `extra` (e.g. `template`) goes into the layout as given.
+    key of `extra` (e.g. `template`) goes into the layout as given. With `automargin=False`
+    the axes keep `margin` as given (see `fitted_margin`) instead of growing it in the browser.
     """
+    fixed = {} if automargin else {"automargin": False}
     layout = {
         "title": {"text": title},
-        "xaxis": {"title": {"text": x_title}, **extra.pop("xaxis", {})},
-        "yaxis": {"title": {"text": y_title}, **extra.pop("yaxis", {})},
+        "xaxis": {"title": {"text": x_title}, **fixed, **extra.pop("xaxis", {})},
+        "yaxis": {"title": {"text": y_title}, **fixed, **extra.pop("yaxis", {})},
         "height": height,
         "margin": MARGIN if margin is None else margin,
     }

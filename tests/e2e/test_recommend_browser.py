@@ -28,6 +28,30 @@ CONFIG = RunConfig(
 TEXT_BOX = "Session: item ids in click order, oldest first"
 N_CHARTS = 4
 
+# Labels of a chart drawn outside its figure or over each other: the Recommend charts fit their
+# margins to their labels in Python (automargin off), so a bad estimate shows up here.
+MISPLACED_LABELS_JS = """
+(chart) => {
+  const box = (el) => el.getBoundingClientRect();
+  const svg = box(chart.querySelector(".main-svg"));
+  const texts = (sel) => [...chart.querySelectorAll(sel)].filter((t) => box(t).width > 0);
+  const xticks = texts(".xtick text"), yticks = texts(".ytick text");
+  const titles = texts(".g-xtitle text, .g-ytitle text");
+  const problems = [];
+  for (const t of [...xticks, ...yticks, ...titles]) {
+    const r = box(t);
+    if (r.left < svg.left - 1 || r.right > svg.right + 1 || r.top < svg.top - 1
+        || r.bottom > svg.bottom + 1) problems.push(`outside the figure: ${t.textContent}`);
+  }
+  const ytitle = texts(".g-ytitle text")[0], xtitle = texts(".g-xtitle text")[0];
+  if (ytitle && yticks.length && box(ytitle).right > Math.min(...yticks.map((t) => box(t).left)))
+    problems.push(`y title over its tick labels: ${ytitle.textContent}`);
+  if (xtitle && xticks.length && box(xtitle).top < Math.max(...xticks.map((t) => box(t).bottom)))
+    problems.push(`x title over its tick labels: ${xtitle.textContent}`);
+  return problems;
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def session_items(models_dir: Path) -> list[int]:
@@ -65,6 +89,7 @@ def test_type_a_session_and_see_its_recommendations_and_attention(st_app, sessio
     expect(charts).to_have_count(N_CHARTS)
     for i in range(N_CHARTS):
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
+        assert charts.nth(i).evaluate(MISPLACED_LABELS_JS) == [], f"chart {i}"
     heatmap = charts.filter(has_text="Attention over the session's clicks")
     expect(heatmap).to_have_count(1)
     expect(heatmap.get_by_text("click in session (oldest → newest)")).to_be_visible()
