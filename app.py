@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from studio.heap import freeze_loaded_libraries
+
 st.set_page_config(page_title="StreamRec Studio", layout="wide")
 
 # Every page of the app, in menu order. A new page is one more line here: automatic
@@ -16,4 +18,7 @@ PAGES = [
     st.Page("pages/embeddings.py", title="Item embeddings", icon=":material/bubble_chart:"),
 ]
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:  # also when the page stopped early (st.stop, st.rerun)
+    freeze_loaded_libraries()  # once per server process, after the first page that loads torch
