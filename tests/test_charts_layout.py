@@ -70,5 +70,6 @@ def test_fitted_margin_grows_with_the_labels_it_must_hold():
 
 def test_without_automargin_both_axes_keep_the_given_margin():
     layout = figure_layout("t", "x", "y", margin={"l": 1, "r": 2, "t": 3, "b": 4}, automargin=False)
-    assert layout["xaxis"]["automargin"] is False and layout["yaxis"]["automargin"] is False
+    for axis in ("xaxis", "yaxis"):
+        assert layout[axis]["automargin"] is False and layout[axis]["ticklabeloverflow"] == "allow"
     assert "automargin" not in figure_layout("t", "x", "y")["xaxis"]

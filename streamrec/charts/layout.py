@@ -80,9 +80,10 @@ def figure_layout(
 
     `xaxis` and `yaxis` in `extra` are merged into the axis that carries the title; any other
     key of `extra` (e.g. `template`) goes into the layout as given. With `automargin=False`
-    the axes keep `margin` as given (see `fitted_margin`) instead of growing it in the browser.
+    the axes keep `margin` as given (see `fitted_margin`) instead of growing it in the browser,
+    and draw every tick label without measuring whether it overflows the figure.
     """
-    fixed = {} if automargin else {"automargin": False}
+    fixed = {} if automargin else {"automargin": False, "ticklabeloverflow": "allow"}
     layout = {
         "title": {"text": title},
         "xaxis": {"title": {"text": x_title}, **fixed, **extra.pop("xaxis", {})},
