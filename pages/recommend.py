@@ -150,10 +150,14 @@ def session_panel(
         )
         ranked_table(update.model_table, "rec_table_model", truth is not None)
     with right:
-        st.subheader(f"Oracle's top {k}", anchor=False)
-        st.caption(
-            "Bayes-optimal: knows the simulator's true parameters, so no model beats it on average."
+        st.subheader(
+            f"Oracle's top {k}",
+            anchor=False,
+            help="The ranking the simulator itself implies for these clicks: no model beats it "
+            "on average, so it is the ceiling to compare the model with.",
         )
+        # One line, like the model's caption, so that the two tables start level.
+        st.caption("Bayes-optimal: knows the simulator's true parameters.")
         ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
 
     st.plotly_chart(

@@ -12,7 +12,10 @@ from streamrec.session_view import IN_SESSION, PROBABILITY, RANK, TOP_K_COLUMNS,
 
 
 def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
-    """A `session_view.top_k_table`; with a known next click, its row is highlighted."""
+    """A `session_view.top_k_table`; with a known next click, its row is highlighted.
+
+    Column widths add up to ~455 px, so all six columns fit half of a wide page (1440 px
+    window) without a horizontal scroll bar."""
     data: pd.DataFrame | Styler = table
     columns = [c for c in TOP_K_COLUMNS if with_truth or c != TRUE_NEXT]
     if with_truth:
@@ -27,19 +30,19 @@ def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
         key=key,
         height=min(35 * len(table) + 38, 400),
         column_config={
-            RANK: st.column_config.NumberColumn("rank", width=50),
-            ITEM_ID: st.column_config.NumberColumn("item", format="%d", width=70),
-            CATEGORY: st.column_config.NumberColumn("category", format="%d", width=75),
+            RANK: st.column_config.NumberColumn("rank", width=45),
+            ITEM_ID: st.column_config.NumberColumn("item", format="%d", width=60),
+            CATEGORY: st.column_config.NumberColumn("category", format="%d", width=70),
             PROBABILITY: st.column_config.ProgressColumn(
                 "probability",
                 format="%.4f",
                 min_value=0.0,
                 max_value=max(float(table[PROBABILITY].max()), 1e-12),
-                width=160,
+                width=140,
             ),
             IN_SESSION: st.column_config.CheckboxColumn(
-                "clicked", help="Already in the session", width=65
+                "clicked", help="Already in the session", width=60
             ),
-            TRUE_NEXT: st.column_config.TextColumn("true next", width=95),
+            TRUE_NEXT: st.column_config.TextColumn("true next", width=80),
         },
     )
