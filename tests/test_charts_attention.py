@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from streamrec.charts.attention import (
+    GROWTH_TEXT_UP_TO,
     attention_growth_heatmap,
     attention_heatmap,
     behaviour_posterior_chart,
@@ -46,6 +47,16 @@ def test_growth_heatmap_leaves_future_clicks_blank():
     assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
     cut = attention_growth_heatmap(SESSION, growth, CATEGORY, first_click=9)
     assert cut.layout.yaxis.ticktext[0] == "after click 9 (item 3 · cat 2)"
+
+
+def test_growth_heatmap_of_a_long_session_leaves_values_to_the_hover():
+    n = GROWTH_TEXT_UP_TO + 1
+    growth = np.tril(np.full((n, n), 1.0 / n))
+    fig = attention_growth_heatmap([0] * n, growth, CATEGORY)
+    assert fig.data[0].texttemplate == ""
+    assert "%{z:.3f}" in fig.data[0].hovertemplate
+    shorter = attention_growth_heatmap([0] * (n - 1), growth[:-1, :-1], CATEGORY)
+    assert shorter.data[0].texttemplate == "%{z:.2f}"
 
 
 def test_top_k_bars_colour_by_category_and_mark_seen_and_true_next():

@@ -36,6 +36,10 @@ TRUTH_COLOR = "#D62728"
 # Streamlit styles the figure with its own theme; Plotly's default template would only add
 # weight (copying it is most of the cost of building a small figure).
 TEMPLATE = "none"
+# Beyond this many clicks the growth heatmap's cells carry no printed value (hover shows it):
+# its n(n+1)/2 labels were the slowest part of redrawing a long session, and at that size
+# they are too small to read anyway.
+GROWTH_TEXT_UP_TO = 12
 
 
 def _click_axis(labels: list[str], flat_up_to: int) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def attention_growth_heatmap(
         zmax=max(top, 1e-9),
         colorscale=ATTENTION_SCALE,
         colorbar={"title": {"text": "attention weight"}, "thickness": 14},
-        texttemplate="%{z:.2f}",
+        texttemplate="%{z:.2f}" if n <= GROWTH_TEXT_UP_TO else "",
         textfont=_cell_font(n),
         xgap=1,
         ygap=1,
