@@ -12,9 +12,10 @@ Playwright, and prints Markdown tables for the README:
    with a session in its URL (`?run=<id>&items=...`) and also waits for its heatmap.
 2. Recommend update: on the Recommend page with the run, the time from an edit of the
    session until the script is idle again and the attention heatmap's x-axis lists exactly
-   the new session's clicks (and the "Clicks the model reads" metric counts them). Two
-   edits, `--updates` times each: typing a new id list into the session box + Enter, and
-   clicking an "Append a recommendation" pill.
+   the new session's clicks (and the "Clicks the model reads" metric counts them). Three
+   edits, `--updates` times each: typing a new id list of 3-6 clicks into the session box +
+   Enter, clicking an "Append a recommendation" pill, and typing a session as long as the run
+   reads (max_len clicks: the largest growth heatmap).
 
 The run is `demo` (else the newest run) with a best.safetensors in `--models-dir` (default:
 the repository's models/). Without one the script says so and trains a tiny run into a
@@ -281,17 +282,25 @@ def measure_updates(
     browser.load(rec_path, rec_h1, start)
     box = browser.page.locator(SESSION_BOX)
     current = list(start)
-    typed: list[float] = []
-    for _ in range(updates):
-        new = rng.sample(range(n_items), rng.randint(3, min(6, max_len)))
-        while new == current:
-            new = rng.sample(range(n_items), len(new))
-        box.fill(", ".join(str(i) for i in new))
-        begin = time.perf_counter()
-        box.press("Enter")
-        browser.wait_idle("typing a session", rec_h1, new)
-        typed.append(time.perf_counter() - begin)
-        current = new
+
+    def type_sessions(low: int, high: int) -> list[float]:
+        """Seconds per typed session of `low`..`high` random clicks, `updates` of them."""
+        nonlocal current
+        times = []
+        for _ in range(updates):
+            new = rng.sample(range(n_items), rng.randint(low, high))
+            while new == current:
+                new = rng.sample(range(n_items), len(new))
+            box.fill(", ".join(str(i) for i in new))
+            begin = time.perf_counter()
+            box.press("Enter")
+            browser.wait_idle("typing a session", rec_h1, new)
+            times.append(time.perf_counter() - begin)
+            current = new
+        return times
+
+    typed = type_sessions(3, min(6, max_len))
+    typed_long = type_sessions(max_len, max_len)
 
     appended: list[float] = []
     for _ in range(updates):
@@ -318,7 +327,11 @@ def measure_updates(
         current = new
     if browser.heatmap_items() != current:
         raise BenchError(f"heatmap shows {browser.heatmap_items()}, expected {current}")
-    return {"type a new session + Enter": typed, "click an Append pill": appended}
+    return {
+        "type a new session (3-6 clicks) + Enter": typed,
+        "click an Append pill (sessions of 3-12 clicks)": appended,
+        f"type a session of max_len = {max_len} clicks + Enter": typed_long,
+    }
 
 
 # --- report --------------------------------------------------------------------------------
