@@ -160,27 +160,44 @@ def session_panel(
         st.caption("Bayes-optimal: knows the simulator's true parameters.")
         ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
 
-    st.plotly_chart(
-        charts.attention_heatmap(rec.session, rec.attention, item_category),
-        key="rec_chart_attention",
+    # Only the open tab is drawn: every chart on screen is redrawn after each edit.
+    attention_tab, ranked_tab, behaviour_tab = st.tabs(
+        ["Where the attention went", "Ranked list as a chart", "Hidden behaviour"],
+        key="rec_charts",
+        on_change="rerun",
     )
-    st.plotly_chart(
-        charts.attention_growth_heatmap(
-            rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
-        ),
-        key="rec_chart_growth",
-    )
-    left, right = st.columns([3, 2])
-    left.plotly_chart(
-        charts.top_k_bars(update.model_table.head(TOP_BARS), config.sim.n_categories, view.probs),
-        key="rec_chart_topk",
-    )
-    right.plotly_chart(
-        charts.behaviour_posterior_chart(
-            view.behaviour, config.sim.behaviour_mix, sample.behaviour if sample else None
-        ),
-        key="rec_chart_behaviour",
-    )
+    if attention_tab.open:
+        with attention_tab:
+            st.plotly_chart(
+                charts.attention_heatmap(rec.session, rec.attention, item_category),
+                key="rec_chart_attention",
+            )
+            st.plotly_chart(
+                charts.attention_growth_heatmap(
+                    rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
+                ),
+                key="rec_chart_growth",
+            )
+    if ranked_tab.open:
+        with ranked_tab:
+            st.plotly_chart(
+                charts.top_k_bars(
+                    update.model_table.head(TOP_BARS), config.sim.n_categories, view.probs
+                ),
+                key="rec_chart_topk",
+            )
+    if behaviour_tab.open:
+        with behaviour_tab:
+            st.caption(
+                "The simulator gives each session a hidden behaviour before its first click; "
+                "the oracle infers it from the clicks. Ticks: the behaviour mix before any click."
+            )
+            st.plotly_chart(
+                charts.behaviour_posterior_chart(
+                    view.behaviour, config.sim.behaviour_mix, sample.behaviour if sample else None
+                ),
+                key="rec_chart_behaviour",
+            )
     write_link(run_id, items)
 
 

@@ -114,7 +114,17 @@ def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, mode
     assert heatmap["texttemplate"] == "%{z:.2f}"
     growth = figure(at, "How the attention shifts")["data"][0]
     assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
-    assert len(plotly_figures(at)) == 4
+    assert len(plotly_figures(at)) == 2  # the other charts' tabs are closed: not drawn
+
+
+@pytest.mark.parametrize(
+    ("tab", "title"),
+    [("Ranked list as a chart", "Model's top items"), ("Hidden behaviour", "Hidden behaviour")],
+)
+def test_each_chart_tab_draws_only_its_own_chart(open_page, models, tab, title):
+    at = type_session(open_page(PAGE, rec_charts=tab), "3, 10, 25")
+    assert_clean(at)
+    assert [f["layout"]["title"]["text"].startswith(title) for f in plotly_figures(at)] == [True]
 
 
 def test_k_slider_sets_the_length_of_both_lists(open_page, models):
@@ -209,7 +219,7 @@ def test_a_run_deleted_while_shown_falls_back_to_another(open_page, models):
 
 
 def test_sampling_a_held_out_session_shows_its_hidden_truth(open_page, models):
-    at = open_page(PAGE)
+    at = open_page(PAGE, rec_charts="Hidden behaviour")
     at.selectbox(key="rec_behaviour").set_value(1).run()  # deep dive
     at.button(key="rec_sample").click().run()
     assert_clean(at)
