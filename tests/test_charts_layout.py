@@ -64,8 +64,8 @@ def test_fitted_margin_grows_with_the_labels_it_must_hold():
     slanted = fitted_margin(["a"], ["item 4999 · cat 24"], x_angle=-40)
     assert slanted["b"] > short["b"]  # a slanted label hangs deeper than a flat one
     assert slanted["l"] >= text_px("item 4999 · cat 24") * 0.76  # and reaches left of its tick
-    moved = fitted_margin(["a"], ["item 1 · cat 0"], top=90, right=40, bottom_extra=30)
-    assert moved == {**short, "t": 90, "r": 40, "b": short["b"] + 30}
+    moved = fitted_margin(["a"], ["item 1 · cat 0"], top=90, right=40)
+    assert moved == {**short, "t": 90, "r": 40}
 
 
 def test_without_automargin_both_axes_keep_the_given_margin():

@@ -44,15 +44,13 @@ def fitted_margin(
     *,
     top: int = MARGIN["t"],
     right: int = MARGIN["r"],
-    bottom_extra: int = 0,
 ) -> dict[str, int]:
     """Margins that hold the tick labels and axis titles, for a figure drawn with automargin off.
 
     Plotly's automargin measures every tick label in the browser and then lays the figure out a
     second time; on a page that redraws its charts after every edit that was ~70 ms of a
     ~300 ms update (benchmarks/bench_pages.py). Estimating the room from the label text once,
-    here, costs nothing. `x_angle` is the tick angle of slanted x labels (e.g. -40);
-    `bottom_extra` leaves room for something under the x-axis title, such as a legend.
+    here, costs nothing. `x_angle` is the tick angle of slanted x labels (e.g. -40).
     """
     widest_y = max((text_px(label) for label in y_labels), default=0.0)
     left = widest_y + TICK_GAP + Y_TITLE_GAP + AXIS_TITLE_PX + SLACK
@@ -61,7 +59,7 @@ def fitted_margin(
     x_depth = widest_x * math.sin(angle) + TICK_PX * math.cos(angle)
     # A slanted label hangs left of its tick: the first one must not leave the figure.
     left = max(left, widest_x * math.cos(angle) if x_angle else 0.0)
-    bottom = x_depth + TICK_GAP + X_TITLE_GAP + AXIS_TITLE_PX + SLACK + bottom_extra
+    bottom = x_depth + TICK_GAP + X_TITLE_GAP + AXIS_TITLE_PX + SLACK
     return {"l": math.ceil(left), "r": right, "t": top, "b": math.ceil(bottom)}
 
 
