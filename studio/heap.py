@@ -1,12 +1,13 @@
 """Keep Python's full garbage collections short in the long-running app server.
 
-A full (generation 2) collection walks every object the collector tracks, and once torch,
-pandas and plotly are imported that is a few million objects: ~120-140 ms on this machine,
-holding the GIL, at moments Python picks (logged with gc.callbacks: one such pause in 40
-session edits on the Recommend page, none in 40 once frozen). Nearly all of those objects are the libraries' own modules, classes and
-functions, alive until the process ends. `freeze_loaded_libraries` moves them, once, out of
-the collector's view (`gc.freeze`), so later full collections walk only what the app made
-since: the rerun-to-rerun garbage they exist for.
+A full (generation 2) collection walks every object the collector tracks. Once torch, pandas
+and plotly are imported that is some 280k objects, and a full pass took ~120-140 ms on this
+machine, holding the GIL, at moments Python picks (logged with gc.callbacks: one such pause
+in 40 session edits on the Recommend page, none in 40 once frozen). Nearly all of those
+objects are the libraries' own modules, classes and functions, alive until the process ends.
+`freeze_loaded_libraries` moves them, once, out of the collector's view (`gc.freeze`), so
+later full collections walk only what the app made since: the rerun-to-rerun garbage they
+exist for.
 """
 
 from __future__ import annotations
