@@ -8,8 +8,7 @@ figures it shows can be checked value by value in tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,6 +24,7 @@ from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
 from streamrec.simulator import BEHAVIOURS, SessionData
+from streamrec.threads import one_thread
 
 RANK = "rank"
 PROBABILITY = "probability"
@@ -185,23 +185,6 @@ def oracle_view(
         if total > 0:
             probs /= total
     return OracleView(behaviour[0].numpy(), next_category[0].numpy(), probs)
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the enclosed tensor work on the calling thread alone, then restore the setting.
-
-    One session is far too little work to split across threads, and on a busy 2-core machine
-    waking torch's intra-op pool costs more than the work itself (a page update measured
-    ~50 ms with two threads under load, ~3 ms with one). With torch's OpenMP backend the
-    setting is per thread, so other script runs and pages keep theirs.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

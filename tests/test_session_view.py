@@ -28,7 +28,6 @@ from streamrec.session_view import (
     headlines,
     held_out_sessions,
     item_label,
-    one_thread,
     option_labels,
     oracle_view,
     rank_of,
@@ -182,13 +181,6 @@ def test_session_update_agrees_with_recommend_and_the_oracle(small_oracle):
     pd.testing.assert_frame_equal(
         update.oracle_table, top_k_table(items, probs, category, session, 1)
     )
-
-
-def test_one_thread_restores_the_thread_count():
-    before = torch.get_num_threads()
-    with one_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
 
 
 def catalog_run(name: str, n_items: int) -> RunInfo:

@@ -13,8 +13,8 @@ import torch
 from streamrec.config import RunConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
-from streamrec.session_view import one_thread
 from streamrec.simulator import SessionData
+from streamrec.threads import one_thread
 
 Progress = Callable[[float], None]
 
