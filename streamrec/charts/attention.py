@@ -26,6 +26,7 @@ from streamrec.session_view import (
     RANK,
     TRUE_NEXT,
     click_labels,
+    item_label,
 )
 from streamrec.simulator import BEHAVIOURS
 
@@ -163,7 +164,7 @@ def top_k_bars(
     """
     colors = category_colors(n_categories)
     labels = [
-        f"#{r} {'★ ' if t else ''}item {i} · cat {c}"
+        f"#{r} {'★ ' if t else ''}{item_label(int(i), int(c))}"
         for r, i, c, t in zip(table[RANK], table[ITEM_ID], table[CATEGORY], table[TRUE_NEXT])
     ]
     probs = table[PROBABILITY].to_numpy()
