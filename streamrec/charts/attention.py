@@ -3,8 +3,8 @@ oracle's belief about the hidden behaviour. Data in, figure out.
 
 Clicks sit on numeric axes (position 0..L-1) labelled 'item 302 · cat 4', so a session that
 clicks the same item twice keeps two cells. Each figure is built in one `go.Figure(data,
-layout)` call: the page redraws all of them after every edit of the session, and Plotly's
-`update_*` helpers cost ~10x more than the figure itself.
+layout)` call: the page rebuilds the ones on screen after every edit of the session, and
+Plotly's `update_*` helpers cost ~10x more than the figure itself.
 """
 
 from __future__ import annotations
