@@ -15,7 +15,7 @@ from streamlit.errors import StreamlitAPIException
 
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
     cached_model,

@@ -13,7 +13,8 @@ from streamrec.baselines import evaluate_baselines
 from streamrec.charts import simulator as charts
 from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
 from streamrec.data import make_split
-from streamrec.simulator import SessionData, dataset_stats
+from streamrec.sessions import SessionData
+from streamrec.simulator import dataset_stats
 from studio.navigation import ensure_app_navigation
 from studio.runs import simulated_sessions
 

@@ -16,7 +16,7 @@ import torch
 from streamrec.data import PAD, Split, Targets, prefix_matrix, target_items
 from streamrec.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.oracle import Oracle
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 
 
 class Scorer(Protocol):

@@ -14,6 +14,7 @@ ENGINES = ("fast", "reference")
 POOLINGS = ("attention", "last")
 CELLS = ("lstm", "gru")
 PROTOCOLS = ("session", "example")
+SOURCES = ("simulator", "dataset")
 
 # Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
 MAX_SIM_BYTES = 4 * 1024**3
@@ -197,6 +198,32 @@ class TrainConfig:
         return self
 
 
+@dataclass(frozen=True)
+class DataConfig:
+    """Where a run's sessions come from: the simulator (the `sim` section) or an imported log."""
+
+    source: str = "simulator"  # "simulator" or "dataset"
+    dataset: str = ""  # name of an imported data set (source "dataset"), see streamrec.datasets
+    content_hash: str = ""  # the imported clicks' hash, checked when the run's data is opened
+
+    def validate(self) -> DataConfig:
+        """Raise ValueError on an unknown source or a dataset source without a name."""
+        _check_choice("source", self.source, SOURCES)
+        if self.source == "dataset" and not self.dataset:
+            raise ValueError("data.dataset = '' : name the imported data set to train on")
+        if self.source == "simulator" and self.dataset:
+            raise ValueError(
+                f"data.dataset = {self.dataset!r} is set but data.source = 'simulator': "
+                "choose source 'dataset' to train on an imported log"
+            )
+        return self
+
+    @property
+    def is_simulated(self) -> bool:
+        """True when the sessions come from the simulator."""
+        return self.source == "simulator"
+
+
 T = TypeVar("T")
 
 
@@ -227,13 +254,15 @@ class RunConfig:
     sim: SimConfig = field(default_factory=SimConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
     def validate(self) -> RunConfig:
-        """Validate all three parts and their consistency."""
+        """Validate every part and their consistency."""
         self.sim.validate()
         self.model.validate()
         self.train.validate()
-        if self.model.n_items != self.sim.n_items:
+        self.data.validate()
+        if self.data.is_simulated and self.model.n_items != self.sim.n_items:
             raise ValueError(
                 f"model.n_items = {self.model.n_items} differs from sim.n_items = "
                 f"{self.sim.n_items}: the output layer must cover the catalog"
@@ -242,18 +271,22 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready nested dict."""
-        return {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+        out = {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+        if not self.data.is_simulated:  # simulator runs keep the three-section file of old
+            out["data"] = to_dict(self.data)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Rebuild from `to_dict` output; unknown keys are an error."""
         if not isinstance(data, dict):
             raise ValueError(f"run config: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
-        unknown = sorted(set(data) - {"sim", "model", "train"})
+        unknown = sorted(set(data) - {"sim", "model", "train", "data"})
         if unknown:
             raise ValueError(f"run config: unknown section(s) {', '.join(unknown)}")
         return cls(
             sim=from_dict(SimConfig, data.get("sim", {})),
             model=from_dict(ModelConfig, data.get("model", {})),
             train=from_dict(TrainConfig, data.get("train", {})),
+            data=from_dict(DataConfig, data.get("data", {})),
         )

@@ -20,8 +20,7 @@ from typing import Any
 from streamrec import runs
 from streamrec.baselines import evaluate_baselines
 from streamrec.config import RunConfig
-from streamrec.data import make_split
-from streamrec.simulator import simulate
+from streamrec.sources import open_data
 from streamrec.train import Event, train
 
 LOCK_FILE = ".launch.lock"
@@ -58,9 +57,10 @@ def run_training(
                 path, state="stopped", reason="stop requested before training began",
                 finished=time.time(), phase="done",
             )
-        data = simulate(config.sim)
-        runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
-        split = make_split(data, config.train)
+        data, split = open_data(config)
+        if data.catalog is not None:
+            runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
+        runs.save_data(path, data, split)
         if with_baselines:
             runs.write_status(path, heartbeat=time.time(), phase="baselines")
             tc = config.train

@@ -13,7 +13,7 @@ import torch
 
 from streamrec.config import SimConfig
 from streamrec.data import PAD, Targets
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 
 
 def _log_choose(n: torch.Tensor, r: torch.Tensor) -> torch.Tensor:

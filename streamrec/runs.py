@@ -4,6 +4,9 @@ A run folder holds:
 
 - ``config.json``: the RunConfig (simulator, model, training) that rebuilds everything.
 - ``catalog.npz``: item -> category and true popularity, to check a session's ids against.
+- ``sessions.npz`` and ``split.npz``: the sessions the run was trained and tested on (with the
+  item-id map and whatever extras the source has) and its train / validation / test targets,
+  so a page rebuilds exactly what the run saw without re-simulating or re-importing.
 - ``metrics.jsonl``: the training events, one JSON object per line, appended live.
 - ``status.json``: state (created / running / completed / stopped / failed), reason, pid,
   heartbeat, final metrics and baselines.
@@ -29,12 +32,16 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from streamrec.config import RunConfig
+from streamrec.data import Split, split_from_arrays, split_to_arrays
 from streamrec.model import SessionRecommender
+from streamrec.sessions import SessionData, from_arrays, to_arrays
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.jsonl"
 CATALOG_FILE = "catalog.npz"
+DATA_FILE = "sessions.npz"
+SPLIT_FILE = "split.npz"
 STOP_FILE = "STOP"
 LOG_FILE = "log.txt"
 WEIGHTS = {"best": "best.safetensors", "last": "last.safetensors"}
@@ -203,6 +210,36 @@ def save_catalog(path: Path, item_category: np.ndarray, item_popularity: np.ndar
             np.savez(fh, item_category=item_category, item_popularity=item_popularity)
 
     _atomic_write(Path(path) / CATALOG_FILE, write)
+
+
+def save_data(path: Path, data: SessionData, split: Split) -> None:
+    """Store the run's sessions and split (compressed; a few MB for the default simulator)."""
+    def write(arrays: dict[str, np.ndarray]) -> Any:
+        def to(p: Path) -> None:
+            with open(p, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+
+        return to
+
+    _atomic_write(Path(path) / DATA_FILE, write(to_arrays(data)))
+    _atomic_write(Path(path) / SPLIT_FILE, write(split_to_arrays(split)))
+
+
+def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None:
+    """The sessions and split stored with the run, or None for a run folder that has none
+    (made before runs stored them: rebuild from its config with `sources.open_data`)."""
+    path = Path(path)
+    if not (path / DATA_FILE).exists() or not (path / SPLIT_FILE).exists():
+        return None
+    try:
+        with np.load(path / DATA_FILE, allow_pickle=False) as npz:
+            sim = config.sim if config.data.is_simulated else None
+            data = from_arrays({key: npz[key] for key in npz.files}, sim)
+        with np.load(path / SPLIT_FILE, allow_pickle=False) as npz:
+            split = split_from_arrays({key: npz[key] for key in npz.files})
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunError(f"{path.name}: its stored sessions are unreadable ({exc})") from None
+    return data, split
 
 
 def load_catalog(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,8 @@ from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
-from streamrec.simulator import BEHAVIOURS, SessionData
+from streamrec.sessions import SessionData
+from streamrec.simulator import BEHAVIOURS
 from streamrec.threads import one_thread
 
 RANK = "rank"

@@ -12,98 +12,16 @@ Two engines generate the same stochastic process:
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from streamrec.columns import CATEGORY, ITEM_ID, POSITION, SESSION_ID
 from streamrec.config import SimConfig
+from streamrec.sessions import Catalog, SessionData
+
+__all__ = ["BEHAVIOURS", "Catalog", "SessionData", "dataset_stats", "simulate"]
 
 BEHAVIOURS = ("explorer", "deep_dive", "comparison")
 EXPLORER, DEEP_DIVE, COMPARISON = range(3)
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Items, their categories and their true within-category popularity."""
-
-    item_category: np.ndarray  # (n_items,) int64
-    item_popularity: np.ndarray  # (n_items,) float64, sums to 1 within each non-empty category
-    category_sizes: np.ndarray  # (n_categories,) int64 items per category as generated
-
-    @property
-    def n_items(self) -> int:
-        """Catalog size."""
-        return int(self.item_category.shape[0])
-
-    @property
-    def n_categories(self) -> int:
-        """Number of categories, empty ones included."""
-        return int(self.category_sizes.shape[0])
-
-
-@dataclass(frozen=True)
-class SessionData:
-    """Simulated sessions as flat arrays, with the hidden truth behind each session."""
-
-    items: np.ndarray  # (n_clicks,) int64 item ids, 0-based
-    offsets: np.ndarray  # (n_sessions + 1,) int64; session s is items[offsets[s]:offsets[s+1]]
-    catalog: Catalog
-    behaviour: np.ndarray  # (n_sessions,) int8 index into BEHAVIOURS
-    preferred: np.ndarray  # (n_sessions, n_categories) bool: the preferred-category set
-    config: SimConfig
-
-    @property
-    def n_sessions(self) -> int:
-        """Number of kept sessions."""
-        return int(self.offsets.shape[0] - 1)
-
-    @property
-    def n_clicks(self) -> int:
-        """Total clicks over all sessions."""
-        return int(self.items.shape[0])
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """(n_sessions,) clicks per session."""
-        return np.diff(self.offsets)
-
-    @property
-    def item_category(self) -> np.ndarray:
-        """(n_items,) category of each item."""
-        return self.catalog.item_category
-
-    @property
-    def item_popularity(self) -> np.ndarray:
-        """(n_items,) true within-category popularity."""
-        return self.catalog.item_popularity
-
-    def session(self, s: int) -> np.ndarray:
-        """Item ids of session s."""
-        return self.items[self.offsets[s] : self.offsets[s + 1]]
-
-    def preferred_categories(self, s: int) -> np.ndarray:
-        """Sorted preferred categories of session s."""
-        return np.flatnonzero(self.preferred[s])
-
-    def digest_bytes(self) -> bytes:
-        """int64 session lengths followed by int64 item ids, native byte order (fixture format)."""
-        return self.lengths.astype(np.int64).tobytes() + self.items.astype(np.int64).tobytes()
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per click: session_id, position, item_id, category."""
-        lengths = self.lengths
-        session_ids = np.repeat(np.arange(self.n_sessions), lengths)
-        positions = np.arange(self.n_clicks) - np.repeat(self.offsets[:-1], lengths)
-        return pd.DataFrame(
-            {
-                SESSION_ID: session_ids,
-                POSITION: positions,
-                ITEM_ID: self.items,
-                CATEGORY: self.catalog.item_category[self.items],
-            }
-        )
 
 
 def simulate(config: SimConfig) -> SessionData:

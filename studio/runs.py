@@ -19,7 +19,9 @@ from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split, make_split
 from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
-from streamrec.simulator import SessionData, simulate
+from streamrec.sessions import SessionData
+from streamrec.simulator import simulate
+from streamrec.sources import open_data
 from studio.notices import Notice
 
 DEFAULT_RUN = "demo"  # the shipped demo run, preselected when it is there
@@ -147,6 +149,22 @@ def cached_catalog(path: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
 def simulated_sessions(sim: SimConfig) -> SessionData:
     """The sessions a run was trained on, simulated again from its (seeded) config."""
     return simulate(sim)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading this run's sessions…")
+def _run_sessions(path: str, stamp: int, config: RunConfig) -> tuple[SessionData, Split]:
+    stored = runs.load_data(Path(path), config)
+    return stored if stored is not None else open_data(config)
+
+
+def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
+    """The sessions and split the run was trained and tested on: stored in its folder, or
+    rebuilt from its config for a folder made before runs stored them."""
+    try:
+        stamp = file_stamp(path, runs.DATA_FILE)
+    except runs.RunError:
+        stamp = 0
+    return _run_sessions(str(path), stamp, config)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Simulating this run's sessions for the oracle…")

@@ -15,7 +15,7 @@ from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import make_split, target_items
 from streamrec.model import SessionRecommender
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import torch
 from streamrec.config import RunConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 from streamrec.threads import one_thread
 
 Progress = Callable[[float], None]
