@@ -47,7 +47,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "label": ("label", "name", "title", "itemname", "productname", "itemlabel"),
 }
 SEPARATORS = (",", ";", "\t", "|")
-# Peak memory of an import per byte of CSV (measured by benchmarks/bench_import.py: ~9x for a
+# Peak memory of an import per byte of CSV (measured by benchmarks/bench_import.py: ~10x for a
 # 1M-click CSV), with room to spare; Parquet is compressed, so it expands more.
 MEMORY_PER_BYTE = {"csv": 12, "parquet": 40}
 Progress = Callable[[float, str], None]
@@ -488,6 +488,23 @@ def _join_given(train: Clicks, test: Clicks) -> tuple[Clicks, np.ndarray]:
 # -- importing -----------------------------------------------------------------------------------
 
 
+def check_import(config: ImportConfig, root: Path | None = None) -> tuple[Path, list[Path]]:
+    """(data root, log paths) after the checks that need no reading; ValueError otherwise.
+
+    The config is valid, the name is free, every file is readable and likely fits in memory.
+    """
+    config.validate()
+    root = Path(root) if root else default_data_root()
+    if (root / config.name).exists():
+        raise ValueError(f"data set name = {config.name!r} already exists in {root}: choose "
+                         "another name or delete it first")
+    paths = [Path(config.path)] + ([Path(config.test_path)] if config.test_path else [])
+    for path in paths:
+        check_readable(path)
+    check_memory(paths)
+    return root, paths
+
+
 def import_log(config: ImportConfig, root: Path | None = None,
                progress: Progress | None = None,
                on_step: Callable[[dict[str, Any]], None] | None = None) -> Dataset:
@@ -496,16 +513,8 @@ def import_log(config: ImportConfig, root: Path | None = None,
     `progress(fraction, message)` follows the work; `on_step(entry)` sees each report entry.
     ValueError (one line) on bad input; nothing is written unless everything succeeds.
     """
-    config.validate()
-    root = Path(root) if root else default_data_root()
+    root, paths = check_import(config, root)
     tell = progress or (lambda fraction, message: None)
-    if (root / config.name).exists():
-        raise ValueError(f"data set name = {config.name!r} already exists in {root}: choose "
-                         "another name or delete it first")
-    paths = [Path(config.path)] + ([Path(config.test_path)] if config.test_path else [])
-    for path in paths:
-        check_readable(path)
-    check_memory(paths)
     report = Report(on_step)
     split = config.split_kind
 
@@ -517,13 +526,14 @@ def import_log(config: ImportConfig, root: Path | None = None,
         tell(0.30, f"reading {paths[1].name}")
         roles = {r: c for r, c in read.columns.items() if r != "sep"}
         test_read = read_log(paths[1], config, roles)
-        read.dropped_missing += test_read.dropped_missing
+    nothing = {"sessions": 0, "clicks": 0, "items": 0}
+    report.add(f"read {paths[0].name}", "train" if split == "given" else "all", nothing,
+               clicks.counts())
+    _note_missing(report, read.dropped_missing)
+    if split == "given":
+        report.add(f"read {paths[1].name}", "test", nothing, test_read.clicks.counts())
+        _note_missing(report, test_read.dropped_missing)
         clicks, is_test = _join_given(clicks, test_read.clicks)
-    before = {"sessions": 0, "clicks": 0, "items": 0}
-    report.add("read", "all", before, clicks.counts())
-    if read.dropped_missing:
-        report.steps[-1]["note"] = (f"{read.dropped_missing:,} rows without a session, item "
-                                    "or time were left out")
     if split == "time" and clicks.time is None:
         raise ValueError(f"split = 'time' needs a time column; {paths[0].name} has none "
                          "(name it with --time-col, or use --split random)")
@@ -592,6 +602,11 @@ def import_log(config: ImportConfig, root: Path | None = None,
     return dataset
 
 
+def _note_missing(report: Report, dropped: int) -> None:
+    if dropped:
+        report.steps[-1]["note"] = f"{dropped:,} rows without a session, item or time left out"
+
+
 def _require(clicks: Clicks, where: str, config: ImportConfig) -> None:
     if clicks.n_clicks == 0:
         raise ValueError(
@@ -610,7 +625,7 @@ def format_report(report: list[dict[str, Any]]) -> str:
             cells.append(f"{entry[key]:>{width},}")
         lines.append(f"{entry['step'][:65]:<66}{entry['part']:>6}" + "".join(cells))
         changes = [f"{entry[k] - entry[f'{k}_before']:+,} {k}" for k in ("sessions", "clicks",
-                   "items") if entry["step"] != "read" and entry[k] != entry[f"{k}_before"]]
+                   "items") if not entry["step"].startswith("read ") and entry[k] != entry[f"{k}_before"]]
         if changes:
             lines.append(f"{'':<8}({', '.join(changes)})")
         if entry.get("note"):

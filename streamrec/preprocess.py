@@ -134,6 +134,10 @@ def filter_clicks(
         if round_ == 1 or changed:
             report.add(f"drop sessions shorter than {min_session_length} clicks (pass {round_})",
                        part, before, clicks.counts())
+        if min_item_support <= 1:  # no item filter (a given split kept as is)
+            if not changed:
+                break
+            continue
         before = clicks.counts()
         support = np.bincount(clicks.item, minlength=n_items)
         keep = support[clicks.item] >= min_item_support
