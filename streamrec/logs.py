@@ -231,7 +231,8 @@ def header_names(path: Path, sep: str, named: dict[str, str]) -> tuple[list[str]
         raise ValueError(f"{path}: the file is empty")
     first = [cell.strip() for cell in rows[0]]
     known = {name for names in COLUMN_NAMES.values() for name in names}
-    if any(_normal(c) in known or c in named.values() for c in first):
+    known_text = {c for c in named.values() if not c.isdigit()}  # digits name a position
+    if any(_normal(c) in known or c in known_text for c in first):
         return first, True
     try:
         has_header = csv.Sniffer().has_header(sample)
@@ -404,7 +405,8 @@ def parse_times(column: Any, name: str) -> tuple[np.ndarray, str]:
 def _float(column: Any) -> np.ndarray:
     import pyarrow as pa
 
-    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+    return np.asarray(column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False),
+                      np.float64)
 
 
 def read_log(path: Path, config: ImportConfig, columns: dict[str, str] | None = None) -> _Read:
