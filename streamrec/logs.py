@@ -383,23 +383,39 @@ def parse_times(column: Any, name: str) -> tuple[np.ndarray, str]:
         days = column.cast(pa.date32()).cast(pa.int32())
         return _float(days) * 86_400.0, "date"
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        values = _float(column)
-        finite = np.abs(values[np.isfinite(values)])
-        size = float(np.median(finite)) if finite.size else 0.0
-        for threshold, scale, label in _UNITS:
-            if size >= threshold:
-                return values * scale, label
+        return _unix(_float(column))
     strings = pd.Series(column.to_pandas(), dtype=object)
+    present = strings.notna()
+    numbers = pd.to_numeric(strings, errors="coerce")
+    # A column of numbers with a stray word is read as text: it is still a numeric column.
+    first = strings[present].iloc[0] if present.any() else ""
+    if pd.notna(pd.to_numeric(pd.Series([first]), errors="coerce")[0]):
+        _refuse(strings, numbers.isna() & present, name)
+        return _unix(numbers.to_numpy(np.float64))
     parsed = pd.to_datetime(strings, utc=True, format="ISO8601", errors="coerce")
-    bad = parsed.isna() & strings.notna()
+    _refuse(strings, parsed.isna() & present, name)
+    seconds = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64) * 1e-9
+    return np.where(parsed.isna().to_numpy(), np.nan, seconds), "ISO datetime"
+
+
+def _unix(values: np.ndarray) -> tuple[np.ndarray, str]:
+    """(seconds, unit found) of Unix times in s, ms, µs or ns, told apart by magnitude."""
+    finite = np.abs(values[np.isfinite(values)])
+    size = float(np.median(finite)) if finite.size else 0.0
+    for threshold, scale, label in _UNITS:
+        if size >= threshold:
+            return values * scale, label
+    return values, "Unix seconds"
+
+
+def _refuse(strings: pd.Series, bad: pd.Series, name: str) -> None:
+    """ValueError quoting the first value that is not a time."""
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(
             f"time column {name!r}: cannot parse {strings.iloc[row]!r} (row {row + 1}) as Unix "
             "seconds or milliseconds, an ISO datetime or a date"
         )
-    seconds = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64) * 1e-9
-    return np.where(parsed.isna().to_numpy(), np.nan, seconds), "ISO datetime"
 
 
 def _float(column: Any) -> np.ndarray:

@@ -264,6 +264,15 @@ def test_binary_file_and_folder_are_refused(tmp_path):
     assert_nothing_written(tmp_path / "data")
 
 
+def test_a_stray_word_among_unix_times_is_named(tmp_path):
+    df = frame()
+    df["Time"] = df["Time"].astype(object)
+    df.loc[7, "Time"] = "n/a?"
+    path = write(df, tmp_path / "log.csv")
+    with pytest.raises(ValueError, match="cannot parse 'n/a\\?' \\(row 8\\)"):
+        import_log(config(path), root=tmp_path / "data")
+
+
 def test_no_item_column(tmp_path):
     path = write(frame(("SessionId", "Thing", "Time")), tmp_path / "log.csv")
     with pytest.raises(ValueError, match="no item column found among SessionId, Thing, Time"):
