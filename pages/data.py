@@ -185,14 +185,18 @@ def listing_section() -> list[str]:
         return []
     rows = [{
         "data set": info.name,
-        "status": f"broken: {info.error}" if info.error else "ok",
+        "status": "broken" if info.error else "ok",
         "sessions": info.meta.get("n_sessions"),
         "test sessions": info.meta.get("n_test_sessions"),
         "clicks": info.meta.get("n_clicks"),
         "items": info.meta.get("n_items"),
         "source": Path(str(info.meta.get("settings", {}).get("path", ""))).name,
+        "problem": info.error or "",
     } for info in infos]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="data_listing")
+    counts = ("sessions", "test sessions", "clicks", "items")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="data_listing", column_config={
+        c: st.column_config.NumberColumn(c, format="localized") for c in counts
+    })
     broken = [info.name for info in infos if info.error]
     if broken:
         st.warning(f"Broken data set folder(s): {', '.join(broken)}. Delete and re-import them.")

@@ -130,7 +130,9 @@ def test_broken_folder_is_flagged_and_can_be_deleted(open_page, root):
     (root / "broken" / "dataset.json").write_text("{")
     at.run()
     listing = table(at, "data set").set_index("data set")
-    assert listing.loc["broken", "status"].startswith("broken: broken: dataset.json is not")
+    assert listing.loc["broken", "status"] == "broken"
+    assert listing.loc["broken", "problem"].startswith("broken: dataset.json is not valid JSON")
+    assert listing.loc["clicks", "status"] == "ok"
     assert "Broken data set folder(s): broken" in at.warning[0].value
     assert at.selectbox(key="data_view").options == ["clicks"]
     at.selectbox(key="data_delete_name").set_value("broken").run()
