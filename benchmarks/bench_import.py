@@ -78,6 +78,10 @@ def main() -> None:
                   f"(read, preprocess, write), peak RSS {peak:.0f} MiB; "
                   f"{summary['train_sessions']:,} train / {summary['test_sessions']:,} test "
                   f"sessions, {summary['clicks']:,} clicks, {summary['items']:,} items")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import streamrec.__main__"], cwd=ROOT, check=True)
+        print(f"of the command's time, starting Python and importing the CLI (torch included): "
+              f"{time.perf_counter() - start:.2f} s")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

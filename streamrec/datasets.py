@@ -100,7 +100,8 @@ def save_dataset(dataset: Dataset, root: Path | None = None, overwrite: bool = F
     try:
         tmp.mkdir()
         with open(tmp / SESSIONS_FILE, "wb") as fh:
-            np.savez_compressed(fh, **to_arrays(dataset.data))
+            # Uncompressed: zlib took ~40% of a 1M-click import for a 3x smaller file.
+            np.savez(fh, **to_arrays(dataset.data))
         meta = {
             "name": dataset.name,
             "content_hash": dataset.content_hash,

@@ -319,7 +319,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
         fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr("streamrec.datasets.np.savez_compressed", broken)
+    monkeypatch.setattr("streamrec.datasets.np.savez", broken)
     with pytest.raises(OSError, match="disk full"):
         import_log(config(path), root=tmp_path / "data")
     assert_nothing_written(tmp_path / "data")
