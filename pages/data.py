@@ -111,7 +111,7 @@ def preprocessing_widget(name: str, label: str, help_text: str) -> object:
     if name == "split":
         return st.selectbox(label, logs.SPLITS, index=logs.SPLITS.index("time"), **common)
     if name == "min_item_support":
-        return st.number_input(label, value=None, min_value=1, step=1, placeholder="default",
+        return st.number_input(label, value=None, min_value=1, step=1, placeholder="auto",
                                **common)
     if isinstance(default, float):
         return st.number_input(label, value=default, step=0.5 if "days" in name else 0.05,

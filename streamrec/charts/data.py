@@ -88,8 +88,9 @@ def clicks_over_time_chart(data: SessionData, n_test: int = 0, n_valid: int = 0)
         ))
     fig.update_layout(barmode="stack", bargap=0.05)
     fig.update_xaxes(type="date")
+    # Date ticks take two lines (day, then year): the legend goes lower than usual.
     return finish(fig, "Clicks over time (UTC days)", "day (UTC)", "clicks per day (count)",
-                  legend=legend_below(-0.25))
+                  legend=legend_below(-0.38))
 
 
 def top_transitions_chart(data: SessionData, k: int = 15) -> go.Figure:
