@@ -157,6 +157,13 @@ def test_valid_days_sets_aside_the_last_training_days(tmp_path):
     assert keys[dataset.valid_sessions].tolist() == ["s8"]
     assert keys[dataset.test_sessions].tolist() == ["s5"]
     assert load_dataset("tiny", tmp_path).n_valid_sessions == 1
+    # Training on the data set validates on those sessions, not on a share of the rest.
+    from streamrec.config import RunConfig
+    from streamrec.sources import dataset_config, open_data
+
+    _, split = open_data(dataset_config(RunConfig(), "tiny", tmp_path), tmp_path)
+    assert set(split.valid.session.tolist()) == set(dataset.valid_sessions.tolist())
+    assert set(split.test.session.tolist()) == set(dataset.test_sessions.tolist())
 
 
 def test_diginetica_orders_by_timeframe_and_dates_sessions(tmp_path):
