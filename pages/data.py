@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from streamrec import logs
+from streamrec import logfiles, logs
 from streamrec.charts import data as charts
 from streamrec.datasets import (
     META_FILE,
@@ -85,12 +85,12 @@ def log_source(label: str, key: str) -> Path | None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_preview(path: str, stamp: float, sep: str) -> logs.LogPreview:
+def cached_preview(path: str, stamp: float, sep: str) -> logfiles.LogPreview:
     """The first rows and recognised columns of a log (keyed by its modification time)."""
-    return logs.preview_log(path, sep)
+    return logfiles.preview_log(path, sep)
 
 
-def column_mapping(preview: logs.LogPreview, key: str) -> dict[str, str]:
+def column_mapping(preview: logfiles.LogPreview, key: str) -> dict[str, str]:
     """One selectbox per role over the log's columns, starting at the recognised one."""
     options = [NONE, *[str(c) for c in preview.rows.columns]]
     chosen = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from streamrec.sessions import Catalog, SessionData
 
@@ -238,13 +239,7 @@ def build_sessions(parts: Parts, name: str) -> tuple[SessionData, int, int]:
     lookup = np.full(parts.train.item_keys.shape[0], -1, np.int64)
     lookup[used] = np.arange(used.shape[0])
 
-    everything = Clicks(
-        session=np.concatenate([p.session for p in ordered]),
-        item=np.concatenate([p.item for p in ordered]),
-        session_keys=parts.train.session_keys,
-        item_keys=parts.train.item_keys,
-    )
-    items = lookup[everything.item]
+    items = lookup[np.concatenate([p.item for p in ordered])]
     if (items < 0).any():
         raise AssertionError("a test click kept an item unseen in training")
     # Session boundaries per part: the same raw key may name a session in two parts.
@@ -291,3 +286,40 @@ def _concat(parts: list[Clicks]) -> Clicks:
         if getattr(parts[0], name) is not None
     }
     return dataclasses.replace(parts[0], **changes)
+
+
+def join_given(train: Clicks, test: Clicks) -> tuple[Clicks, np.ndarray]:
+    """(train and test clicks over shared key tables, per-click bool: in the test log).
+
+    Test items are looked up in the training log's item table; a test session is a session of
+    its own even when its raw id also occurs in training.
+    """
+    item_index = pd.Index(train.item_keys)
+    test_item = item_index.get_indexer(test.item_keys)
+    unseen = test_item < 0
+    test_item[unseen] = np.arange(unseen.sum()) + train.item_keys.shape[0]
+    item_keys = np.concatenate([train.item_keys, test.item_keys[unseen]])
+    n_train_sessions = train.session_keys.shape[0]
+    joined = Clicks(
+        session=np.concatenate([train.session, test.session + n_train_sessions]),
+        item=np.concatenate([train.item, test_item[test.item]]),
+        session_keys=np.concatenate([train.session_keys, test.session_keys]),
+        item_keys=item_keys,
+    )
+    extras: dict[str, Any] = {}
+    for name in ("order", "time", "session_time"):
+        a, b = getattr(train, name), getattr(test, name)
+        if (a is None) != (b is None):
+            raise ValueError(f"the training and test logs differ in their columns ({name})")
+        if a is not None:
+            extras[name] = np.concatenate([a, b])
+    for role in ("category", "label"):
+        a, b = getattr(train, role), getattr(test, role)
+        if a is not None and b is not None:
+            keys = np.concatenate([getattr(train, f"{role}_keys"), getattr(test, f"{role}_keys")])
+            shift = getattr(train, f"{role}_keys").shape[0]
+            extras[role] = np.concatenate([a, np.where(b >= 0, b + shift, -1)])
+            extras[f"{role}_keys"] = keys
+    is_test = np.zeros(joined.n_clicks, bool)
+    is_test[train.n_clicks:] = True
+    return dataclasses.replace(joined, **extras), is_test

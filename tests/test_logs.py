@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from streamrec import logs
+from streamrec import logfiles
 from streamrec.datasets import list_datasets, load_dataset
-from streamrec.logs import ImportConfig, import_log, parse_times, preview_log
+from streamrec.logfiles import parse_times, preview_log
+from streamrec.logs import ImportConfig, import_log
 
 BASE = 1_400_000_000  # Unix seconds, 2014-05-13
 DAY = 86_400
@@ -313,7 +314,7 @@ def test_name_exists(tmp_path):
 
 def test_too_large_for_memory(tmp_path, monkeypatch):
     path = write(frame(), tmp_path / "log.csv")
-    monkeypatch.setattr(logs, "available_memory", lambda: 1000)
+    monkeypatch.setattr(logfiles, "available_memory", lambda: 1000)
     with pytest.raises(ValueError, match="too large for memory"):
         import_log(config(path), root=tmp_path / "data")
     assert_nothing_written(tmp_path / "data")
