@@ -254,12 +254,12 @@ def _require(clicks: Clicks, where: str, config: ImportConfig) -> None:
 
 def format_report(report: list[dict[str, Any]]) -> str:
     """The preprocessing steps as a plain-text table: counts after each step and the change."""
-    lines = [f"{'step':<66}{'part':>6}{'sessions':>11}{'clicks':>12}{'items':>9}"]
+    lines = [f"{'step':<72}{'part':>6}{'sessions':>11}{'clicks':>12}{'items':>9}"]
     for entry in report:
         cells = []
         for key, width in (("sessions", 11), ("clicks", 12), ("items", 9)):
             cells.append(f"{entry[key]:>{width},}")
-        lines.append(f"{entry['step'][:65]:<66}{entry['part']:>6}" + "".join(cells))
+        lines.append(f"{entry['step'][:71]:<72}{entry['part']:>6}" + "".join(cells))
         changes = [f"{entry[k] - entry[f'{k}_before']:+,} {k}" for k in ("sessions", "clicks",
                    "items") if not entry["step"].startswith("read ") and entry[k] != entry[f"{k}_before"]]
         if changes:
