@@ -30,9 +30,9 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "label": ("label", "name", "title", "itemname", "productname", "itemlabel"),
 }
 SEPARATORS = (",", ";", "\t", "|")
-# Peak memory of an import per byte of CSV (measured by benchmarks/bench_import.py: ~10x for a
-# 1M-click CSV), with room to spare; Parquet is compressed, so it expands more.
-MEMORY_PER_BYTE = {"csv": 12, "parquet": 40}
+# Peak memory of an import per byte of file, with room to spare: measured ~10x for the 1M-click
+# CSV of benchmarks/bench_import.py (30 MiB -> ~290 MiB) and ~20x for the same log as Parquet.
+MEMORY_PER_BYTE = {"csv": 12, "parquet": 25}
 
 
 def _normal(name: str) -> str:
