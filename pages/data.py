@@ -154,7 +154,7 @@ def import_section() -> None:
     try:
         config = logs.ImportConfig(
             path=str(path), name=name.strip(), test_path=str(test_path or ""),
-            sep=preview.sep, **{f"{role}_col": column for role, column in mapping.items()},
+            sep=SEPARATORS[sep_name], **{f"{role}_col": column for role, column in mapping.items()},
             **values,
         )
         bar = st.progress(0.0, text="Starting the import…")

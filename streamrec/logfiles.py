@@ -210,9 +210,10 @@ class LogRead:
     """One log read into clicks, with what was found on the way."""
 
     clicks: Clicks
+    columns: dict[str, str] = field(default_factory=dict)  # role -> column
+    sep: str = ""  # '' for Parquet
     time_format: str = ""
-    dropped_missing: int = 0
-    columns: dict[str, str] = field(default_factory=dict)
+    dropped_missing: int = 0  # rows without a session, item or time
 
 
 def _read_table(path: Path, sep: str, names: list[str], has_header: bool,
@@ -365,4 +366,4 @@ def read_log(path: Path, sep: str = "", named: dict[str, str] | None = None) -> 
     dropped = int((~keep).sum())
     if dropped:
         clicks = clicks.take(keep)
-    return LogRead(clicks, time_format, dropped, {"sep": sep, **mapping})
+    return LogRead(clicks, mapping, sep, time_format, dropped)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from streamrec.datasets import Dataset, check_name, content_hash, default_data_root, save_dataset
-from streamrec.logfiles import ROLES, check_memory, check_readable, read_log
+from streamrec.logfiles import ROLES, LogRead, check_memory, check_readable, read_log
 from streamrec.preprocess import (
     Clicks,
     Parts,
@@ -152,61 +152,18 @@ def import_log(config: ImportConfig, root: Path | None = None,
     root, paths = check_import(config, root)
     tell = progress or (lambda fraction, message: None)
     report = Report(on_step)
-    split = config.split_kind
-
-    tell(0.02, f"reading {paths[0].name}")
-    read = read_log(paths[0], config.separator, config.columns())
-    clicks = read.clicks
-    is_test = None
-    if split == "given":
-        tell(0.30, f"reading {paths[1].name}")
-        roles = {r: c for r, c in read.columns.items() if r != "sep"}
-        test_read = read_log(paths[1], config.separator, roles)
-    nothing = {"sessions": 0, "clicks": 0, "items": 0}
-    report.add(f"read {paths[0].name}", "train" if split == "given" else "all", nothing,
-               clicks.counts())
-    _note_missing(report, read.dropped_missing)
-    if split == "given":
-        report.add(f"read {paths[1].name}", "test", nothing, test_read.clicks.counts())
-        _note_missing(report, test_read.dropped_missing)
-        clicks, is_test = join_given(clicks, test_read.clicks)
-    if split == "time" and clicks.time is None:
-        raise ValueError(f"split = 'time' needs a time column; {paths[0].name} has none "
-                         "(name it with --time-col, or use --split random)")
-    if config.valid_days and clicks.time is None:
-        raise ValueError("valid_days needs a time column; the log has none")
+    read, clicks, is_test = _read_logs(config, paths, report, tell)
 
     tell(0.45, "ordering clicks within sessions")
     rows = click_order(clicks)
-    clicks = clicks.take(rows)
-    if is_test is not None:
-        is_test = is_test[rows]
+    clicks, is_test = clicks.take(rows), is_test[rows]
 
     tell(0.55, "filtering sessions and items")
-    if split == "given":
-        train = filter_clicks(clicks.take(~is_test), config.min_session_length,
-                              config.item_support, report, "train")
-        test = clicks.take(is_test)
-    else:
-        clicks = filter_clicks(clicks, config.min_session_length, config.item_support, report,
-                               "all")
-        _require(clicks, "after filtering", config)
-        if split == "time":
-            chosen, _ = split_by_time(clicks, config.test_days)
-        else:
-            chosen = split_random(len(clicks.starts()), config.test_fraction, config.seed)
-        in_test = sessions_mask(clicks, chosen)
-        train, test = clicks.take(~in_test), clicks.take(in_test)
-        label = (f"split: sessions of the last {config.test_days:g} days are the test set"
-                 if split == "time" else
-                 f"split: a random {config.test_fraction:.0%} of sessions (seed {config.seed})")
-        report.add(label + " (training part)", "train", clicks.counts(), train.counts())
-        report.add(label + " (test part)", "test", clicks.counts(), test.counts())
+    train, test = _filter_and_split(config, clicks, is_test, report)
     _require(train, "in the training part", config)
     seen = np.bincount(train.item, minlength=clicks.item_keys.shape[0]) > 0
     test = restrict_test(test, seen[test.item], report)
     _require(test, "in the test part", config)
-
     valid = train.take(np.zeros(train.n_clicks, bool))
     if config.valid_days:
         chosen, _ = split_by_time(train, config.valid_days)
@@ -220,11 +177,11 @@ def import_log(config: ImportConfig, root: Path | None = None,
     tell(0.75, "building the item map")
     data, n_valid, n_test = build_sessions(Parts(train, valid, test), config.name)
     settings = {
-        **{k: v for k, v in dataclasses.asdict(config).items() if k not in ("name",)},
-        "split": split,
+        **{k: v for k, v in dataclasses.asdict(config).items() if k != "name"},
+        "split": config.split_kind,
         "min_item_support": config.item_support,
-        "columns": {r: c for r, c in read.columns.items() if r != "sep"},
-        "sep": read.columns.get("sep", ""),
+        "columns": read.columns,
+        "sep": read.sep,
         "time_format": read.time_format,
     }
     dataset = Dataset(
@@ -238,6 +195,54 @@ def import_log(config: ImportConfig, root: Path | None = None,
     return dataset
 
 
+def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
+               tell: Progress) -> tuple[LogRead, Clicks, np.ndarray]:
+    """(the log as read, its clicks, per click: from the test log) for one or two files."""
+    nothing = {"sessions": 0, "clicks": 0, "items": 0}
+    tell(0.02, f"reading {paths[0].name}")
+    read = read_log(paths[0], config.separator, config.columns())
+    clicks = read.clicks
+    given = config.split_kind == "given"
+    report.add(f"read {paths[0].name}", "train" if given else "all", nothing, clicks.counts())
+    _note_missing(report, read.dropped_missing)
+    is_test = np.zeros(clicks.n_clicks, bool)
+    if given:
+        tell(0.30, f"reading {paths[1].name}")
+        test = read_log(paths[1], config.separator, read.columns)  # the same columns
+        report.add(f"read {paths[1].name}", "test", nothing, test.clicks.counts())
+        _note_missing(report, test.dropped_missing)
+        clicks, is_test = join_given(clicks, test.clicks)
+    if config.split_kind == "time" and clicks.time is None:
+        raise ValueError(f"split = 'time' needs a time column; {paths[0].name} has none "
+                         "(name it with --time-col, or use --split random)")
+    if config.valid_days and clicks.time is None:
+        raise ValueError("valid_days needs a time column; the log has none")
+    return read, clicks, is_test
+
+
+def _filter_and_split(config: ImportConfig, clicks: Clicks, is_test: np.ndarray,
+                      report: Report) -> tuple[Clicks, Clicks]:
+    """(training, test) clicks: a given split filters its training log only; the others
+    filter the whole log and then split it, as the literature's scripts do."""
+    if config.split_kind == "given":
+        train = filter_clicks(clicks.take(~is_test), config.min_session_length,
+                              config.item_support, report, "train")
+        return train, clicks.take(is_test)
+    clicks = filter_clicks(clicks, config.min_session_length, config.item_support, report, "all")
+    _require(clicks, "after filtering", config)
+    if config.split_kind == "time":
+        chosen, _ = split_by_time(clicks, config.test_days)
+        label = f"split: sessions of the last {config.test_days:g} days are the test set"
+    else:
+        chosen = split_random(len(clicks.starts()), config.test_fraction, config.seed)
+        label = f"split: a random {config.test_fraction:.0%} of sessions (seed {config.seed})"
+    in_test = sessions_mask(clicks, chosen)
+    train, test = clicks.take(~in_test), clicks.take(in_test)
+    report.add(label + " (training part)", "train", clicks.counts(), train.counts())
+    report.add(label + " (test part)", "test", clicks.counts(), test.counts())
+    return train, test
+
+
 def _note_missing(report: Report, dropped: int) -> None:
     if dropped:
         report.steps[-1]["note"] = f"{dropped:,} rows without a session, item or time left out"
@@ -245,10 +250,12 @@ def _note_missing(report: Report, dropped: int) -> None:
 
 def _require(clicks: Clicks, where: str, config: ImportConfig) -> None:
     if clicks.n_clicks == 0:
+        days = (f", test_days = {config.test_days:g}" if config.split_kind == "time" else "")
         raise ValueError(
             f"{Path(config.path).name}: no clicks left {where} (min_session_length = "
             f"{config.min_session_length}, min_item_support = {config.item_support}, "
-            f"split = {config.split_kind!r}): loosen the filters or check the columns"
+            f"split = {config.split_kind!r}{days}): loosen the filters, check the columns or "
+            "the split"
         )
 
 
