@@ -1,9 +1,10 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,recommend,runs,worker}`."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -78,14 +79,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from streamrec.simulator import dataset_stats, simulate
 
     config = _config_from_args(args).sim
+    out = _writable_file(args.out) if args.out else None
     start = time.perf_counter()
     data = simulate(config)
     print(f"simulated with the {config.engine} engine in {time.perf_counter() - start:.2f} s")
     _print_stats(dataset_stats(data))
-    if args.out:
-        data.to_frame().to_csv(args.out, index=False)
-        print(f"wrote {data.n_clicks:,} clicks to {args.out}")
+    if out:
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:  # through a temp file, so a full disk leaves no half-written CSV
+            data.to_frame().to_csv(tmp, index=False)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        print(f"wrote {data.n_clicks:,} clicks to {out}")
     return 0
+
+
+def _writable_file(name: str) -> Path:
+    """`name` as an output file, checked before any work: not a folder, its folder exists."""
+    out = Path(name)
+    if out.is_dir():
+        raise ValueError(f"--out = {name!r} is a folder: give a file name such as clicks.csv")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out = {name!r}: the folder {str(out.parent)!r} does not exist")
+    return out
+
+
+def _models_root(args: argparse.Namespace) -> Path:
+    """--models-dir, else $STREAMREC_MODELS_DIR, else models/."""
+    return Path(args.models_dir) if args.models_dir else runs.default_root()
 
 
 def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
@@ -124,8 +146,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.jobs import run_training
 
     config = _config_from_args(args)
-    root = Path(args.models_dir) if args.models_dir else runs.default_root()
-    path = runs.create_run(config, root, args.name)
+    path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
@@ -157,10 +178,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     """Top-K for a typed session from a trained run."""
     from streamrec.recommend import parse_items, recommend
 
-    model, config = runs.load_model(Path(args.run))
+    path = runs.cli_run_path(args.run, _models_root(args))
+    model, config = runs.load_model(path)
+    category, _ = runs.load_catalog(path, config.model.n_items)
     items = parse_items(args.items, config.model.n_items)
+    if not 1 <= args.k <= config.model.n_items:
+        raise ValueError(f"k = {args.k} is out of range: allowed [1, {config.model.n_items}]")
     rec = recommend(model, items, args.k, config.train.max_len)
-    category, _ = runs.load_catalog(Path(args.run))
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
     print("attention over the clicks:")
@@ -176,23 +200,37 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
     from streamrec.jobs import run_training
 
-    status = run_training(Path(args.run_dir))
+    status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
     return 0 if status["state"] in ("completed", "stopped") else 1
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Every run folder with its state, and the problem of each broken one."""
+    infos = runs.list_runs(_models_root(args))
+    for info in infos:
+        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+    if not infos:
+        print("no runs yet")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m streamrec", description=__doc__)
+    # allow_abbrev=False: a mistyped or future flag must not be taken for another
+    # (`train --model x` would otherwise set --models-dir).
+    parser = argparse.ArgumentParser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
     everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
 
-    p = sub.add_parser("simulate", help="generate sessions and print statistics")
+    p = sub.add_parser("simulate", help="generate sessions and print statistics", allow_abbrev=False)
     _add_config_flags(p, sim_only)
     p.add_argument("--out", metavar="FILE.csv", help="write session_id,position,item_id,category")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("train", help="train a model into a new run folder under models/")
+    p = sub.add_parser(
+        "train", help="train a model into a new run folder under models/", allow_abbrev=False
+    )
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setup")
     p.add_argument("--name", help="run folder name (default: time stamp and model summary)")
     p.add_argument("--models-dir", help="where run folders live (default: models/)")
@@ -202,19 +240,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("baselines", help="baselines and the Bayes-optimal oracle, no training")
+    p = sub.add_parser(
+        "baselines", help="baselines and the Bayes-optimal oracle, no training", allow_abbrev=False
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 
-    p = sub.add_parser("recommend", help="top-K for a session from a trained run")
-    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    models_dir = "where run folders live (default: $STREAMREC_MODELS_DIR or models/)"
+    p = sub.add_parser("recommend", help="top-K for a session from a trained run", allow_abbrev=False)
+    p.add_argument("--run", required=True, help="run name or folder inside the models folder, e.g. demo")
     p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p = sub.add_parser("runs", help="list the run folders, with the problem of any broken one",
+                       allow_abbrev=False)
+    p.add_argument("--models-dir", help=models_dir)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
     return parser
 
@@ -225,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, runs.RunError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ValueError, runs.RunError, OSError) as exc:  # OSError: disk full, a folder gone, ...
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
