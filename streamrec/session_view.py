@@ -24,6 +24,7 @@ from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
 from streamrec.simulator import BEHAVIOURS, SessionData
+from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
 
 RANK = "rank"
@@ -88,8 +89,8 @@ def session_error(
 ) -> str:
     """Why a typed session cannot be read; ids beyond this run's catalog name the runs that
     know them (`usable`: the runs the page can switch to)."""
-    message = str(error)
-    if message.startswith("unknown item ids"):
+    message = escape_markdown(error)  # it quotes the typed text
+    if str(error).startswith("unknown item ids"):
         numbers = [int(t) for t in text.replace(",", " ").split() if t.isdigit()]
         top = max(numbers, default=0)
         others = [
