@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 
-# CommonMark lets any ASCII punctuation be backslash-escaped; these are the characters that
-# start links, emphasis, code, HTML, headings, lists, tables, maths, emoji shortcodes and
-# Streamlit's :color[...] directives, and the dots and colons of bare URLs (autolinks).
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&@=])")
+# What could turn plain text into a link, an image, HTML, code, maths or a Streamlit
+# directive (`:red[...]` needs a bracket): brackets, angle brackets, backticks, emphasis
+# marks, and the "://", "www." and "@" that GFM turns into links on their own. Parentheses,
+# colons and dots elsewhere stay as they are, so messages such as "lr = 0.5 (allowed ...)"
+# read unchanged.
+_CHARS = re.compile(r"([\\`*\[\]<>$~@|])")
+_LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # field_names stay
+_SCHEME = re.compile(r":(?=//)")
+_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def escape_markdown(text: object) -> str:
-    """`text` on one line with every Markdown character escaped, so a URL or link typed by
-    a user (or carried by a link's query parameters) shows as plain text, never as a link."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` on one line with its Markdown escaped, so a URL or link typed by a user (or
+    carried by a link's query parameters) shows as plain text, never as a link."""
+    out = _CHARS.sub(r"\\\1", " ".join(str(text).split()))
+    out = _LONE_UNDERSCORE.sub(r"\\_", out)
+    out = _SCHEME.sub(r"\\:", out)
+    return _WWW.sub(r"\1\\.", out)
