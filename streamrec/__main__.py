@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
@@ -214,11 +214,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (sub-parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print 'error: ...' and exit with code 2, like every other bad input."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
     # allow_abbrev=False: a mistyped or future flag must not be taken for another
     # (`train --model x` would otherwise set --models-dir).
-    parser = argparse.ArgumentParser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
+    parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
     everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
@@ -271,7 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; bad input gives a one-line error and exit code 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.func(args)
     except (ValueError, runs.RunError, OSError) as exc:  # OSError: disk full, a folder gone, ...

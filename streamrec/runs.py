@@ -20,6 +20,7 @@ import re
 import shutil
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,7 +260,7 @@ def load_catalog(path: Path, n_items: int | None = None) -> tuple[np.ndarray, np
             category, popularity = npz["item_category"], npz["item_popularity"]
     except FileNotFoundError:
         raise RunError(f"{Path(path).name}: catalog.npz is missing") from None
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise RunError(f"{Path(path).name}: catalog.npz is unreadable ({exc})") from None
     if n_items is not None and (category.shape != (n_items,) or popularity.shape != (n_items,)):
         raise RunError(
