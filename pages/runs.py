@@ -237,7 +237,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
         key=SELECT_KEY,
     )
     info = by_id[run_id]
-    if not info.path.is_dir():
+    if not (info.path.is_dir() or info.path.is_symlink()):  # a broken link can still be deleted
         st.warning(f"Run {run_id} was deleted in the meantime.")
         return
     if info.error:
@@ -245,7 +245,12 @@ def manage(infos: list[runs.RunInfo]) -> None:
     elif info.state == "failed":
         reason = info.status.get("reason") or "no reason recorded"
         st.error(f"This run failed: {escape_markdown(reason)}")
-    downloads(info.path)
+    try:  # never serve files through a link that leads out of the models folder
+        runs.run_path(info.run_id, info.path.parent)
+    except runs.RunError:
+        st.caption("No downloads: this folder's files lie outside the models folder.")
+    else:
+        downloads(info.path)
     delete(info)
 
 

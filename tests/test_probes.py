@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -80,7 +79,8 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("STREAMREC_MODELS_DIR", str(root))
     before = (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"]))
     yield root
-    assert half_made(root) == [], "a run folder was left half-made"
+    made = [name for name in half_made(root) if not name.startswith("broken")]  # not planted
+    assert made == [], "a run folder was left half-made"
     assert (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"])) == before
     assert sorted(p.name for p in outside.iterdir()) == sorted(
         [runs.CONFIG_FILE, runs.STATUS_FILE, runs.METRICS_FILE, runs.CATALOG_FILE, "best.safetensors"]
@@ -344,24 +344,21 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("status.json garbage", _write(runs.STATUS_FILE, b"\xff\xfe"), "status.json is not valid JSON"),
 ]
 LINKS: list[tuple[str, Callable[[Path], None], str]] = [
-    ("self-symlinked folder", lambda root: (root / "broken").symlink_to(root / "broken"),
+    ("self-symlinked folder", lambda link: link.symlink_to(link), "points outside"),
+    ("symlink to the models folder", lambda link: link.symlink_to(link.parent), "points outside"),
+    ("symlink outside", lambda link: link.symlink_to(link.parent.parent / "outside" / "good"),
      "points outside"),
-    ("symlink to the models folder", lambda root: (root / "broken").symlink_to(root),
-     "points outside"),
-    ("symlink outside", lambda root: (root / "broken").symlink_to(root.parent / "outside" / "good"),
-     "points outside"),
-    ("dangling symlink", lambda root: (root / "broken").symlink_to(root / "nothing"),
+    ("dangling symlink", lambda link: link.symlink_to(link.parent / "nothing"),
      "leads to no folder"),
 ]
 
 
-def _break(root: Path, how: Callable[[Path], None], link: bool) -> Path:
-    if link:
-        how(root)
-    else:
-        shutil.copytree(root / "good", root / "broken")
-        how(root / "broken")
-    return root / "broken"
+def _break(root: Path, how: Callable[[Path], None], link: bool, name: str = "broken") -> Path:
+    """A run `name` under `root`: a link made by `how`, or a copy of the good run it breaks."""
+    if not link:
+        shutil.copytree(root / "good", root / name)
+    how(root / name)
+    return root / name
 
 
 @pytest.mark.parametrize(
@@ -388,6 +385,35 @@ def test_broken_run_is_listed_with_its_reason_and_can_be_deleted(
     runs.delete_run(broken)
     assert not broken.exists() and not broken.is_symlink()
     assert (models / "good" / runs.WEIGHTS["best"]).exists()
+
+
+def test_runs_page_lists_every_broken_folder_with_its_reason_and_deletes_one(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (models / "link-out").unlink()  # replaced by the LINKS cases below, under their own names
+    (models / "loop").unlink()
+    reasons = {}
+    for n, (_, how, reason) in enumerate(CORRUPTIONS + LINKS):
+        _break(models, how, link=n >= len(CORRUPTIONS), name=f"broken-{n:02d}")
+        reasons[f"broken-{n:02d}"] = reason
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value.set_index("run")
+    for run_id, reason in reasons.items():
+        assert reason in table.loc[run_id, "problem"], run_id
+        assert "unreadable" in table.loc[run_id, "status"]
+    assert table.loc["good", "problem"] == ""
+    for run_id in ("broken-15", "broken-02"):  # a self-symlinked folder, then garbage weights
+        at.selectbox(key="runs_selected").set_value(run_id).run()
+        assert reasons[run_id] in " ".join(e.value for e in at.error)
+        at.button(key="runs_delete").click().run()
+        at.button(key="runs_delete_yes").click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert not (models / run_id).exists() and not (models / run_id).is_symlink()
 
 
 # --- processes: never signal a stranger, reap workers, refuse to retrain -----------------------
