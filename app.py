@@ -3,10 +3,8 @@
 import streamlit as st
 
 from studio.heap import freeze_loaded_libraries
-from studio.viewer import viewer_banner
 
 st.set_page_config(page_title="StreamRec Studio", layout="wide")
-viewer_banner()  # on every page, above it, while STREAMREC_VIEWER=1
 
 # Every page of the app, in menu order. A new page is one more line here: automatic
 # discovery of pages/ is off once st.navigation is called.

@@ -451,6 +451,21 @@ def test_a_finished_worker_is_reaped_and_cannot_be_rerun(models: Path) -> None:
     assert main(["worker", str(path)]) == 2  # a second worker on a completed run refuses
 
 
+def test_recommend_page_refuses_nan_weights_with_a_message(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    _broken_copies(models)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/recommend.py").run()
+    at.selectbox(key="rec_run").set_value("nan-weights").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "NaN or infinite weights" in " ".join(e.value for e in at.error)
+    assert not at.get("plotly_chart") and not at.dataframe
+
+
 # --- hostile URLs on every page --------------------------------------------------------------
 
 HOSTILE_RUNS = ["..", ".", "/etc", "a/../..", "link-out", "loop", "%2e%2e", EVIL_LINK]
