@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import re
 
-# What could turn plain text into a link, an image, HTML, code, maths or a Streamlit
-# directive (`:red[...]` needs a bracket): brackets, angle brackets, backticks, emphasis
-# marks, and the "://", "www." and "@" that GFM turns into links on their own. Parentheses,
-# colons and dots elsewhere stay as they are, so messages such as "lr = 0.5 (allowed ...)"
-# read unchanged.
-_CHARS = re.compile(r"([\\`*\[\]<>$~@|])")
+# Characters that start Markdown links, images, HTML, code, emphasis, maths or Streamlit's
+# :color[...] directives; parentheses, colons and dots stay, so messages such as
+# "lr = 0.5 (allowed ...)" read unchanged.
+_CHARS = re.compile(r"([\\`*\[\]<>$~|])")
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # field_names stay
-_SCHEME = re.compile(r":(?=//)")
-_WWW = re.compile(r"(?i)\b(www)\.")
+# Streamlit's browser side turns bare URLs, "www." names and e-mail addresses into links
+# after the Markdown is parsed, so backslash escapes do not stop it (checked in Chromium,
+# tests/e2e/test_safety_browser.py); a zero-width space inside each does.
+_ZWSP = "\u200b"
+_AUTOLINK = re.compile(r"(?i)(/)(/)|(@)()|\b(www)(\.)")
 
 
 def escape_markdown(text: object) -> str:
-    """`text` on one line with its Markdown escaped, so a URL or link typed by a user (or
-    carried by a link's query parameters) shows as plain text, never as a link."""
+    """`text` on one line with its Markdown escaped and its URLs broken up, so a link typed
+    by a user (or carried by a link's query parameters) shows as plain text, never a link."""
     out = _CHARS.sub(r"\\\1", " ".join(str(text).split()))
     out = _LONE_UNDERSCORE.sub(r"\\_", out)
-    out = _SCHEME.sub(r"\\:", out)
-    return _WWW.sub(r"\1\\.", out)
+    return _AUTOLINK.sub(lambda m: _ZWSP.join(g for g in m.groups() if g is not None), out)
