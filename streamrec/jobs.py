@@ -183,8 +183,7 @@ def launch(
 
     Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
     """
-    root = Path(root) if root else runs.default_root()
-    root.mkdir(parents=True, exist_ok=True)
+    root = runs.make_root(root)
     with _launch_lock(root):
         busy = active_runs(root)
         if len(busy) >= max_jobs:

@@ -140,13 +140,19 @@ def new_run_id(config: RunConfig, root: Path, name: str | None = None) -> str:
     return run_id
 
 
+def make_root(root: Path | None = None) -> Path:
+    """The models folder, created if missing; RunError if a file stands in its place."""
+    root = Path(root) if root else default_root()
+    if root.exists() and not root.is_dir():
+        raise RunError(f"the models folder {root.name!r} is a file, not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def create_run(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
     """Make a run folder holding the validated config and a 'created' status."""
     config.validate()
-    root = Path(root) if root else default_root()
-    if root.exists() and not root.is_dir():
-        raise RunError(f"the models folder {root} is a file, not a folder")
-    root.mkdir(parents=True, exist_ok=True)
+    root = make_root(root)
     path = run_path(new_run_id(config, root, name), root)
     path.mkdir()
     try:

@@ -466,6 +466,57 @@ def test_recommend_page_refuses_nan_weights_with_a_message(
     assert not at.get("plotly_chart") and not at.dataframe
 
 
+def _models_dir_is_a_file(mp: pytest.MonkeyPatch, root: Path) -> None:
+    file = root.parent / "a-file"
+    file.write_text("not a folder")
+    mp.setenv("STREAMREC_MODELS_DIR", str(file))
+
+
+# (case id, fault, what the Train page's error box must say after Start)
+START_FAULTS = [
+    ("models dir is a file", _models_dir_is_a_file, "is a file, not a folder"),
+    ("models dir unwritable", _fault_unwritable, "Permission denied"),
+    ("disk full", _fault_disk_full_on_create, "No space left on device"),
+]
+
+
+@pytest.mark.parametrize(("fault", "message"), [c[1:] for c in START_FAULTS],
+                         ids=[c[0] for c in START_FAULTS])
+def test_train_page_start_with_a_disk_fault_is_an_error_box(
+    models: Path, clear_streamlit_caches: None, monkeypatch: pytest.MonkeyPatch,
+    fault: Callable, message: str,
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["sim_config"] = CONFIG.to_dict()["sim"]
+    at.run()
+    at.switch_page("pages/train.py").run()
+    before = {p.name for p in models.iterdir()}
+    fault(monkeypatch, models)
+    at.button(key="train_start").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert {p.name for p in models.iterdir()} == before  # no run folder, whole or half
+    assert not jobs.active_runs(models)
+
+
+def test_home_page_names_a_broken_run_and_its_reason(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (models / "link-out").unlink()
+    (models / "loop").unlink()
+    broken = _break(models, _truncate, link=False)
+    runs.write_status(broken, created=time.time() + 10)  # newest, so among the five shown
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    text = page_text(at)
+    assert "`broken` :red-badge[unreadable]" in text and "not a readable safetensors file" in text
+
+
 # --- hostile URLs on every page --------------------------------------------------------------
 
 HOSTILE_RUNS = ["..", ".", "/etc", "a/../..", "link-out", "loop", "%2e%2e", EVIL_LINK]
