@@ -16,6 +16,7 @@ from streamlit.errors import StreamlitAPIException
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.sessions import SessionData
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
     cached_model,
@@ -226,7 +227,7 @@ def comparison(
         insights.check_comparable(info.config, other.config)
         other_profile = profile_of(other, n_sessions)
     except (ValueError, runs.RunError, OSError) as error:
-        st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {error}")
+        st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {escape_markdown(error)}")
         return
     profiles = {run_label(info): profile, run_label(other): other_profile}
     frame = pd.concat(
@@ -258,7 +259,7 @@ try:
     _, config = cached_model(info.path)
     data = simulated_sessions(config.sim)
 except (runs.RunError, OSError, ValueError) as error:
-    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.error(f"Cannot open run {info.run_id}: {escape_markdown(error)}")
     st.stop()
 headline(profile)
 where_attention_goes(profile)

@@ -17,6 +17,7 @@ from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.model import SessionRecommender
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
     cached_catalog,
@@ -168,7 +169,7 @@ try:
     with st.spinner("Projecting the item vectors and finding their neighbours…"):
         projection, purity, frequent = embedding_figures(str(info.path), file_stamp(info.path))
 except (runs.RunError, OSError, ValueError) as error:
-    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.error(f"Cannot open run {info.run_id}: {escape_markdown(error)}")
     st.stop()
 purity_metrics(purity, frequent)
 neighbours_section(model, category, popularity, projection, config.sim.n_categories)

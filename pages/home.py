@@ -3,6 +3,7 @@
 import streamlit as st
 
 from streamrec.runs import list_runs
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 
 ensure_app_navigation()
@@ -40,7 +41,11 @@ with train:
     st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
     all_runs = list_runs()
     if all_runs:
-        lines = [f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}" for r in all_runs[:5]]
+        lines = [
+            f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}"
+            + (f" {escape_markdown(r.error)}" if r.error else "")
+            for r in all_runs[:5]
+        ]
         more = [f"- …and {len(all_runs) - 5} more"] if len(all_runs) > 5 else []
         st.markdown("\n".join(["**Your runs**, newest first:", *lines, *more]))
     if any(r.state == "running" for r in all_runs):

@@ -28,6 +28,7 @@ from streamrec.session_view import (
     session_update,
     truth_ranks,
 )
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import broken_runs_expander, cached_catalog, cached_model, fitted_oracle, pick_run
 from studio.session_input import (
@@ -237,7 +238,7 @@ try:
     model, config = cached_model(info.path)
     item_category, _ = cached_catalog(info.path, config.model.n_items)
 except runs.RunError as error:
-    st.error(f"Cannot open run **{run_id}**: {error}", icon=":material/error:")
+    st.error(f"Cannot open run **{run_id}**: {escape_markdown(error)}", icon=":material/error:")
     st.caption("Pick another run above.")
     broken_runs_expander(broken)
     st.stop()

@@ -26,7 +26,9 @@ from streamrec.config import (
     from_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
+from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
 
@@ -65,7 +67,10 @@ def sim_settings() -> tuple[SimConfig, bool]:
         try:
             return from_dict(SimConfig, data).validate(), True
         except ValueError as error:
-            st.warning(f"The Simulator page's settings are not usable ({error}); using defaults.")
+            st.warning(
+                f"The Simulator page's settings are not usable ({escape_markdown(error)}); "
+                "using defaults."
+            )
     return SimConfig(), False
 
 
@@ -200,7 +205,7 @@ def estimate(config: RunConfig) -> None:
         with st.spinner("Timing a few training batches of this model…"):
             seconds = epoch_seconds(speed_config(config).to_dict())
     except (ValueError, RuntimeError) as error:  # RuntimeError: torch itself gave up
-        st.warning(f"No time estimate: {error}")
+        st.warning(f"No time estimate: {escape_markdown(error)}")
         return
     st.markdown(
         f"**Estimated time:** about **{duration(seconds)} per epoch** "
@@ -214,13 +219,19 @@ def estimate(config: RunConfig) -> None:
 
 
 def start(config: RunConfig | None, name: str) -> None:
-    """Launch the training; a busy worker or a bad name shows as an error."""
+    """Launch the training; a busy worker, a bad name or a disk error shows as an error."""
     if config is None:
         return  # the settings error is already on the page
     try:
         path = jobs.launch(config, runs.default_root(), name or None)
     except (jobs.JobBusy, ValueError, runs.RunError) as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(escape_markdown(error), icon=":material/block:")
+        return
+    except OSError as error:  # models folder unwritable, disk full: no run folder is left
+        st.error(
+            f"Could not start the training: {escape_markdown(error.strerror or error)}",
+            icon=":material/block:",
+        )
         return
     st.session_state[RUN_KEY] = path.name
     st.query_params["run"] = path.name
@@ -228,15 +239,26 @@ def start(config: RunConfig | None, name: str) -> None:
 
 
 def shown_run(root: Path) -> Path | None:
-    """The run to show: the one training now, else this session's (or the URL's) last run."""
+    """The run to show: the one training now, else this session's (or the URL's) last run.
+
+    A `?run=` that is not a run name inside the models folder (`..`, a path, a symlink out)
+    is refused with a warning, so nothing outside the models folder is shown or stopped.
+    """
     active = jobs.active_runs(root)
     if active:
         # Pin it, so this session (and a reload) still shows it once it has finished.
         st.session_state[RUN_KEY] = st.query_params["run"] = active[0].run_id
         return active[0].path
     for run_id in (st.query_params.get("run"), st.session_state.get(RUN_KEY)):
-        if run_id and Path(run_id).name == run_id and (root / run_id).is_dir():
-            return root / run_id
+        if not run_id:
+            continue
+        try:
+            path = runs.run_path(run_id, root)
+        except runs.RunError as error:
+            st.warning(f"The link's run cannot be shown: {escape_markdown(error)}")
+            continue
+        if path.is_dir():
+            return path
     return None
 
 
@@ -268,14 +290,17 @@ def live_view(path: Path, was_running: bool) -> None:
         status = runs.read_status(path)
         config = runs.read_config(path)
     except runs.RunError as error:
-        st.warning(f"This run cannot be shown any more: {error}")
+        st.warning(f"This run cannot be shown any more: {escape_markdown(error)}")
         return
     state = status.get("state")
     if was_running and state != "running":
         st.rerun()  # one full rerun shows the final state and stops the polling
     events = runs.read_events(path)
     epochs = config.train.epochs
-    if state == "running":
+    if state == "running" and viewer_mode():
+        progress(status, events, epochs)
+        viewer_note("Stop")
+    elif state == "running":
         bar, stop = st.columns([5, 1], vertical_alignment="bottom")
         with bar:
             progress(status, events, epochs)
@@ -286,7 +311,7 @@ def live_view(path: Path, was_running: bool) -> None:
                 try:
                     jobs.stop(path)
                 except (OSError, runs.RunError) as error:  # e.g. its folder is gone
-                    st.error(f"Could not stop the run: {error}")
+                    st.error(f"Could not stop the run: {escape_markdown(error)}")
                 else:
                     st.toast("Stopping after the current batch; the best checkpoint is kept.")
     trained = any(e["event"] in ("batch", "epoch") for e in events)
@@ -341,7 +366,7 @@ def outcome(path: Path) -> None:
     state = status.get("state")
     reason = status.get("reason") or ""
     if state == "failed":
-        st.error(f"Training failed: {reason or 'no reason recorded'}")
+        st.error(f"Training failed: {escape_markdown(reason or 'no reason recorded')}")
         return
     best = status.get("best_epoch") or 0
     if state == "stopped":
@@ -350,7 +375,7 @@ def outcome(path: Path) -> None:
             if (path / runs.WEIGHTS["best"]).exists()
             else "no batch was trained, so there are no weights"
         )
-        st.warning(f"Training stopped ({reason or 'stop requested'}): {kept}.")
+        st.warning(f"Training stopped ({escape_markdown(reason or 'stop requested')}): {kept}.")
     elif state == "completed":
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:
@@ -389,7 +414,7 @@ try:
     ).validate()
 except (TypeError, ValueError) as error:
     run_config = None
-    st.error(f"Invalid setting: {error}", icon=":material/error:")
+    st.error(f"Invalid setting: {escape_markdown(error)}", icon=":material/error:")
 if run_config is not None and running:
     st.caption(
         "No time estimate while a training runs: measuring would slow it down, and the "
@@ -397,7 +422,9 @@ if run_config is not None and running:
     )
 elif run_config is not None:
     estimate(run_config)
-if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+if viewer_mode():
+    viewer_note("Start training")
+elif st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     start(run_config, run_name)
 
 if current is None:

@@ -1,13 +1,14 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,import,datasets,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,recommend,import,datasets,runs,worker}`."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
@@ -79,14 +80,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from streamrec.simulator import dataset_stats, simulate
 
     config = _config_from_args(args).sim
+    out = _writable_file(args.out) if args.out else None
     start = time.perf_counter()
     data = simulate(config)
     print(f"simulated with the {config.engine} engine in {time.perf_counter() - start:.2f} s")
     _print_stats(dataset_stats(data))
-    if args.out:
-        data.to_frame().to_csv(args.out, index=False)
-        print(f"wrote {data.n_clicks:,} clicks to {args.out}")
+    if out:
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:  # through a temp file, so a full disk leaves no half-written CSV
+            data.to_frame().to_csv(tmp, index=False)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        print(f"wrote {data.n_clicks:,} clicks to {out}")
     return 0
+
+
+def _writable_file(name: str) -> Path:
+    """`name` as an output file, checked before any work: not a folder, its folder exists."""
+    out = Path(name)
+    if out.is_dir():
+        raise ValueError(f"--out = {name!r} is a folder: give a file name such as clicks.csv")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out = {name!r}: the folder {str(out.parent)!r} does not exist")
+    return out
+
+
+def _models_root(args: argparse.Namespace) -> Path:
+    """--models-dir, else $STREAMREC_MODELS_DIR, else models/."""
+    return Path(args.models_dir) if args.models_dir else runs.default_root()
 
 
 def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
@@ -125,8 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.jobs import run_training
 
     config = _config_from_args(args)
-    root = Path(args.models_dir) if args.models_dir else runs.default_root()
-    path = runs.create_run(config, root, args.name)
+    path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
@@ -158,10 +179,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     """Top-K for a typed session from a trained run."""
     from streamrec.recommend import parse_items, recommend
 
-    model, config = runs.load_model(Path(args.run))
+    path = runs.cli_run_path(args.run, _models_root(args))
+    model, config = runs.load_model(path)
+    category, _ = runs.load_catalog(path, config.model.n_items)
     items = parse_items(args.items, config.model.n_items)
+    if not 1 <= args.k <= config.model.n_items:
+        raise ValueError(f"k = {args.k} is out of range: allowed [1, {config.model.n_items}]")
     rec = recommend(model, items, args.k, config.train.max_len)
-    category, _ = runs.load_catalog(Path(args.run))
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
     print("attention over the clicks:")
@@ -258,23 +282,45 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
     from streamrec.jobs import run_training
 
-    status = run_training(Path(args.run_dir))
+    status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
     return 0 if status["state"] in ("completed", "stopped") else 1
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Every run folder with its state, and the problem of each broken one."""
+    infos = runs.list_runs(_models_root(args))
+    for info in infos:
+        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+    if not infos:
+        print("no runs yet")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (sub-parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print 'error: ...' and exit with code 2, like every other bad input."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m streamrec", description=__doc__)
+    # allow_abbrev=False: a mistyped or future flag must not be taken for another
+    # (`train --model x` would otherwise set --models-dir).
+    parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
     everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
 
-    p = sub.add_parser("simulate", help="generate sessions and print statistics")
+    p = sub.add_parser("simulate", help="generate sessions and print statistics", allow_abbrev=False)
     _add_config_flags(p, sim_only)
     p.add_argument("--out", metavar="FILE.csv", help="write session_id,position,item_id,category")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("train", help="train a model into a new run folder under models/")
+    p = sub.add_parser(
+        "train", help="train a model into a new run folder under models/", allow_abbrev=False
+    )
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setup")
     p.add_argument("--name", help="run folder name (default: time stamp and model summary)")
     p.add_argument("--models-dir", help="where run folders live (default: models/)")
@@ -284,18 +330,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("baselines", help="baselines and the Bayes-optimal oracle, no training")
+    p = sub.add_parser(
+        "baselines", help="baselines and the Bayes-optimal oracle, no training", allow_abbrev=False
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 
-    p = sub.add_parser("recommend", help="top-K for a session from a trained run")
-    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    models_dir = "where run folders live (default: $STREAMREC_MODELS_DIR or models/)"
+    p = sub.add_parser("recommend", help="top-K for a session from a trained run", allow_abbrev=False)
+    p.add_argument("--run", required=True, help="run name or folder inside the models folder, e.g. demo")
     p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("import", help="import a click log (CSV/TSV/Parquet) as a data set")
+    p = sub.add_parser("import", help="import a click log (CSV/TSV/Parquet) as a data set",
+                       allow_abbrev=False)
     p.add_argument("path", help="the click log (training part with --test)")
     p.add_argument("--name", required=True, help="data set name (a folder under data/)")
     p.add_argument("--test", metavar="PATH", help="a separate test log (split 'given')")
@@ -322,13 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("datasets", help="list the imported data sets")
+    p = sub.add_parser("datasets", help="list the imported data sets", allow_abbrev=False)
     p.add_argument("--data-dir", help="where data sets live")
     p.add_argument("--json", action="store_true", help="print the listing as JSON")
     p.set_defaults(func=cmd_datasets)
 
-    p = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p = sub.add_parser("runs", help="list the run folders, with the problem of any broken one",
+                       allow_abbrev=False)
+    p.add_argument("--models-dir", help=models_dir)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
     return parser
 
@@ -336,11 +394,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; bad input gives a one-line error and exit code 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.func(args)
-    except (ValueError, runs.RunError, DatasetError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

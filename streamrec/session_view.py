@@ -25,6 +25,7 @@ from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
 from streamrec.sessions import SessionData
 from streamrec.simulator import BEHAVIOURS
+from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
 
 RANK = "rank"
@@ -89,8 +90,8 @@ def session_error(
 ) -> str:
     """Why a typed session cannot be read; ids beyond this run's catalog name the runs that
     know them (`usable`: the runs the page can switch to)."""
-    message = str(error)
-    if message.startswith("unknown item ids"):
+    message = escape_markdown(error)  # it quotes the typed text
+    if str(error).startswith("unknown item ids"):
         numbers = [int(t) for t in text.replace(",", " ").split() if t.isdigit()]
         top = max(numbers, default=0)
         others = [

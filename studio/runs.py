@@ -22,6 +22,7 @@ from streamrec.oracle import Oracle
 from streamrec.sessions import SessionData
 from streamrec.simulator import simulate
 from streamrec.sources import open_data
+from streamrec.text import escape_markdown
 from studio.notices import Notice
 
 DEFAULT_RUN = "demo"  # the shipped demo run, preselected when it is there
@@ -42,7 +43,7 @@ def openable_runs_or_stop() -> list[runs.RunInfo]:
     if broken:
         st.caption(
             f"{len(broken)} run folder(s) cannot be opened: "
-            + "; ".join(info.error or info.run_id for info in broken)
+            + "; ".join(escape_markdown(info.error or info.run_id) for info in broken)
         )
     if not choices:
         st.info(NO_RUNS)
@@ -55,7 +56,7 @@ def broken_runs_expander(broken: Sequence[runs.RunInfo]) -> None:
     if broken:
         with st.expander(f"{len(broken)} run folder(s) cannot be opened and are not listed"):
             for info in broken:
-                st.error(info.error, icon=":material/folder_off:")
+                st.error(escape_markdown(info.error), icon=":material/folder_off:")
 
 
 def pick_run(
@@ -83,14 +84,14 @@ def pick_run(
             st.session_state[key] = linked
         elif notice is not None:
             notice.leave(
-                f"The link asks for run **{linked}**, which does not exist here or has no "
+                f"The link asks for run **{escape_markdown(linked)}**, which does not exist here or has no "
                 "trained checkpoint; showing another run."
             )
     picked = st.session_state.get(key)
     if picked not in by_id:
         if picked is not None and notice is not None:
             notice.leave(
-                f"Run **{picked}** is no longer available (deleted, or its checkpoint is gone); "
+                f"Run **{escape_markdown(picked)}** is no longer available (deleted, or its checkpoint is gone); "
                 "showing another run."
             )
         st.session_state[key] = DEFAULT_RUN if DEFAULT_RUN in by_id else ids[0]
