@@ -21,8 +21,9 @@ from streamrec import runs
 from streamrec.baselines import evaluate_baselines
 from streamrec.config import RunConfig
 from streamrec.data import make_split
+from streamrec.events import Event
 from streamrec.simulator import simulate
-from streamrec.train import Event, train
+from streamrec.train import train
 
 LOCK_FILE = ".launch.lock"
 HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in

@@ -29,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from streamrec.config import RunConfig
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel, build_model
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
@@ -92,8 +92,7 @@ def new_run_id(config: RunConfig, root: Path, name: str | None = None) -> str:
         if (root / name).exists():
             raise ValueError(f"run name = {name!r} already exists in {root}")
         return name
-    m = config.model
-    base = time.strftime("%Y%m%d-%H%M%S") + f"-{m.cell}-{m.pooling}-h{m.hidden_size}"
+    base = time.strftime("%Y%m%d-%H%M%S") + f"-{config.model.slug()}"
     run_id, n = base, 1
     while (root / run_id).exists():
         n += 1
@@ -190,9 +189,9 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def save_weights(path: Path, kind: str, model: SessionRecommender) -> None:
+def save_weights(path: Path, kind: str, model: SessionModel) -> None:
     """Atomically save the model's weights as safetensors ('best' or 'last')."""
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     _atomic_write(Path(path) / WEIGHTS[kind], lambda p: save_file(state, str(p)))
 
 
@@ -216,7 +215,7 @@ def load_catalog(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise RunError(f"{Path(path).name}: catalog.npz is unreadable ({exc})") from None
 
 
-def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunConfig]:
+def load_model(path: Path, kind: str = "best") -> tuple[SessionModel, RunConfig]:
     """Rebuild the model from the folder alone, in eval mode; RunError if anything is off."""
     path = Path(path)
     if not path.is_dir():
@@ -229,7 +228,7 @@ def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunC
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RunError(f"{path.name}: {weights.name} is not a readable safetensors file ({exc})") from None
-    model = SessionRecommender(config.model)
+    model = build_model(config.model)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
