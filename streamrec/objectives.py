@@ -4,6 +4,8 @@
 - "sampled": cross-entropy over the batch's own targets plus `n_negatives` items drawn by
   popularity ** sample_alpha, each score corrected by -log Q(item) so the sampled softmax
   estimates the full one (Jean et al., 2015; Yi et al., RecSys 2019; GRU4Rec's "logq").
+  Q is the expected count of the item among the candidates: N in-batch targets drawn by
+  popularity plus S samples drawn by popularity ** alpha, N p(i) + S p_alpha(i).
   A candidate equal to a row's target is masked out of that row (no accidental hits).
 - "bpr-max": Hidasi & Karatzoglou (CIKM 2018): -log sum_j s_j sigmoid(r_i - r_j) over the
   same negatives, s = softmax of the negative scores, plus bpreg * sum_j s_j r_j^2.
@@ -26,10 +28,17 @@ class NegativeSampler:
     """Draws item ids with probability proportional to popularity ** alpha."""
 
     def __init__(self, counts: np.ndarray, alpha: float, device: torch.device | str = "cpu") -> None:
-        weights = np.power(np.asarray(counts, dtype=np.float64) + 1e-3, alpha)  # never-seen items stay drawable
+        counts = np.asarray(counts, dtype=np.float64) + 1e-3  # never-seen items stay drawable
+        weights = np.power(counts, alpha)
         probs = weights / weights.sum()
         self.cdf = torch.tensor(np.cumsum(probs), dtype=torch.float64, device=device)
-        self.log_q = torch.tensor(np.log(probs), dtype=torch.float32, device=device)  # (n_items,)
+        self.probs = torch.tensor(probs, dtype=torch.float32, device=device)  # (n_items,) of a sample
+        self.popularity = torch.tensor(counts / counts.sum(), dtype=torch.float32, device=device)
+
+    def log_q(self, items: torch.Tensor, n_batch: int, n_sampled: int) -> torch.Tensor:
+        """log of the expected number of times each of `items` is a candidate when a batch
+        holds n_batch targets (drawn by popularity) and n_sampled samples."""
+        return torch.log(n_batch * self.popularity[items] + n_sampled * self.probs[items])
 
     def sample(self, n: int) -> torch.Tensor:
         """(n,) item ids, drawn with replacement."""
@@ -60,7 +69,8 @@ def sampled_softmax(sampler: NegativeSampler, n_negatives: int) -> Loss:
 
     def loss(model: SessionModel, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         scores, items, hits = _candidates(model, states, targets, sampler, n_negatives)
-        scores = (scores - sampler.log_q[items]).masked_fill(hits, float("-inf"))
+        log_q = sampler.log_q(items, targets.shape[0], n_negatives)  # (N + S,)
+        scores = (scores - log_q).masked_fill(hits, float("-inf"))
         return F.cross_entropy(scores, torch.arange(targets.shape[0], device=targets.device))
 
     return loss

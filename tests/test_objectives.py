@@ -52,10 +52,11 @@ def test_sampled_softmax_by_hand():
     (negative item 0 for row 0). Candidates: [0, 1, 2, 0]; scores corrected by -log q."""
     model = TableModel([[2.0, 1.0, 0.5, 0.0], [0.0, 3.0, 1.0, 0.0]])
     counts = [3.0, 1.0, 4.0, 0.0]
-    sampler = fixed_sampler(counts, 1.0, [2, 0])
+    sampler = fixed_sampler(counts, 0.5, [2, 0])
     loss = sampled_softmax(sampler, 2)(model, torch.tensor([0, 1]), torch.tensor([0, 1]))
-    q = (np.array(counts) + 1e-3) / (np.array(counts) + 1e-3).sum()
-    logq = np.log(q)
+    # Q = 2 targets drawn by popularity + 2 samples drawn by popularity ** 0.5
+    c = np.array(counts) + 1e-3
+    logq = np.log(2 * c / c.sum() + 2 * np.sqrt(c) / np.sqrt(c).sum())
     # row 0: candidates 0 (target), 1, 2 and 0 again (an accidental hit, masked out)
     row0 = np.array([2.0 - logq[0], 1.0 - logq[1], 0.5 - logq[2]])
     # row 1: candidates 0, 1 (target), 2, 0
