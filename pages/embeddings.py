@@ -16,7 +16,7 @@ import streamlit as st
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.columns import CATEGORY, ITEM_ID
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
@@ -103,7 +103,7 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
 
 
 def neighbours_section(
-    model: SessionRecommender,
+    model: SessionModel,
     category: np.ndarray,
     popularity: np.ndarray,
     projection: pd.DataFrame,

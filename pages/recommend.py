@@ -16,7 +16,7 @@ from streamlit.errors import StreamlitAPIException
 from streamrec import runs
 from streamrec.charts import attention as charts
 from streamrec.config import RunConfig
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.recommend import Recommendation, parse_items
 from streamrec.session_view import (
     SampledSession,
@@ -99,7 +99,7 @@ def session_panel(
     usable: list[runs.RunInfo],
     k: int,
     exclude_seen: bool,
-    model: SessionRecommender,
+    model: SessionModel,
     config: RunConfig,
     item_category: np.ndarray,
 ) -> None:

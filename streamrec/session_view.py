@@ -19,7 +19,7 @@ import torch
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
@@ -200,7 +200,7 @@ class SessionUpdate:
 
 
 def session_update(
-    model: SessionRecommender,
+    model: SessionModel,
     oracle: Oracle,
     items: Sequence[int],
     k: int,
@@ -235,7 +235,6 @@ def headlines(
 ) -> list[Headline]:
     """Four figures a stakeholder reads first: clicks read, both top picks, the most attended
     click (numbered in the whole session, cut clicks included)."""
-    heaviest = int(np.argmax(rec.attention))
     top, oracle_top = int(rec.top_items[0]), int(oracle_table[ITEM_ID].iloc[0])
     return [
         Headline(
@@ -253,12 +252,19 @@ def headlines(
             f"item {oracle_top}",
             f"cat {item_category[oracle_top]} · p {oracle_table[PROBABILITY].iloc[0]:.3f}",
         ),
-        Headline(
-            "Most attended click",
-            f"item {rec.session[heaviest]}",
-            f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
-        ),
+        _most_attended(rec),
     ]
+
+
+def _most_attended(rec: Recommendation) -> Headline:
+    if rec.attention is None:
+        return Headline("Most attended click", "—", "this model pools without attention")
+    heaviest = int(np.argmax(rec.attention))
+    return Headline(
+        "Most attended click",
+        f"item {rec.session[heaviest]}",
+        f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
+    )
 
 
 def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = None) -> np.ndarray:
