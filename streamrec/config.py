@@ -23,6 +23,18 @@ DEVICES = ("auto", "cpu", "cuda")
 SAMPLED_ABOVE = 50_000
 MAX_CATALOG_PARAMS = 200_000_000  # embedding + output parameters a model may hold
 
+# The allowed values of every text field of the configs, by field name: forms built from
+# the dataclasses offer these as options instead of a free text box.
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "engine": ENGINES,
+    "pooling": POOLINGS,
+    "cell": CELLS,
+    "protocol": PROTOCOLS,
+    "loss": LOSSES,
+    "device": DEVICES,
+    "source": SOURCES,
+}
+
 # Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
 MAX_SIM_BYTES = 4 * 1024**3
 BYTES_PER_CLICK = 48  # fast engine peak: a handful of int64/float64 arrays per click

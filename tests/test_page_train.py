@@ -3,6 +3,7 @@ from the page. Each training is a worker process writing into a temporary models
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -13,14 +14,22 @@ import pytest
 
 from streamrec import jobs, runs
 from streamrec.charts.training import METRICS_TITLE
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig, to_dict
+from streamrec.config import (
+    MODEL_CONFIGS,
+    ModelConfig,
+    RunConfig,
+    SimConfig,
+    TrainConfig,
+    model_config,
+    to_dict,
+)
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
 SMALL_MODEL = {
-    "train_embed_dim": 8,
-    "train_hidden_size": 16,
-    "train_num_layers": 1,
+    "train_lstm_embed_dim": 8,
+    "train_lstm_hidden_size": 16,
+    "train_lstm_num_layers": 1,
     "train_batch_size": 128,
 }
 TRAINING_DEADLINE = 150.0  # seconds: worker start, simulation, baselines, epochs, under load
@@ -96,10 +105,10 @@ def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
     assert "Simulator page" in summary
     numbers = {w.key for w in at.number_input}
     assert numbers >= {
-        "train_embed_dim",
-        "train_hidden_size",
-        "train_num_layers",
-        "train_dropout",
+        "train_lstm_embed_dim",
+        "train_lstm_hidden_size",
+        "train_lstm_num_layers",
+        "train_lstm_dropout",
         "train_epochs",
         "train_batch_size",
         "train_max_len",
@@ -111,23 +120,64 @@ def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
     }
     choices = {w.key: list(w.options) for w in at.radio}
     assert choices == {
-        "train_pooling": ["attention", "last"],
-        "train_cell": ["lstm", "gru"],
+        "train_lstm_pooling": ["attention", "last"],
+        "train_lstm_cell": ["lstm", "gru"],
         "train_protocol": ["session", "example"],
+        "train_loss": ["auto", "full", "sampled", "bpr-max"],
+        "train_device": ["auto", "cpu", "cuda"],
     }
+    assert at.selectbox(key="train_family").options == ["lstm", "sasrec", "gru4rec", "narm"]
     assert at.text_input(key="train_name").value == ""
     assert at.button(key="train_start").label == "Start training"
     assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
     assert any("No training yet" in t for t in texts(at.info))
 
 
+@pytest.mark.parametrize("family", list(MODEL_CONFIGS))
+def test_each_family_shows_its_own_settings_and_start_builds_its_config(
+    train_page, monkeypatch, family
+):
+    """The form holds the chosen family's fields and no other's; the time estimate works for
+    it; Start hands the launcher that family's config with the values set on the page."""
+    launched: list[tuple[RunConfig, str | None]] = []
+
+    def record(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
+        launched.append((config, name))
+        raise jobs.JobBusy("recorded by the test: nothing launched")
+
+    monkeypatch.setattr(jobs, "launch", record)
+    at = train_page()
+    at.selectbox(key="train_family").set_value(family).run()
+    assert not at.exception and not at.error, texts(at.error)
+    keys = {w.key for w in at.number_input} | {w.key for w in at.radio}
+    mine = {f"train_{family}_{f.name}" for f in dataclasses.fields(MODEL_CONFIGS[family])}
+    assert mine - {f"train_{family}_n_items"} <= keys and f"train_{family}_n_items" not in keys
+    others = {k for k in keys if k.split("_")[1] in MODEL_CONFIGS and k.split("_")[1] != family}
+    assert not others, f"another family's settings are on the form: {sorted(others)}"
+    assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
+
+    at.number_input(key=f"train_{family}_hidden_size").set_value(24)
+    at.radio(key="train_loss").set_value("sampled")
+    at.radio(key="train_device").set_value("cpu")
+    at.number_input(key="train_n_negatives").set_value(32)
+    at.text_input(key="train_name").input(f"tiny-{family}").run()
+    at.button(key="train_start").click().run()
+
+    assert any("recorded by the test" in t for t in texts(at.error))
+    ((config, name),) = launched
+    assert name == f"tiny-{family}"
+    assert config.model == model_config(family, n_items=60, hidden_size=24)
+    assert (config.train.loss, config.train.device, config.train.n_negatives) == ("sampled", "cpu", 32)
+    assert config.sim == SimConfig(**TINY_SIM)
+
+
 def test_bad_settings_show_the_error_and_start_nothing(train_page, models_dir):
-    at = train_page(train_hidden_size=0)
+    at = train_page(train_lstm_hidden_size=0)
     assert any("hidden_size = 0 is out of range" in t for t in texts(at.error))
     at.button(key="train_start").click().run()
     assert list(models_dir.iterdir()) == []
 
-    at.number_input(key="train_hidden_size").set_value(16)
+    at.number_input(key="train_lstm_hidden_size").set_value(16)
     at.text_input(key="train_name").input("no spaces please").run()
     assert not at.error  # the settings are valid; the name is checked on Start
     at.button(key="train_start").click().run()
@@ -155,7 +205,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert {"this model", "Best possible (oracle)", "Markov chain"} <= set(metrics)
     assert metrics["this model"]["x"] == [1, 2]
     table = at.dataframe[0].value
-    assert table.index[0] == "This model (LSTM, attention pooling)"
+    assert table.index[0] == "This model (lstm, lstm-attention-h16)"
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
 
