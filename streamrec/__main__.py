@@ -67,6 +67,22 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(sim, model, TrainConfig(**parts["train"])).validate()
 
 
+def _with_dataset(config: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """`config` pointed at the imported data set `--dataset` names, if any; simulator flags
+    given beside it are ignored, and said so."""
+    name = getattr(args, "dataset", None)
+    if not name:
+        return config
+    from streamrec.sources import dataset_config
+
+    ignored = [_flag("sim", key.split("__", 1)[1]) for key, value in vars(args).items()
+               if key.startswith("sim__") and value is not None]
+    if ignored:
+        print(f"note: training on data set {name!r}; simulator flags ignored: "
+              + ", ".join(ignored), file=sys.stderr)
+    return dataset_config(config, name)
+
+
 def _print_stats(stats: dict[str, float]) -> None:
     for key, value in stats.items():
         shown = f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
@@ -101,12 +117,10 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.baselines import evaluate_baselines
-    from streamrec.data import make_split
-    from streamrec.simulator import simulate
+    from streamrec.sources import open_data
 
-    config = _config_from_args(args)
-    data = simulate(config.sim)
-    split = make_split(data, config.train)
+    config = _with_dataset(_config_from_args(args), args)
+    data, split = open_data(config)
     tc = config.train
     results = evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
@@ -123,7 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.baselines import default_scorers
     from streamrec.jobs import run_training
 
-    config = _config_from_args(args)
+    config = _with_dataset(_config_from_args(args), args)
     root = Path(args.models_dir) if args.models_dir else runs.default_root()
     path = runs.create_run(config, root, args.name)
     print(f"run folder: {path}", file=sys.stderr)
@@ -158,6 +172,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from streamrec.recommend import parse_items, recommend
 
     model, config = runs.load_model(Path(args.run))
+    if not config.data.is_simulated:
+        return _recommend_dataset(args, model, config)
     items = parse_items(args.items, config.model.n_items)
     rec = recommend(model, items, args.k, config.train.max_len)
     category, _ = runs.load_catalog(Path(args.run))
@@ -169,6 +185,34 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     print(f"top {args.k}:")
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
         print(f"  {rank:>3}. item {item:>6} (category {category[item]:>3})  p = {prob:.4f}")
+    return 0
+
+
+def _recommend_dataset(args: argparse.Namespace, model: Any, config: RunConfig) -> int:
+    """`recommend` for a run trained on an imported log: raw item ids in and out."""
+    from streamrec.items import ItemNames
+    from streamrec.recommend import recommend
+    from streamrec.sources import open_data
+
+    stored = runs.load_data(Path(args.run), config)
+    data = stored[0] if stored is not None else open_data(config)[0]
+    names = ItemNames.from_data(data)
+    items = names.parse(args.items)
+    rec = recommend(model, items, args.k, config.train.max_len)
+    width = max(len(names.raw(i)) for i in [*rec.session, *rec.top_items])
+    if rec.dropped:
+        print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
+
+    def shown(item: int) -> str:
+        label = names.labels[item] if names.labels is not None else ""
+        return f"item {names.raw(item):>{width}}" + (f" ({label})" if label else "")
+
+    print(f"data set {config.data.dataset!r}; attention over the clicks:")
+    for item, weight in zip(rec.session, rec.attention):
+        print(f"  {shown(item)}  {weight:.3f}")
+    print(f"top {args.k}:")
+    for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
+        print(f"  {rank:>3}. {shown(int(item))}  p = {prob:.4f}")
     return 0
 
 
@@ -199,17 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="skip baselines and the oracle")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="train on an imported data set instead of simulated sessions")
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("baselines", help="baselines and the Bayes-optimal oracle, no training")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="score an imported data set instead of simulated sessions")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 
     p = sub.add_parser("recommend", help="top-K for a session from a trained run")
     p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
-    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365")
+    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365 (an imported "
+                   "data set's run: the log's raw item ids)")
     p.add_argument("--k", type=int, default=10)
     p.set_defaults(func=cmd_recommend)
 
