@@ -129,3 +129,8 @@ class ItemNames:
         decile = np.empty(self.n_items, dtype=np.int64)
         decile[order] = np.arange(self.n_items) * POPULARITY_GROUPS // max(self.n_items, 1)
         return decile, [f"popularity decile {d + 1}" for d in range(POPULARITY_GROUPS)]
+
+
+def as_names(items: ItemNames | np.ndarray) -> ItemNames:
+    """`items` as ItemNames; an array is a simulated catalog's item -> category map."""
+    return items if isinstance(items, ItemNames) else ItemNames.from_catalog(items)
