@@ -18,6 +18,7 @@ from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID, SESSION_ID
 from streamrec.insights.patterns import PATTERNS
+from streamrec.items import ItemNames
 
 PATTERN_COLORS = dict(zip(PATTERNS, ("#EF553B", "#636EFA", "#00CC96", "#AB63FA", "#B0B7C3")))
 _LINES = qualitative.Plotly
@@ -186,9 +187,12 @@ def pattern_shares(
     )
 
 
-def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) -> go.Figure:
+def pattern_examples_heatmap(
+    examples: pd.DataFrame, item_category: np.ndarray | ItemNames
+) -> go.Figure:
     """One row per example prefix, its clicks right-aligned on the prediction, coloured by
-    attention weight; hover names the item and its category.
+    attention weight; hover names the item and its category (`item_category`), or whatever
+    `ItemNames` knows of it (an imported log's raw id and label).
 
     `examples` is `insights.pattern_examples` output.
     """
@@ -202,7 +206,11 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
         cols = np.arange(width - length, width)
         z[r, cols] = weights
         for c, item, weight in zip(cols, items, weights):
-            hover[r, c] = f"item {item} · category {item_category[item]}"
+            hover[r, c] = (
+                item_category.label(item)
+                if isinstance(item_category, ItemNames)
+                else f"item {item} · category {item_category[item]}"
+            )
             text[r, c] = f"{weight:.2f}" if weight >= 0.05 else ""
     labels = [f"{p} · session {s}" for p, s in zip(examples["pattern"], examples[SESSION_ID])]
     fig = go.Figure(
