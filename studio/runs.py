@@ -169,17 +169,21 @@ def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
 
 
 def item_names(path: Path, config: RunConfig) -> ItemNames:
-    """How the run's items are named and grouped: its catalog file where it has one (simulated
-    data), else the raw ids, labels and categories of the sessions stored with it; RunError
-    unless it has the model's `n_items` items."""
-    n_items = config.model.n_items
-    if (Path(path) / runs.CATALOG_FILE).exists():
+    """How the run's items are named and grouped: the raw ids, labels and categories of the
+    sessions stored with it (its catalog file for a folder made before runs stored them);
+    RunError unless it has the model's `n_items` items."""
+    path, n_items = Path(path), config.model.n_items
+    if not (path / runs.DATA_FILE).exists():
         category, popularity = cached_catalog(path, n_items)
         return ItemNames.from_catalog(category, popularity)
     names = _stored_names(str(path), file_stamp(path, runs.DATA_FILE), config)
+    if names.has_categories:
+        # A run whose data has categories also keeps them in catalog.npz (the CLI reads it):
+        # without it the folder is damaged, and saying so beats a page that half works.
+        cached_catalog(path, n_items)
     if names.n_items != n_items:
         raise runs.RunError(
-            f"{Path(path).name}: its sessions have {names.n_items} items, the model {n_items}"
+            f"{path.name}: its sessions have {names.n_items} items, the model {n_items}"
         )
     return names
 

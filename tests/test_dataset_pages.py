@@ -198,9 +198,10 @@ def test_embeddings_page_colours_by_popularity_decile(roots, open_page):
     scatter = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = [t["name"] for t in scatter["data"] if t["name"].startswith("popularity")]
     assert names == [f"popularity decile {d}" for d in range(1, 11)]
-    assert raw(0) in at.selectbox(key="emb_item").format_func(0) if hasattr(
-        at.selectbox(key="emb_item"), "format_func"
-    ) else True
+    assert at.selectbox(key="emb_item").options[:2] == [f"item {raw(0)}", f"item {raw(1)}"]
+    assert "no item categories" in page_text(at)
+    neighbours = at.dataframe[0].value
+    assert set(neighbours["item_id"]) <= set(IDS) and "same category" not in neighbours
 
 
 def test_runs_page_lists_the_data_set_run(roots, open_page):

@@ -279,14 +279,18 @@ def embedding_scatter(
     n_categories: int,
     highlight: int | None = None,
     neighbours: Sequence[int] = (),
+    names: ItemNames | None = None,
 ) -> go.Figure:
     """Items on the first two principal components of their learned vectors, one colour per
     category, marker area growing with true popularity; optionally one item and its
     neighbours ringed.
 
-    `projection` is `insights.embedding_projection` output.
+    `projection` is `insights.embedding_projection` output. With `names` (e.g. an imported
+    log's), the colour groups are `names.groups()` (categories, else popularity deciles) and
+    the hover shows each item's raw id and label.
     """
     colors = category_colors(n_categories)
+    group_names = None if names is None else names.groups()[1]
     picked = highlight is not None
     popularity = projection["popularity"].to_numpy()
     top = float(popularity.max()) if popularity.size and popularity.max() > 0 else 1.0
@@ -297,7 +301,7 @@ def embedding_scatter(
                 x=rows["pc1"],
                 y=rows["pc2"],
                 mode="markers",
-                name=f"category {category}",
+                name=f"category {category}" if group_names is None else group_names[category],
                 marker={
                     "color": colors[int(category)],
                     "size": 3 + 15 * np.sqrt(rows["popularity"].to_numpy() / top),
@@ -308,7 +312,12 @@ def embedding_scatter(
                 hovertemplate=(
                     "item %{customdata[0]}<br>category %{customdata[1]}"
                     "<br>popularity %{customdata[2]:.4f}<extra></extra>"
-                ),
+                )
+                if names is None
+                else "%{text}<br>popularity %{customdata[2]:.4f}<extra></extra>",
+                text=None
+                if names is None or group_names is None
+                else [f"{names.label(i)}<br>{group_names[category]}" for i in rows[ITEM_ID]],
             )
         )
     ringed = [(highlight, "picked item", 16)] if highlight is not None else []
@@ -329,7 +338,7 @@ def embedding_scatter(
                     "line": {"width": 3 if label == "picked item" else 2},
                 },
                 legendrank=1,  # above the category entries, which can fill the legend
-                text=[f"item {i}" for i in ids],
+                text=[f"item {i}" if names is None else names.label(i) for i in ids],
                 hovertemplate="%{text}<extra>" + label + "</extra>",
             )
         )
