@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from streamrec import runs
+from streamrec import jobs, runs
 from streamrec.__main__ import main
 from streamrec.datasets import Dataset, content_hash, load_dataset, save_dataset
 from streamrec.sessions import SessionData
@@ -222,3 +223,41 @@ def test_train_page_offers_the_data_set(roots, open_page):
     text = page_text(at)
     assert f"data set **{NAME}**" in text
     assert "Estimated time" in text
+
+
+def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
+    _, models = roots
+    at = open_page("pages/train.py")
+    at.selectbox(key="train_data").set_value(NAME)
+    for key, value in {"train_embed_dim": 8, "train_hidden_size": 16, "train_epochs": 1}.items():
+        at.number_input(key=key).set_value(value)
+    at.text_input(key="train_name").set_value("from-page")
+    at.run()
+    at.button(key="train_start").click().run()
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    path = models / "from-page"
+    assert runs.read_config(path).data.dataset == NAME
+    deadline = time.monotonic() + 60
+    try:  # the worker stores the sessions it opened before it scores or trains anything
+        while not (path / runs.DATA_FILE).exists():
+            assert time.monotonic() < deadline, runs.read_status(path)
+            time.sleep(0.2)
+        data, _ = runs.load_data(path, runs.read_config(path))
+        assert data.raw_ids(range(N_ITEMS)) == IDS.tolist()
+    finally:
+        if runs.read_status(path).get("state") == "running":
+            jobs.stop(path, timeout=10)
+
+
+def test_time_estimate_counts_the_data_sets_training_targets(roots):
+    from streamrec.config import ModelConfig, RunConfig, TrainConfig
+    from streamrec.estimate import estimate_epoch_seconds, expected_train_targets
+    from streamrec.sources import dataset_config, open_data
+
+    config = dataset_config(
+        RunConfig(model=ModelConfig(embed_dim=8, hidden_size=16), train=TrainConfig()), NAME
+    )
+    _, split = open_data(config)
+    assert expected_train_targets(config) == len(split.train)
+    assert estimate_epoch_seconds(config) > 0
