@@ -225,6 +225,7 @@ def test_train_page_offers_the_data_set(roots, open_page):
     assert "Estimated time" in text
 
 
+@pytest.mark.slow  # starts a real worker process: ~5-12 s on a loaded machine
 def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
     _, models = roots
     at = open_page("pages/train.py")
