@@ -126,7 +126,9 @@ def session_error(
         others = [
             i.run_id
             for i in usable
-            if i.config and i.config.model.n_items > top and i.run_id != run_id
+            if i.config and i.config.data.is_simulated  # ids are indices only there
+            and i.config.model.n_items > top
+            and i.run_id != run_id
         ]
         message += (
             f". Run **{run_id}** was trained on a catalog of {n_items:,} items, so ids from "
