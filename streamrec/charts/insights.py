@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+from plotly.colors import qualitative, sample_colorscale
 
 from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import category_colors
@@ -286,11 +286,14 @@ def embedding_scatter(
     neighbours ringed.
 
     `projection` is `insights.embedding_projection` output. With `names` (e.g. an imported
-    log's), the colour groups are `names.groups()` (categories, else popularity deciles) and
+    log's), the colour groups are `names.groups()` (categories, else popularity deciles on an
+    ordered scale) and
     the hover shows each item's raw id and label.
     """
     colors = category_colors(n_categories)
     group_names = None if names is None else names.groups()[1]
+    if names is not None and not names.has_categories:  # ordered groups: an ordered scale
+        colors = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(group_names)))
     picked = highlight is not None
     popularity = projection["popularity"].to_numpy()
     top = float(popularity.max()) if popularity.size and popularity.max() > 0 else 1.0
