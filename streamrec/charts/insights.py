@@ -287,8 +287,7 @@ def embedding_scatter(
 
     `projection` is `insights.embedding_projection` output. With `names` (e.g. an imported
     log's), the colour groups are `names.groups()` (categories, else popularity deciles on an
-    ordered scale) and
-    the hover shows each item's raw id and label.
+    ordered scale) and the hover shows each item's raw id and label.
     """
     colors = category_colors(n_categories)
     group_names = None if names is None else names.groups()[1]
