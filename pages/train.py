@@ -125,7 +125,9 @@ def dataset_summary(name: str) -> None:
             f"**Training data:** the imported data set **{name}**: "
             f"{meta.get('n_sessions', 0):,} sessions ({meta.get('n_test_sessions', 0):,} of "
             f"them held out as its test set), {meta.get('n_clicks', 0):,} clicks over "
-            f"{meta.get('n_items', 0):,} items. The simulator's settings do not apply."
+            f"{meta.get('n_items', 0):,} items. The simulator's settings and the evaluation "
+            "protocol do not apply: the data set's own test sessions are held out, and "
+            "validation takes the latest of the others."
         )
         if (ROOT / DATA_PAGE).exists():
             st.page_link(DATA_PAGE, label="See it on the Data page", icon=":material/dataset:")
@@ -427,8 +429,8 @@ def outcome(path: Path) -> None:
 
 st.title("Train")
 st.caption(
-    "Train the session recommender on the simulated sessions. Training runs in a separate "
-    "process: switch pages or reload at will, this page re-attaches to it."
+    "Train the session recommender on simulated sessions or an imported click log. Training "
+    "runs in a separate process: switch pages or reload at will, this page re-attaches to it."
 )
 models_root = runs.default_root()
 current = shown_run(models_root)
