@@ -215,7 +215,7 @@ def session_panel(
 st.title("Recommend")
 st.caption(
     "Enter a click session and see the next items the model ranks highest, which clicks its "
-    "attention weighed, and what the Bayes-optimal oracle of the simulator would recommend."
+    "attention weighed, and, on simulated data, what the Bayes-optimal oracle would recommend."
 )
 
 usable, broken = runs.openable_runs()
