@@ -199,20 +199,16 @@ def _recommend_dataset(args: argparse.Namespace, model: Any, config: RunConfig) 
     names = ItemNames.from_data(data)
     items = names.parse(args.items)
     rec = recommend(model, items, args.k, config.train.max_len)
-    width = max(len(names.raw(i)) for i in [*rec.session, *rec.top_items])
+    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
-
-    def shown(item: int) -> str:
-        label = names.labels[item] if names.labels is not None else ""
-        return f"item {names.raw(item):>{width}}" + (f" ({label})" if label else "")
-
     print(f"data set {config.data.dataset!r}; attention over the clicks:")
     for item, weight in zip(rec.session, rec.attention):
-        print(f"  {shown(item)}  {weight:.3f}")
+        print(f"  {shown[item]:<{width}}  {weight:.3f}")
     print(f"top {args.k}:")
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
-        print(f"  {rank:>3}. {shown(int(item))}  p = {prob:.4f}")
+        print(f"  {rank:>3}. {shown[int(item)]:<{width}}  p = {prob:.4f}")
     return 0
 
 
