@@ -30,6 +30,7 @@ with simulate:
         "the best score any recommender could reach on them."
     )
     st.page_link("pages/simulator.py", label="Open the Simulator", icon=":material/scatter_plot:")
+    st.page_link("pages/data.py", label="Or import a real click log", icon=":material/database:")
 with train:
     st.subheader("2. Train", anchor=False)
     st.markdown(

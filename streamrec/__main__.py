@@ -1,4 +1,4 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,recommend,import,datasets,worker}`."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from typing import Any
 
 from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.datasets import DatasetError
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The case study's exact setup: its generator, its random example split and optimiser.
@@ -212,6 +213,87 @@ def _recommend_dataset(args: argparse.Namespace, model: Any, config: RunConfig) 
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a click log as a data set, with a progress bar; print every step's counts."""
+    from tqdm import tqdm
+
+    from streamrec.logs import (
+        ImportConfig,
+        check_import,
+        describe_columns,
+        format_report,
+        import_log,
+    )
+
+    config = ImportConfig(
+        path=args.path, name=args.name, test_path=args.test or "", sep=args.sep or "",
+        session_col=args.session_col or "", item_col=args.item_col or "",
+        time_col=args.time_col or "", date_col=args.date_col or "",
+        category_col=args.category_col or "", label_col=args.label_col or "",
+        split=args.split or "", test_days=args.test_days, valid_days=args.valid_days,
+        min_item_support=args.min_item_support, min_session_length=args.min_session_length,
+        test_fraction=args.test_fraction, seed=args.seed,
+    )
+    root, _ = check_import(config, Path(args.data_dir) if args.data_dir else None)
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=args.quiet,
+               bar_format="{l_bar}{bar}| {elapsed} {postfix}")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(message)
+
+    start = time.perf_counter()
+    try:
+        dataset = import_log(config, root, progress)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    data = dataset.data
+    print(describe_columns(dataset.settings))
+    print(format_report(dataset.report))
+    n_train = data.n_sessions - dataset.n_test_sessions - dataset.n_valid_sessions
+    targets = int((data.lengths[dataset.test_sessions] - 1).sum())
+    print(f"data set {dataset.name!r}: {n_train:,} training sessions, "
+          f"{dataset.n_valid_sessions:,} validation, {dataset.n_test_sessions:,} test "
+          f"({targets:,} test targets), {data.n_clicks:,} clicks, {data.n_items:,} items; "
+          f"imported in {seconds:.2f} s")
+    if args.json:
+        print(json.dumps({
+            "name": dataset.name, "content_hash": dataset.content_hash,
+            "train_sessions": n_train, "valid_sessions": dataset.n_valid_sessions,
+            "test_sessions": dataset.n_test_sessions, "test_targets": targets,
+            "clicks": data.n_clicks, "items": data.n_items, "seconds": round(seconds, 3),
+            "settings": dataset.settings, "report": dataset.report,
+        }))
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """List the imported data sets; a broken folder is listed with its error."""
+    from streamrec.datasets import default_data_root, list_datasets
+
+    root = Path(args.data_dir) if args.data_dir else default_data_root()
+    infos = list_datasets(root)
+    if args.json:
+        print(json.dumps([{"name": i.name, "error": i.error, **({} if i.error else {
+            k: i.meta.get(k) for k in ("n_sessions", "n_test_sessions", "n_clicks", "n_items",
+                                       "content_hash")})} for i in infos]))
+        return 0
+    if not infos:
+        print(f"no data sets in {root} (import one with `python -m streamrec import`)")
+        return 0
+    print(f"{'name':<28}{'sessions':>10}{'test':>8}{'clicks':>12}{'items':>9}  source")
+    for info in infos:
+        if info.error:
+            print(f"{info.name:<28}  BROKEN: {info.error}")
+            continue
+        meta = info.meta
+        source = Path(str(meta.get("settings", {}).get("path", "?"))).name
+        print(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
+              f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
     from streamrec.jobs import run_training
@@ -258,6 +340,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.set_defaults(func=cmd_recommend)
 
+    p = sub.add_parser("import", help="import a click log (CSV/TSV/Parquet) as a data set")
+    p.add_argument("path", help="the click log (training part with --test)")
+    p.add_argument("--name", required=True, help="data set name (a folder under data/)")
+    p.add_argument("--test", metavar="PATH", help="a separate test log (split 'given')")
+    p.add_argument("--sep", help="field separator (default: sniffed; '\\t' for tab)")
+    for role in ("session", "item", "time", "date", "category", "label"):
+        p.add_argument(f"--{role}-col", metavar="C",
+                       help=f"{role} column (default: recognised by name; a number when the "
+                            "file has no header)")
+    p.add_argument("--split", choices=("given", "time", "random"),
+                   help="test set: a given file, the last --test-days, or random sessions "
+                        "(default: given with --test, else time)")
+    p.add_argument("--test-days", type=float, default=1.0, help="(default: 1)")
+    p.add_argument("--valid-days", type=float, default=0.0,
+                   help="last days of training held out for validation (default: 0, none)")
+    p.add_argument("--min-item-support", type=int, default=None,
+                   help="drop items with fewer clicks (default: 5; none for --split given)")
+    p.add_argument("--min-session-length", type=int, default=2, help="(default: 2)")
+    p.add_argument("--test-fraction", type=float, default=0.1,
+                   help="share of sessions in the test set for --split random (default: 0.1)")
+    p.add_argument("--seed", type=int, default=42, help="seed of --split random (default: 42)")
+    p.add_argument("--data-dir", help="where data sets live (default: data/ or "
+                                      "$STREAMREC_DATA_DIR)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary last")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("datasets", help="list the imported data sets")
+    p.add_argument("--data-dir", help="where data sets live")
+    p.add_argument("--json", action="store_true", help="print the listing as JSON")
+    p.set_defaults(func=cmd_datasets)
+
     p = sub.add_parser("worker", help=argparse.SUPPRESS)
     p.add_argument("run_dir")
     p.set_defaults(func=cmd_worker)
@@ -270,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, runs.RunError) as exc:
+    except (ValueError, runs.RunError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
