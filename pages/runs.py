@@ -43,6 +43,7 @@ COLUMN_ORDER = (
     "layers",
     "epochs",
     "protocol",
+    "data",
     "sessions",
     "items",
     "categories",
@@ -78,10 +79,16 @@ def table_row(info: runs.RunInfo) -> dict:
             "layers": config.model.num_layers,
             "epochs": config.train.epochs,
             "protocol": config.train.protocol,
-            "sessions": config.sim.n_sessions,
-            "items": config.sim.n_items,
-            "categories": config.sim.n_categories,
+            "items": config.model.n_items,
         }
+        if config.data.is_simulated:
+            row |= {
+                "data": "simulated",
+                "sessions": config.sim.n_sessions,
+                "categories": config.sim.n_categories,
+            }
+        else:  # the data set's own sizes are in its folder; the run records its name
+            row["data"] = config.data.dataset
     row["best epoch"] = info.status.get("best_epoch")
     final = info.status.get("final") or {}
     for metric in ("hit@10", "hit@20", "mrr@20"):
