@@ -37,12 +37,12 @@ COLUMN_ORDER = (
     "Hit@20",
     "MRR@20",
     "best epoch",
-    "cell",
-    "pooling",
+    "family",
+    "model",
     "hidden",
-    "layers",
     "epochs",
     "protocol",
+    "data",
     "sessions",
     "items",
     "categories",
@@ -72,16 +72,21 @@ def table_row(info: runs.RunInfo) -> dict:
     config = info.config
     if config is not None:
         row |= {
-            "cell": config.model.cell,
-            "pooling": config.model.pooling,
+            "family": config.model.family,
+            "model": config.model.slug(),
             "hidden": config.model.hidden_size,
-            "layers": config.model.num_layers,
             "epochs": config.train.epochs,
             "protocol": config.train.protocol,
-            "sessions": config.sim.n_sessions,
-            "items": config.sim.n_items,
-            "categories": config.sim.n_categories,
+            "items": config.model.n_items,
         }
+        if config.data.is_simulated:
+            row |= {
+                "data": "simulated",
+                "sessions": config.sim.n_sessions,
+                "categories": config.sim.n_categories,
+            }
+        else:  # the data set's own sizes are in its folder; the run records its name
+            row["data"] = config.data.dataset
     row["best epoch"] = info.status.get("best_epoch")
     final = info.status.get("final") or {}
     for metric in ("hit@10", "hit@20", "mrr@20"):

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import jobs, runs
+from streamrec import datasets, jobs, runs
 from streamrec.charts import training as charts
 from streamrec.config import (
     MODEL_CONFIGS,
@@ -24,6 +24,7 @@ from streamrec.config import (
     model_config,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.sources import dataset_config
 from streamrec.text import escape_markdown
 from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
@@ -34,11 +35,14 @@ ensure_app_navigation()
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
 RUN_KEY = "train_run"  # the run started from this browser session
 RECOMMEND_PAGE = "pages/recommend.py"
+DATA_PAGE = "pages/data.py"
+SIMULATED = ""  # the "Training data" choice of simulated sessions; any other is a data set name
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_DEFAULTS = TrainConfig()
 PHASES = {
     "starting": "Starting the worker",
     "simulating": "Simulating the sessions",
+    "loading": "Loading the data set",
     "baselines": "Scoring the baselines and the oracle",
     "training": "Training",
     "final evaluation": "Scoring the best epoch and the baselines on the held-out sessions",
@@ -91,6 +95,59 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
             label="Change the data on the Simulator page",
             icon=":material/scatter_plot:",
         )
+
+
+def pick_data() -> str:
+    """The "Training data" choice: simulated sessions, or one of the readable imported data
+    sets (broken ones are named in a caption, not offered)."""
+    found = datasets.list_datasets()
+    names = [info.name for info in found if info.error is None]
+    broken = [info for info in found if info.error is not None]
+    if st.session_state.get("train_data") not in (SIMULATED, *names):
+        st.session_state.pop("train_data", None)  # a data set deleted since it was picked
+    choice = st.selectbox(
+        "Training data",
+        [SIMULATED, *names],
+        format_func=lambda n: "Simulated sessions (Simulator page)" if n == SIMULATED else n,
+        key="train_data",
+        help="Simulated sessions, or a click log imported on the Data page or with "
+        "`python -m streamrec import`.",
+    )
+    if broken:
+        st.caption(
+            f"{len(broken)} data set folder(s) cannot be read and are not offered: "
+            + "; ".join(info.error or info.name for info in broken)
+        )
+    return choice
+
+
+def dataset_summary(name: str) -> None:
+    """One line on the imported data set the model will train on."""
+    meta = next((i.meta for i in datasets.list_datasets() if i.name == name), {})
+    with st.container(border=True):
+        st.markdown(
+            f"**Training data:** the imported data set **{name}**: "
+            f"{meta.get('n_sessions', 0):,} sessions ({meta.get('n_test_sessions', 0):,} of "
+            f"them held out as its test set), {meta.get('n_clicks', 0):,} clicks over "
+            f"{meta.get('n_items', 0):,} items. The simulator's settings and the evaluation "
+            "protocol do not apply: the data set's own test sessions are held out, and "
+            "validation takes the latest of the others."
+        )
+        if (ROOT / DATA_PAGE).exists():
+            st.page_link(DATA_PAGE, label="See it on the Data page", icon=":material/dataset:")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _on_dataset(config: dict, name: str, stamp: int) -> dict:
+    """`config` (as a dict) pointed at data set `name`, whose sessions file has mtime `stamp`."""
+    return dataset_config(RunConfig.from_dict(config), name).to_dict()
+
+
+def on_dataset(config: RunConfig, name: str) -> RunConfig:
+    """The run config pointed at an imported data set, its hash read once per file version."""
+    file = datasets.default_data_root() / name / datasets.SESSIONS_FILE
+    stamp = file.stat().st_mtime_ns if file.exists() else 0
+    return RunConfig.from_dict(_on_dataset(config.to_dict(), name, stamp))
 
 
 # Labels and help for the fields whose names say too little; the widgets themselves come from
@@ -193,7 +250,9 @@ def estimate(config: RunConfig) -> None:
     st.markdown(
         f"**Estimated time:** about **{duration(seconds)} per epoch** "
         f"(~{n_batches:,.0f} batches), **{duration(seconds * config.train.epochs)}** for "
-        f"{config.train.epochs} epochs, plus simulation and baselines."
+        f"{config.train.epochs} epochs, plus "
+        + ("simulation" if config.data.is_simulated else "loading the data set")
+        + " and baselines."
     )
     st.caption(
         "Measured on this machine now: three training batches of this model on sessions of "
@@ -377,8 +436,8 @@ def outcome(path: Path) -> None:
 
 st.title("Train")
 st.caption(
-    "Train the session recommender on the simulated sessions. Training runs in a separate "
-    "process: switch pages or reload at will, this page re-attaches to it."
+    "Train the session recommender on simulated sessions or an imported click log. Training "
+    "runs in a separate process: switch pages or reload at will, this page re-attaches to it."
 )
 models_root = runs.default_root()
 current = shown_run(models_root)
@@ -387,13 +446,19 @@ try:
 except runs.RunError:
     running = False
 
+source = pick_data()
 sim, from_simulator = sim_settings()
-data_summary(sim, from_simulator)
+if source == SIMULATED:
+    data_summary(sim, from_simulator)
+else:
+    dataset_summary(source)
 family, model_fields, train_fields, run_name = settings_form()
 try:
     run_config: RunConfig | None = RunConfig(
         sim, model_config(family, n_items=sim.n_items, **model_fields), TrainConfig(**train_fields)
     ).validate()
+    if source != SIMULATED:
+        run_config = on_dataset(run_config, source)
 except (TypeError, ValueError) as error:
     run_config = None
     st.error(f"Invalid setting: {escape_markdown(error)}", icon=":material/error:")

@@ -86,6 +86,22 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(sim, model, TrainConfig(**parts["train"])).validate()
 
 
+def _with_dataset(config: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """`config` pointed at the imported data set `--dataset` names, if any; simulator flags
+    given beside it are ignored, and said so."""
+    name = getattr(args, "dataset", None)
+    if not name:
+        return config
+    from streamrec.sources import dataset_config
+
+    ignored = [_flag("sim", key.split("__", 1)[1]) for key, value in vars(args).items()
+               if key.startswith("sim__") and value is not None]
+    if ignored:
+        print(f"note: training on data set {name!r}; simulator flags ignored: "
+              + ", ".join(ignored), file=sys.stderr)
+    return dataset_config(config, name)
+
+
 def _print_stats(stats: dict[str, float]) -> None:
     for key, value in stats.items():
         shown = f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
@@ -141,12 +157,10 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.baselines import evaluate_baselines
-    from streamrec.data import make_split
-    from streamrec.simulator import simulate
+    from streamrec.sources import open_data
 
-    config = _config_from_args(args)
-    data = simulate(config.sim)
-    split = make_split(data, config.train)
+    config = _with_dataset(_config_from_args(args), args)
+    data, split = open_data(config)
     tc = config.train
     results = evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
@@ -163,7 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.baselines import default_scorers
     from streamrec.jobs import run_training
 
-    config = _config_from_args(args)
+    config = _with_dataset(_config_from_args(args), args)
     path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
@@ -198,6 +212,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)
+    if not config.data.is_simulated:
+        return _recommend_dataset(path, args, model, config)
     category, _ = runs.load_catalog(path, config.model.n_items)
     items = parse_items(args.items, config.model.n_items)
     if not 1 <= args.k <= config.model.n_items:
@@ -212,6 +228,32 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     print(f"top {args.k}:")
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
         print(f"  {rank:>3}. item {item:>6} (category {category[item]:>3})  p = {prob:.4f}")
+    return 0
+
+
+def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config: RunConfig) -> int:
+    """`recommend` for a run trained on an imported log: raw item ids in and out."""
+    from streamrec.items import ItemNames
+    from streamrec.recommend import recommend
+    from streamrec.sources import open_data
+
+    stored = runs.load_data(path, config)
+    data = stored[0] if stored is not None else open_data(config)[0]
+    names = ItemNames.from_data(data)
+    items = names.parse(args.items)
+    rec = recommend(model, items, args.k, config.train.max_len)
+    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
+    if rec.dropped:
+        print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
+    print(f"data set {config.data.dataset!r}")
+    if rec.attention is not None:
+        print("attention over the clicks:")
+        for item, weight in zip(rec.session, rec.attention):
+            print(f"  {shown[item]:<{width}}  {weight:.3f}")
+    print(f"top {args.k}:")
+    for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
+        print(f"  {rank:>3}. {shown[int(item)]:<{width}}  p = {prob:.4f}")
     return 0
 
 
@@ -347,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--model", choices=list(MODEL_CONFIGS), default="lstm",
                    help="model family; its settings are the model flags below (default: lstm)")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="train on an imported data set instead of simulated sessions")
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 
@@ -354,13 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
         "baselines", help="baselines and the Bayes-optimal oracle, no training", allow_abbrev=False
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="score an imported data set instead of simulated sessions")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 
     models_dir = "where run folders live (default: $STREAMREC_MODELS_DIR or models/)"
     p = sub.add_parser("recommend", help="top-K for a session from a trained run", allow_abbrev=False)
     p.add_argument("--run", required=True, help="run name or folder inside the models folder, e.g. demo")
-    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365")
+    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365 (an imported "
+                   "data set's run: the log's raw item ids)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_recommend)

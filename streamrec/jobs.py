@@ -52,7 +52,7 @@ def run_training(
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = runs.write_status(
         path, state="running", reason="", pid=os.getpid(), started=time.time(),
-        heartbeat=time.time(), phase="simulating",
+        heartbeat=time.time(), phase="simulating" if config.data.is_simulated else "loading",
     )
     beating = _heartbeat(path)
     try:

@@ -16,7 +16,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from streamrec import runs
 from streamrec.config import RunConfig, SimConfig
-from streamrec.data import Split, make_split
+from streamrec.data import Split
+from streamrec.items import ItemNames
 from streamrec.model import SessionModel
 from streamrec.oracle import Oracle
 from streamrec.sessions import SessionData
@@ -168,9 +169,46 @@ def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
     return _run_sessions(str(path), stamp, config)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Simulating this run's sessions for the oracle…")
-def fitted_oracle(config: RunConfig) -> tuple[SessionData, Split, Oracle]:
-    """The run's sessions, its split and the Bayes-optimal oracle fitted on the training part."""
-    data = simulated_sessions(config.sim)
-    split = make_split(data, config.train)
-    return data, split, Oracle().fit(data, split.train)
+def item_names(path: Path, config: RunConfig) -> ItemNames:
+    """How the run's items are named and grouped: the raw ids, labels and categories of the
+    sessions stored with it (its catalog file for a folder made before runs stored them);
+    RunError unless it has the model's `n_items` items."""
+    path, n_items = Path(path), config.model.n_items
+    if not (path / runs.DATA_FILE).exists():
+        category, popularity = cached_catalog(path, n_items)
+        return ItemNames.from_catalog(category, popularity)
+    names = _stored_names(str(path), file_stamp(path, runs.DATA_FILE), config)
+    if names.has_categories:
+        # A run whose data has categories also keeps them in catalog.npz (the CLI reads it):
+        # without it the folder is damaged, and saying so beats a page that half works.
+        cached_catalog(path, n_items)
+    if names.n_items != n_items:
+        raise runs.RunError(
+            f"{path.name}: its sessions have {names.n_items} items, the model {n_items}"
+        )
+    return names
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _stored_names(path: str, stamp: int, config: RunConfig) -> ItemNames:
+    data, _ = run_sessions(Path(path), config)
+    return ItemNames.from_data(data)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Fitting the oracle on this run's sessions…")
+def _run_oracle(path: str, stamp: int, config: RunConfig) -> Oracle:
+    data, split = run_sessions(Path(path), config)
+    return Oracle().fit(data, split.train)
+
+
+def run_oracle(path: Path, config: RunConfig) -> Oracle | None:
+    """The Bayes-optimal oracle of the run's sessions, fitted on its training part; None when
+    the data's generating process is unknown (an imported log: no ceiling is known)."""
+    data, _ = run_sessions(path, config)
+    if not data.has_truth:
+        return None
+    try:
+        stamp = file_stamp(path, runs.DATA_FILE)
+    except runs.RunError:
+        stamp = 0
+    return _run_oracle(str(path), stamp, config)

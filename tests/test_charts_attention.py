@@ -9,6 +9,7 @@ from streamrec.charts.attention import (
     attention_growth_heatmap,
     attention_heatmap,
     behaviour_posterior_chart,
+    occlusion_bars,
     top_k_bars,
 )
 from streamrec.charts.simulator import category_colors
@@ -33,6 +34,23 @@ def test_attention_heatmap_one_cell_per_click_with_values_and_labels():
     assert list(fig.layout.xaxis.tickvals) == [0, 1, 2]
     labels = ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
     assert list(fig.layout.xaxis.ticktext) == labels
+
+
+def test_a_named_map_says_which_map_it_is():
+    fig = attention_heatmap(SESSION, np.array([0.25, 0.25, 0.5]), CATEGORY, "layer 2 · head 1")
+    assert fig.layout.title.text.startswith("Attention (layer 2 · head 1) over the session's")
+    growth = attention_growth_heatmap(SESSION, np.eye(3), CATEGORY, map_name="rollout")
+    assert growth.layout.title.text.startswith("How the attention (rollout) shifts")
+
+
+def test_occlusion_bars_one_signed_bar_per_click():
+    fig = occlusion_bars(SESSION, np.array([0.1, -0.02, 0.3]), CATEGORY, "item 4 · cat 1")
+    assert_titled(fig)
+    bars = fig.data[0]
+    assert list(bars.y) == [0.1, -0.02, 0.3] and list(bars.x) == [0, 1, 2]
+    assert bars.marker.color[1] != bars.marker.color[0]  # a click whose loss helps the item
+    assert list(fig.layout.xaxis.ticktext) == ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
+    assert "item 4 · cat 1" in fig.layout.title.text
 
 
 def test_growth_heatmap_leaves_future_clicks_blank():

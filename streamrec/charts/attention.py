@@ -22,6 +22,7 @@ from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.session_view import (
     BEHAVIOUR_NAMES,
     IN_SESSION,
+    LABEL,
     PROBABILITY,
     RANK,
     TRUE_NEXT,
@@ -61,9 +62,11 @@ def _cell_font(n_clicks: int) -> dict[str, int]:
 
 
 def attention_heatmap(
-    session: Sequence[int], attention: np.ndarray, item_category: np.ndarray
+    session: Sequence[int], attention: np.ndarray, item_category: np.ndarray,
+    map_name: str | None = None,
 ) -> go.Figure:
-    """One row: the attention weight of each click in the prediction of the next click."""
+    """One row: the attention weight of each click in the prediction of the next click;
+    `map_name` names which of the model's maps it is (e.g. "layer 2 · head 1")."""
     labels = click_labels(session, item_category)
     weights = np.asarray(attention, dtype=np.float64)
     n = len(labels)
@@ -84,7 +87,8 @@ def attention_heatmap(
         hovertemplate="click %{x}: %{customdata}<br>attention weight %{z:.3f}<extra></extra>",
     )
     layout = figure_layout(
-        "Attention over the session's clicks when predicting the next click (weights sum to 1)",
+        f"Attention{f' ({map_name})' if map_name else ''} over the session's clicks when "
+        "predicting the next click (weights sum to 1)",
         "click in session (oldest → newest)",
         "prediction",
         height=250 if n <= 6 else 300,
@@ -98,9 +102,11 @@ def attention_heatmap(
 
 
 def attention_growth_heatmap(
-    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1
+    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1,
+    map_name: str | None = None,
 ) -> go.Figure:
-    """Row t: the attention over clicks 1..t in the prediction made right after click t.
+    """Row t: the attention over clicks 1..t in the prediction made right after click t
+    (`map_name`: which of the model's maps).
 
     Cells right of the diagonal (clicks not yet made) are left blank. The colour scale tops
     out at the largest weight after the first row, whose single weight is always 1. Rows are
@@ -130,7 +136,8 @@ def attention_growth_heatmap(
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
     )
     layout = figure_layout(
-        "How the attention shifts as the session grows (row t: prediction after click t)",
+        f"How the attention{f' ({map_name})' if map_name else ''} shifts as the session grows "
+        "(row t: prediction after click t)",
         "attended click (oldest → newest)",
         "prediction made",
         height=max(300, 26 * n + 170),
@@ -151,21 +158,58 @@ def attention_growth_heatmap(
     return go.Figure(data=[heatmap], layout=layout)
 
 
+def occlusion_bars(
+    session: Sequence[int], drops: np.ndarray, item_category: np.ndarray, item: str
+) -> go.Figure:
+    """One bar per click: how far the probability of the recommended `item` falls when that
+    click is left out (leave-one-out occlusion); below zero, the item gains without it."""
+    labels = click_labels(session, item_category)
+    drops = np.asarray(drops, dtype=np.float64)
+    bars = go.Bar(
+        x=list(range(len(labels))),
+        y=drops,
+        marker={"color": [BAR_COLOR if d >= 0 else TRUTH_COLOR for d in drops]},
+        customdata=np.array(labels, dtype=object),
+        texttemplate="%{y:+.3f}",
+        textposition="outside",
+        hovertemplate="without click %{x}: %{customdata}<br>P falls by %{y:.4f}<extra></extra>",
+    )
+    x_axis = _click_axis(labels, flat_up_to=10)
+    layout = figure_layout(
+        f"Leave-one-out occlusion: how much each click holds up {item}",
+        "click left out (oldest → newest)",
+        "fall in P(item) (probability)",
+        height=320,
+        xaxis=x_axis,
+        yaxis={"zeroline": True, "zerolinecolor": ORACLE_COLOR, "tickformat": ".3f"},
+        template=TEMPLATE,
+    )
+    return go.Figure(data=[bars], layout=layout)
+
+
 def top_k_bars(
     table: pd.DataFrame,
     n_categories: int,
     oracle_probs: np.ndarray | None = None,
     title: str = "Model's top items (colour: category; ◆ oracle's probability)",
 ) -> go.Figure:
-    """Horizontal bars of a top-K table's probabilities, each bar in its category's colour.
+    """Horizontal bars of a top-K table's probabilities, each bar in its category's colour
+    (one colour for a table without categories, e.g. an imported log's).
 
     `oracle_probs` (n_items,) adds the oracle's probability of each listed item as a marker;
     items already in the session are hatched and the true next item is starred.
     """
-    colors = category_colors(n_categories)
+    if CATEGORY in table:
+        colors = category_colors(n_categories)
+        names = [item_label(int(i), int(c)) for i, c in zip(table[ITEM_ID], table[CATEGORY])]
+        bar_colors = [colors[c] for c in table[CATEGORY]]
+    else:
+        extra = table[LABEL] if LABEL in table else [""] * len(table)
+        names = [f"item {i}" + (f" · {x}" if x else "") for i, x in zip(table[ITEM_ID], extra)]
+        bar_colors = [BAR_COLOR] * len(table)
     labels = [
-        f"#{r} {'★ ' if t else ''}{item_label(int(i), int(c))}"
-        for r, i, c, t in zip(table[RANK], table[ITEM_ID], table[CATEGORY], table[TRUE_NEXT])
+        f"#{r} {'★ ' if t else ''}{name}"
+        for r, name, t in zip(table[RANK], names, table[TRUE_NEXT])
     ]
     probs = table[PROBABILITY].to_numpy()
     traces: list[Any] = [
@@ -175,7 +219,7 @@ def top_k_bars(
             orientation="h",
             name="model's probability",
             marker={
-                "color": [colors[c] for c in table[CATEGORY]],
+                "color": bar_colors,
                 "pattern": {"shape": ["/" if s else "" for s in table[IN_SESSION]]},
             },
             hovertemplate="%{y}<br>model probability %{x:.4f}<extra></extra>",

@@ -7,6 +7,8 @@
   category-coherent) as explicit rules, and the aggregates; pure functions of a profile.
 - `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
   against its chance level.
+- `explanations`: one recommendation explained for any family: `map_layout` arranges the
+  maps a model's `explain` names, `occlusion` drops each click and measures the change.
 
 Everything is re-exported here, so callers write `insights.attention_profile(...)`.
 """
@@ -20,6 +22,13 @@ from streamrec.insights.embeddings import (
     nearest_neighbours,
     pca_2d,
     training_clicks,
+)
+from streamrec.insights.explanations import (
+    MapLayout,
+    explanation_names,
+    has_attention,
+    map_layout,
+    occlusion,
 )
 from streamrec.insights.patterns import (
     ANCHOR,
@@ -75,6 +84,7 @@ __all__ = [
     "RECENCY_MIN_LAST_TWO",
     "SHORT",
     "AttentionProfile",
+    "MapLayout",
     "Purity",
     "attention_profile",
     "category_purity_at_k",
@@ -87,13 +97,17 @@ __all__ = [
     "embedding_projection",
     "entropy",
     "entropy_by_length",
+    "explanation_names",
     "from_end",
+    "has_attention",
     "held_out_targets",
     "item_embeddings",
     "length_buckets",
+    "map_layout",
     "mean_by_position",
     "nearest_neighbours",
     "normalised_entropy",
+    "occlusion",
     "pattern_counts",
     "pattern_examples",
     "pattern_table",

@@ -28,7 +28,11 @@ CONFIG = RunConfig(
 TEXT_BOX = "Session: item ids in click order, oldest first"
 # The result charts sit in tabs and only the open tab is drawn: its title -> its charts.
 CHART_TABS = {
-    "Where the attention went": ["Attention over the session's clicks", "How the attention shifts"],
+    "Why these items": [
+        "Attention (attention pooling) over the session's clicks",
+        "How the attention (attention pooling) shifts",
+        "Leave-one-out occlusion",
+    ],
     "Ranked list as a chart": ["Model's top items"],
     "Hidden behaviour": ["Hidden behaviour: the oracle's belief"],
 }
