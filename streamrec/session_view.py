@@ -83,10 +83,7 @@ def run_caption(info: RunInfo, config: RunConfig) -> str:
     m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
-        (
-            f"{m.cell.upper()} ({m.num_layers} × {m.hidden_size}) with {m.pooling} pooling, "
-            f"reads the last {config.train.max_len} clicks."
-        ),
+        f"Model {m.family} ({m.slug()}), reads the last {config.train.max_len} clicks.",
     ]
     final = info.status.get("final") or {}
     oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
