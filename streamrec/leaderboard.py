@@ -25,9 +25,9 @@ ORACLE = "Oracle"  # the name the baselines module gives the Bayes-optimal ceili
 CEILING_SHARE = 0.95  # "time to 95% of the ceiling"
 # Row kinds: a trained run, a baseline scorer, the ceiling.
 RUN, BASELINE, CEILING = "run", "baseline", "ceiling"
+# The table's columns: name and kind, then the test metrics (so they show without scrolling),
+# then these.
 COLUMNS = (
-    "name",
-    "kind",
     "family",
     "model",
     "objective",
@@ -41,11 +41,11 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Board:
-    """The runs of one data set and split, with their table (COLUMNS, then the metrics)."""
+    """The runs of one data set and split, with their table."""
 
     label: str
     runs: list[runs.RunInfo]
-    table: pd.DataFrame
+    table: pd.DataFrame  # name, kind, the metrics, then COLUMNS
     metrics: list[str]  # the metric columns, in cutoff order
     baselines_from: str | None  # the run whose status.json gave the baseline rows
 
@@ -150,7 +150,9 @@ def board(group: Sequence[runs.RunInfo], metric: str = "hit@10") -> Board:
         rows.append({"name": name, "kind": kind, "status": "", **scores})
     cutoffs = sorted({k for info in group for k in info.config.train.cutoffs})  # type: ignore[union-attr]
     metrics = [m for m in metric_keys(cutoffs) if any(m in row for row in rows)]
-    table = pd.DataFrame(rows, columns=[*COLUMNS, *metrics])
+    table = pd.DataFrame(rows, columns=["name", "kind", *metrics, *COLUMNS])
+    for column in ("family", "model", "objective"):
+        table[column] = table[column].fillna("")  # baseline rows have no model
     for column in ("parameters", "epochs", "training time (s)", "time to 95% of ceiling (s)",
                    *metrics):
         table[column] = pd.to_numeric(table[column])

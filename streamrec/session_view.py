@@ -309,13 +309,19 @@ def headlines(
 
 
 def _most_attended(rec: Recommendation, names: ItemNames) -> Headline:
-    if rec.attention is None:
-        return Headline("Most attended click", "—", "this model pools without attention")
-    heaviest = int(np.argmax(rec.attention))
+    """The click the pooling attention weighs most; for a model that pools without it, the
+    click its last named map weighs most (e.g. a transformer's rollout), the map named."""
+    weights, source = rec.attention, ""
+    if weights is None and rec.explanations:
+        name, maps = list(rec.explanations.items())[-1]
+        weights, source = maps[-1], f" ({name})"
+    if weights is None:
+        return Headline("Most attended click", "—", "no attention: see the occlusion")
+    heaviest = int(np.argmax(weights))
     return Headline(
         "Most attended click",
         f"item {names.raw(rec.session[heaviest])}",
-        f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
+        f"click {heaviest + 1 + rec.dropped} · weight {weights[heaviest]:.2f}{source}",
     )
 
 

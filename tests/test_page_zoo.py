@@ -74,6 +74,12 @@ def test_recommend_explains_each_family_by_what_its_model_returns(open_page, mod
     assert_clean(at)
     shown = titles(at)
     assert any(t.startswith("Leave-one-out occlusion") for t in shown), shown  # every family
+    most = {m.label: m for m in at.metric}["Most attended click"]
+    if family == "gru4rec":
+        assert most.value == "—"
+    else:  # the pooling attention, else the model's last map (a transformer's rollout)
+        assert most.value.startswith("item ")
+        assert most.delta.endswith("(rollout)") == (family == "sasrec"), most.delta
     radios = {r.key: list(r.options) for r in at.radio}
     if family == "sasrec":  # a grid of layers x heads, plus rollout
         assert radios["rec_explain_map"] == ["by layer and head", "rollout"]
