@@ -136,7 +136,7 @@ def neighbours_section(
     st.caption(
         f"The two components keep {sum(ratio):.1%} of the vectors' variance, so the picture "
         "is a rough shadow; neighbours and purity use all "
-        f"{model.config.embed_dim} dimensions."
+        f"{model.item_embeddings().shape[1]} dimensions."
     )
     same = int(neighbours["same category"].sum())
     st.markdown(

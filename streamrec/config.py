@@ -176,6 +176,10 @@ class ModelConfig:
         """A short description for run-folder names."""
         return f"{self.cell}-{self.pooling}-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
+
 
 @dataclass(frozen=True)
 class SASRecConfig:
@@ -211,6 +215,10 @@ class SASRecConfig:
         """A short description for run-folder names."""
         return f"sasrec-b{self.num_blocks}-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"SASRec ({self.num_blocks} blocks × {self.num_heads} heads, width {self.hidden_size})"
+
 
 @dataclass(frozen=True)
 class GRU4RecConfig:
@@ -241,6 +249,10 @@ class GRU4RecConfig:
         """A short description for run-folder names."""
         return f"gru4rec-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"GRU4Rec ({self.num_layers} × GRU {self.hidden_size}) with its last state"
+
 
 @dataclass(frozen=True)
 class NARMConfig:
@@ -270,6 +282,10 @@ class NARMConfig:
     def slug(self) -> str:
         """A short description for run-folder names."""
         return f"narm-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"NARM (GRU {self.hidden_size}, items {self.embed_dim}) with local attention"
 
 
 AnyModelConfig = ModelConfig | SASRecConfig | GRU4RecConfig | NARMConfig

@@ -65,13 +65,9 @@ def catalog_summary(config: RunConfig) -> str:
 
 def run_caption(info: RunInfo, config: RunConfig) -> str:
     """Which catalog and model a run is, and how well it scored on held-out sessions."""
-    m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
-        (
-            f"{m.cell.upper()} ({m.num_layers} × {m.hidden_size}) with {m.pooling} pooling, "
-            f"reads the last {config.train.max_len} clicks."
-        ),
+        f"{config.model.summary()}, reads the last {config.train.max_len} clicks.",
     ]
     final = info.status.get("final") or {}
     oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
