@@ -178,8 +178,8 @@ def oracle_view(
     """
     tokens = torch.from_numpy(tokens_from_items(list(session), max_len))  # (1, max_len)
     with torch.inference_mode():
-        behaviour, next_category = oracle.posterior(tokens)
-        probs = oracle.item_probs(next_category)[0].numpy().copy()  # (n_items,)
+        behaviour, next_category, probs = oracle.predict(tokens)
+        probs = probs[0].numpy().copy()  # (n_items,)
     if exclude_seen:
         probs[np.asarray(session, dtype=np.int64)] = 0.0
         total = probs.sum()
