@@ -133,7 +133,20 @@ class Oracle:
         if successor is None:
             successor = np.full(catalog.n_items, NO_SUCCESSOR, dtype=np.int64)
         self.successor = torch.from_numpy(successor.astype(np.int64))
+        self._index_blocks(catalog)
         return self
+
+    def _index_blocks(self, catalog: object) -> None:
+        """Keys for `rank`: category + 1 - popularity, sorted if each category is one block of
+        items in falling popularity (the simulator's catalogs); else None (rank goes dense)."""
+        category, popularity = catalog.item_category, catalog.item_popularity
+        key = category + 1.0 - popularity
+        sizes = np.bincount(category, minlength=catalog.n_categories)
+        self.block_key = None
+        if np.all(np.diff(key) >= 0) and np.all(popularity > 0):
+            self.block_key = torch.from_numpy(key)
+            self.block_start = torch.from_numpy(np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+            self.block_size = torch.from_numpy(sizes)
 
     def exact_for(self, max_len: int) -> bool:
         """True if prefixes of at most max_len clicks get the exact posterior (see the class)."""
@@ -141,13 +154,10 @@ class Oracle:
 
     def predict(self, prefixes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, 3) P(behaviour), (B, N) P(next category), (B, n_items) P(next item) | prefix."""
-        behaviour, move = self._posterior(prefixes)
-        if not self.mechanisms:
-            return behaviour, move, self.item_probs(move)
-        categories, items = self._mixture(prefixes, move)
-        next_item = self.item_probs(categories) + items
-        next_category = torch.zeros_like(move).index_add_(1, self.item_category, items)
-        return behaviour, next_category + categories, next_item
+        behaviour, categories, index, weight = self._next(prefixes)
+        items = self.item_probs(categories).scatter_add_(1, index, weight)
+        next_category = categories.scatter_add(1, self.item_category[index], weight)
+        return behaviour, next_category, items
 
     def posterior(self, prefixes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3) P(behaviour | prefix) and (B, N) P(next click's category | prefix)."""
@@ -271,14 +281,19 @@ class Oracle:
         )  # (B, M, nb)
         return torch.where(step[..., None], loglik, 0.0).sum(1)
 
-    def _mixture(
-        self, prefixes: torch.Tensor, move: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, N) category-level and (B, n_items) item-level parts of P(next item | prefix)."""
+    def _next(
+        self, prefixes: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """P(next item | prefix) in parts: (B, 3) P(behaviour), (B, N) the category-level part
+        (times popularity), and (B, K) item indices with (B, K) probabilities to add to them
+        (the item-level mechanisms; zero weight where an entry is unused)."""
+        behaviour, move = self._posterior(prefixes)
+        if not self.mechanisms:
+            empty = torch.zeros(prefixes.shape[0], 0)
+            return behaviour, move, empty.long(), empty.double()
         c = self.config
         clicks = self._clicks(prefixes)
-        b, width = prefixes.shape
-        n_items = self.item_category.shape[0]
+        width = prefixes.shape[1]
         started = clicks.n > 0
         has_last = clicks.has_next[:, -1]
         earlier = clicks.has_next[:, :-1].sum(1)  # recall candidates: all but the latest click
@@ -288,29 +303,66 @@ class Oracle:
         categories.scatter_add_(
             1, clicks.first_category, (c.anchor_return * started.double())[:, None]
         )
-        items = torch.zeros(b, n_items + 1, dtype=torch.float64)  # column n_items: discarded
-        spare = torch.full_like(clicks.item, n_items)
-        items.scatter_add_(
-            1, torch.where(has_last, clicks.successor[:, -1], n_items)[:, None],
-            torch.full((b, 1), c.successor_prob, dtype=torch.float64),
-        )
         recall = clicks.has_next.clone()
         recall[:, -1] = False
-        items.scatter_add_(
-            1, torch.where(recall, clicks.successor, spare),
-            (c.recall_prob / earlier.clamp(min=1).double())[:, None].expand(b, width),
-        )
         steps_back = (width - 1 - torch.arange(width)).double()  # (M,)
-        weight = c.repeat_prob * c.repeat_decay**steps_back[None, :] / self._repeat_weights(
+        repeat = c.repeat_prob * c.repeat_decay ** steps_back[None, :] / self._repeat_weights(
             clicks.n.clamp(min=1)
         )[:, None]  # (B, M)
-        items.scatter_add_(1, torch.where(clicks.valid, clicks.item, spare), weight)
-        return categories, items[:, :n_items]
+        index = torch.cat(
+            [clicks.successor[:, -1:], clicks.successor, clicks.item], dim=1
+        ).clamp(min=0)  # (B, 1 + 2M): successor of the last click, recall, repeat
+        weight = torch.cat([
+            c.successor_prob * has_last.double()[:, None],
+            torch.where(recall, c.recall_prob / earlier.clamp(min=1).double()[:, None], 0.0),
+            torch.where(clicks.valid, repeat, 0.0),
+        ], dim=1)  # (B, 1 + 2M)
+        return behaviour, categories, index, weight
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) P(next item | prefix): category probability times item popularity, plus
         the order mechanisms' item probabilities."""
-        return self.predict(prefixes)[2]
+        _, categories, index, weight = self._next(prefixes)
+        return self.item_probs(categories).scatter_add_(1, index, weight)
+
+    def rank(self, prefixes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """(B,) 1-based rank of each target item under `score`, without the (B, n_items) matrix.
+
+        Ties count against the target (as metrics.target_ranks), with scores within a relative
+        1e-12 of the target's counted as ties. Outside the mechanisms' few items, an item scores
+        q[category] * popularity, and popularity falls with the item index inside each category
+        block, so the items of category c at or above a score v are a prefix of the block:
+        one binary search per (row, category). The mechanisms' items are then recounted.
+        """
+        if self.block_key is None:
+            scores = self.score(prefixes)
+            return (scores >= scores.gather(1, targets[:, None])).sum(1)
+        _, q, index, weight = self._next(prefixes)  # (B, N), (B, K), (B, K)
+        n_items = self.item_category.shape[0]
+        # The mechanisms' distinct items and their summed mass: sort, then sum runs of one item.
+        index, order = torch.where(weight > 0, index, n_items).sort(1)
+        run = torch.ones_like(index, dtype=torch.bool)
+        run[:, 1:] = index[:, 1:] != index[:, :-1]
+        run = run.cumsum(1) - 1  # (B, K) which run each entry is in
+        extra = torch.zeros_like(weight).scatter_add_(1, run, weight.gather(1, order))  # (B, K)
+        index = torch.full_like(index, n_items).scatter_(1, run, index)  # (B, K) run's item
+        first = index < n_items  # a run that is a real item (entries past the last run: none)
+        index = index.clamp(max=n_items - 1)
+        target_extra = torch.where(first & (index == targets[:, None]), extra, 0.0).sum(1)  # (B,)
+        category = self.item_category
+        value = q.gather(1, category[targets][:, None])[:, 0] * self.popularity[targets]
+        level = (value + target_extra) * (1 - 1e-12)  # (B,) what an item must reach to count
+        # Items of category c above the level: popularity >= level / q_c, i.e. key <= c + 1 - that.
+        query = torch.arange(q.shape[1], dtype=torch.float64) + 1 - level[:, None] / q  # (B, N)
+        query = torch.where(q > 0, query, -math.inf)
+        count = torch.searchsorted(self.block_key, query, right=True) - self.block_start
+        dense = count.clamp(min=0).minimum(self.block_size).sum(1)  # (B,)
+        # Recount the mechanisms' items by their full scores.
+        base = q.gather(1, category[index]) * self.popularity[index]  # (B, K)
+        counted = self.block_key[index] <= query.gather(1, category[index])
+        full = (base + extra) >= level[:, None]
+        rank = dense + ((full.long() - counted.long()) * first).sum(1)
+        return torch.where(level > 0, rank, category.shape[0])  # an impossible target: last
 
     def item_probs(self, next_category: torch.Tensor) -> torch.Tensor:
         """(B, n_items) item probabilities from (B, N) next-category probabilities."""

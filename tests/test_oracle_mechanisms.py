@@ -14,7 +14,7 @@ import torch
 from streamrec.baselines import Oracle, default_scorers, evaluate_scorer
 from streamrec.config import SimConfig, TrainConfig
 from streamrec.data import all_targets, make_split, prefix_matrix, target_items, tokens_from_items
-from streamrec.metrics import standard_error
+from streamrec.metrics import standard_error, target_ranks
 from streamrec.sessions import NO_SUCCESSOR, Catalog, SessionData
 from streamrec.simulator import simulate
 
@@ -230,3 +230,23 @@ def no_baseline_above_oracle(config: SimConfig, max_len: int) -> dict[str, tuple
 def test_no_baseline_beats_the_oracle(name):
     config = replace(MC_CONFIGS[name], n_sessions=3000, n_items=400, n_categories=8)
     no_baseline_above_oracle(config, config.max_session_length)
+
+
+@pytest.mark.parametrize("name", ["all", "repeat", "plain"])
+def test_rank_equals_ranking_the_full_scores(name):
+    data = simulated("all") if name == "all" else simulate(
+        replace(SMALL, n_sessions=1000, n_items=300, **({"repeat_prob": 0.5} if name == "repeat" else {}))
+    )
+    oracle = Oracle().fit(data, None)
+    assert oracle.block_key is not None  # the simulator's catalogs take the binary-search path
+    targets = all_targets(data).take(np.arange(2000))
+    for max_len in (SMALL.max_session_length, 3):
+        prefixes = torch.from_numpy(prefix_matrix(data, targets, max_len))
+        items = torch.from_numpy(target_items(data, targets))
+        expected = target_ranks(oracle.score(prefixes), items)
+        torch.testing.assert_close(oracle.rank(prefixes, items).int(), expected, rtol=0, atol=0)
+    # Every rank, not only those the sampled targets hit: each item of one prefix as target.
+    prefix = prefixes[:1].expand(data.n_items, -1)
+    every = torch.arange(data.n_items)
+    torch.testing.assert_close(oracle.rank(prefix, every).int(),
+                               target_ranks(oracle.score(prefix), every), rtol=0, atol=0)
