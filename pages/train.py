@@ -27,6 +27,7 @@ from streamrec.config import (
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from studio.navigation import ensure_app_navigation
+from studio.scenarios import scenario_picker
 
 ensure_app_navigation()
 
@@ -77,6 +78,7 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
         else "the default configuration (nothing generated on the Simulator page yet)"
     )
     with st.container(border=True):
+        scenario_picker("train_scenario")
         st.markdown(
             f"**Training data:** {sim.n_sessions:,} sessions of {sim.min_session_length}–"
             f"{sim.max_session_length} clicks over {sim.n_items:,} items in "

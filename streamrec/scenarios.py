@@ -90,3 +90,19 @@ def get_scenario(name: str) -> Scenario:
     if name not in SCENARIOS:
         raise ValueError(f"scenario = {name!r} is not known: choose one of {', '.join(SCENARIOS)}")
     return SCENARIOS[name]
+
+
+def recommended_max_len(sim: SimConfig, default: int = 25) -> int:
+    """The window to read `sim`'s sessions with: whole sessions once a mechanism is on."""
+    return max(default, sim.max_session_length) if sim.has_mechanisms else default
+
+
+def scenario_of(sim: SimConfig) -> str | None:
+    """The name of the scenario `sim` tells, whatever its size and seed; None if none does."""
+    free = {"n_sessions", "seed", "engine"}
+    for scenario in SCENARIOS.values():
+        expected = SimConfig(**scenario.sim)
+        if all(getattr(sim, name) == getattr(expected, name)
+               for name in SimConfig.__dataclass_fields__ if name not in free):
+            return scenario.name
+    return None

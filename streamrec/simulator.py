@@ -28,7 +28,7 @@ from streamrec.mechanisms import (
     simulate_clicks,
     successor_links,
 )
-from streamrec.sessions import NO_CAUSE, Catalog, SessionData
+from streamrec.sessions import CAUSES, NO_CAUSE, Catalog, SessionData
 
 __all__ = ["BEHAVIOURS", "Catalog", "SessionData", "dataset_stats", "simulate"]
 
@@ -311,4 +311,9 @@ def dataset_stats(data: SessionData) -> dict[str, float]:
     }
     for name, share in zip(BEHAVIOURS, shares):
         stats[f"share_{name}"] = float(share)
+    if data.has_causes:
+        assert data.cause is not None
+        causes = np.bincount(data.cause, minlength=len(CAUSES)) / max(data.n_clicks, 1)
+        for name, share in zip(CAUSES, causes):
+            stats[f"cause_{name}"] = float(share)
     return stats
