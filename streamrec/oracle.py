@@ -164,7 +164,9 @@ class Oracle:
         behaviour, next_category, _ = self.predict(prefixes)
         return behaviour, next_category
 
-    def _posterior(self, prefixes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _posterior(
+        self, prefixes: torch.Tensor, clicks: _Clicks | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3) P(behaviour | prefix), (B, N) P(next category | prefix, a category move)."""
         n_cats, full = self.nonempty.shape[0], float(self.n_full)
         valid = prefixes != PAD  # (B, M), left-padded: the clicks are contiguous
@@ -182,7 +184,7 @@ class Oracle:
         p, k, e = self.switch[None, :], self.k[None, :], self.e[None, :]  # (1, nb)
         length = torch.from_numpy(_length_factor(self.rho, prefixes.shape[1], self.config))
         if self.mechanisms:
-            steps = self._steps_loglik(prefixes, cats)
+            steps = self._steps_loglik(clicks or self._clicks(prefixes), cats)
         else:
             steps = n_same * torch.log1p(-p + p / k) + torch.xlogy(n_change, p / k)
         log_w = (
@@ -238,11 +240,10 @@ class Oracle:
         t = t.double()
         return t if q >= 1.0 else (1 - q**t) / (1 - q)
 
-    def _steps_loglik(self, prefixes: torch.Tensor, cats: torch.Tensor) -> torch.Tensor:
+    def _steps_loglik(self, clicks: _Clicks, cats: torch.Tensor) -> torch.Tensor:
         """(B, nb) log-likelihood of every visible click after the first, per branch."""
         c = self.config
-        clicks = self._clicks(prefixes)
-        b, width = prefixes.shape
+        b, width = clicks.item.shape
         col = torch.arange(width)
         step = clicks.valid.clone()
         step[:, 1:] &= clicks.valid[:, :-1]
@@ -287,12 +288,13 @@ class Oracle:
         """P(next item | prefix) in parts: (B, 3) P(behaviour), (B, N) the category-level part
         (times popularity), and (B, K) item indices with (B, K) probabilities to add to them
         (the item-level mechanisms; zero weight where an entry is unused)."""
-        behaviour, move = self._posterior(prefixes)
         if not self.mechanisms:
+            behaviour, move = self._posterior(prefixes)
             empty = torch.zeros(prefixes.shape[0], 0)
             return behaviour, move, empty.long(), empty.double()
         c = self.config
         clicks = self._clicks(prefixes)
+        behaviour, move = self._posterior(prefixes, clicks)
         width = prefixes.shape[1]
         started = clicks.n > 0
         has_last = clicks.has_next[:, -1]
