@@ -94,7 +94,7 @@ def get_scenario(name: str) -> Scenario:
 
 def recommended_max_len(sim: SimConfig, default: int = 25) -> int:
     """The window to read `sim`'s sessions with: whole sessions once a mechanism is on."""
-    return max(default, sim.max_session_length) if sim.has_mechanisms else default
+    return sim.max_session_length if sim.has_mechanisms else default
 
 
 def scenario_of(sim: SimConfig) -> str | None:

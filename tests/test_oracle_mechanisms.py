@@ -15,6 +15,7 @@ from streamrec.baselines import Oracle, default_scorers, evaluate_scorer
 from streamrec.config import SimConfig, TrainConfig
 from streamrec.data import all_targets, make_split, prefix_matrix, target_items, tokens_from_items
 from streamrec.metrics import standard_error, target_ranks
+from streamrec.scenarios import SCENARIOS
 from streamrec.sessions import NO_SUCCESSOR, Catalog, SessionData
 from streamrec.simulator import simulate
 
@@ -250,3 +251,18 @@ def test_rank_equals_ranking_the_full_scores(name):
     every = torch.arange(data.n_items)
     torch.testing.assert_close(oracle.rank(prefix, every).int(),
                                target_ranks(oracle.score(prefix), every), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_agrees_with_monte_carlo(name):
+    """Each scenario's settings on a smaller catalog (the dense check scores every item)."""
+    scenario = SCENARIOS[name]
+    data = simulate(scenario.config(n_sessions=4000, n_items=300, n_categories=10))
+    z = agreement_z(data, Oracle().fit(data, None), scenario.max_len, limit=25_000)
+    assert np.abs(z).max() < MAX_Z, dict(zip(FEATURES, np.abs(z).max(1).round(1)))
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_no_baseline_beats_the_oracle_in_any_scenario(name):
+    scenario = SCENARIOS[name]
+    no_baseline_above_oracle(scenario.config(n_sessions=2500, n_items=1000), scenario.max_len)
