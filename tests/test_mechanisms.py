@@ -159,3 +159,14 @@ def test_truncated_geometric_matches_its_weights():
 def test_bad_mechanism_settings_raise_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
         simulate(SimConfig(**changes))
+
+
+def test_causes_and_successor_links_survive_the_run_folder_arrays():
+    from streamrec.sessions import from_arrays, to_arrays
+
+    data = simulate(replace(ALL_ON, n_sessions=50))
+    back = from_arrays(to_arrays(data), data.config)
+    assert np.array_equal(back.catalog.successor, data.catalog.successor)
+    assert np.array_equal(back.cause, data.cause)
+    assert np.array_equal(back.cause_position, data.cause_position)
+    assert back.has_causes and back.has_truth
