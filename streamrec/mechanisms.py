@@ -155,3 +155,17 @@ def simulate_clicks(
         if successor is not None:
             has_next[act, t] = successor[new] != NO_SUCCESSOR
     return items, cause, position
+
+
+def cause_sentence(position: int, cause: int, cause_position: int) -> str:
+    """What produced click `position` (0-based), in words with 1-based click numbers."""
+    click, source = f"click {position + 1}", f"click {cause_position + 1}"
+    return {
+        FIRST: f"{click} started the session",
+        STAY: f"{click} stayed in the category of {source}",
+        SWITCH: f"{click} switched category",
+        ANCHOR: f"{click} came back to the anchor, {source}",
+        SUCCESSOR: f"{click} followed on from {source} (its successor)",
+        RECALL: f"{click} picked up {source}'s chain again (its successor)",
+        REPEAT: f"{click} repeated {source}",
+    }[cause]

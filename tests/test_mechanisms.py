@@ -170,3 +170,17 @@ def test_causes_and_successor_links_survive_the_run_folder_arrays():
     assert np.array_equal(back.cause, data.cause)
     assert np.array_equal(back.cause_position, data.cause_position)
     assert back.has_causes and back.has_truth
+
+
+def test_cause_sentences_name_the_clicks_one_based():
+    from streamrec.mechanisms import cause_sentence
+
+    assert cause_sentence(6, CODE["anchor"], 0) == "click 7 came back to the anchor, click 1"
+    assert cause_sentence(0, CODE["first"], NO_CAUSE) == "click 1 started the session"
+    assert cause_sentence(4, CODE["repeat"], 2) == "click 5 repeated click 3"
+    data = simulate(replace(ALL_ON, n_sessions=30))
+    pos, _ = positions(data)
+    sentences = [cause_sentence(int(p), int(c), int(a))
+                 for p, c, a in zip(pos, data.cause, data.cause_position)]
+    assert all(s.startswith(f"click {p + 1} ") for s, p in zip(sentences, pos))
+    assert len({s.split(" ", 2)[2][:12] for s in sentences}) == len(CAUSES)  # one wording each
