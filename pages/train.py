@@ -26,6 +26,7 @@ from streamrec.config import (
     from_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.scenarios import recommended_max_len
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker
 
@@ -392,6 +393,13 @@ try:
 except (TypeError, ValueError) as error:
     run_config = None
     st.error(f"Invalid setting: {error}", icon=":material/error:")
+if run_config is not None and run_config.train.max_len < recommended_max_len(sim, 0):
+    st.warning(
+        f"With order mechanisms on, the oracle is exact only when max_len covers whole sessions "
+        f"({sim.max_session_length} clicks); with {run_config.train.max_len} it reads a window "
+        "that misses the session start as if it were the start.",
+        icon=":material/warning:",
+    )
 if run_config is not None and running:
     st.caption(
         "No time estimate while a training runs: measuring would slow it down, and the "

@@ -42,3 +42,13 @@ def test_train_picker_fills_the_data_and_the_window(open_page, tmp_path, monkeyp
     assert not at.exception
     assert at.selectbox(key="sim_scenario").value == "streaming"
     assert at.number_input(key="sim_max_session_length").value == 20
+
+
+def test_train_warns_when_the_window_misses_session_starts(open_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path))
+    sim = to_dict(SimConfig(n_sessions=300, n_items=120, n_categories=6, repeat_prob=0.2))
+    at = open_page("pages/train.py", sim_config=sim)
+    assert not at.exception
+    assert any("whole sessions (34 clicks)" in w.value for w in at.warning)
+    at.number_input(key="train_max_len").set_value(34).run()
+    assert not any("whole sessions" in w.value for w in at.warning)
