@@ -266,3 +266,10 @@ def test_every_scenario_agrees_with_monte_carlo(name):
 def test_no_baseline_beats_the_oracle_in_any_scenario(name):
     scenario = SCENARIOS[name]
     no_baseline_above_oracle(scenario.config(n_sessions=2500, n_items=1000), scenario.max_len)
+
+
+def test_before_the_first_click_only_the_category_draw_counts():
+    _, next_category, next_item = hand_oracle().predict(torch.from_numpy(tokens_from_items([], 6)))
+    # The first category is uniform over S, so by symmetry over all three; no mechanism acts.
+    np.testing.assert_allclose(next_category[0].numpy(), [1 / 3] * 3, rtol=1e-12)
+    np.testing.assert_allclose(next_item[0].numpy(), POPULARITY / 3, rtol=1e-12)
