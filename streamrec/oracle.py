@@ -14,7 +14,7 @@ import torch
 
 from streamrec.config import SimConfig
 from streamrec.data import PAD, Targets
-from streamrec.sessions import NO_SUCCESSOR, SessionData
+from streamrec.sessions import NO_SUCCESSOR, Catalog, SessionData
 
 
 class _Clicks(NamedTuple):
@@ -136,7 +136,7 @@ class Oracle:
         self._index_blocks(catalog)
         return self
 
-    def _index_blocks(self, catalog: object) -> None:
+    def _index_blocks(self, catalog: Catalog) -> None:
         """Keys for `rank`: category + 1 - popularity, sorted if each category is one block of
         items in falling popularity (the simulator's catalogs); else None (rank goes dense)."""
         category, popularity = catalog.item_category, catalog.item_popularity
