@@ -74,3 +74,15 @@ def test_two_scenarios_lead_last_category_popularity_by_ten_points():
     gaps = {name: scenario_gap(scenario)[0] for name, scenario in SCENARIOS.items()}
     assert abs(gaps["casestudy"]) < 0.01
     assert sum(gap >= 0.10 for gap in gaps.values()) >= 2, gaps
+
+
+def test_train_with_a_scenario_takes_its_world_and_window_unless_a_flag_says_otherwise():
+    from streamrec.__main__ import _config_from_args, build_parser
+
+    parse = build_parser().parse_args
+    config = _config_from_args(parse(["train", "--scenario", "streaming"]))
+    assert config.sim == SCENARIOS["streaming"].config()
+    assert config.train.max_len == 20
+    config = _config_from_args(parse(["train", "--scenario", "streaming", "--max-len", "12",
+                                      "--repeat-prob", "0.2"]))
+    assert config.train.max_len == 12 and config.sim.repeat_prob == 0.2
