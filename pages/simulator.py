@@ -160,6 +160,13 @@ def headline(data: SessionData) -> None:
         f"{stats['stay_in_category_rate']:.0%}",
         help="Share of consecutive click pairs within a session that share a category.",
     )
+    causes = [
+        f"{name.removeprefix('cause_')} {share:.0%}"
+        for name, share in stats.items()
+        if name.startswith("cause_") and share > 0
+    ]
+    if causes:
+        st.caption("What produced the clicks (the simulator's truth): " + ", ".join(causes) + ".")
 
 
 def dataset_charts(data: SessionData) -> None:

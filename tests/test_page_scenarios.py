@@ -23,7 +23,10 @@ def test_simulator_picker_fills_the_form_and_shows_the_world(open_page):
                       for w in getattr(at, kind) if w.key == f"sim_{field.name}")
         assert widget.value == getattr(expected, field.name), field.name
     assert at.session_state["sim_config"] == to_dict(expected)
-    assert SCENARIOS["news"].story in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    assert SCENARIOS["news"].story in captions
+    causes = next(c for c in captions if c.startswith("What produced the clicks"))
+    assert "anchor" in causes and "repeat" in causes and "recall" not in causes  # news: no recall
     assert {m.label: m.value for m in at.metric}["Sessions"] == "20,000"
     assert "Oracle" in at.dataframe[0].value.index
 
