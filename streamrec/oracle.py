@@ -263,11 +263,12 @@ class Oracle:
             & clicks.has_next[:, None, :] & (col[None, :] < col[:, None] - 1)
         ).sum(2).double()  # (B, M) earlier clicks (<= t-2) whose successor is click t
         decay = torch.where(before, c.repeat_decay ** (col[:, None] - 1 - col[None, :]).double(), 0.0)
-        repeated = (
-            (clicks.item[:, None, :] == clicks.item[:, :, None]) & clicks.valid[:, None, :]
-        ).double() * decay  # (B, M, M)
+        repeated = torch.where(
+            (clicks.item[:, None, :] == clicks.item[:, :, None]) & clicks.valid[:, None, :],
+            decay, 0.0,
+        ).sum(2)  # (B, M) sum over earlier clicks i of the same item as click j: decay^(j-1-i)
         position = col[None, :] - (width - clicks.n[:, None])  # (B, M) t of each column
-        repeat = repeated.sum(2) / self._repeat_weights(position.clamp(min=1))
+        repeat = repeated / self._repeat_weights(position.clamp(min=1))
         mechanisms = (
             c.anchor_return * pop * (cats == clicks.first_category)
             + c.successor_prob * successor_hit.double()
