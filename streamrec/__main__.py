@@ -406,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="generate sessions and print statistics", allow_abbrev=False)
     p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     _add_config_flags(p, sim_only)
-    p.add_argument("--out", metavar="FILE.csv", help="write session_id,position,item_id,category")
+    p.add_argument("--out", metavar="FILE.csv",
+                   help="write session_id,position,item_id,category,cause,cause_position")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser(
