@@ -35,7 +35,8 @@ from streamrec.events import BatchEvent, EndEvent, EpochEvent, Event, StartEvent
 from streamrec.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.model import SessionModel, build_model, count_parameters
 from streamrec.objectives import Loss, make_loss, resolve_device
-from streamrec.simulator import SessionData, simulate
+from streamrec.sessions import SessionData
+from streamrec.sources import open_data
 
 __all__ = ["Event", "evaluate_model", "train", "training_step"]
 
@@ -128,7 +129,9 @@ def train(
     tc: TrainConfig = config.train
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    data = data if data is not None else simulate(config.sim)
+    if data is None:
+        data, opened = open_data(config)
+        split = split if split is not None else opened
     split = split if split is not None else make_split(data, tc)
     device = resolve_device(tc.device)
     model = build_model(config.model).to(device)
