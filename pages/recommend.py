@@ -153,7 +153,7 @@ def session_panel(
     left, right = st.columns(2)
     with left:
         st.subheader(f"Model's top {k}", anchor=False)
-        st.caption(f"This run's {config.model.family} ({config.model.slug()}), best checkpoint.")
+        st.caption(f"This run's {config.model.summary()}, best checkpoint.")
         ranked_table(update.model_table, "rec_table_model", truth is not None)
     with right:
         if update.oracle_table is None:

@@ -24,10 +24,12 @@ from streamrec.config import (
     model_config,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.scenarios import recommended_max_len
 from streamrec.sources import dataset_config
 from streamrec.text import escape_markdown
 from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
+from studio.scenarios import scenario_picker
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
@@ -85,6 +87,7 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
         else "the default configuration (nothing generated on the Simulator page yet)"
     )
     with st.container(border=True):
+        scenario_picker("train_scenario")
         st.markdown(
             f"**Training data:** {sim.n_sessions:,} sessions of {sim.min_session_length}–"
             f"{sim.max_session_length} clicks over {sim.n_items:,} items in "
@@ -378,7 +381,7 @@ def live_view(path: Path, was_running: bool) -> None:
 
 def results_table(status: dict, config: RunConfig) -> None:
     """The best checkpoint beside the baselines and the oracle on the report split."""
-    model_row = f"This model ({config.model.family}, {config.model.slug()})"
+    model_row = f"This model ({config.model.summary()})"
     rows = {model_row: status.get("final", {})}
     baselines = status.get("baselines", {})
     for name in sorted(baselines, key=lambda n: (n == "Oracle", n)):
@@ -462,6 +465,14 @@ try:
 except (TypeError, ValueError) as error:
     run_config = None
     st.error(f"Invalid setting: {escape_markdown(error)}", icon=":material/error:")
+exact_window = recommended_max_len(sim, 0)  # 0: no mechanism, any window is exact
+if source == SIMULATED and run_config is not None and run_config.train.max_len < exact_window:
+    st.warning(
+        f"With order mechanisms on, the oracle is exact only when max_len covers whole sessions "
+        f"({sim.max_session_length} clicks); with {run_config.train.max_len} it reads a window "
+        "that misses the session start as if it were the start.",
+        icon=":material/warning:",
+    )
 if run_config is not None and running:
     st.caption(
         "No time estimate while a training runs: measuring would slow it down, and the "

@@ -15,12 +15,15 @@ POOLINGS = ("attention", "last")
 CELLS = ("lstm", "gru")
 PROTOCOLS = ("session", "example")
 SOURCES = ("simulator", "dataset")
+# SimConfig's order mechanisms, in the order they take their share of one uniform draw.
+MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
 LOSSES = ("auto", "full", "sampled", "bpr-max")
 DEVICES = ("auto", "cpu", "cuda")
 # Catalog size above which loss "auto" trains with sampled softmax instead of the family's
-# own default: there, one full-softmax step costs more than the whole rest of it does
-# (benchmarks/bench_catalog_scale.py; figures in the README).
-SAMPLED_ABOVE = 50_000
+# own default: where a full-softmax step costs about twice a sampled one. Measured with
+# benchmarks/bench_catalog_scale.py (gru4rec, 256 targets a step, 512 negatives, 1 thread):
+# full / sampled = 1.4x at 5,000 items, 1.3x at 10,000, 1.8x at 20,000, 2.7x at 50,000.
+SAMPLED_ABOVE = 25_000
 MAX_CATALOG_PARAMS = 200_000_000  # embedding + output parameters a model may hold
 
 # The allowed values of every text field of the configs, by field name: forms built from
@@ -80,6 +83,13 @@ class SimConfig:
     max_preferred: int = 5
     min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
     engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
+    # Order mechanisms (docs/scenarios.md), all off by default; fast engine only. Before each
+    # click after the first, one of them may replace the category move (stay / switch):
+    anchor_return: float = 0.0  # P(back to the first click's category, popularity-weighted)
+    successor_prob: float = 0.0  # P(the successor of the latest click, if it has one)
+    recall_prob: float = 0.0  # P(the successor of an earlier click, uniform over those with one)
+    repeat_prob: float = 0.0  # P(re-click an earlier item of the session)
+    repeat_decay: float = 0.5  # repeat picks the click d steps back with weight decay^d
 
     def validate(self) -> SimConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -119,6 +129,20 @@ class SimConfig:
             )
         _check_int("min_kept_length", self.min_kept_length, 2, 10_000)
         _check_choice("engine", self.engine, ENGINES)
+        for name in MECHANISMS:
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        _check_range("repeat_decay", self.repeat_decay, 0.01, 1.0)
+        total = sum(getattr(self, name) for name in MECHANISMS)
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"anchor_return + successor_prob + recall_prob + repeat_prob = {total:.3f} is out "
+                "of range: allowed [0, 1] (they share one draw per click)"
+            )
+        if self.engine == "reference" and self.has_mechanisms:
+            raise ValueError(
+                f"engine = 'reference' with {self.active_mechanisms()[0]} > 0 is not allowed: the "
+                "reference engine replays the case study draw for draw; choose engine 'fast'"
+            )
         expected_clicks = self.n_sessions * (self.min_session_length + self.max_session_length) / 2
         if expected_clicks * BYTES_PER_CLICK > MAX_SIM_BYTES:
             raise ValueError(
@@ -139,6 +163,15 @@ class SimConfig:
     def switch_probs(self) -> tuple[float, float, float]:
         """(explorer, deep dive, comparison) probability of a category switch after a click."""
         return (self.explorer_switch, self.deep_dive_switch, self.comparison_switch)
+
+    def active_mechanisms(self) -> list[str]:
+        """Names of the order mechanisms switched on (probability above zero)."""
+        return [name for name in MECHANISMS if getattr(self, name) > 0]
+
+    @property
+    def has_mechanisms(self) -> bool:
+        """True if any order mechanism is on (the case study's world has none)."""
+        return bool(self.active_mechanisms())
 
 
 def _check_catalog_params(config: Any, per_item: int) -> None:
@@ -188,6 +221,10 @@ class ModelConfig:
         """A short description for run-folder names."""
         return f"{self.cell}-{self.pooling}-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
+
 
 @dataclass(frozen=True)
 class SASRecConfig:
@@ -223,6 +260,10 @@ class SASRecConfig:
         """A short description for run-folder names."""
         return f"sasrec-b{self.num_blocks}-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"SASRec ({self.num_blocks} blocks × {self.num_heads} heads, width {self.hidden_size})"
+
 
 @dataclass(frozen=True)
 class GRU4RecConfig:
@@ -253,6 +294,10 @@ class GRU4RecConfig:
         """A short description for run-folder names."""
         return f"gru4rec-h{self.hidden_size}"
 
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"GRU4Rec ({self.num_layers} × GRU {self.hidden_size}) with its last state"
+
 
 @dataclass(frozen=True)
 class NARMConfig:
@@ -282,6 +327,10 @@ class NARMConfig:
     def slug(self) -> str:
         """A short description for run-folder names."""
         return f"narm-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"NARM (GRU {self.hidden_size}, items {self.embed_dim}) with local attention"
 
 
 AnyModelConfig = ModelConfig | SASRecConfig | GRU4RecConfig | NARMConfig

@@ -80,10 +80,9 @@ def catalog_summary(config: RunConfig) -> str:
 
 def run_caption(info: RunInfo, config: RunConfig) -> str:
     """Which catalog and model a run is, and how well it scored on held-out sessions."""
-    m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
-        f"Model {m.family} ({m.slug()}), reads the last {config.train.max_len} clicks.",
+        f"{config.model.summary()}, reads the last {config.train.max_len} clicks.",
     ]
     final = info.status.get("final") or {}
     oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
@@ -220,8 +219,8 @@ def oracle_view(
     """
     tokens = torch.from_numpy(tokens_from_items(list(session), max_len))  # (1, max_len)
     with torch.inference_mode():
-        behaviour, next_category = oracle.posterior(tokens)
-        probs = oracle.item_probs(next_category)[0].numpy().copy()  # (n_items,)
+        behaviour, next_category, probs = oracle.predict(tokens)
+        probs = probs[0].numpy().copy()  # (n_items,)
     if exclude_seen:
         probs[np.asarray(session, dtype=np.int64)] = 0.0
         total = probs.sum()

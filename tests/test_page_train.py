@@ -205,7 +205,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert {"this model", "Best possible (oracle)", "Markov chain"} <= set(metrics)
     assert metrics["this model"]["x"] == [1, 2]
     table = at.dataframe[0].value
-    assert table.index[0] == "This model (lstm, lstm-attention-h16)"
+    assert table.index[0] == "This model (LSTM (1 × 16) with attention pooling)"
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
 

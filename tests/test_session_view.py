@@ -199,7 +199,7 @@ def test_run_caption():
     )
     described = (
         "Trained on 5,000 items in 25 categories, 20,000 simulated sessions (seed 7, fast "
-        "engine). Model lstm (lstm-attention-h128), reads the last 25 clicks."
+        "engine). LSTM (2 × 128) with attention pooling, reads the last 25 clicks."
     )
     assert run_caption(done, config) == (
         f"{described} Hit@10 on held-out sessions: 0.412 (oracle 0.500)."

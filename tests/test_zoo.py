@@ -192,3 +192,13 @@ def test_only_build_model_names_the_families():
         check=False, cwd=ROOT, capture_output=True, text=True,
     ).stdout.splitlines()
     assert [h for h in hits if not h.startswith(("streamrec/model/", "streamrec/config.py"))] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("lstm", "LSTM (2 × 16) with attention pooling"), ("sasrec", "SASRec (2 blocks × 2 heads, width 16)"),
+     ("gru4rec", "GRU4Rec (1 × GRU 16) with its last state"), ("narm", "NARM (GRU 16, items 8) with local attention")],
+)
+def test_each_family_summarises_itself_for_captions(name, text):
+    assert FAMILIES[name].summary() == text
+    assert FAMILIES[name].slug().startswith(("lstm", name))

@@ -29,6 +29,11 @@ class NARM(nn.Module):
         self.decoder = nn.Linear(2 * h, config.embed_dim, bias=False)  # B
         self.dropout_embed = nn.Dropout(config.dropout_embed)
         self.dropout_context = nn.Dropout(config.dropout_context)
+        # Small item vectors (they are also the decoder's): with N(0, 1) the first logits are
+        # huge and one epoch on the default data reached Hit@10 0.075 instead of 0.134.
+        nn.init.normal_(self.item_embedding.weight, std=config.embed_dim**-0.5)
+        with torch.no_grad():
+            self.item_embedding.weight[0].zero_()
 
     def _local(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """GRU states (B, T, H) and causal local attention alpha (B, T, T), zero off the prefix."""
