@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from streamrec import runs
-from tests.zoo_runs import TINY_SIM, train_tiny_runs
+from streamrec import leaderboard, runs
+from tests.zoo_runs import TINY_SIM, tiny_config, train_tiny_runs
 
 FAMILIES = ("lstm", "sasrec", "gru4rec", "narm")
 SESSION = "3, 10, 25, 7"
@@ -64,6 +64,18 @@ def test_leaderboard_lists_every_family_with_baselines_and_ceiling(open_page, mo
     assert len(figure["layout"]["shapes"]) == 2  # the oracle and 95% of it
     at.radio(key="board_x").set_value("epoch").run()
     assert titles(at)[0].endswith("per epoch")
+
+    # Clicking rows overlays just those runs (a baseline row chosen with them draws nothing).
+    shown = at.dataframe[0].value
+    picked = [int(i) for i in shown.index[shown["name"].isin(["tiny-sasrec", "tiny-gru4rec",
+                                                                "Popularity"])]]
+    key = f"board_table_{leaderboard.data_label(tiny_config('lstm'))}"
+    at.session_state[key] = {"selection": {"rows": picked, "columns": [],
+                                                              "cells": []}}
+    at.run()
+    assert_clean(at)
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert sorted(t["name"] for t in figure["data"]) == ["tiny-gru4rec", "tiny-sasrec"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
