@@ -105,7 +105,7 @@ def test_train_another_family_with_its_own_flags(tmp_path):
     assert config["model"] == {"family": "sasrec", "n_items": 120, "hidden_size": 16, "num_blocks": 1,
                                "num_heads": 2, "dropout": 0.2, "max_positions": 50}
     assert config["train"]["loss"] == "sampled"
-    rec = cli("recommend", "--run", str(tmp_path / "sas"), "--items", "1,2,3", "--k", "3")
+    rec = cli("recommend", "--run", str(tmp_path / "sas"), "--items", "1,2,3", "--k", "3", models=tmp_path)
     assert rec.returncode == 0, rec.stderr
     assert "top 3:" in rec.stdout and "attention over the clicks" not in rec.stdout
 
