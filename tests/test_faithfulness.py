@@ -184,3 +184,14 @@ def test_batched_variants_equal_the_model_on_each_variant_alone():
             logits, weights = model(torch.from_numpy(tokens[r : r + 1, : lengths[r]]))
             assert full[r] == pytest.approx(torch.softmax(logits[0], 0)[items[r]].item(), rel=1e-5)
             np.testing.assert_allclose(attention[r, : lengths[r]], weights[0].numpy(), atol=1e-6)
+
+
+def test_occlusion_of_one_session_is_the_fall_of_the_items_probability():
+    falls = fa.occlusion(SuccessorModel(), [3, 7, 9], 4)
+    # P(4 | 3, 7, 9) = e^20 / (3 e^20 + 7); without click 0 it is ~0, without the others
+    # e^20 / (2 e^20 + 8).
+    p = np.exp(20) / (3 * np.exp(20) + 7)
+    q = np.exp(20) / (2 * np.exp(20) + 8)
+    np.testing.assert_allclose(falls, [p, p - q, p - q], rtol=1e-5)
+    with pytest.raises(ValueError, match="1 click"):
+        fa.occlusion(SuccessorModel(), [3], 4)

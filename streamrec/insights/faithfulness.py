@@ -24,7 +24,8 @@ used; a model without attention gets the occlusion, last-click and chance rows o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -145,6 +146,20 @@ def drop_one(tokens: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nd
     return variants, row, dropped
 
 
+@contextmanager
+def evaluating(model: RowModel) -> Iterator[None]:
+    """The model in eval mode (no dropout) inside, its previous mode restored after."""
+    module = model if isinstance(model, torch.nn.Module) else None
+    was_training = module is not None and module.training
+    if module is not None:
+        module.eval()
+    try:
+        yield
+    finally:
+        if module is not None:
+            module.train(was_training)
+
+
 @torch.no_grad()
 def last_output(
     model: RowModel,
@@ -218,23 +233,14 @@ def measure_faithfulness(
     def step(done: float, share: float) -> Progress | None:
         return None if progress is None else (lambda f: progress(done + share * f))
 
-    module = model if isinstance(model, torch.nn.Module) else None
-    was_training = module is not None and module.training
-    if module is not None:
-        module.eval()
-    try:
-        with one_thread():
-            full, attention = last_output(
-                model, tokens, lengths, truth, rows_per_batch, True, step(0.0, 0.1)
-            )
-            variants, row, dropped = drop_one(tokens, lengths)
-            without, _ = last_output(
-                model, variants, lengths[row] - 1, truth[row], rows_per_batch, False,
-                step(0.1, 0.9),
-            )
-    finally:
-        if module is not None:
-            module.train(was_training)
+    with evaluating(model), one_thread():
+        full, attention = last_output(
+            model, tokens, lengths, truth, rows_per_batch, True, step(0.0, 0.1)
+        )
+        variants, row, dropped = drop_one(tokens, lengths)
+        without, _ = last_output(
+            model, variants, lengths[row] - 1, truth[row], rows_per_batch, False, step(0.1, 0.9)
+        )
     fall = np.zeros(tokens.shape, dtype=np.float64)  # (N, T) P(true next) lost by dropping j
     fall[row, dropped] = full[row] - without
     recency = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
@@ -290,3 +296,24 @@ def summary_table(targets: pd.DataFrame, has_attention: bool = True) -> pd.DataF
                 se = float(values.std() / np.sqrt(n)) if n else float("nan")
                 records.append((mechanism, method, top, float(values.sum()), n, share, se))
     return pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
+
+
+def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np.ndarray:
+    """(L,) how far P(item | session) falls when each click of `session` is dropped (negative:
+    it rises); `session` is the item ids the model reads (already cut to max_len), 2+ clicks.
+    """
+    items = np.asarray(session, dtype=np.int64)
+    if items.size < MIN_WINDOW:
+        raise ValueError(
+            f"the session has {items.size} click(s): dropping one needs at least {MIN_WINDOW}"
+        )
+    tokens = (items + 1)[None, :]  # (1, L)
+    lengths = np.array([items.size])
+    variants, _, _ = drop_one(tokens, lengths)  # (L, L)
+    with evaluating(model), one_thread():
+        full, _ = last_output(model, tokens, lengths, np.array([item]), want_attention=False)
+        without, _ = last_output(
+            model, variants, np.full(items.size, items.size - 1), np.full(items.size, item),
+            want_attention=False,
+        )
+    return full[0] - without
