@@ -23,7 +23,7 @@ from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
-from streamrec.sessions import SessionData
+from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.simulator import BEHAVIOURS
 from streamrec.threads import one_thread
 
@@ -324,3 +324,64 @@ def truth_ranks(truth: int, update: SessionUpdate, item_category: np.ndarray) ->
         f"The click that really came next: **{label}**. The model ranks it "
         f"**#{model_rank:,}**, the oracle **#{oracle_rank:,}** of {item_category.shape[0]:,} items."
     )
+
+
+# --- the recorded cause of each click (simulated data with causes) -----------------------
+
+# What each mechanism did, said of click n; "{m}" is the earlier click that caused it.
+CAUSE_WORDS = {
+    "first": ("opened the session", "opened the session"),
+    "stay": ("stayed in the category of click {m}", "stayed in the same category"),
+    "switch": ("switched away from the category of click {m}", "switched to another category"),
+    "anchor": ("came back to the anchor, click {m}", "came back to the session's anchor"),
+    "successor": ("was the successor of click {m}", "was the successor of the click before"),
+    "recall": ("was the successor of an earlier click, click {m}", "recalled an earlier click"),
+    "repeat": ("repeated click {m}", "repeated an earlier click"),
+}
+
+
+@dataclass(frozen=True)
+class ClickCauses:
+    """What produced each click of one session, as the simulator recorded it."""
+
+    cause: tuple[str, ...]  # a CAUSES name per click
+    position: tuple[int, ...]  # the earlier click (0-based) that caused it, NO_CAUSE where none
+
+    def cause_of(self, click: int) -> int | None:
+        """The 0-based click that caused click `click`, or None."""
+        position = self.position[click]
+        return None if position == NO_CAUSE else position
+
+
+def session_causes(data: SessionData, session_id: int, items: Sequence[int]) -> ClickCauses | None:
+    """The recorded causes of session `session_id`, or None when the data records none or the
+    session there is not `items` (the run's data is not the one sampled from)."""
+    if not data.has_causes or not 0 <= session_id < data.n_sessions:
+        return None
+    if tuple(int(i) for i in data.session(session_id)) != tuple(int(i) for i in items):
+        return None
+    assert data.cause is not None and data.cause_position is not None
+    clicks = slice(data.offsets[session_id], data.offsets[session_id + 1])
+    return ClickCauses(
+        cause=tuple(CAUSES[int(c)] for c in data.cause[clicks]),
+        position=tuple(int(p) for p in data.cause_position[clicks]),
+    )
+
+
+def cause_sentence(click: int, cause: str, position: int) -> str:
+    """What caused one click, numbered from 1: 'click 7 came back to the anchor, click 1'."""
+    with_click, without = CAUSE_WORDS.get(cause, (f"came from {cause} (click {{m}})", cause))
+    words = without if position == NO_CAUSE else with_click.format(m=position + 1)
+    return f"click {click + 1} {words}"
+
+
+def cause_sentences(causes: ClickCauses, n_clicks: int | None = None) -> list[str]:
+    """One `cause_sentence` per click, for the first `n_clicks` clicks (all by default)."""
+    n = len(causes.cause) if n_clicks is None else min(n_clicks, len(causes.cause))
+    return [cause_sentence(c, causes.cause[c], causes.position[c]) for c in range(n)]
+
+
+def causes_paragraph(causes: ClickCauses, n_clicks: int) -> str:
+    """What caused each of the first `n_clicks` clicks, as one paragraph for the page."""
+    sentences = cause_sentences(causes, n_clicks)
+    return "**What caused each click** (recorded by the simulator): " + "; ".join(sentences) + "."
