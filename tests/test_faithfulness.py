@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.config import ModelConfig
+from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig
 from streamrec.data import Targets, all_targets
+from streamrec.insights import data_identity
 from streamrec.insights import faithfulness as fa
 from streamrec.model import SessionRecommender
 from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
@@ -195,3 +196,11 @@ def test_occlusion_of_one_session_is_the_fall_of_the_items_probability():
     np.testing.assert_allclose(falls, [p, p - q, p - q], rtol=1e-5)
     with pytest.raises(ValueError, match="1 click"):
         fa.occlusion(SuccessorModel(), [3], 4)
+
+
+def test_data_identity_names_the_data_a_run_was_trained_on():
+    assert data_identity(RunConfig()) == "case-study simulator"
+    changed = RunConfig(sim=SimConfig(n_items=60, seed=5), model=ModelConfig(n_items=60))
+    assert data_identity(changed) == "case-study simulator (n_items 60, seed 5)"
+    imported = RunConfig(data=DataConfig(source="dataset", dataset="yoochoose"))
+    assert data_identity(imported) == "data set yoochoose"

@@ -58,6 +58,7 @@ from streamrec.insights.profile import (
     AttentionProfile,
     attention_profile,
     check_comparable,
+    data_identity,
     held_out_targets,
     sample_targets,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "check_comparable",
     "classify_patterns",
     "compare_profiles",
+    "data_identity",
     "edge_shares",
     "edge_weights",
     "embedding_projection",

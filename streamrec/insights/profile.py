@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from streamrec.config import RunConfig
+from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
 from streamrec.sessions import SessionData
@@ -149,3 +149,21 @@ def check_comparable(a: RunConfig, b: RunConfig) -> None:
             "the two runs hold out different sessions (" + "; ".join(diff) + "): sessions "
             "held out for one were trained on by the other"
         )
+
+
+def data_identity(config: RunConfig) -> str:
+    """What data a run was trained on, as a label: its imported data set, its named scenario,
+    or the simulator settings that differ from the case study's."""
+    if not config.data.is_simulated:
+        return f"data set {config.data.dataset}"
+    # Named scenarios (issue #10) record their name in the simulator config.
+    scenario = getattr(config.sim, "scenario", "")
+    if scenario:
+        return f"scenario {scenario}"
+    default = SimConfig()
+    changed = [
+        f"{name} {getattr(config.sim, name)!r}"
+        for name in config.sim.__dataclass_fields__
+        if getattr(config.sim, name) != getattr(default, name)
+    ]
+    return "case-study simulator" + (f" ({', '.join(changed)})" if changed else "")
