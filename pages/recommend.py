@@ -15,21 +15,34 @@ from streamlit.errors import StreamlitAPIException
 
 from streamrec import runs
 from streamrec.charts import attention as charts
+from streamrec.charts.faithfulness import occlusion_bars
 from streamrec.config import RunConfig
+from streamrec.insights.faithfulness import occlusion
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items
 from streamrec.session_view import (
+    ClickCauses,
     SampledSession,
     SessionUpdate,
+    causes_paragraph,
     headlines,
+    item_label,
     run_caption,
     sample_summary,
+    session_causes,
     session_error,
     session_update,
     truth_ranks,
 )
 from studio.navigation import ensure_app_navigation
-from studio.runs import broken_runs_expander, cached_catalog, cached_model, fitted_oracle, pick_run
+from studio.runs import (
+    broken_runs_expander,
+    cached_catalog,
+    cached_model,
+    fitted_oracle,
+    pick_run,
+    run_sessions,
+)
 from studio.session_input import (
     EXAMPLE,
     NOTICE,
@@ -47,6 +60,10 @@ ensure_app_navigation()
 
 MAX_K = 50
 TOP_BARS = 20  # bars in the ranked-list chart; the tables hold all K
+NO_CAUSES = (
+    "This run's data records no cause per click (made before causes were recorded, or an "
+    "imported log): what caused each click is not known here."
+)
 
 
 def no_runs(broken: list[runs.RunInfo]) -> None:
@@ -74,12 +91,66 @@ def sample_truth(
     truth: int | None,
     update: SessionUpdate,
     item_category: np.ndarray,
+    causes: ClickCauses | None,
 ) -> None:
-    """The hidden truth of a sampled held-out session and where the real next click ranks."""
+    """The hidden truth of a sampled held-out session, where the real next click ranks, and
+    what caused each click (up to the next one) where the data records it."""
     with st.container(border=True):
         st.markdown(sample_summary(sample, items))
         if truth is not None:
             st.markdown(truth_ranks(truth, update, item_category))
+        if causes is None:
+            st.caption(NO_CAUSES)
+        else:
+            shown = len(items) + 1 if truth is not None else len(sample.items)
+            st.markdown(causes_paragraph(causes, shown))
+
+
+def recorded_causes(
+    info: runs.RunInfo, config: RunConfig, sample: SampledSession
+) -> ClickCauses | None:
+    """The sampled session's recorded causes, from the run's own data (None if it has none)."""
+    data, _ = run_sessions(info.path, config)
+    return session_causes(data, sample.session_id, sample.items)
+
+
+def occlusion_chart(
+    model: SessionRecommender,
+    rec: Recommendation,
+    truth: int | None,
+    cause: int | None,
+    item_category: np.ndarray,
+) -> None:
+    """Bars: how far P(the true next click, else the top pick) falls without each click;
+    `cause` is the session position of the click that truly caused the next one."""
+    if len(rec.session) < 2:
+        st.caption("Occlusion drops one click at a time: it needs a session of 2+ clicks.")
+        return
+    item = truth if truth is not None else int(rec.top_items[0])
+    what = "the click that really came next" if truth is not None else "the model's top pick"
+    falls = occlusion(model, rec.session, item)
+    inside = cause is not None and cause >= rec.dropped
+    st.plotly_chart(
+        occlusion_bars(
+            rec.session,
+            falls,
+            item_category,
+            f"item {item}",
+            cause - rec.dropped if inside else None,
+            first_click=rec.dropped + 1,
+        ),
+        key="rec_chart_occlusion",
+    )
+    note = (
+        f" Its true cause, click {cause + 1}, is before the clicks the model reads."
+        if cause is not None and not inside
+        else ""
+    )
+    st.caption(
+        f"Each bar: how far the model's probability of {what}, "
+        f"{item_label(item, int(item_category[item]))}, falls when that click is left out "
+        f"(below zero: it rises).{note}"
+    )
 
 
 def headline(
@@ -137,8 +208,9 @@ def session_panel(
         )
 
     edit_controls(items, rec.top_items, item_category)
+    causes = recorded_causes(info, config, sample) if sample is not None else None
     if sample is not None:
-        sample_truth(sample, items, truth, update, item_category)
+        sample_truth(sample, items, truth, update, item_category, causes)
     headline(rec, len(items), update.oracle_table, item_category)
 
     left, right = st.columns(2)
@@ -172,6 +244,8 @@ def session_panel(
                 charts.attention_heatmap(rec.session, rec.attention, item_category),
                 key="rec_chart_attention",
             )
+            cause = causes.cause_of(len(items)) if causes is not None and truth is not None else None
+            occlusion_chart(model, rec, truth, cause, item_category)
             st.plotly_chart(
                 charts.attention_growth_heatmap(
                     rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
