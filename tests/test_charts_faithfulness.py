@@ -36,10 +36,10 @@ def test_faithfulness_bars_group_methods_per_mechanism_with_top_two_behind():
     assert fig.layout.barmode == "group"
     names = [t.name for t in fig.data]
     assert names == [
-        "attention's top click (top 2)", "attention's top click",
-        "occlusion's top click (top 2)", "occlusion's top click",
-        "always the last click (top 2)", "always the last click",
-        "chance (a random click) (top 2)", "chance (a random click)",
+        "attention: top 2", "attention: top 1",
+        "occlusion: top 2", "occlusion: top 1",
+        "always the last click: top 2", "always the last click: top 1",
+        "chance (a random click): top 2", "chance (a random click): top 1",
     ]
     assert list(fig.data[0].x) == ["all<br>3 targets", "anchor<br>1 target", "repeat<br>2 targets"]
     attention_top1, occlusion_top1 = fig.data[1], fig.data[3]
@@ -50,6 +50,7 @@ def test_faithfulness_bars_group_methods_per_mechanism_with_top_two_behind():
     assert fig.data[0].offsetgroup == fig.data[1].offsetgroup == "attention"
     assert fig.data[0].marker.opacity < fig.data[1].marker.opacity == 1.0
     np.testing.assert_allclose(attention_top1.error_y.array[0], 200 * np.sqrt(2 / 9 / 3))
+    assert attention_top1.error_y.visible and not fig.data[0].error_y.visible
     assert "%" in fig.layout.yaxis.title.text
 
 
@@ -63,7 +64,8 @@ def test_occlusion_bars_one_bar_per_click_with_the_cause_in_red():
     fig = occlusion_bars([3, 0, 3], np.array([0.1, -0.02, 0.3]), CATEGORY, "item 4", cause=0)
     assert_titled(fig)
     bar = fig.data[0]
-    np.testing.assert_allclose(bar.y, [0.1, -0.02, 0.3])
+    np.testing.assert_allclose(bar.y, [10, -2, 30])  # percentage points
+    assert "percentage points" in fig.layout.yaxis.title.text
     assert list(fig.layout.xaxis.ticktext) == ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
     assert bar.marker.color[0] != bar.marker.color[1] == bar.marker.color[2]
     assert "P(item 4)" in fig.layout.title.text and "true cause, click 1" in fig.layout.title.text

@@ -119,7 +119,7 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 2000)
     assert result.n_sessions > 10
     (fig,) = figures(at, "Does the explanation point at the true cause?")
-    attention_top1 = next(t for t in fig["data"] if t["name"] == "attention's top click")
+    attention_top1 = next(t for t in fig["data"] if t["name"] == "attention: top 1")
     expected = result.table[(result.table["method"] == ATTENTION) & (result.table["top"] == 1)]
     np.testing.assert_allclose(values(attention_top1["y"]), expected["share"] * 100)
     assert values(attention_top1["x"])[0] == f"all<br>{result.n_sessions:,} targets"
@@ -164,7 +164,7 @@ def test_recommend_shows_occlusion_of_the_top_pick_beside_the_attention(page, ru
     top = int(recommend(model, [3, 10, 25], 10, MAX_LEN).top_items[0])
     (fig,) = figures(at, f"Occlusion: drop one click, how far P(item {top}) falls")
     np.testing.assert_allclose(
-        values(fig["data"][0]["y"]), occlusion(model, [3, 10, 25], top), rtol=1e-4, atol=1e-7
+        values(fig["data"][0]["y"]), 100 * occlusion(model, [3, 10, 25], top), rtol=1e-4, atol=1e-5
     )
     assert "true cause" not in fig["layout"]["title"]["text"]
     assert "the model's top pick" in text_of(at)
@@ -205,8 +205,8 @@ def test_sampled_session_says_what_caused_each_click_and_marks_the_cause(page, r
     colors = fig["data"][0]["marker"]["color"]
     assert sum(c == "#D62728" for c in colors) == 1 and colors[cause - dropped] == "#D62728"
     np.testing.assert_allclose(
-        values(fig["data"][0]["y"]), occlusion(model, prefix[-MAX_LEN:], truth), rtol=1e-4,
-        atol=1e-7,
+        values(fig["data"][0]["y"]), 100 * occlusion(model, prefix[-MAX_LEN:], truth),
+        rtol=1e-4, atol=1e-5,
     )
     assert "the click that really came next" in text_of(at)
 

@@ -24,8 +24,8 @@ METHOD_COLORS = {
     CHANCE: "#BAB0AC",
 }
 METHOD_NAMES = {
-    ATTENTION: "attention's top click",
-    OCCLUSION: "occlusion's top click",
+    ATTENTION: "attention",
+    OCCLUSION: "occlusion",
     LAST_CLICK: "always the last click",
     CHANCE: "chance (a random click)",
 }
@@ -34,7 +34,7 @@ TOP2_OPACITY = 0.35
 
 def faithfulness_bars(table: pd.DataFrame) -> go.Figure:
     """Grouped bars per mechanism: the share of targets whose true cause each explainer ranks
-    first (solid) or in its top two (light bar behind), with ±2 standard errors.
+    first (solid, with ±2 standard errors) or in its top two (light bar behind).
 
     `table` is `Faithfulness.table` (mechanism, method, top, hits, targets, share, se).
     """
@@ -51,14 +51,20 @@ def faithfulness_bars(table: pd.DataFrame) -> go.Figure:
                 go.Bar(
                     x=x,
                     y=rows["share"] * 100,
-                    name=METHOD_NAMES[method] + (" (top 2)" if top == 2 else ""),
+                    name=f"{METHOD_NAMES[method]}: top {top}",
                     legendgroup=method,
                     offsetgroup=method,  # top 1 and top 2 of a method share one slot
                     marker={
                         "color": METHOD_COLORS[method],
                         "opacity": 1.0 if top == 1 else TOP2_OPACITY,
                     },
-                    error_y={"type": "data", "array": rows["se"] * 200, "thickness": 1},
+                    # Whiskers on the solid bar only: two sets in one slot would cross.
+                    error_y={
+                        "type": "data",
+                        "array": rows["se"] * 200,
+                        "thickness": 1,
+                        "visible": top == 1,
+                    },
                     customdata=np.stack([rows["hits"], rows["targets"]], axis=1),
                     hovertemplate=(
                         f"{METHOD_NAMES[method]}, top {top}<br>%{{x}}: %{{y:.1f}}%"
@@ -87,7 +93,8 @@ def occlusion_bars(
     cause: int | None = None,
     first_click: int = 1,
 ) -> go.Figure:
-    """One bar per click: how far P(`target`) falls when that click is dropped.
+    """One bar per click: how far P(`target`) falls when that click is dropped, in
+    percentage points (`falls` are probabilities).
 
     `cause` is the index in `session` of the click that truly caused the next click (drawn
     red and named in the title); clicks are numbered from `first_click`, the position of
@@ -107,19 +114,20 @@ def occlusion_bars(
         "tickangle": 0 if n <= 10 else -40,
         "showgrid": False,
     }
+    points = falls * 100  # percentage points: 0.02 reads better than 200µ
     bars = go.Bar(
         x=list(range(n)),
-        y=falls,
+        y=points,
         marker={"color": colors},
         customdata=names,
-        hovertemplate="%{customdata}<br>P falls by %{y:.4f} without it<extra></extra>",
+        hovertemplate="%{customdata}<br>without it, P falls by %{y:.3g} points<extra></extra>",
     )
     marked = f"; red: the true cause, click {first_click + cause}" if cause is not None else ""
-    y_ticks = [f"{v:.3f}" for v in (falls.min(initial=0.0), falls.max(initial=0.0))]
+    y_ticks = [f"{v:.3g}" for v in (points.min(initial=0.0), points.max(initial=0.0))]
     layout = figure_layout(
         f"Occlusion: drop one click, how far P({target}) falls{marked}",
         "dropped click (oldest → newest)",
-        "fall in probability",
+        "fall in probability (percentage points)",
         height=300 if n <= 10 else 340,
         xaxis=x_axis,
         yaxis={"zeroline": True, "zerolinecolor": "#444444"},
