@@ -297,7 +297,8 @@ def patterns_per_scenario(choices: list[runs.RunInfo], n_sessions: int) -> None:
     newest: dict = {}
     for choice in choices:  # newest first
         config = choice.config
-        if config is not None and config.model.pooling == "attention":
+        # Last-state pooling has nothing to count; a family without attention says so below.
+        if config is not None and getattr(config.model, "pooling", None) != "last":
             newest.setdefault((config.data, config.sim), choice)
     if not st.toggle(
         f"Count the patterns in each of the {len(newest)} scenario(s) with a trained run",

@@ -17,7 +17,7 @@ from streamrec import runs
 from streamrec.charts import attention as charts
 from streamrec.charts.faithfulness import occlusion_bars
 from streamrec.config import RunConfig
-from streamrec.insights.faithfulness import occlusion
+from streamrec.insights.faithfulness import RowModel, occlusion
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items
 from streamrec.session_view import (
@@ -115,7 +115,7 @@ def recorded_causes(
 
 
 def occlusion_chart(
-    model: SessionRecommender,
+    model: RowModel,
     rec: Recommendation,
     truth: int | None,
     cause: int | None,
