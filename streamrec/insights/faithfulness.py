@@ -317,3 +317,24 @@ def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np
             want_attention=False,
         )
     return full[0] - without
+
+
+def markdown_table(result: Faithfulness) -> str:
+    """The result as a Markdown table (for the README): one row per mechanism and, per
+    explainer, the percent of targets whose cause it ranks first / in its top two."""
+    methods = [m for m in METHODS if result.has_attention or m != ATTENTION]
+    table = result.table.set_index(["mechanism", "method", "top"])
+    header = "| mechanism (targets) | " + " | ".join(methods) + " |"
+    lines = [
+        header,
+        "|---|" + "---:|" * len(methods),
+    ]
+    for mechanism in dict.fromkeys(result.table["mechanism"]):
+        n = int(table.loc[(mechanism, methods[0], 1), "targets"])
+        cells = [
+            f"{100 * table.loc[(mechanism, m, 1), 'share']:.1f} / "
+            f"{100 * table.loc[(mechanism, m, 2), 'share']:.1f}"
+            for m in methods
+        ]
+        lines.append(f"| {mechanism} ({n:,}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
