@@ -4,12 +4,17 @@ drop-one pass checked against the model run on each variant alone."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig
-from streamrec.data import Targets, all_targets
+from streamrec import runs
+from streamrec.__main__ import main
+from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data import Split, Targets, all_targets
 from streamrec.insights import data_identity
 from streamrec.insights import faithfulness as fa
 from streamrec.model import SessionRecommender
@@ -217,3 +222,37 @@ def test_markdown_table_exact():
         "| successor (1) | 100.0 / 100.0 | 100.0 / 100.0 | 100.0 / 100.0 | 50.0 / 100.0 |",
         "| recall (1) | 0.0 / 0.0 | 100.0 / 100.0 | 0.0 / 0.0 | 33.3 / 66.7 |",
     ]
+
+
+def untrained_run(root, data: SessionData) -> Path:
+    """A run folder holding an untrained LSTM over the 10-item catalog and `data` as its sessions
+    (every session held out for validation)."""
+    config = RunConfig(
+        SimConfig(n_items=N_ITEMS, n_categories=2, min_preferred=1, max_preferred=2),
+        ModelConfig(n_items=N_ITEMS, embed_dim=4, hidden_size=4, num_layers=1),
+        TrainConfig(max_len=MAX_LEN),
+    )
+    path = runs.create_run(config, root, "tiny")
+    torch.manual_seed(0)
+    runs.save_weights(path, "best", SessionRecommender(config.model))
+    empty = Targets(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    runs.save_data(path, data, Split("session", empty, all_targets(data), empty))
+    return path
+
+
+def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
+    path = untrained_run(tmp_path, hand_made())
+    assert main(["faithfulness", "--run", str(path), "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("3 held-out targets caused by an earlier click inside the model's")
+    assert "(1 caused targets skipped" in out[0]
+    assert out[1] == "| mechanism (targets) | attention | occlusion | last click | chance |"
+    assert out[3].startswith("| all (3) | ") and out[3].endswith("| 33.3 / 66.7 | 38.9 / 77.8 |")
+    assert json.loads(out[-1])["table"][0]["mechanism"] == "all"
+
+
+def test_cli_names_a_run_whose_data_has_no_causes(tmp_path, capsys):
+    data = hand_made()
+    path = untrained_run(tmp_path, SessionData(items=data.items, offsets=data.offsets))
+    assert main(["faithfulness", "--run", str(path)]) == 2
+    assert "records no cause per click" in capsys.readouterr().err
