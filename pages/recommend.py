@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import runs
+from streamrec import insights, runs
 from streamrec.charts import attention as charts
 from streamrec.charts.faithfulness import occlusion_bars
 from streamrec.config import RunConfig
-from streamrec.insights.faithfulness import RowModel, occlusion
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items
 from streamrec.session_view import (
@@ -115,20 +114,15 @@ def recorded_causes(
 
 
 def occlusion_chart(
-    model: RowModel,
     rec: Recommendation,
-    truth: int | None,
+    item: int,
+    falls: np.ndarray,
+    is_truth: bool,
     cause: int | None,
     item_category: np.ndarray,
 ) -> None:
-    """Bars: how far P(the true next click, else the top pick) falls without each click;
-    `cause` is the session position of the click that truly caused the next one."""
-    if len(rec.session) < 2:
-        st.caption("Occlusion drops one click at a time: it needs a session of 2+ clicks.")
-        return
-    item = truth if truth is not None else int(rec.top_items[0])
-    what = "the click that really came next" if truth is not None else "the model's top pick"
-    falls = occlusion(model, rec.session, item)
+    """Bars: how far P(`item`) falls without each click (`insights.occlusion`); `cause` is
+    the session position of the click that truly caused the next one."""
     inside = cause is not None and cause >= rec.dropped
     st.plotly_chart(
         occlusion_bars(
@@ -141,6 +135,7 @@ def occlusion_chart(
         ),
         key="rec_chart_occlusion",
     )
+    what = "the click that really came next" if is_truth else "the model's top pick"
     note = (
         f" Its true cause, click {cause + 1}, is before the clicks the model reads."
         if cause is not None and not inside
@@ -244,8 +239,19 @@ def session_panel(
                 charts.attention_heatmap(rec.session, rec.attention, item_category),
                 key="rec_chart_attention",
             )
-            cause = causes.cause_of(len(items)) if causes is not None and truth is not None else None
-            occlusion_chart(model, rec, truth, cause, item_category)
+            if len(rec.session) < 2:
+                st.caption("Occlusion drops one click at a time: it needs 2+ clicks.")
+            else:  # of the true next click on a sampled session, else of the top pick
+                item = truth if truth is not None else int(rec.top_items[0])
+                known = causes is not None and truth is not None
+                occlusion_chart(
+                    rec,
+                    item,
+                    insights.occlusion(model, rec.session, item),
+                    truth is not None,
+                    causes.cause_of(len(items)) if known else None,
+                    item_category,
+                )
             st.plotly_chart(
                 charts.attention_growth_heatmap(
                     rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1

@@ -23,7 +23,7 @@ from streamrec.insights.embeddings import (
     pca_2d,
     training_clicks,
 )
-from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness
+from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
     ANCHOR,
     ANCHOR_MIDDLE_RATIO,
@@ -101,6 +101,7 @@ __all__ = [
     "measure_faithfulness",
     "nearest_neighbours",
     "normalised_entropy",
+    "occlusion",
     "pattern_counts",
     "pattern_examples",
     "pattern_table",
