@@ -1,4 +1,4 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,faithfulness,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,recommend,worker}`."""
 from __future__ import annotations
 
 import argparse
@@ -172,6 +172,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Internal: train an existing run folder (used by the dashboard's launcher)."""
+    from streamrec.jobs import run_training
+
+    status = run_training(Path(args.run_dir))
+    return 0 if status["state"] in ("completed", "stopped") else 1
+
+
 def cmd_faithfulness(args: argparse.Namespace) -> int:
     """Attention and occlusion against the recorded causes of a run's held-out clicks."""
     from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
@@ -192,14 +200,6 @@ def cmd_faithfulness(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"run": str(path), "table": result.table.to_dict(orient="records")}))
     return 0
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    """Internal: train an existing run folder (used by the dashboard's launcher)."""
-    from streamrec.jobs import run_training
-
-    status = run_training(Path(args.run_dir))
-    return 0 if status["state"] in ("completed", "stopped") else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.set_defaults(func=cmd_recommend)
 
+    p = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_worker)
+
     p = sub.add_parser(
         "faithfulness", help="does attention point at each click's recorded cause? (a run)"
     )
@@ -242,10 +246,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions", type=int, default=2000, help="held-out sessions, one target each")
     p.add_argument("--json", action="store_true", help="print the tidy table as JSON last")
     p.set_defaults(func=cmd_faithfulness)
-
-    p = sub.add_parser("worker", help=argparse.SUPPRESS)
-    p.add_argument("run_dir")
-    p.set_defaults(func=cmd_worker)
     return parser
 
 
