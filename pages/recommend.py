@@ -24,6 +24,7 @@ from streamrec.session_view import (
     SampledSession,
     SessionUpdate,
     causes_paragraph,
+    click_labels,
     headlines,
     item_label,
     run_caption,
@@ -126,9 +127,8 @@ def occlusion_chart(
     inside = cause is not None and cause >= rec.dropped
     st.plotly_chart(
         occlusion_bars(
-            rec.session,
+            click_labels(rec.session, item_category),
             falls,
-            item_category,
             f"item {item}",
             cause - rec.dropped if inside else None,
             first_click=rec.dropped + 1,

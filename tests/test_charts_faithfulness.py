@@ -7,6 +7,7 @@ import pandas as pd
 
 from streamrec.charts.faithfulness import faithfulness_bars, occlusion_bars
 from streamrec.insights.faithfulness import summary_table
+from streamrec.session_view import click_labels
 
 CATEGORY = np.array([0, 0, 1, 2, 1])
 
@@ -61,7 +62,8 @@ def test_faithfulness_bars_without_attention_have_three_methods():
 
 
 def test_occlusion_bars_one_bar_per_click_with_the_cause_in_red():
-    fig = occlusion_bars([3, 0, 3], np.array([0.1, -0.02, 0.3]), CATEGORY, "item 4", cause=0)
+    labels = click_labels([3, 0, 3], CATEGORY)
+    fig = occlusion_bars(labels, np.array([0.1, -0.02, 0.3]), "item 4", cause=0)
     assert_titled(fig)
     bar = fig.data[0]
     np.testing.assert_allclose(bar.y, [10, -2, 30])  # percentage points
@@ -70,8 +72,8 @@ def test_occlusion_bars_one_bar_per_click_with_the_cause_in_red():
     assert bar.marker.color[0] != bar.marker.color[1] == bar.marker.color[2]
     assert "P(item 4)" in fig.layout.title.text and "true cause, click 1" in fig.layout.title.text
     assert bar.customdata[0] == "click 1: item 3 · cat 2 (the true cause)"
-    cut = occlusion_bars([3, 0, 3], np.zeros(3), CATEGORY, "item 4", cause=2, first_click=8)
+    cut = occlusion_bars(labels, np.zeros(3), "item 4", cause=2, first_click=8)
     assert "click 10" in cut.layout.title.text and cut.data[0].customdata[0] == "click 8: item 3 · cat 2"
-    plain = occlusion_bars([3, 0], np.zeros(2), CATEGORY, "item 4")
+    plain = occlusion_bars(labels[:2], np.zeros(2), "item 4")
     assert "true cause" not in plain.layout.title.text
     assert len(set(plain.data[0].marker.color)) == 1

@@ -15,7 +15,6 @@ import plotly.graph_objects as go
 from streamrec.charts.attention import BAR_COLOR, TEMPLATE, TRUTH_COLOR
 from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
 from streamrec.insights.faithfulness import ALL, ATTENTION, CHANCE, LAST_CLICK, METHODS, OCCLUSION
-from streamrec.session_view import click_labels
 
 METHOD_COLORS = {
     ATTENTION: "#636EFA",
@@ -86,9 +85,8 @@ def faithfulness_bars(table: pd.DataFrame) -> go.Figure:
 
 
 def occlusion_bars(
-    session: Sequence[int],
+    labels: Sequence[str],
     falls: np.ndarray,
-    item_category: np.ndarray,
     target: str,
     cause: int | None = None,
     first_click: int = 1,
@@ -96,11 +94,11 @@ def occlusion_bars(
     """One bar per click: how far P(`target`) falls when that click is dropped, in
     percentage points (`falls` are probabilities).
 
-    `cause` is the index in `session` of the click that truly caused the next click (drawn
-    red and named in the title); clicks are numbered from `first_click`, the position of
-    `session[0]` in a longer, cut session.
+    `labels` name the clicks (e.g. `session_view.click_labels`); `cause` is the index of the
+    click that truly caused the next click (drawn red and named in the title); clicks are
+    numbered from `first_click`, the position of the first one in a longer, cut session.
     """
-    labels = click_labels(session, item_category)
+    labels = list(labels)
     n = len(labels)
     falls = np.asarray(falls, dtype=np.float64)
     colors = [TRUTH_COLOR if c == cause else BAR_COLOR for c in range(n)]
