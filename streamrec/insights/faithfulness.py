@@ -308,15 +308,13 @@ def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np
             f"the session has {items.size} click(s): dropping one needs at least {MIN_WINDOW}"
         )
     tokens = (items + 1)[None, :]  # (1, L)
-    lengths = np.array([items.size])
-    variants, _, _ = drop_one(tokens, lengths)  # (L, L)
-    with evaluating(model), one_thread():
-        full, _ = last_output(model, tokens, lengths, np.array([item]), want_attention=False)
-        without, _ = last_output(
-            model, variants, np.full(items.size, items.size - 1), np.full(items.size, item),
-            want_attention=False,
-        )
-    return full[0] - without
+    variants, _, _ = drop_one(tokens, np.array([items.size]))  # (L, L)
+    rows = np.concatenate([tokens, variants])  # (L + 1, L): the session, then each variant
+    lengths = np.concatenate([[items.size], np.full(items.size, items.size - 1)])
+    with evaluating(model), one_thread():  # one pass: a causal model reads each row's own clicks
+        probs, _ = last_output(model, rows, lengths, np.full(rows.shape[0], item), rows.shape[0],
+                               want_attention=False)
+    return probs[0] - probs[1:]
 
 
 def markdown_table(result: Faithfulness) -> str:
