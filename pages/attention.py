@@ -32,6 +32,9 @@ from studio.runs import (
 ensure_app_navigation()
 
 DEFAULT_SESSIONS = 2_000
+# Faithfulness runs the model once per click dropped (~1 s per 300 sessions on 2 busy cores):
+# fewer by default than the profile, so the page opens quickly; ±2 SE whiskers show the noise.
+FAITHFULNESS_SESSIONS = 500
 NO_COMPARISON = "(no comparison)"
 RECOMMEND_PAGE = "pages/recommend.py"
 PROFILES_KEPT = 6  # computed profiles kept in memory, across sessions
@@ -254,10 +257,23 @@ def faithfulness_of(info: runs.RunInfo, n_sessions: int) -> insights.Faithfulnes
     return store[key]
 
 
-def faithfulness_section(info: runs.RunInfo, n_sessions: int) -> None:
+def faithfulness_section(info: runs.RunInfo) -> None:
     """Does the attention point at the click that truly caused the next one?"""
     st.subheader("Does attention point at the cause?", anchor=False)
-    result = faithfulness_of(info, n_sessions)
+    _, config = cached_model(info.path)
+    if not run_sessions(info.path, config)[0].has_causes:
+        st.caption(NO_CAUSES)
+        return
+    n_sessions = st.number_input(
+        "Held-out sessions checked (one target each)",
+        min_value=10,
+        max_value=20_000,
+        value=FAITHFULNESS_SESSIONS,
+        step=500,
+        key="att_faith_sessions",
+        help="Each check drops every click of the prefix in turn: about 1 s per 300 sessions.",
+    )
+    result = faithfulness_of(info, int(n_sessions))
     if result is None:
         st.caption(NO_CAUSES)
         return
@@ -367,7 +383,7 @@ except (runs.RunError, OSError, ValueError) as error:
 headline(profile)
 where_attention_goes(profile)
 patterns_section(profile, info.run_id, data)
-faithfulness_section(info, n_sessions)
+faithfulness_section(info)
 patterns_per_scenario(choices, n_sessions)
 if other is not None:
     comparison(info, other, n_sessions, profile)

@@ -116,7 +116,8 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     at = page(ATTENTION_PAGE)
     assert_clean(at)
     model, _, data, split = stored(runs_root, "demo")
-    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 2000)
+    assert at.number_input(key="att_faith_sessions").value == 500
+    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 500)
     assert result.n_sessions > 10
     (fig,) = figures(at, "Does the explanation point at the true cause?")
     attention_top1 = next(t for t in fig["data"] if t["name"] == "attention: top 1")
@@ -128,6 +129,10 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     assert f"attention {result.share(ATTENTION, 1):.0%}, occlusion" in text
     assert f"{result.n_outside:,} caused targets were left out" in text
 
+    at.number_input(key="att_faith_sessions").set_value(10).run()
+    (fig,) = figures(at, "Does the explanation point at the true cause?")
+    assert values(fig["data"][0]["x"])[0] == "all<br>10 targets"
+
 
 def test_attention_page_says_so_when_the_data_has_no_causes(page):
     at = page(ATTENTION_PAGE, att_run="plain")
@@ -135,6 +140,7 @@ def test_attention_page_says_so_when_the_data_has_no_causes(page):
     assert at.selectbox(key="att_run").value == "plain"
     assert "records no cause per click" in text_of(at)
     assert not figures(at, "Does the explanation point")
+    assert not [n for n in at.number_input if n.key == "att_faith_sessions"]
 
 
 def test_patterns_counted_per_scenario_on_request(page, runs_root):
