@@ -264,14 +264,15 @@ def faithfulness_section(info: runs.RunInfo) -> None:
     if not run_sessions(info.path, config)[0].has_causes:
         st.caption(NO_CAUSES)
         return
-    n_sessions = st.number_input(
-        "Held-out sessions checked (one target each)",
+    n_sessions = st.columns([1, 3])[0].number_input(
+        "Held-out sessions checked",
         min_value=10,
         max_value=20_000,
         value=FAITHFULNESS_SESSIONS,
         step=500,
         key="att_faith_sessions",
-        help="Each check drops every click of the prefix in turn: about 1 s per 300 sessions.",
+        help="One target each; every click of its prefix is dropped in turn (about 1 s per "
+        "300 sessions).",
     )
     result = faithfulness_of(info, int(n_sessions))
     if result is None:
@@ -329,8 +330,10 @@ def patterns_per_scenario(choices: list[runs.RunInfo], n_sessions: int) -> None:
         except (runs.RunError, OSError, ValueError) as error:
             st.caption(f"{choice.run_id}: {error}")
             continue
-        rows[f"{insights.data_identity(choice.config)} · {choice.run_id}"] = counts.drop("too short")
-    table = pd.DataFrame(rows).T.rename_axis("scenario · run")
+        rows[f"{choice.run_id}<br>{insights.data_identity(choice.config)}"] = counts.drop(
+            "too short"
+        )
+    table = pd.DataFrame(rows).T.rename_axis("run and its scenario")
     st.plotly_chart(
         charts.pattern_shares(table, "Attention patterns per scenario"), key="att_chart_scenarios"
     )

@@ -151,7 +151,7 @@ def test_patterns_counted_per_scenario_on_request(page, runs_root):
     (fig,) = figures(at, "Attention patterns per scenario")
     rows = set(values(fig["data"][0]["y"]))
     assert rows == {
-        f"{insights.data_identity(runs.read_config(runs_root / name))} · {name}"
+        f"{name}<br>{insights.data_identity(runs.read_config(runs_root / name))}"
         for name in ("demo", "plain")
     }
     assert any("seed 6" in row for row in rows)  # the two scenarios are told apart
