@@ -230,7 +230,7 @@ def untrained_run(root, data: SessionData) -> Path:
     config = RunConfig(
         SimConfig(n_items=N_ITEMS, n_categories=2, min_preferred=1, max_preferred=2),
         ModelConfig(n_items=N_ITEMS, embed_dim=4, hidden_size=4, num_layers=1),
-        TrainConfig(max_len=MAX_LEN),
+        TrainConfig(max_len=MAX_LEN, cutoffs=(5, 10)),
     )
     path = runs.create_run(config, root, "tiny")
     torch.manual_seed(0)

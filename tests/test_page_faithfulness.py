@@ -52,7 +52,7 @@ def label_causes(data: SessionData) -> SessionData:
 
 
 def tiny_run(root: Path, name: str, sim: SimConfig, with_causes: bool) -> Path:
-    """A one-epoch run; `with_causes` stores its sessions with a cause per click."""
+    """A one-epoch run whose stored sessions have hand-made causes, or none."""
     config = RunConfig(
         sim,
         ModelConfig(n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1),
@@ -60,9 +60,11 @@ def tiny_run(root: Path, name: str, sim: SimConfig, with_causes: bool) -> Path:
     )
     path = runs.create_run(config, root, name)
     jobs.run_training(path, config, with_baselines=False)
-    if with_causes:
-        data, split = runs.load_data(path, config)
+    data, split = runs.load_data(path, config)
+    if with_causes:  # causes read off the clicks, with mechanisms the simulator leaves off here
         runs.save_data(path, label_causes(data), split)
+    else:  # as a run stored before causes were recorded
+        runs.save_data(path, dataclasses.replace(data, cause=None, cause_position=None), split)
     return path
 
 

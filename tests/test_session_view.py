@@ -24,7 +24,6 @@ from streamrec.session_view import (
     SampledSession,
     SessionUpdate,
     catalog_summary,
-    cause_sentence,
     cause_sentences,
     causes_paragraph,
     click_labels,
@@ -304,39 +303,34 @@ def test_truth_ranks_counts_ties_against_the_true_item():
 
 
 def caused_data() -> SessionData:
-    """tiny_data with causes: session 2 is [2, 2, 1, 0] = first, repeat of 1, stay, anchor to 1."""
+    """tiny_data with causes: session 2 is [2, 2, 1, 0] = first, repeat of click 1, stay after
+    click 2, anchor to click 1."""
     data = tiny_data()
     cause = np.array([0, 4, 5, 0, 2, 0, 6, 1, 3], dtype=np.int8)
-    position = np.array([-1, 0, 0, -1, -1, -1, 0, -1, 0], dtype=np.int64)
+    position = np.array([-1, 0, 0, -1, -1, -1, 0, 1, 0], dtype=np.int64)
     return dataclasses.replace(data, cause=cause, cause_position=position)
 
 
 def test_session_causes_only_for_the_same_session_of_data_with_causes():
     data = caused_data()
     causes = session_causes(data, 2, [2, 2, 1, 0])
-    assert causes == ClickCauses(("first", "repeat", "stay", "anchor"), (-1, 0, -1, 0))
-    assert causes.cause_of(3) == 0 and causes.cause_of(2) is None
+    assert causes == ClickCauses(("first", "repeat", "stay", "anchor"), (-1, 0, 1, 0))
+    assert causes.cause_of(3) == 0 and causes.cause_of(2) == 1 and causes.cause_of(0) is None
     assert session_causes(data, 2, [2, 2, 1]) is None  # not that session
     assert session_causes(data, 7, [2, 2, 1, 0]) is None
     assert session_causes(tiny_data(), 2, [2, 2, 1, 0]) is None  # no causes recorded
 
 
 def test_cause_sentences_exact():
-    assert cause_sentence(6, "anchor", 0) == "click 7 came back to the anchor, click 1"
     assert cause_sentences(session_causes(caused_data(), 0, [0, 1, 2])) == [
-        "click 1 opened the session",
-        "click 2 was the successor of click 1",
-        "click 3 was the successor of an earlier click, click 1",
+        "click 1 started the session",
+        "click 2 followed on from click 1 (its successor)",
+        "click 3 picked up click 1's chain again (its successor)",
     ]
     causes = session_causes(caused_data(), 2, [2, 2, 1, 0])
-    assert cause_sentences(causes, 3) == [
-        "click 1 opened the session",
-        "click 2 repeated click 1",
-        "click 3 stayed in the same category",
-    ]
-    assert cause_sentence(4, "switch", -1) == "click 5 switched to another category"
+    assert cause_sentences(causes, 2) == ["click 1 started the session", "click 2 repeated click 1"]
     assert causes_paragraph(causes, 9) == (
-        "**What caused each click** (recorded by the simulator): click 1 opened the session; "
-        "click 2 repeated click 1; click 3 stayed in the same category; click 4 came back to "
-        "the anchor, click 1."
+        "**What caused each click** (recorded by the simulator): click 1 started the session; "
+        "click 2 repeated click 1; click 3 stayed in the category of click 2; click 4 came back "
+        "to the anchor, click 1."
     )
