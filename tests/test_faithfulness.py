@@ -18,6 +18,7 @@ from streamrec.data import Split, Targets, all_targets
 from streamrec.insights import data_identity
 from streamrec.insights import faithfulness as fa
 from streamrec.model import SessionRecommender
+from streamrec.scenarios import get_scenario
 from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
 
 N_ITEMS = 10
@@ -205,9 +206,12 @@ def test_occlusion_of_one_session_is_the_fall_of_the_items_probability():
 
 
 def test_data_identity_names_the_data_a_run_was_trained_on():
-    assert data_identity(RunConfig()) == "case-study simulator"
+    assert data_identity(RunConfig()) == "scenario casestudy"
+    news = get_scenario("news")
+    seeded = RunConfig(sim=news.config(seed=7), model=ModelConfig())
+    assert data_identity(seeded) == "scenario news (seed 7)"
     changed = RunConfig(sim=SimConfig(n_items=60, seed=5), model=ModelConfig(n_items=60))
-    assert data_identity(changed) == "case-study simulator (n_items 60, seed 5)"
+    assert data_identity(changed) == "custom simulator (n_items 60, seed 5)"
     imported = RunConfig(data=DataConfig(source="dataset", dataset="yoochoose"))
     assert data_identity(imported) == "data set yoochoose"
 

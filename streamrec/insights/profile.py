@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from streamrec import scenarios
 from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
@@ -163,18 +164,18 @@ def check_comparable(a: RunConfig, b: RunConfig) -> None:
 
 
 def data_identity(config: RunConfig) -> str:
-    """What data a run was trained on, as a label: its imported data set, its named scenario,
-    or the simulator settings that differ from the case study's."""
+    """What data a run was trained on, as a label: its imported data set, its named scenario
+    (with its size and seed where they differ from the default), or the simulator settings that
+    differ from the default."""
     if not config.data.is_simulated:
         return f"data set {config.data.dataset}"
-    # Named scenarios (issue #10) record their name in the simulator config.
-    scenario = getattr(config.sim, "scenario", "")
-    if scenario:
-        return f"scenario {scenario}"
     default = SimConfig()
+    name = scenarios.scenario_of(config.sim)
+    shown = ("n_sessions", "seed", "engine") if name else tuple(SimConfig.__dataclass_fields__)
     changed = [
-        f"{name} {getattr(config.sim, name)!r}"
-        for name in config.sim.__dataclass_fields__
-        if getattr(config.sim, name) != getattr(default, name)
+        f"{field} {getattr(config.sim, field)!r}"
+        for field in shown
+        if getattr(config.sim, field) != getattr(default, field)
     ]
-    return "case-study simulator" + (f" ({', '.join(changed)})" if changed else "")
+    label = f"scenario {name}" if name else "custom simulator"
+    return label + (f" ({', '.join(changed)})" if changed else "")
