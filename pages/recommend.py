@@ -42,6 +42,7 @@ from studio.session_input import (
     write_link,
 )
 from studio.tables import ranked_table
+from studio.verdict import verdict_box
 
 ensure_app_navigation()
 
@@ -242,6 +243,7 @@ except runs.RunError as error:
     broken_runs_expander(broken)
     st.stop()
 st.caption(run_caption(info, config))
+verdict_box(info.status)
 broken_runs_expander(broken)
 
 session_panel(info, usable, k, exclude_seen, model, config, item_category)

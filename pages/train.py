@@ -27,6 +27,7 @@ from streamrec.config import (
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from studio.navigation import ensure_app_navigation
+from studio.verdict import verdict_box
 
 ensure_app_navigation()
 
@@ -356,6 +357,7 @@ def outcome(path: Path) -> None:
     else:
         return
     if status.get("final"):
+        verdict_box(status)
         results_table(status, config)
     if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
         return
