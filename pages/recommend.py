@@ -38,6 +38,7 @@ from studio.session_input import (
     current_sample,
     edit_controls,
     follow_link,
+    follow_run,
     session_input,
     write_link,
 )
@@ -227,6 +228,7 @@ info = pick_run(
     persist=True,
 )
 run_id = info.run_id
+follow_run(info)
 k = k_col.slider("Recommendations (K)", 1, MAX_K, 10, key="rec_k", persist_state="session")
 exclude_seen = seen_col.toggle(
     "Hide clicked items",
