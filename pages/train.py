@@ -24,6 +24,7 @@ from streamrec.config import (
     SimConfig,
     TrainConfig,
     from_dict,
+    to_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from studio.navigation import ensure_app_navigation
@@ -33,6 +34,8 @@ ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
 RUN_KEY = "train_run"  # the run started from this browser session
+RUN_SIM_KEY = "train_run_sim"  # (run id, SimConfig dict) of the training run the form shows
+PREFILLED_KEY = "train_prefilled"  # the running run whose settings were put in the form
 RECOMMEND_PAGE = "pages/recommend.py"
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DEFAULTS, TRAIN_DEFAULTS = ModelConfig(), TrainConfig()
@@ -58,25 +61,44 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def sim_settings() -> tuple[SimConfig, bool]:
-    """The Simulator page's last generated config, else the default; and whether it came
-    from the Simulator page."""
+def sim_settings() -> tuple[SimConfig, str]:
+    """The data to train on, and where it comes from: the Simulator page's last generated
+    config, else the data of the training run the form was filled from, else the default."""
     data = st.session_state.get(SIM_CONFIG_KEY)
     if data:
         try:
-            return from_dict(SimConfig, data).validate(), True
+            return (
+                from_dict(SimConfig, data).validate(),
+                "the last configuration generated on the Simulator page",
+            )
         except ValueError as error:
             st.warning(f"The Simulator page's settings are not usable ({error}); using defaults.")
-    return SimConfig(), False
+    from_run = st.session_state.get(RUN_SIM_KEY)
+    if from_run:
+        return from_dict(SimConfig, from_run[1]), f"the data of run {from_run[0]}"
+    return SimConfig(), "the default configuration (nothing generated on the Simulator page yet)"
 
 
-def data_summary(sim: SimConfig, from_simulator: bool) -> None:
+def fill_from_run(path: Path) -> None:
+    """Put a training run's settings and data in the form, once per run and browser session:
+    after a reload (a new session) the form shows what is training, not the defaults."""
+    if st.session_state.get(PREFILLED_KEY) == path.name:
+        return
+    st.session_state[PREFILLED_KEY] = path.name
+    try:
+        config = runs.read_config(path)
+    except runs.RunError:
+        return
+    for section, defaults in ((config.model, MODEL_DEFAULTS), (config.train, TRAIN_DEFAULTS)):
+        for name in FORM_FIELDS:
+            if hasattr(defaults, name):
+                st.session_state[f"train_{name}"] = getattr(section, name)
+    if SIM_CONFIG_KEY not in st.session_state:
+        st.session_state[RUN_SIM_KEY] = (path.name, to_dict(config.sim))
+
+
+def data_summary(sim: SimConfig, source: str) -> None:
     """One line on the data the model will train on, with a link to change it."""
-    source = (
-        "the last configuration generated on the Simulator page"
-        if from_simulator
-        else "the default configuration (nothing generated on the Simulator page yet)"
-    )
     with st.container(border=True):
         st.markdown(
             f"**Training data:** {sim.n_sessions:,} sessions of {sim.min_session_length}–"
@@ -90,9 +112,19 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
         )
 
 
+# The settings the form shows; `fill_from_run` copies them from a running job.
+FORM_FIELDS = (
+    "embed_dim", "hidden_size", "num_layers", "dropout", "pooling", "cell", "epochs",
+    "batch_size", "max_len", "protocol", "seed", "lr", "step_size", "gamma", "clip_norm",
+)
+
+
 def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
+    # A value already in session state (from `fill_from_run`) wins; passing a default too
+    # would only log Streamlit's duplicate-value warning.
+    value = None if f"train_{key}" in st.session_state else default
     return st.number_input(
-        label, value=default, key=f"train_{key}", help=help_text, persist_state="session", **kw
+        label, value=value, key=f"train_{key}", help=help_text, persist_state="session", **kw
     )
 
 
@@ -100,7 +132,7 @@ def _choice(label: str, key: str, options: tuple[str, ...], default: str, help_t
     return st.radio(
         label,
         options,
-        index=options.index(default),
+        index=None if f"train_{key}" in st.session_state else options.index(default),
         key=f"train_{key}",
         help=help_text,
         horizontal=True,
@@ -382,8 +414,10 @@ try:
 except runs.RunError:
     running = False
 
-sim, from_simulator = sim_settings()
-data_summary(sim, from_simulator)
+if running:
+    fill_from_run(current)
+sim, sim_source = sim_settings()
+data_summary(sim, sim_source)
 model_fields, train_fields, run_name = settings_form()
 try:
     run_config: RunConfig | None = RunConfig(

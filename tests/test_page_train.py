@@ -4,6 +4,7 @@ from the page. Each training is a worker process writing into a temporary models
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -206,3 +207,30 @@ def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
     assert at.subheader[0].value == "Run broken-run"
     assert texts(at.error) == ["Training failed: RuntimeError: out of memory"]
     assert not at.get("progress") and not at.get("plotly_chart")
+
+
+def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_page, models_dir):
+    config = RunConfig(
+        SimConfig(**{**TINY_SIM, "n_sessions": 321}),
+        ModelConfig(n_items=60, embed_dim=24, hidden_size=40, num_layers=1, pooling="last"),
+        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example"),
+    )
+    path = runs.create_run(config, models_dir, "live-run")
+    stand_in = subprocess.Popen(["sleep", "60"])  # a live pid the teardown may stop safely
+    runs.write_status(path, state="running", pid=stand_in.pid, heartbeat=time.time(),
+                      phase="training")
+    at = open_page(PAGE)  # a reload: nothing in session state, the defaults would show
+    assert not at.exception
+    values = {k: at.number_input(key=f"train_{k}").value
+              for k in ("embed_dim", "hidden_size", "num_layers", "epochs", "batch_size", "lr")}
+    assert values == {"embed_dim": 24, "hidden_size": 40, "num_layers": 1, "epochs": 77,
+                      "batch_size": 96, "lr": 0.002}
+    assert at.radio(key="train_pooling").value == "last"
+    assert at.radio(key="train_protocol").value == "example"
+    summary = " ".join(texts(at.markdown))
+    assert "321 sessions" in summary and "the data of run live-run" in summary
+    # The user's own edits are not overwritten on the next rerun.
+    at.number_input(key="train_epochs").set_value(3).run()
+    assert at.number_input(key="train_epochs").value == 3
+    stand_in.kill()
+    stand_in.wait()
