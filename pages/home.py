@@ -11,6 +11,7 @@ RUN_BADGES = {
     "running": ":orange-badge[:material/progress_activity: training now]",
     "completed": ":green-badge[completed]",
     "stopped": ":gray-badge[stopped]",
+    "stopped early": ":gray-badge[stopped before epoch 1: no model]",
     "failed": ":red-badge[failed]",
     "corrupt": ":red-badge[unreadable]",
 }
@@ -39,7 +40,7 @@ with train:
     st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
     all_runs = list_runs()
     if all_runs:
-        lines = [f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}" for r in all_runs[:5]]
+        lines = [f"- `{r.run_id}` {RUN_BADGES.get(r.listed_state, r.state)}" for r in all_runs[:5]]
         more = [f"- …and {len(all_runs) - 5} more"] if len(all_runs) > 5 else []
         st.markdown("\n".join(["**Your runs**, newest first:", *lines, *more]))
     if any(r.state == "running" for r in all_runs):

@@ -25,6 +25,7 @@ STATE_LABELS = {
     "running": "▶ training now",
     "completed": "✓ completed",
     "stopped": "■ stopped",
+    "stopped early": "□ stopped before epoch 1: no model",
     "failed": "✗ failed",
     "created": "… created",
     "corrupt": "⚠ unreadable",
@@ -71,7 +72,8 @@ def flash() -> None:
 
 def table_row(info: runs.RunInfo) -> dict:
     """One row of the runs table: status, key settings, best epoch and final scores."""
-    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(info.state, info.state)}
+    state = info.listed_state
+    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(state, state)}
     created = info.status.get("created")
     row["created"] = pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT
     config = info.config
@@ -252,7 +254,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     run_id = st.selectbox(
         "Run",
         options,
-        format_func=lambda r: f"{r} ({STATE_LABELS.get(by_id[r].state, by_id[r].state)})",
+        format_func=lambda r: f"{r} ({STATE_LABELS.get(by_id[r].listed_state, by_id[r].state)})",
         key=SELECT_KEY,
     )
     info = by_id[run_id]

@@ -378,12 +378,17 @@ def outcome(path: Path) -> None:
         return
     best = status.get("best_epoch") or 0
     if state == "stopped":
-        kept = (
-            f"the best checkpoint (epoch {best:.2f}) is kept"
-            if (path / runs.WEIGHTS["best"]).exists()
-            else "no batch was trained, so there are no weights"
-        )
-        st.warning(f"Training stopped ({reason or 'stop requested'}): {kept}.")
+        if (path / runs.WEIGHTS["best"]).exists():
+            st.warning(
+                f"Training stopped ({reason or 'stop requested'}): the best checkpoint "
+                f"(epoch {best:.2f}) is kept."
+                + ("" if status.get("final") else " It was not scored on the held-out sessions.")
+            )
+        else:
+            st.warning(
+                "Training stopped before its first epoch ended: there is no trained model, "
+                "so this run is listed as stopped early."
+            )
     elif state == "completed":
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:

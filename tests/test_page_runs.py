@@ -16,6 +16,7 @@ import pytest
 from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data_identity import data_key
+from streamrec.train import BEFORE_FIRST_EPOCH
 from streamrec.verdict import verdict
 
 PAGE = "pages/runs.py"
@@ -225,3 +226,20 @@ def test_curves_of_runs_on_different_data_are_not_overlaid(runs_page, models_dir
     assert not any("different data sets" in t for t in texts(at.warning))
     (chart,) = at.get("plotly_chart")
     assert [t["name"] for t in json.loads(chart.proto.spec)["data"]] == ["tiny-done", "tiny-copy"]
+
+
+def test_a_run_stopped_before_its_first_epoch_is_not_listed_like_a_trained_one(
+    open_page: Callable[..., Any], models_dir: Path
+) -> None:
+    early = runs.create_run(TINY, models_dir, "early")
+    runs.write_status(early, state="stopped", reason=BEFORE_FIRST_EPOCH, phase="done")
+    at = open_page(PAGE)
+    table = at.dataframe[0].value.set_index("run")
+    assert table.loc["early", "status"] == "□ stopped before epoch 1: no model"
+    assert table.loc["tiny-done", "status"] == "✓ completed"
+    home = open_page()
+    listing = next(t for t in texts(home.markdown) if t.startswith("**Your runs**"))
+    assert "`early` :gray-badge[stopped before epoch 1: no model]" in listing
+    # A stopped run that did finish an epoch keeps its plain label.
+    runs.write_status(models_dir / "tiny-done", state="stopped", reason="stop requested")
+    assert at.run().dataframe[0].value.set_index("run").loc["tiny-done", "status"] == "■ stopped"

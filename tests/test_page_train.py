@@ -234,3 +234,21 @@ def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_p
     assert at.number_input(key="train_epochs").value == 3
     stand_in.kill()
     stand_in.wait()
+
+
+def test_a_run_stopped_before_its_first_epoch_says_there_is_no_model(open_page, models_dir):
+    config = RunConfig(SimConfig(**TINY_SIM), ModelConfig(n_items=60), TrainConfig(epochs=1))
+    path = runs.create_run(config, models_dir, "early")
+    runs.write_status(path, state="stopped", reason="stop requested before the first epoch "
+                      "ended: no trained checkpoint", phase="done")
+    at = open_page()
+    at.query_params["run"] = "early"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert texts(at.warning) == [
+        (
+            "Training stopped before its first epoch ended: there is no trained model, so "
+            "this run is listed as stopped early."
+        )
+    ]
+    assert not at.get("button") or "train_open_recommend" not in [b.key for b in at.button]
