@@ -241,8 +241,8 @@ def estimate(config: RunConfig) -> None:
         f"{config.train.epochs} epochs, plus simulation and baselines."
     )
     st.caption(
-        "Measured on this machine now: three training batches of this model on sessions of "
-        "the same shape, scaled to the epoch's target clicks. Validation is extra."
+        "Measured on this machine now: half a second of training batches of this model on "
+        "sessions of the same shape, scaled to the epoch's target clicks. Validation is extra."
     )
 
 

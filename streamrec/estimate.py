@@ -23,7 +23,10 @@ from streamrec.model import SessionRecommender, count_parameters
 from streamrec.simulator import simulate
 from streamrec.train import _row_batch
 
-TIMED_BATCHES = 3  # measured after one warm-up batch
+TIMED_BATCHES = 3  # at least this many batches are timed, after two warm-up batches
+TIMING_SECONDS = 0.5  # ...and batches are timed until this much time has passed
+MAX_TIMED_BATCHES = 200  # ...but no more than this many (tiny models take ~5 ms a batch)
+WARM_UP = 2
 # The dashboard measures inside its own server process: a model or batch too big to time
 # there is refused rather than risking the app's memory (the worker trains it elsewhere).
 MAX_TIMING_BYTES = 1024**3
@@ -85,9 +88,15 @@ def timing_bytes(config: RunConfig) -> int:
 
 
 def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
-    """Wall-clock seconds of training per target click: the median over `n_batches` batches.
+    """Wall-clock seconds of training per target click, over at least `n_batches` batches and
+    TIMING_SECONDS of timed steps.
 
-    Raises ValueError when timing would need more than MAX_TIMING_BYTES.
+    A tiny model's step takes a few milliseconds, so three steps were too short a window: one
+    stall of the shared cores (or of torch's thread pool) weighed as much as the steps
+    themselves and the estimate read several times the real epoch. Timing for half a second
+    and dividing the total time by the total targets gives the pace an epoch sees, stalls
+    included in their real proportion. Raises ValueError when timing would need more than
+    MAX_TIMING_BYTES.
     """
     config.validate()
     needed = timing_bytes(config)
@@ -98,8 +107,9 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
         )
     sim, tc = config.sim, config.train
     mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
-    # Enough sessions for the warm-up batch and the timed ones, with a margin for packing.
-    n_sessions = math.ceil((n_batches + 2) * tc.batch_size / mean_targets) + 1
+    # Enough sessions for the warm-up batches and the timed ones, with a margin for packing;
+    # a short sample is cycled through until the timing window is full.
+    n_sessions = math.ceil((n_batches + WARM_UP + 1) * tc.batch_size / mean_targets) + 1
     sample_config = dataclasses.replace(sim, n_sessions=n_sessions, engine="fast", seed=0)
     data = simulate(sample_config)
     rows = build_rows(data, all_targets(data), tc.max_len)
@@ -121,16 +131,20 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
             if tc.clip_norm > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), max_norm=tc.clip_norm)
             optimizer.step()
+            loss.item()  # the trainer reads every loss, which waits for the step to finish
             return int(target.shape[0])
 
-        step(order[0])  # warm-up: first-call allocations are not part of an epoch's pace
-        rates = []
-        for index in order[1 : n_batches + 1] or order[:1]:
-            start = time.perf_counter()
-            targets = step(index)
-            rates.append((time.perf_counter() - start) / max(targets, 1))
-    # The median shrugs off one batch stalled by another process on a shared machine.
-    return float(np.median(rates))
+        for b in range(WARM_UP):  # first-call allocations are not part of an epoch's pace
+            step(order[b % len(order)])
+        timed = targets = 0
+        start = time.perf_counter()
+        while timed < MAX_TIMED_BATCHES and (
+            timed < n_batches or time.perf_counter() - start < TIMING_SECONDS
+        ):
+            targets += step(order[(WARM_UP + timed) % len(order)])
+            timed += 1
+        seconds = time.perf_counter() - start
+    return seconds / max(targets, 1)
 
 
 def estimate_epoch_seconds(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
