@@ -180,6 +180,7 @@ def session_panel(
                 ),
                 key="rec_chart_growth",
             )
+            st.caption(charts.ATTENTION_MEANING)
     if ranked_tab.open:
         with ranked_tab:
             st.plotly_chart(

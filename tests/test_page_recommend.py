@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from streamrec import runs
+from streamrec.charts.attention import ATTENTION_MEANING
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data import make_split
 from streamrec.jobs import run_training
@@ -381,3 +382,12 @@ def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_pa
         f"{1 - hit / 0.99:.0%} below the best simple rule (Last-category popularity, 0.990); "
         f"{hit:.0%} of the best possible (1.000)."
     )
+
+
+def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25, 3")
+    assert_clean(at)
+    for title in ("Attention over the session's clicks", "How the attention shifts"):
+        heatmap = figure(at, title)["data"][0]
+        assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
+    assert ATTENTION_MEANING in [c.value for c in at.caption]
