@@ -157,7 +157,8 @@ def train(
             if should_stop():
                 status, reason = "stopped", STOP_REASON
                 break
-            if tc.max_seconds and train_seconds + time.perf_counter() - epoch_start > tc.max_seconds:
+            spent = train_seconds + time.perf_counter() - epoch_start
+            if tc.max_seconds and spent > tc.max_seconds:
                 status, reason = "stopped", f"time limit of {tc.max_seconds:g} s reached"
                 break
             tokens, mask, target = _row_batch(rows, index)

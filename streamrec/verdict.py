@@ -71,9 +71,9 @@ def verdict(
     elif rule is None and ceiling is None:
         sentence = f"{label} {model:.3f}: no baseline or ceiling was scored for this run."
     else:
-        rule_part = (
-            _versus_rule(model, rule_name, rule) if rule is not None else "no simple rule was scored"
-        )
+        rule_part = "no simple rule was scored"
+        if rule is not None:
+            rule_part = _versus_rule(model, rule_name, rule)
         if ceiling is None:
             ceiling_part = NO_CEILING
         elif ceiling <= 0:

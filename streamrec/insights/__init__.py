@@ -13,12 +13,15 @@ Everything is re-exported here, so callers write `insights.attention_profile(...
 
 from streamrec.insights.embeddings import (
     Purity,
+    StructureGrade,
     category_purity_at_k,
     chance_purity,
     embedding_projection,
     item_embeddings,
     nearest_neighbours,
     pca_2d,
+    purity_sentence,
+    structure_grade,
     training_clicks,
 )
 from streamrec.insights.patterns import (
@@ -76,6 +79,7 @@ __all__ = [
     "SHORT",
     "AttentionProfile",
     "Purity",
+    "StructureGrade",
     "attention_profile",
     "category_purity_at_k",
     "chance_purity",
@@ -99,6 +103,8 @@ __all__ = [
     "pattern_table",
     "pca_2d",
     "profile_summary",
+    "purity_sentence",
     "sample_targets",
+    "structure_grade",
     "training_clicks",
 ]
