@@ -27,6 +27,11 @@ from studio.runs import (
 
 ensure_app_navigation()
 
+CASE_STUDY_NOTE = (
+    "The case study's claims, its printed figures and what this project measures instead: "
+    "`docs/casestudy.md` in the repository."
+)
+
 DEFAULT_SESSIONS = 2_000
 NO_COMPARISON = "(no comparison)"
 RECOMMEND_PAGE = "pages/recommend.py"
@@ -252,6 +257,7 @@ st.caption(
     "prediction in thousands of held-out sessions, and checked against the three patterns the "
     "case study read off a few examples."
 )
+st.caption(CASE_STUDY_NOTE)
 info, other, n_sessions = pick_runs(openable_runs_or_stop())
 try:
     profile = profile_of(info, n_sessions)
