@@ -15,6 +15,7 @@ import pytest
 from streamrec import jobs, runs
 from streamrec.charts.training import METRICS_TITLE
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig, to_dict
+from streamrec.verdict import verdict
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
@@ -159,6 +160,11 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert table.index[0] == "This model (LSTM, attention pooling)"
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
+    status = runs.read_status(path)
+    sentence = verdict(status["final"], status["baselines"]).sentence
+    boxes = texts(at.warning) + texts(at.info)
+    assert f"**Is the model worth it?** On the held-out sessions, {sentence}" in boxes
+    assert "of the best possible" in sentence  # a simulated run has its ceiling
 
 
 def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
