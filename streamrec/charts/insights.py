@@ -338,5 +338,5 @@ def embedding_scatter(
         height=EMBEDDING_HEIGHT,
         # Below the plot, in rows that wrap to the figure's width: a column beside it ran off
         # the figure with 25 categories. Plotly grows the bottom margin to fit the rows.
-        legend={**legend_below(-0.14), "yanchor": "top", "x": 0},
+        legend={**legend_below(-0.14), "yanchor": "top", "x": 0, "itemsizing": "constant"},
     )
