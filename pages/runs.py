@@ -99,7 +99,7 @@ def table_row(info: runs.RunInfo) -> dict:
     row["best rule"] = worth.rule_name
     row["best rule Hit@10"] = worth.rule
     row["ceiling Hit@10"] = worth.ceiling
-    row["verdict"] = worth.sentence if worth.model is not None else ""
+    row["verdict"] = worth.lift
     row["problem"] = info.error or (info.status.get("reason") if info.state == "failed" else "")
     return row
 

@@ -32,6 +32,7 @@ class Verdict:
     rule: float | None
     ceiling: float | None
     sentence: str
+    lift: str  # the sentence without the metric and score in front, for a table column
 
     @property
     def beats_rule(self) -> bool | None:
@@ -68,8 +69,9 @@ def verdict(
     label = _label(metric)
     if model is None:
         sentence = f"No held-out {label} yet: the run has no scored checkpoint."
-    elif rule is None and ceiling is None:
-        sentence = f"{label} {model:.3f}: no baseline or ceiling was scored for this run."
+        return Verdict(metric, model, rule_name, rule, ceiling, sentence, "")
+    if rule is None and ceiling is None:
+        lift = "no baseline or ceiling was scored for this run."
     else:
         rule_part = "no simple rule was scored"
         if rule is not None:
@@ -80,5 +82,5 @@ def verdict(
             ceiling_part = f"the best possible scores {ceiling:.3f}"
         else:
             ceiling_part = f"{model / ceiling:.0%} of the best possible ({ceiling:.3f})"
-        sentence = f"{label} {model:.3f}: {rule_part}; {ceiling_part}."
-    return Verdict(metric, model, rule_name, rule, ceiling, sentence)
+        lift = f"{rule_part}; {ceiling_part}."
+    return Verdict(metric, model, rule_name, rule, ceiling, f"{label} {model:.3f}: {lift}", lift)

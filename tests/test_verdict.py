@@ -19,6 +19,7 @@ def test_below_the_best_rule_and_share_of_the_ceiling():
         "Hit@10 0.275: 3% below the best simple rule (Last-category popularity, 0.284); "
         "96% of the best possible (0.286)."
     )
+    assert v.lift == v.sentence.removeprefix("Hit@10 0.275: ")
     assert (v.rule_name, v.rule, v.ceiling, v.beats_rule) == (
         "Last-category popularity",
         0.2844,
@@ -54,9 +55,9 @@ def test_missing_baselines_and_missing_scores():
     assert verdict({"hit@10": 0.3}, {"Oracle": {"hit@10": 0.6}}).sentence == (
         "Hit@10 0.300: no simple rule was scored; 50% of the best possible (0.600)."
     )
-    assert verdict({}, DEMO).sentence == (
-        "No held-out Hit@10 yet: the run has no scored checkpoint."
-    )
+    unscored = verdict({}, DEMO)
+    assert unscored.sentence == "No held-out Hit@10 yet: the run has no scored checkpoint."
+    assert unscored.lift == ""
     # A baseline without this metric is left out, not read as zero.
     v = verdict({"hit@10": 0.3}, {"Popularity": {"hit@20": 0.9}, "Oracle": {"hit@10": 0.4}})
     assert v.rule_name is None and v.beats_rule is None
