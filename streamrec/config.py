@@ -14,6 +14,9 @@ ENGINES = ("fast", "reference")
 POOLINGS = ("attention", "last")
 CELLS = ("lstm", "gru")
 PROTOCOLS = ("session", "example")
+SOURCES = ("simulator", "dataset")
+# SimConfig's order mechanisms, in the order they take their share of one uniform draw.
+MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
 
 # Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
 MAX_SIM_BYTES = 4 * 1024**3
@@ -60,6 +63,13 @@ class SimConfig:
     max_preferred: int = 5
     min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
     engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
+    # Order mechanisms (docs/scenarios.md), all off by default; fast engine only. Before each
+    # click after the first, one of them may replace the category move (stay / switch):
+    anchor_return: float = 0.0  # P(back to the first click's category, popularity-weighted)
+    successor_prob: float = 0.0  # P(the successor of the latest click, if it has one)
+    recall_prob: float = 0.0  # P(the successor of an earlier click, uniform over those with one)
+    repeat_prob: float = 0.0  # P(re-click an earlier item of the session)
+    repeat_decay: float = 0.5  # repeat picks the click d steps back with weight decay^d
 
     def validate(self) -> SimConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -99,6 +109,20 @@ class SimConfig:
             )
         _check_int("min_kept_length", self.min_kept_length, 2, 10_000)
         _check_choice("engine", self.engine, ENGINES)
+        for name in MECHANISMS:
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        _check_range("repeat_decay", self.repeat_decay, 0.01, 1.0)
+        total = sum(getattr(self, name) for name in MECHANISMS)
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"anchor_return + successor_prob + recall_prob + repeat_prob = {total:.3f} is out "
+                "of range: allowed [0, 1] (they share one draw per click)"
+            )
+        if self.engine == "reference" and self.has_mechanisms:
+            raise ValueError(
+                f"engine = 'reference' with {self.active_mechanisms()[0]} > 0 is not allowed: the "
+                "reference engine replays the case study draw for draw; choose engine 'fast'"
+            )
         expected_clicks = self.n_sessions * (self.min_session_length + self.max_session_length) / 2
         if expected_clicks * BYTES_PER_CLICK > MAX_SIM_BYTES:
             raise ValueError(
@@ -119,6 +143,15 @@ class SimConfig:
     def switch_probs(self) -> tuple[float, float, float]:
         """(explorer, deep dive, comparison) probability of a category switch after a click."""
         return (self.explorer_switch, self.deep_dive_switch, self.comparison_switch)
+
+    def active_mechanisms(self) -> list[str]:
+        """Names of the order mechanisms switched on (probability above zero)."""
+        return [name for name in MECHANISMS if getattr(self, name) > 0]
+
+    @property
+    def has_mechanisms(self) -> bool:
+        """True if any order mechanism is on (the case study's world has none)."""
+        return bool(self.active_mechanisms())
 
 
 @dataclass(frozen=True)
@@ -191,10 +224,41 @@ class TrainConfig:
             isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.cutoffs
         ):
             raise ValueError(f"cutoffs = {self.cutoffs!r} must be one or more positive integers")
+        if len(set(self.cutoffs)) != len(self.cutoffs):
+            raise ValueError(
+                f"cutoffs = {','.join(map(str, self.cutoffs))} repeats a cutoff: "
+                "give distinct positive integers, e.g. 10,20"
+            )
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("log_every", self.log_every, 1, 100_000)
         _check_range("max_seconds", self.max_seconds, 0.0, 1e7)
         return self
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where a run's sessions come from: the simulator (the `sim` section) or an imported log."""
+
+    source: str = "simulator"  # "simulator" or "dataset"
+    dataset: str = ""  # name of an imported data set (source "dataset"), see streamrec.datasets
+    content_hash: str = ""  # the imported clicks' hash, checked when the run's data is opened
+
+    def validate(self) -> DataConfig:
+        """Raise ValueError on an unknown source or a dataset source without a name."""
+        _check_choice("source", self.source, SOURCES)
+        if self.source == "dataset" and not self.dataset:
+            raise ValueError("data.dataset = '' : name the imported data set to train on")
+        if self.source == "simulator" and self.dataset:
+            raise ValueError(
+                f"data.dataset = {self.dataset!r} is set but data.source = 'simulator': "
+                "choose source 'dataset' to train on an imported log"
+            )
+        return self
+
+    @property
+    def is_simulated(self) -> bool:
+        """True when the sessions come from the simulator."""
+        return self.source == "simulator"
 
 
 T = TypeVar("T")
@@ -227,33 +291,52 @@ class RunConfig:
     sim: SimConfig = field(default_factory=SimConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
     def validate(self) -> RunConfig:
-        """Validate all three parts and their consistency."""
+        """Validate every part and their consistency."""
         self.sim.validate()
         self.model.validate()
         self.train.validate()
-        if self.model.n_items != self.sim.n_items:
+        self.data.validate()
+        if self.data.is_simulated and self.model.n_items != self.sim.n_items:
             raise ValueError(
                 f"model.n_items = {self.model.n_items} differs from sim.n_items = "
                 f"{self.sim.n_items}: the output layer must cover the catalog"
+            )
+        if max(self.train.cutoffs) > self.sim.n_items:
+            raise ValueError(
+                f"cutoffs = {','.join(map(str, self.train.cutoffs))} is out of range: "
+                f"allowed 1-{self.sim.n_items} (the catalog's n_items)"
+            )
+        t, n = self.train, self.sim.n_sessions
+        if t.protocol == "session" and max(1, round(t.valid_fraction * n)) + round(
+            t.test_fraction * n
+        ) >= n:
+            raise ValueError(
+                f"n_sessions = {n} is too few: valid_fraction = {t.valid_fraction} and "
+                f"test_fraction = {t.test_fraction} leave no training sessions"
             )
         return self
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready nested dict."""
-        return {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+        out = {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+        if not self.data.is_simulated:  # simulator runs keep the three-section file of old
+            out["data"] = to_dict(self.data)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Rebuild from `to_dict` output; unknown keys are an error."""
         if not isinstance(data, dict):
             raise ValueError(f"run config: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
-        unknown = sorted(set(data) - {"sim", "model", "train"})
+        unknown = sorted(set(data) - {"sim", "model", "train", "data"})
         if unknown:
             raise ValueError(f"run config: unknown section(s) {', '.join(unknown)}")
         return cls(
             sim=from_dict(SimConfig, data.get("sim", {})),
             model=from_dict(ModelConfig, data.get("model", {})),
             train=from_dict(TrainConfig, data.get("train", {})),
+            data=from_dict(DataConfig, data.get("data", {})),
         )

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from streamrec.config import TrainConfig
-from streamrec.simulator import SessionData
+from streamrec.sessions import SessionData
 
 PAD = 0
 
@@ -83,6 +83,68 @@ def make_split(data: SessionData, config: TrainConfig) -> Split:
         valid=all_targets(data, np.sort(valid)),
         test=all_targets(data, np.sort(test)),
     )
+
+
+def split_given(
+    data: SessionData, test_sessions: np.ndarray, config: TrainConfig,
+    valid_sessions: np.ndarray | None = None,
+) -> Split:
+    """Split of a data set whose test sessions are given (an imported log's held-out part).
+
+    Validation is `valid_sessions` when the import set some aside (its last days), else
+    `valid_fraction` of the other sessions: the latest ones by their first click's time where
+    the data has times (as GRU4Rec's and session-rec's scripts hold out the last day of
+    training), else a seeded random draw. The rest is training.
+    """
+    test = np.unique(np.asarray(test_sessions, np.int64))
+    rest = np.setdiff1d(np.arange(data.n_sessions), test)
+    if valid_sessions is not None and len(valid_sessions):
+        valid = np.intersect1d(np.asarray(valid_sessions, np.int64), rest)
+        if valid.shape[0] >= rest.shape[0]:
+            raise ValueError(f"the {valid.shape[0]} validation sessions leave no training sessions")
+        train = np.setdiff1d(rest, valid)
+        return Split(protocol="given", train=all_targets(data, train),
+                     valid=all_targets(data, valid), test=all_targets(data, test))
+    n_valid = max(1, round(config.valid_fraction * rest.shape[0]))
+    if n_valid >= rest.shape[0]:
+        raise ValueError(
+            f"valid_fraction = {config.valid_fraction} leaves no training sessions out of "
+            f"{rest.shape[0]} non-test sessions"
+        )
+    if data.times is not None:
+        start_time = data.times[data.offsets[rest]]
+        valid = rest[np.argsort(start_time, kind="stable")[-n_valid:]]
+    else:
+        valid = np.random.default_rng(config.seed).choice(rest, n_valid, replace=False)
+    valid = np.sort(valid)
+    train = np.setdiff1d(rest, valid)
+    return Split(
+        protocol="given",
+        train=all_targets(data, train),
+        valid=all_targets(data, valid),
+        test=all_targets(data, test),
+    )
+
+
+def split_to_arrays(split: Split) -> dict[str, np.ndarray]:
+    """The split as named arrays for `np.savez`."""
+    arrays = {"protocol": np.asarray(split.protocol)}
+    for part in ("train", "valid", "test"):
+        targets: Targets = getattr(split, part)
+        arrays[f"{part}_session"] = targets.session
+        arrays[f"{part}_position"] = targets.position
+    return arrays
+
+
+def split_from_arrays(arrays: dict[str, np.ndarray]) -> Split:
+    """Rebuild what `split_to_arrays` wrote."""
+    parts = {
+        part: Targets(
+            arrays[f"{part}_session"].astype(np.int64), arrays[f"{part}_position"].astype(np.int64)
+        )
+        for part in ("train", "valid", "test")
+    }
+    return Split(protocol=str(arrays["protocol"]), **parts)
 
 
 def _example_split(data: SessionData, config: TrainConfig) -> Split:

@@ -22,7 +22,8 @@ from streamrec.config import RunConfig, TrainConfig
 from streamrec.data import Rows, Split, Targets, batches, build_rows, make_split, prefix_matrix
 from streamrec.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.model import SessionRecommender, count_parameters
-from streamrec.simulator import SessionData, simulate
+from streamrec.sessions import SessionData
+from streamrec.sources import open_data
 from streamrec.stopping import ShouldStop, StopRequested, check
 
 Event = dict[str, Any]
@@ -97,7 +98,9 @@ def train(
     tc: TrainConfig = config.train
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    data = data if data is not None else simulate(config.sim)
+    if data is None:
+        data, opened = open_data(config)
+        split = split if split is not None else opened
     split = split if split is not None else make_split(data, tc)
     model = SessionRecommender(config.model)
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data_identity import data_key, data_label, group_by_data
 
 BASE = RunConfig(SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3),
@@ -30,3 +30,12 @@ def test_groups_and_label():
     groups = group_by_data([("a", BASE), ("b", seeded), ("c", BASE)])
     assert list(groups.values()) == [["a", "c"], ["b"]]
     assert data_label(BASE) == "simulated: 100 sessions, 40 items in 4 categories, seed 42 (fast)"
+
+
+def test_an_imported_data_set_is_named_by_its_name_and_content():
+    imported = replace(BASE, data=DataConfig(source="dataset", dataset="yoochoose",
+                                             content_hash="0123456789abcdef"))
+    assert data_key(imported) == "data-yoochoose-0123456789"
+    assert data_label(imported) == "imported data set yoochoose"
+    other = replace(imported, data=replace(imported.data, content_hash="fedcba9876543210"))
+    assert data_key(other) != data_key(imported) != data_key(BASE)

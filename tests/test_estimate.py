@@ -86,7 +86,14 @@ def test_estimate_is_within_1_5x_of_a_measured_epoch(n_sessions, n_items, embed,
         ModelConfig(n_items=n_items, embed_dim=embed, hidden_size=hidden, num_layers=layers),
         TrainConfig(epochs=1, batch_size=batch),
     )
-    estimate = estimate_epoch_seconds(config)
-    (epoch,) = [e for e in train(config) if e["event"] == "epoch"]
-    ratio = estimate / epoch["train_seconds"]  # training time only, as the estimate
-    assert 1 / 1.5 <= ratio <= 1.5, f"estimate {estimate:.2f} s, epoch {epoch['train_seconds']:.2f} s"
+    # Another process can stall one side of a pair by a second on a shared 2-core machine, so
+    # a pair that disagrees is measured once more; an estimate that is off, as the 6x one
+    # was, fails both.
+    ratios = []
+    for _ in range(2):
+        estimate = estimate_epoch_seconds(config)
+        (epoch,) = [e for e in train(config) if e["event"] == "epoch"]
+        ratios.append(estimate / epoch["train_seconds"])  # training time only, as estimated
+        if 1 / 1.5 <= ratios[-1] <= 1.5:
+            return
+    pytest.fail(f"estimate / measured epoch = {ratios[0]:.2f}, then {ratios[1]:.2f}")

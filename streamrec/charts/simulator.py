@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from streamrec.charts.layout import finish, legend_below
-from streamrec.simulator import BEHAVIOURS, SessionData
+from streamrec.sessions import SessionData
+from streamrec.simulator import BEHAVIOURS
 
 # Distinct hand-made palettes first; generated hues only beyond them.
 _PALETTE = tuple(qualitative.Plotly + qualitative.Dark24 + qualitative.Light24)
