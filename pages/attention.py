@@ -17,6 +17,7 @@ from streamlit.errors import StreamlitAPIException
 from streamrec import insights, runs
 from streamrec.charts import faithfulness as faith_charts
 from streamrec.charts import insights as charts
+from streamrec.data_identity import data_label
 from streamrec.insights.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION
 from streamrec.items import ItemNames
 from streamrec.sessions import SessionData
@@ -32,6 +33,11 @@ from studio.runs import (
 )
 
 ensure_app_navigation()
+
+CASE_STUDY_NOTE = (
+    "The case study's claims, its printed figures and what this project measures instead: "
+    "`docs/casestudy.md` in the repository."
+)
 
 DEFAULT_SESSIONS = 2_000
 # Faithfulness runs the model once per click dropped (~1 s per 300 sessions on 2 busy cores):
@@ -352,7 +358,7 @@ def patterns_per_scenario(choices: list[runs.RunInfo], n_sessions: int) -> None:
         except (runs.RunError, OSError, ValueError) as error:
             st.caption(f"{choice.run_id}: {error}")
             continue
-        rows[f"{choice.run_id}<br>{insights.data_identity(choice.config)}"] = counts.drop(
+        rows[f"{choice.run_id}<br>{data_label(choice.config)}"] = counts.drop(
             "too short"
         )
     table = pd.DataFrame(rows).T.rename_axis("run and its scenario")
@@ -396,6 +402,7 @@ st.caption(
     "prediction in thousands of held-out sessions, and checked against the three patterns the "
     "case study read off a few examples."
 )
+st.caption(CASE_STUDY_NOTE)
 choices = openable_runs_or_stop()
 info, other, n_sessions = pick_runs(choices)
 try:

@@ -52,10 +52,12 @@ from studio.session_input import (
     current_sample,
     edit_controls,
     follow_link,
+    follow_run,
     session_input,
     write_link,
 )
 from studio.tables import ranked_table
+from studio.verdict import verdict_box
 
 ensure_app_navigation()
 
@@ -266,6 +268,7 @@ def session_panel(
                 ),
                 key="rec_chart_growth",
             )
+            st.caption(charts.ATTENTION_MEANING)
     if ranked_tab.open:
         with ranked_tab:
             st.plotly_chart(
@@ -316,6 +319,7 @@ info = pick_run(
     persist=True,
 )
 run_id = info.run_id
+follow_run(info)
 k = k_col.slider("Recommendations (K)", 1, MAX_K, 10, key="rec_k", persist_state="session")
 exclude_seen = seen_col.toggle(
     "Hide clicked items",
@@ -332,6 +336,7 @@ except runs.RunError as error:
     broken_runs_expander(broken)
     st.stop()
 st.caption(run_caption(info, config))
+verdict_box(info.status)
 broken_runs_expander(broken)
 
 session_panel(info, usable, k, exclude_seen, model, config, names)

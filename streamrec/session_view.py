@@ -80,7 +80,7 @@ def catalog_summary(config: RunConfig) -> str:
 
 
 def run_caption(info: RunInfo, config: RunConfig) -> str:
-    """Which catalog and model a run is, and how well it scored on held-out sessions."""
+    """Which catalog and model a run is (its scores are in `streamrec.verdict`)."""
     m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
@@ -89,11 +89,6 @@ def run_caption(info: RunInfo, config: RunConfig) -> str:
             f"reads the last {config.train.max_len} clicks."
         ),
     ]
-    final = info.status.get("final") or {}
-    oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
-    if "hit@10" in final:
-        ceiling = f" (oracle {oracle['hit@10']:.3f})" if "hit@10" in oracle else ""
-        parts.append(f"Hit@10 on held-out sessions: {final['hit@10']:.3f}{ceiling}.")
     if info.state != "completed":
         parts.append(f"Status: {info.state}.")
     return " ".join(parts)

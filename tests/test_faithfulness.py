@@ -15,7 +15,7 @@ from streamrec import runs
 from streamrec.__main__ import main
 from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data import Split, Targets, all_targets
-from streamrec.insights import data_identity
+from streamrec.data_identity import data_label as data_identity
 from streamrec.insights import faithfulness as fa
 from streamrec.model import SessionRecommender
 from streamrec.scenarios import get_scenario

@@ -14,6 +14,7 @@ import pytest
 
 from streamrec import insights, jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data_identity import data_label
 from streamrec.insights.faithfulness import ATTENTION, occlusion
 from streamrec.recommend import recommend
 from streamrec.session_view import (
@@ -153,7 +154,7 @@ def test_patterns_counted_per_scenario_on_request(page, runs_root):
     (fig,) = figures(at, "Attention patterns per scenario")
     rows = set(values(fig["data"][0]["y"]))
     assert rows == {
-        f"{name}<br>{insights.data_identity(runs.read_config(runs_root / name))}"
+        f"{name}<br>{data_label(runs.read_config(runs_root / name))}"
         for name in ("demo", "plain")
     }
     assert any("seed 6" in row for row in rows)  # the two scenarios are told apart

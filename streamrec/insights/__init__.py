@@ -15,12 +15,15 @@ Everything is re-exported here, so callers write `insights.attention_profile(...
 
 from streamrec.insights.embeddings import (
     Purity,
+    StructureGrade,
     category_purity_at_k,
     chance_purity,
     embedding_projection,
     item_embeddings,
     nearest_neighbours,
     pca_2d,
+    purity_sentence,
+    structure_grade,
     training_clicks,
 )
 from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
@@ -58,7 +61,6 @@ from streamrec.insights.profile import (
     AttentionProfile,
     attention_profile,
     check_comparable,
-    data_identity,
     held_out_targets,
     sample_targets,
 )
@@ -81,13 +83,13 @@ __all__ = [
     "AttentionProfile",
     "Faithfulness",
     "Purity",
+    "StructureGrade",
     "attention_profile",
     "category_purity_at_k",
     "chance_purity",
     "check_comparable",
     "classify_patterns",
     "compare_profiles",
-    "data_identity",
     "edge_shares",
     "edge_weights",
     "embedding_projection",
@@ -107,6 +109,8 @@ __all__ = [
     "pattern_table",
     "pca_2d",
     "profile_summary",
+    "purity_sentence",
     "sample_targets",
+    "structure_grade",
     "training_clicks",
 ]
