@@ -27,7 +27,7 @@ def leaderboard_table(board: leaderboard.Board) -> list[str]:
     event = st.dataframe(
         table,
         hide_index=True,
-        key=f"{TABLE_KEY}_{board.label}",  # one selection per data set
+        key=f"{TABLE_KEY}_{board.key}",  # one selection per data set
         on_select="rerun",
         selection_mode="multi-row",
         column_config={
@@ -78,25 +78,25 @@ def overlay(board: leaderboard.Board, chosen: list[str]) -> None:
 
 st.title("Leaderboard")
 st.caption(
-    "Every run on one data set and split, with the baselines and the Bayes-optimal ceiling "
-    "as rows: click a column header to sort. Test scores are the best checkpoint's on the "
-    "held-out sessions; runs on other data or another split are on their own board."
+    "Every run on one data set, with the baselines and the Bayes-optimal ceiling as rows: "
+    "click a column header to sort. Test scores are the best checkpoint's on the held-out "
+    "sessions of the run's split; runs on other data are on their own board."
 )
 all_boards = leaderboard.boards(runs.list_runs(runs.default_root()))
 if not all_boards:
     st.info("No readable runs yet: start one on the Train page.")
     st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
     st.stop()
-labels = [board.label for board in all_boards]
-if st.session_state.get(DATA_KEY) not in labels:
+by_key = {board.key: board for board in all_boards}
+if st.session_state.get(DATA_KEY) not in by_key:
     st.session_state.pop(DATA_KEY, None)
 picked = st.selectbox(
     "Data set",
-    labels,
+    list(by_key),
     key=DATA_KEY,
-    format_func=lambda label: f"{label} ({len(all_boards[labels.index(label)].runs)} runs)",
+    format_func=lambda key: f"{by_key[key].label} ({len(by_key[key].runs)} runs)",
 )
-current = all_boards[labels.index(picked)]
+current = by_key[picked]
 chosen_runs = leaderboard_table(current)
 if current.baselines_from:
     st.caption(f"Baselines and ceiling: test scores from run {escape_markdown(current.baselines_from)}.")

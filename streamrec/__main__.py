@@ -394,6 +394,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0 if status["state"] in ("completed", "stopped") else 1
 
 
+def cmd_faithfulness(args: argparse.Namespace) -> int:
+    """Attention and occlusion against the recorded causes of a run's held-out clicks."""
+    from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
+    from streamrec.sources import open_data
+
+    path = Path(args.run)
+    model, config = runs.load_model(path)
+    data, split = runs.load_data(path, config) or open_data(config)
+    start = time.perf_counter()
+    result = measure_faithfulness(model, data, split.report, config.train.max_len, args.sessions)
+    print(
+        f"{result.n_sessions:,} held-out targets caused by an earlier click inside the model's "
+        f"window, one per session ({result.n_outside:,} caused targets skipped: cause before "
+        f"the window) in {time.perf_counter() - start:.1f} s. Percent of targets whose cause "
+        "each explainer ranks first / in its top two:"
+    )
+    print(markdown_table(result))
+    if args.json:
+        print(json.dumps({"run": str(path), "table": result.table.to_dict(orient="records")}))
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
@@ -515,6 +537,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "faithfulness",
+        help="does attention point at each click's recorded cause? (a run)",
+        allow_abbrev=False,
+    )
+    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    p.add_argument("--sessions", type=int, default=2000, help="held-out sessions, one target each")
+    p.add_argument("--json", action="store_true", help="print the tidy table as JSON last")
+    p.set_defaults(func=cmd_faithfulness)
     return parser
 
 

@@ -24,6 +24,7 @@ from streamrec.baselines import evaluate_baselines
 from streamrec.config import RunConfig
 from streamrec.events import Event
 from streamrec.sources import open_data
+from streamrec.stopping import StopRequested
 from streamrec.train import train
 
 LOCK_FILE = ".launch.lock"
@@ -39,7 +40,8 @@ def run_training(
 ) -> dict[str, Any]:
     """Train the run in `path` to the end, recording everything there; returns the final status.
 
-    SIGTERM and a STOP file both end the run after the current batch with state 'stopped'.
+    SIGTERM and a STOP file both end the run after the current batch with state 'stopped';
+    they also cut short the scoring of the baselines, between batches.
     """
     path = Path(path)
     claim(path)
@@ -48,6 +50,9 @@ def run_training(
 
     def on_sigterm(signum: int, frame: Any) -> None:
         stop["signal"] = True
+
+    def should_stop() -> bool:
+        return stop["signal"] or runs.stop_requested(path)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = runs.write_status(
@@ -71,17 +76,18 @@ def run_training(
             # Reference lines for the live validation chart, on a seeded sample so training
             # starts within seconds; the full report split is scored after training.
             sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
-            runs.write_status(
-                path,
-                baselines_valid=evaluate_baselines(
-                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample
-                ),
-                baselines_valid_targets=len(sample),
-            )
+            try:
+                scores = evaluate_baselines(
+                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample,
+                    should_stop=should_stop,
+                )
+            except StopRequested:
+                return runs.write_status(
+                    path, state="stopped", reason="stop requested before training began",
+                    finished=time.time(), phase="done",
+                )
+            runs.write_status(path, baselines_valid=scores, baselines_valid_targets=len(sample))
         runs.write_status(path, heartbeat=time.time(), phase="training")
-
-        def should_stop() -> bool:
-            return stop["signal"] or runs.stop_requested(path)
 
         last_beat = 0.0
         for event in train(
@@ -94,14 +100,19 @@ def run_training(
             if event["event"] == "end":
                 if not config.train.keep_last:
                     (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
+                reason = event["reason"]
                 if with_baselines and event["final"]:
                     runs.write_status(path, phase="final evaluation")
                     tc = config.train
-                    runs.write_status(path, baselines=evaluate_baselines(
-                        data, split, tc.max_len, tc.cutoffs, tc.exclude_seen
-                    ))
+                    try:
+                        runs.write_status(path, baselines=evaluate_baselines(
+                            data, split, tc.max_len, tc.cutoffs, tc.exclude_seen,
+                            should_stop=should_stop,
+                        ))
+                    except StopRequested:
+                        reason = "stop requested while the baselines were scored: they are left out"
                 status = runs.write_status(
-                    path, state=event["status"], reason=event["reason"], heartbeat=now,
+                    path, state=event["status"], reason=reason, heartbeat=now,
                     finished=now, final=event["final"], best_epoch=event["best_epoch"],
                     report_split=event["report_split"], phase="done",
                 )

@@ -1,9 +1,8 @@
 """The leaderboard: every run on one data set side by side with the baselines and the ceiling.
 
-Runs are grouped by the data they were trained and held out on, with the one identity the
-insight pages use (`streamrec.insights.check_comparable`: same data source, same simulator
-settings, same split), so every score in a group is measured on the same test sessions.
-Everything comes from the run folders: config.json, status.json (final scores, the baselines
+Runs are grouped by the data they were trained on, with the project's one data identity
+(`streamrec.data_identity.data_key`: the simulator settings, or the imported data set and the
+hash of its clicks). Everything comes from the run folders: config.json, status.json (final scores, the baselines
 and the Bayes-optimal oracle) and metrics.jsonl (the epochs, their timings).
 """
 
@@ -17,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from streamrec import runs
-from streamrec.config import RunConfig
+from streamrec.data_identity import data_key, data_label, group_by_data
 from streamrec.events import metric_keys
-from streamrec.insights import check_comparable
 
 ORACLE = "Oracle"  # the name the baselines module gives the Bayes-optimal ceiling
 CEILING_SHARE = 0.95  # "time to 95% of the ceiling"
@@ -35,6 +33,7 @@ COLUMNS = (
     "epochs",
     "training time (s)",
     "time to 95% of ceiling (s)",
+    "split",
     "status",
 )
 
@@ -43,7 +42,8 @@ COLUMNS = (
 class Board:
     """The runs of one data set and split, with their table."""
 
-    label: str
+    key: str  # `data_key` of the runs' data
+    label: str  # `data_label` of it
     runs: list[runs.RunInfo]
     table: pd.DataFrame  # name, kind, the metrics, then COLUMNS
     metrics: list[str]  # the metric columns, in cutoff order
@@ -51,35 +51,11 @@ class Board:
 
 
 def data_groups(infos: Sequence[runs.RunInfo]) -> list[list[runs.RunInfo]]:
-    """Readable runs grouped by the data and split they were trained and tested on, in the
-    order of their first run (newest first for `runs.list_runs`)."""
-    groups: list[list[runs.RunInfo]] = []
-    for info in infos:
-        if info.config is None or info.error:
-            continue
-        for group in groups:
-            try:
-                check_comparable(group[0].config, info.config)  # type: ignore[arg-type]
-            except ValueError:
-                continue
-            group.append(info)
-            break
-        else:
-            groups.append([info])
-    return groups
-
-
-def data_label(config: RunConfig) -> str:
-    """'data set yoochoose-100k · its own test split' or 'simulated: 50,000 sessions, 5,000
-    items, seed 7 · session split, seed 42'."""
-    tc = config.train
-    if not config.data.is_simulated:
-        return f"data set {config.data.dataset} · its own test split, seed {tc.seed}"
-    sim = config.sim
-    return (
-        f"simulated: {sim.n_sessions:,} sessions, {sim.n_items:,} items, "
-        f"{sim.n_categories:,} categories, seed {sim.seed} · {tc.protocol} split, seed {tc.seed}"
-    )
+    """Readable runs grouped by `data_key`, in the order of their first run (newest first for
+    `runs.list_runs`)."""
+    readable = {info.run_id: info for info in infos if info.config is not None and not info.error}
+    groups = group_by_data((run_id, info.config) for run_id, info in readable.items())
+    return [[readable[run_id] for run_id in group] for group in groups.values()]
 
 
 def time_to_share(
@@ -110,6 +86,9 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
     assert config is not None  # data_groups keeps readable runs only
     start = next((e for e in events if e.get("event") == "start"), {})
     epochs = [e for e in events if e.get("event") == "epoch"]
+    # The run's own oracle (its split's validation sample), else the board's.
+    own = (info.status.get("baselines_valid") or {}).get(ORACLE, {}).get(metric)
+    ceiling = own if own is not None else ceiling
     return {
         "name": info.run_id,
         "kind": RUN,
@@ -120,6 +99,7 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
         "epochs": float(epochs[-1]["epoch"]) if epochs else 0.0,
         "training time (s)": _training_seconds(events),
         "time to 95% of ceiling (s)": time_to_share(events, ceiling or np.nan, metric),
+        "split": f"{config.train.protocol}, seed {config.train.seed}",
         "status": info.state,
         **(info.status.get("final") or {}),
     }
@@ -127,7 +107,8 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
 
 def _baselines(group: Sequence[runs.RunInfo]) -> tuple[str | None, dict, dict]:
     """(run, test-split scores, validation-sample scores) of the baselines, from the newest
-    run of the group that has them."""
+    run of the group that has them (runs of one data set on another split score theirs on
+    other held-out sessions: the `split` column tells them apart)."""
     for info in group:
         if info.status.get("baselines"):
             return info.run_id, info.status["baselines"], info.status.get("baselines_valid", {})
@@ -151,15 +132,18 @@ def board(group: Sequence[runs.RunInfo], metric: str = "hit@10") -> Board:
     cutoffs = sorted({k for info in group for k in info.config.train.cutoffs})  # type: ignore[union-attr]
     metrics = [m for m in metric_keys(cutoffs) if any(m in row for row in rows)]
     table = pd.DataFrame(rows, columns=["name", "kind", *metrics, *COLUMNS])
-    for column in ("family", "model", "objective"):
+    for column in ("family", "model", "objective", "split"):
         table[column] = table[column].fillna("")  # baseline rows have no model
     for column in ("parameters", "epochs", "training time (s)", "time to 95% of ceiling (s)",
                    *metrics):
         table[column] = pd.to_numeric(table[column])
     if metrics:
         table = table.sort_values(metrics[0], ascending=False, na_position="last", kind="stable")
+    config = group[0].config
+    assert config is not None  # data_groups keeps readable runs only
     return Board(
-        label=data_label(group[0].config),  # type: ignore[arg-type]
+        key=data_key(config),
+        label=data_label(config),
         runs=list(group),
         table=table.reset_index(drop=True),
         metrics=metrics,

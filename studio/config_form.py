@@ -29,20 +29,24 @@ def _step(default: float) -> float:
 def field_widget(
     name: str, default: Any, key: str, label: str | None = None, help_text: str | None = None
 ) -> Any:
-    """The widget of one config field, keyed `key` and kept across pages; returns its value."""
+    """The widget of one config field, keyed `key` and kept across pages; returns its value.
+    A value already in session state (e.g. a running job's, put there by the page) wins."""
     common: dict[str, Any] = {"key": key, "help": help_text or None, "persist_state": "session"}
     label = label or field_label(name)
+    preset = key in st.session_state  # passing a default too would log a duplicate warning
     if name in FIELD_CHOICES:
         options = FIELD_CHOICES[name]
-        return st.radio(label, options, index=options.index(default), horizontal=True, **common)
+        index = None if preset else options.index(default)
+        return st.radio(label, options, index=index, horizontal=True, **common)
     if isinstance(default, bool):
-        return st.checkbox(label, value=default, **common)
+        return st.checkbox(label, value=None if preset else default, **common)
     if isinstance(default, int):
-        return st.number_input(label, value=default, step=1, **common)
+        return st.number_input(label, value=None if preset else default, step=1, **common)
     if isinstance(default, float):
         step = _step(default)
         decimals = max(2, -math.floor(math.log10(step)) + 1)
-        return st.number_input(label, value=default, step=step, format=f"%.{decimals}f", **common)
+        return st.number_input(label, value=None if preset else default, step=step,
+                               format=f"%.{decimals}f", **common)
     raise TypeError(f"field {name!r}: no widget for a {type(default).__name__} setting")
 
 

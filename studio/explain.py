@@ -1,8 +1,8 @@
-"""The explanation view of one recommendation, shaped by what the model's `explain` returns:
-a layer × head picker (with the model's reductions, such as the mean over heads) when the
-maps form a grid, a choice among maps of their own (rollout, NARM's local attention, the
-LSTM's attention pooling), nothing when it returns none; and leave-one-out occlusion for
-every model, which is all a model without attention (GRU4Rec) can show."""
+"""The attention part of a recommendation's explanation, shaped by what the model's
+`explain` returns: a layer × head picker (with the model's reductions, such as the mean over
+heads) when the maps form a grid, a choice among maps of their own (rollout, NARM's local
+attention, the LSTM's attention pooling), and a note when it returns none (GRU4Rec), whose
+only explanation is then the page's leave-one-out occlusion."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import numpy as np
 import streamlit as st
 
 from streamrec.charts import attention as charts
-from streamrec.insights import MapLayout, map_layout, occlusion
-from streamrec.insights.explanations import MIN_OCCLUSION_CLICKS
+from streamrec.insights import MapLayout, map_layout
 from streamrec.items import ItemNames
-from streamrec.model import SessionModel
 from streamrec.recommend import Recommendation
 
 GRID = "by layer and head"  # the map-kind option that opens the layer × head pickers
@@ -38,15 +36,16 @@ def pick_map(layout: MapLayout, key: str) -> str:
     return layout.grid_name(layer, view)
 
 
-def attention_maps(rec: Recommendation, names: ItemNames, key: str) -> None:
-    """The chosen map as the next-click row and as the growth over the session."""
+def attention_maps(rec: Recommendation, names: ItemNames, key: str) -> bool:
+    """The chosen map as the next-click row and as the growth over the session; False (and a
+    note) when the model has no map."""
     layout = map_layout(list(rec.explanations))
     if layout.empty:
         st.caption(
             "This model pools its clicks without attention, so it has no weights to show: "
             "the occlusion below asks the model itself which clicks its ranking rests on."
         )
-        return
+        return False
     name = pick_map(layout, key)
     weights = np.asarray(rec.explanations[name])  # (L, L)
     st.plotly_chart(charts.attention_heatmap(rec.session, weights[-1], names, map_name=name),
@@ -56,22 +55,4 @@ def attention_maps(rec: Recommendation, names: ItemNames, key: str) -> None:
                                         map_name=name),
         key=f"{key}_chart_growth",
     )
-
-
-def occlusion_view(model: SessionModel, rec: Recommendation, names: ItemNames, key: str) -> None:
-    """Leave-one-out occlusion of the session for one of the recommended items."""
-    if len(rec.session) < MIN_OCCLUSION_CLICKS:
-        st.caption("Occlusion needs at least two clicks: with one, there is nothing to drop.")
-        return
-    top = [int(i) for i in rec.top_items]
-    item = st.selectbox("Explain the recommendation of", top, key=f"{key}_item",
-                        format_func=lambda i: f"#{top.index(i) + 1}: {names.label(i)}")
-    drops = occlusion(model, rec.session, item)
-    st.plotly_chart(charts.occlusion_bars(rec.session, drops, names, names.label(item)),
-                    key=f"{key}_chart_occlusion")
-
-
-def explanation_view(model: SessionModel, rec: Recommendation, names: ItemNames, key: str) -> None:
-    """Everything the model can say about why it ranks what it ranks, for this session."""
-    attention_maps(rec, names, key)
-    occlusion_view(model, rec, names, key)
+    return True

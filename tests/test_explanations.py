@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.insights import map_layout, occlusion
+from streamrec.insights import map_layout, occlusion  # occlusion: faithfulness.occlusion
 from streamrec.model import build_model
 from streamrec.recommend import recommend
 from tests.zoo_runs import tiny_config

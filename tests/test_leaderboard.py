@@ -31,7 +31,7 @@ def info(config: RunConfig, name: str) -> runs.RunInfo:
     return runs.RunInfo(path=Path("/nowhere") / name, status={}, config=config)
 
 
-def test_runs_are_grouped_by_data_and_split_not_by_model():
+def test_runs_are_grouped_by_data_not_by_model_or_split():
     lstm, sasrec = tiny_config("lstm"), tiny_config("sasrec")
     other_sim = dataclasses.replace(lstm, sim=dataclasses.replace(lstm.sim, seed=99))
     other_split = dataclasses.replace(lstm, train=dataclasses.replace(lstm.train, seed=7))
@@ -39,9 +39,7 @@ def test_runs_are_grouped_by_data_and_split_not_by_model():
     infos = [info(lstm, "a"), info(other_sim, "b"), info(sasrec, "c"), info(other_split, "d"),
              info(imported, "e"), runs.RunInfo(path=Path("/nowhere/x"), error="broken")]
     groups = [[i.run_id for i in group] for group in leaderboard.data_groups(infos)]
-    assert groups == [["a", "c"], ["b"], ["d"], ["e"]]
-    assert leaderboard.data_label(imported).startswith("data set logs")
-    assert "160 sessions, 40 items" in leaderboard.data_label(lstm)
+    assert groups == [["a", "c", "d"], ["b"], ["e"]]
 
 
 def fake_run(root: Path, family: str, final: float, epochs: list[dict], **status) -> Path:
@@ -76,3 +74,5 @@ def test_board_rows_runs_baselines_and_ceiling_sorted_by_the_first_metric(tmp_pa
     assert table.loc["Oracle", "hit@20"] == pytest.approx(0.6)  # test scores for the rows
     assert board.metrics[:2] == ["hit@10", "mrr@10"]
     assert board.baselines_from == "run-lstm"
+    assert table.loc["run-lstm", "split"] == "session, seed 42"
+    assert board.label.startswith("custom simulator (n_sessions 160")

@@ -32,6 +32,15 @@ from streamrec.session_view import (
 from streamrec.simulator import BEHAVIOURS
 
 ATTENTION_SCALE = "Blues"
+# Both attention heatmaps colour a weight on this one fixed range, so the same blue means the
+# same weight in either (a scale fitted to each figure made 0.71 darkest in one, mid-blue in
+# the other).
+ATTENTION_RANGE = (0.0, 1.0)
+ATTENTION_MEANING = (
+    "A weight is the share of its attention the model gave a click when it predicted the next "
+    "one: each prediction's weights add up to 1 (0.50 is half), and both heatmaps colour "
+    "weights on the same 0–1 scale."
+)
 BAR_COLOR = "#1F77B4"
 ORACLE_COLOR = "#3A3A3A"
 TRUTH_COLOR = "#D62728"
@@ -77,8 +86,8 @@ def attention_heatmap(
         x=list(range(n)),
         y=[0],
         customdata=np.array(labels, dtype=object)[None, :],
-        zmin=0.0,
-        zmax=max(float(weights.max(initial=0.0)), 1e-9),
+        zmin=ATTENTION_RANGE[0],
+        zmax=ATTENTION_RANGE[1],
         colorscale=ATTENTION_SCALE,
         colorbar={"title": {"text": "attention weight"}, "thickness": 14},
         texttemplate="%{z:.2f}",
@@ -108,15 +117,15 @@ def attention_growth_heatmap(
     """Row t: the attention over clicks 1..t in the prediction made right after click t
     (`map_name`: which of the model's maps).
 
-    Cells right of the diagonal (clicks not yet made) are left blank. The colour scale tops
-    out at the largest weight after the first row, whose single weight is always 1. Rows are
-    numbered from `first_click`, the position of `session[0]` in a longer, cut session.
+    Cells right of the diagonal (clicks not yet made) are left blank. Colours use the fixed
+    ATTENTION_RANGE shared with `attention_heatmap` (the first row's single weight is 1, the
+    darkest blue). Rows are numbered from `first_click`, the position of `session[0]` in a
+    longer, cut session.
     """
     labels = click_labels(session, item_category)
     n = len(labels)
     z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
     z[np.triu_indices(n, k=1)] = np.nan
-    top = float(np.nanmax(z[1:])) if n > 1 else 1.0
     rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
     x_axis = _click_axis(labels, flat_up_to=6)
     heatmap = go.Heatmap(
@@ -124,8 +133,8 @@ def attention_growth_heatmap(
         x=list(range(n)),
         y=list(range(n)),
         customdata=np.array([[f"{r}<br>weight of {c}" for c in labels] for r in rows]),
-        zmin=0.0,
-        zmax=max(top, 1e-9),
+        zmin=ATTENTION_RANGE[0],
+        zmax=ATTENTION_RANGE[1],
         colorscale=ATTENTION_SCALE,
         colorbar={"title": {"text": "attention weight"}, "thickness": 14},
         texttemplate="%{z:.2f}" if n <= GROWTH_TEXT_UP_TO else "",
@@ -156,35 +165,6 @@ def attention_growth_heatmap(
         template=TEMPLATE,
     )
     return go.Figure(data=[heatmap], layout=layout)
-
-
-def occlusion_bars(
-    session: Sequence[int], drops: np.ndarray, item_category: np.ndarray, item: str
-) -> go.Figure:
-    """One bar per click: how far the probability of the recommended `item` falls when that
-    click is left out (leave-one-out occlusion); below zero, the item gains without it."""
-    labels = click_labels(session, item_category)
-    drops = np.asarray(drops, dtype=np.float64)
-    bars = go.Bar(
-        x=list(range(len(labels))),
-        y=drops,
-        marker={"color": [BAR_COLOR if d >= 0 else TRUTH_COLOR for d in drops]},
-        customdata=np.array(labels, dtype=object),
-        texttemplate="%{y:+.3f}",
-        textposition="outside",
-        hovertemplate="without click %{x}: %{customdata}<br>P falls by %{y:.4f}<extra></extra>",
-    )
-    x_axis = _click_axis(labels, flat_up_to=10)
-    layout = figure_layout(
-        f"Leave-one-out occlusion: how much each click holds up {item}",
-        "click left out (oldest → newest)",
-        "fall in P(item) (probability)",
-        height=320,
-        xaxis=x_axis,
-        yaxis={"zeroline": True, "zerolinecolor": ORACLE_COLOR, "tickformat": ".3f"},
-        template=TEMPLATE,
-    )
-    return go.Figure(data=[bars], layout=layout)
 
 
 def top_k_bars(

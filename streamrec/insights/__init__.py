@@ -5,22 +5,27 @@
   (its last max_len clicks), with the session's hidden truth beside it.
 - `patterns`: the case study's three patterns (recency-dominant, anchor-item,
   category-coherent) as explicit rules, and the aggregates; pure functions of a profile.
+- `faithfulness`: `measure_faithfulness` checks attention and leave-one-out occlusion against
+  the cause the simulator recorded for each click, beside the last-click guess and chance.
 - `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
   against its chance level.
 - `explanations`: one recommendation explained for any family: `map_layout` arranges the
-  maps a model's `explain` names, `occlusion` drops each click and measures the change.
+  maps a model's `explain` names (occlusion, for any model, is `faithfulness.occlusion`).
 
 Everything is re-exported here, so callers write `insights.attention_profile(...)`.
 """
 
 from streamrec.insights.embeddings import (
     Purity,
+    StructureGrade,
     category_purity_at_k,
     chance_purity,
     embedding_projection,
     item_embeddings,
     nearest_neighbours,
     pca_2d,
+    purity_sentence,
+    structure_grade,
     training_clicks,
 )
 from streamrec.insights.explanations import (
@@ -28,8 +33,8 @@ from streamrec.insights.explanations import (
     explanation_names,
     has_attention,
     map_layout,
-    occlusion,
 )
+from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
     ANCHOR,
     ANCHOR_MIDDLE_RATIO,
@@ -84,8 +89,10 @@ __all__ = [
     "RECENCY_MIN_LAST_TWO",
     "SHORT",
     "AttentionProfile",
+    "Faithfulness",
     "MapLayout",
     "Purity",
+    "StructureGrade",
     "attention_profile",
     "category_purity_at_k",
     "chance_purity",
@@ -105,6 +112,7 @@ __all__ = [
     "length_buckets",
     "map_layout",
     "mean_by_position",
+    "measure_faithfulness",
     "nearest_neighbours",
     "normalised_entropy",
     "occlusion",
@@ -113,6 +121,8 @@ __all__ = [
     "pattern_table",
     "pca_2d",
     "profile_summary",
+    "purity_sentence",
     "sample_targets",
+    "structure_grade",
     "training_clicks",
 ]

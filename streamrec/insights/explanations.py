@@ -1,15 +1,10 @@
 """How one recommendation is explained, for any model family: the named maps a model's
-`explain` returns, laid out for a picker, and leave-one-out occlusion for every model.
+`explain` returns, laid out for pickers.
 
-- `map_layout` reads the map names only: names of the form "layer L · X" make a layer × X
-  grid (X = a head, or a reduction such as "mean over heads"); any other name ("rollout",
-  "local attention", "attention pooling") is a map of its own. A model whose `explain` is
-  empty has no map, and the page shows occlusion alone.
-- `occlusion`: drop each click of the session, run the model on the remaining clicks and
-  measure how far the probability of a recommended item falls (Zeiler & Fergus, "Visualizing
-  and understanding convolutional networks", ECCV 2014; Li, Monroe & Jurafsky,
-  "Understanding neural networks through representation erasure", 2016). It asks the model
-  itself, so it applies to models without attention, such as GRU4Rec.
+`map_layout` reads the map names only: names of the form "layer L · X" make a layer × X grid
+(X = a head, or a reduction such as "mean over heads"); any other name ("rollout", "local
+attention", "attention pooling") is a map of its own. A model whose `explain` is empty has no
+map, and the page shows leave-one-out occlusion (`faithfulness.occlusion`) alone.
 """
 
 from __future__ import annotations
@@ -18,14 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from streamrec.model import SessionModel
-from streamrec.threads import one_thread
 
 _GRID_NAME = re.compile(r"^(layer \d+) · (.+)$")
-MIN_OCCLUSION_CLICKS = 2  # dropping the only click leaves nothing to score
 
 
 @dataclass(frozen=True)
@@ -92,32 +84,3 @@ def has_attention(model: SessionModel) -> bool:
         return model.forward_rows(torch.tensor([[1, 2]]))[1] is not None
     finally:
         model.train(was_training)
-
-
-@torch.no_grad()
-def occlusion(model: SessionModel, session: Sequence[int], item: int) -> np.ndarray:
-    """(L,) P(item | session) minus P(item | session without click i), for each click i of
-    `session` (item ids as the model reads them, already cut to max_len): how much each
-    click holds up the recommendation of `item` (negative: the item gains without it)."""
-    clicks = np.asarray(session, dtype=np.int64)
-    if clicks.size < MIN_OCCLUSION_CLICKS:
-        raise ValueError(
-            f"the session has {clicks.size} click(s): dropping one needs at least "
-            f"{MIN_OCCLUSION_CLICKS}"
-        )
-    n = clicks.size
-    keep = ~np.eye(n, dtype=bool)  # row i keeps every click but i
-    variants = np.broadcast_to(clicks, (n, n))[keep].reshape(n, n - 1)  # (L, L-1)
-    tokens = torch.from_numpy(np.ascontiguousarray(variants) + 1)  # (L, L-1), 0 stays padding
-    full = torch.from_numpy(clicks[None, :] + 1)  # (1, L)
-    was_training = model.training
-    model.eval()
-    try:
-        with one_thread():
-            states_full, _ = model.forward_rows(full)  # (1, L, H)
-            states, _ = model.forward_rows(tokens)  # (L, L-1, H)
-            p_full = torch.softmax(model.logits(states_full[:, -1]), dim=-1)[0, item]
-            p_drop = torch.softmax(model.logits(states[:, -1]), dim=-1)[:, item]  # (L,)
-    finally:
-        model.train(was_training)
-    return (p_full - p_drop).numpy().astype(np.float64)

@@ -31,7 +31,7 @@ CHART_TABS = {
     "Why these items": [
         "Attention (attention pooling) over the session's clicks",
         "How the attention (attention pooling) shifts",
-        "Leave-one-out occlusion",
+        "Occlusion: drop one click",
     ],
     "Ranked list as a chart": ["Model's top items"],
     "Hidden behaviour": ["Hidden behaviour: the oracle's belief"],

@@ -109,7 +109,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
 
     open_in_sidebar(st_app, "Leaderboard")
     page.get_by_test_id("stSelectbox").filter(has_text="Data set").click()
-    page.get_by_role("option").filter(has_text="300 sessions, 100 items").click()
+    page.get_by_role("option").filter(has_text="n_sessions 300").click()
     st_app.wait()
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     chart = page.get_by_test_id("stPlotlyChart")
@@ -122,7 +122,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     for run_id, attention_title in EXPLAINED.items():
         st_app.goto(f"recommend?run={run_id}&items={ITEMS}")
         charts = page.get_by_test_id("stPlotlyChart")
-        expect(charts.filter(has_text="Leave-one-out occlusion")).to_have_count(1)
+        expect(charts.filter(has_text="Occlusion: drop one click")).to_have_count(1)
         if attention_title is None:
             expect(charts.filter(has_text=re.compile(r"[Aa]ttention \("))).to_have_count(0)
             expect(page.get_by_text("pools its clicks without attention")).to_be_visible()
