@@ -386,7 +386,8 @@ def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_pa
 def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_page, models):
     at = type_session(open_page(PAGE), "3, 10, 25, 3")
     assert_clean(at)
-    for title in ("Attention over the session's clicks", "How the attention shifts"):
+    for title in ("Attention (attention pooling) over the session's clicks",
+                  "How the attention (attention pooling) shifts"):
         heatmap = figure(at, title)["data"][0]
         assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
     assert ATTENTION_MEANING in [c.value for c in at.caption]

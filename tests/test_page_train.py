@@ -268,8 +268,8 @@ def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
 def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_page, models_dir):
     config = RunConfig(
         SimConfig(**{**TINY_SIM, "n_sessions": 321}),
-        ModelConfig(n_items=60, embed_dim=24, hidden_size=40, num_layers=1, pooling="last"),
-        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example"),
+        model_config("sasrec", n_items=60, hidden_size=40, num_blocks=1, num_heads=4),
+        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example", loss="sampled"),
     )
     path = runs.create_run(config, models_dir, "live-run")
     stand_in = subprocess.Popen(["sleep", "60"])  # a live pid the teardown may stop safely
@@ -277,12 +277,14 @@ def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_p
                       phase="training")
     at = open_page(PAGE)  # a reload: nothing in session state, the defaults would show
     assert not at.exception
-    values = {k: at.number_input(key=f"train_{k}").value
-              for k in ("embed_dim", "hidden_size", "num_layers", "epochs", "batch_size", "lr")}
-    assert values == {"embed_dim": 24, "hidden_size": 40, "num_layers": 1, "epochs": 77,
-                      "batch_size": 96, "lr": 0.002}
-    assert at.radio(key="train_pooling").value == "last"
+    assert at.selectbox(key="train_family").value == "sasrec"  # the job's family, its fields
+    values = {k: at.number_input(key=f"train_sasrec_{k}").value
+              for k in ("hidden_size", "num_blocks", "num_heads")}
+    assert values == {"hidden_size": 40, "num_blocks": 1, "num_heads": 4}
+    values = {k: at.number_input(key=f"train_{k}").value for k in ("epochs", "batch_size", "lr")}
+    assert values == {"epochs": 77, "batch_size": 96, "lr": 0.002}
     assert at.radio(key="train_protocol").value == "example"
+    assert at.radio(key="train_loss").value == "sampled"
     summary = " ".join(texts(at.markdown))
     assert "321 sessions" in summary and "the data of run live-run" in summary
     # The user's own edits are not overwritten on the next rerun.
