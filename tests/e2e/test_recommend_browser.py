@@ -129,7 +129,7 @@ def test_sample_a_held_out_session_and_see_its_hidden_truth(st_app, session_item
     page.get_by_role("button", name="Sample a session").click()
     st_app.wait()
     expect(page.get_by_text("preferred categories")).to_be_visible()
-    expect(page.get_by_text("The click that really came next")).to_be_visible()
+    expect(page.get_by_text("The click that really came next:")).to_be_visible()  # not the occlusion caption
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # the explanation tab's
     expect(page.get_by_test_id("stException")).to_have_count(0)
     st_app.screenshot("recommend-sampled")
