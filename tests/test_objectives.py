@@ -91,6 +91,8 @@ def test_sampler_follows_popularity_to_the_power_alpha():
 def test_auto_loss_is_the_family_default_on_small_catalogs_and_sampled_on_large():
     assert RunConfig().loss == "full"  # the lstm trains as before
     assert RunConfig(model=GRU4RecConfig()).loss == "sampled"
+    assert RunConfig(model=SASRecConfig()).loss == "sampled"
+    assert RunConfig(model=NARMConfig()).loss == "full"
     big = SAMPLED_ABOVE + 1
     assert RunConfig(SimConfig(n_items=big), ModelConfig(n_items=big)).loss == "sampled"
     assert RunConfig(model=GRU4RecConfig(), train=TrainConfig(loss="full")).loss == "full"
