@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from streamrec import runs
-from streamrec.baselines import evaluate_baselines
+from streamrec.baselines import evaluate_baselines, left_out_baselines
 from streamrec.config import RunConfig
 from streamrec.sources import open_data
 from streamrec.train import Event, train
@@ -73,6 +73,7 @@ def run_training(
                     data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample
                 ),
                 baselines_valid_targets=len(sample),
+                baselines_left_out=left_out_baselines(data),
             )
         runs.write_status(path, heartbeat=time.time(), phase="training")
 
