@@ -8,6 +8,7 @@ squeezed below one), and float32 would merge those levels once counts reach the 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -290,12 +291,13 @@ class SessionKNN:
 
 
 # V-SKNN's weightings, named as in session-rec: a click at position p of a window of L clicks
-# weighs position(p, L) in the session vector; a neighbour whose most recent shared click is
-# d clicks back (1 = the last click) votes with its similarity times decay(d).
+# weighs (p / L), (p / L)^2 or 1 in the session vector; a neighbour whose most recent shared
+# click is d clicks back (1 = the last click) votes with its similarity times decay(d). The
+# cosine ignores the common 1 / L, so the vector holds the integers p, p^2 or 1: sums are exact.
 _POSITION_WEIGHTS = {
-    "same": lambda p, length: torch.ones_like(p),
-    "div": lambda p, length: p / length,  # linear decay from 1 at the last click
-    "quadratic": lambda p, length: (p / length) ** 2,
+    "same": lambda p: torch.ones_like(p),
+    "div": lambda p: p,  # linear decay from the last click
+    "quadratic": lambda p: p**2,
 }
 _VOTE_DECAYS = {
     "same": lambda d: torch.ones_like(d),
@@ -319,7 +321,7 @@ class VSKNN:
 
     name = "V-SKNN"
     FALLBACK_WEIGHT = 1e-9
-    CELLS = 2**22  # (prefix, session) cells per pass: bounds the dense shared-weight matrix
+    CHUNK = 256  # prefixes per pass: bounds the (prefix, candidate session) lists
 
     def __init__(
         self, k: int = 100, sample_size: int = 1000, weighting: str = "div", vote_decay: str = "div"
@@ -344,14 +346,15 @@ class VSKNN:
         self.n_items, self.n_sessions = index.n_items, index.n_sessions
         self.session_ptr, self.session_items = index.session_ptr, index.session_items
         self.session_norm = torch.diff(self.session_ptr).double().sqrt()  # (S,) sqrt(|B|)
-        self.item_ptr, self.item_sessions = index.postings(limit=self.sample_size)
+        item_ptr, item_sessions = index.postings(limit=self.sample_size)
+        ones = torch.ones(item_sessions.shape[0], dtype=torch.float64)
+        self.postings = _csr(item_ptr, item_sessions, ones, (self.n_items, self.n_sessions))
         self.levels = _fallback_levels(data, train)
         return self
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) summed neighbour votes plus a tie-breaking fallback."""
-        rows = max(1, min(512, self.CELLS // max(self.n_sessions, 1)))
-        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(rows)])
+        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(self.CHUNK)])
 
     def _score_chunk(self, prefixes: torch.Tensor) -> torch.Tensor:
         (b, m), n, s = prefixes.shape, self.n_items, self.n_sessions
@@ -364,22 +367,32 @@ class VSKNN:
         code, position = key // (m + 1), key % (m + 1)
         latest = torch.ones_like(code, dtype=torch.bool)
         latest[:-1] = code[1:] != code[:-1]
-        code, p = code[latest], position[latest].double()
+        code, p = code[latest], position[latest]
         row, item = code // n, code % n
-        weight = _POSITION_WEIGHTS[self.weighting](p, length[row].double())  # (pairs,)
-        vote = _VOTE_DECAYS[self.vote_decay](length[row] - p + 1)  # (pairs,) d = clicks back
+        weight = _POSITION_WEIGHTS[self.weighting](p).double()  # (pairs,) integer-valued
+        vote = _VOTE_DECAYS[self.vote_decay]((length[row] - p + 1).double())  # d = clicks back
         norm = torch.zeros(b, dtype=torch.float64).index_add_(0, row, weight**2).sqrt()  # (b,)
-        owner, flat = _expand(self.item_ptr, item)  # every (prefix item, sampled session) posting
-        dot = torch.zeros(b * s, dtype=torch.float64)  # (b s,) shared weight per session
-        dot.index_add_(0, row[owner] * s + self.item_sessions[flat], weight[owner])
-        # Candidates row by row, each row's most recent first: the sample is a row's first ones.
-        cand_row, cand = torch.nonzero(dot.view(b, s), as_tuple=True)
-        rank = torch.arange(cand_row.shape[0]) - torch.searchsorted(cand_row, torch.arange(b))[cand_row]
-        sampled = rank < self.sample_size
-        cand_row, cand, rank = cand_row[sampled], cand[sampled], rank[sampled]
+        row_ptr = torch.searchsorted(row, torch.arange(b + 1))
+        # (prefix, session) shared weight of every session sharing an item: a sparse product.
+        shared = _csr(row_ptr, item, weight, (b, n)) @ self.postings  # (b, s) CSR
+        cand_ptr, cand, dot = shared.crow_indices(), shared.col_indices(), shared.values()
+        count = torch.diff(cand_ptr)  # (b,) candidate sessions per row
+        cand_row = torch.repeat_interleave(torch.arange(b), count)
+        # Sessions are numbered most recent first, so a row's sample is its `sample_size`
+        # smallest numbers: cut each crowded row at the sample_size-th smallest.
+        cut = torch.full((b,), s, dtype=torch.int64)
+        crowded = torch.nonzero(count > self.sample_size, as_tuple=True)[0]
+        if crowded.shape[0]:
+            lists = torch.full((crowded.shape[0], int(count.max())), s, dtype=torch.int64)
+            owner, flat = _expand(cand_ptr, crowded)
+            lists[owner, flat - cand_ptr[crowded][owner]] = cand[flat]
+            cut[crowded] = lists.kthvalue(self.sample_size, dim=1).values
+        sampled = cand <= cut[cand_row]
+        cand_row, cand, dot = cand_row[sampled], cand[sampled], dot[sampled]
+        rank = torch.arange(cand.shape[0]) - torch.searchsorted(cand_row, torch.arange(b))[cand_row]
         width = min(self.sample_size, s)
         sim = torch.zeros(b, width, dtype=torch.float64)  # (b, width) cosine of each sampled
-        sim[cand_row, rank] = dot[cand_row * s + cand] / (norm[cand_row] * self.session_norm[cand])
+        sim[cand_row, rank] = dot / (norm[cand_row] * self.session_norm[cand])
         session = torch.zeros(b, width, dtype=torch.int64)
         session[cand_row, rank] = cand
         top_sim, top = sim.topk(min(self.k, width), dim=1)  # (b, k)
@@ -389,14 +402,20 @@ class VSKNN:
         owner, flat = _expand(self.session_ptr, nb)  # every (neighbour, item) entry
         entry = nb_row[owner] * n + self.session_items[flat]  # as (row, item) codes
         # A neighbour's decay comes from the prefix's most recent click it shares.
-        at = torch.searchsorted(code, entry).clamp(max=max(code.shape[0] - 1, 0))
-        shared = code[at] == entry if code.shape[0] else torch.zeros_like(entry, dtype=torch.bool)
+        vote_of = torch.zeros(b * n, dtype=torch.float64).index_put_((code,), vote)  # (b n,)
         decay = torch.zeros(nb.shape[0], dtype=torch.float64)
-        decay.scatter_reduce_(0, owner[shared], vote[at[shared]], reduce="amax")
+        decay.scatter_reduce_(0, owner, vote_of[entry], reduce="amax")
         scale = self.FALLBACK_WEIGHT / (2 * self.levels.n_levels)  # fallback in [0, 1e-9)
         scores = self.levels.scores(prefixes, scale).view(-1)  # (b n_items,)
         scores.index_add_(0, entry, (nb_sim * decay)[owner])
         return scores.view(b, n)
+
+
+def _csr(ptr: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A CSR sparse matrix; torch's beta-state notice about CSR support is silenced here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(ptr, cols, values, size=size, check_invariants=False)
 
 
 def evaluate_scorer(

@@ -327,7 +327,7 @@ def test_vsknn_chunks_agree_with_one_pass(small_sim):
     )
     knn = VSKNN(k=20, sample_size=50).fit(data, split.train)
     whole = knn.score(batch)
-    knn.CELLS = 7 * knn.n_sessions  # seven prefixes per pass
+    knn.CHUNK = 7
     torch.testing.assert_close(knn.score(batch), whole, rtol=0, atol=1e-15)
 
 
