@@ -11,6 +11,7 @@ st.set_page_config(page_title="StreamRec Studio", layout="wide")
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/simulator.py", title="Simulator", icon=":material/scatter_plot:"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
     st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),

@@ -15,14 +15,17 @@ from streamlit.errors import StreamlitAPIException
 
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
+from streamrec.items import ItemNames
 from streamrec.sessions import SessionData
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
     cached_model,
     file_stamp,
+    item_names,
     openable_runs_or_stop,
     pick_run,
-    simulated_sessions,
+    run_sessions,
 )
 
 ensure_app_navigation()
@@ -48,7 +51,7 @@ def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile
         store.move_to_end(key)
         return store[key]
     model, config = cached_model(info.path)
-    data = simulated_sessions(config.sim)
+    data, split = run_sessions(info.path, config)
     label = f"Running {info.run_id} over {n_sessions:,} held-out sessions…"
     bar = st.progress(0.0, text=label)
     started = time.monotonic()
@@ -60,7 +63,7 @@ def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile
     profile = insights.attention_profile(
         model,
         data,
-        insights.held_out_targets(data, config),
+        split.report,
         config.train.max_len,
         n_sessions,
         progress=report,
@@ -133,7 +136,9 @@ def where_attention_goes(profile: insights.AttentionProfile) -> None:
         key="att_log",
         help="Shows how fast the weight decays behind the last click.",
     )
-    groups = {"length": "prefix length", "behaviour": "hidden behaviour"}
+    groups = {"length": "prefix length"}
+    if profile.behaviour is not None:
+        groups["behaviour"] = "hidden behaviour"
     for column, (group, name) in zip(st.columns(len(groups)), groups.items()):
         column.plotly_chart(
             charts.attention_by_position(
@@ -152,7 +157,7 @@ def where_attention_goes(profile: insights.AttentionProfile) -> None:
     )
 
 
-def recommend_links(examples: pd.DataFrame, run_id: str) -> None:
+def recommend_links(examples: pd.DataFrame, run_id: str, names: ItemNames) -> None:
     """Per pattern, links opening each example on the Recommend page with its clicks."""
     for column, pattern in zip(st.columns(len(SHOWN_PATTERNS)), SHOWN_PATTERNS):
         column.markdown(f"**{pattern}**")
@@ -165,15 +170,18 @@ def recommend_links(examples: pd.DataFrame, run_id: str) -> None:
                     RECOMMEND_PAGE,
                     label=f"session {row.session_id} · {row.prefix_length} clicks",
                     icon=":material/open_in_new:",
-                    help=f"A {row.behaviour} session: open it on the Recommend page.",
-                    query_params={"run": run_id, "items": ",".join(map(str, row.items))},
+                    help=f"A {row.behaviour or 'held-out'} session: open it on the Recommend "
+                    "page.",
+                    query_params={"run": run_id, "items": ",".join(map(names.raw, row.items))},
                 )
             except StreamlitAPIException:
                 column.caption(f"session {row.session_id}: the Recommend page is not in this app")
 
 
-def patterns_section(profile: insights.AttentionProfile, run_id: str, data: SessionData) -> None:
-    """The three patterns: rules, counts per behaviour and examples."""
+def patterns_section(
+    profile: insights.AttentionProfile, run_id: str, data: SessionData, names: ItemNames
+) -> None:
+    """The three patterns: rules, counts per behaviour (where known) and examples."""
     st.subheader("The case study's three patterns", anchor=False)
     left, right = st.columns([3, 2])
     right.markdown(
@@ -183,13 +191,21 @@ def patterns_section(profile: insights.AttentionProfile, run_id: str, data: Sess
             f"- **{name}**: {insights.PATTERN_RULES[name]}"
             for name in ("anchor-item", "recency-dominant", "category-coherent", "mixed")
         )
-        + "\n\nShorter prefixes are counted as *too short*. The hidden behaviour comes from "
-        "the simulator; the model never sees it."
+        + "\n\nShorter prefixes are counted as *too short*. "
+        + (
+            "The hidden behaviour comes from the simulator; the model never sees it."
+            if data.has_truth
+            else "This data has no hidden behaviour (a real log's is unknown), so the "
+            "patterns are counted by prefix length instead."
+        )
     )
-    left.plotly_chart(
-        charts.pattern_shares(insights.pattern_counts(profile, "behaviour")),
-        key="att_chart_patterns",
-    )
+    if data.has_truth:
+        shares = charts.pattern_shares(insights.pattern_counts(profile, "behaviour"))
+    else:
+        shares = charts.pattern_shares(
+            insights.pattern_counts(profile, "length"), "Attention patterns by prefix length"
+        )
+    left.plotly_chart(shares, key="att_chart_patterns")
     table = insights.pattern_table(profile)
     classified = table["all"].drop("too short")
     if classified.sum():
@@ -200,7 +216,20 @@ def patterns_section(profile: insights.AttentionProfile, run_id: str, data: Sess
             + "."
         )
     st.dataframe(table, key="att_pattern_counts")
-    explorer, deep_dive, comparison = data.config.switch_probs
+    if data.has_truth:
+        switch_caption(data)
+    examples = insights.pattern_examples(profile, per_pattern=3)
+    st.plotly_chart(
+        charts.pattern_examples_heatmap(examples, data.item_category if data.has_truth else names),
+        key="att_chart_examples",
+    )
+    st.caption("Open an example on the Recommend page, with the clicks its prediction saw:")
+    recommend_links(examples, run_id, names)
+
+
+def switch_caption(data: SessionData) -> None:
+    """How the run's simulator moves between categories: what category coherence means here."""
+    explorer, deep_dive, comparison = data.require_truth().switch_probs
     st.caption(
         "A one-category prefix has every click in one category; the case study expects deep "
         "dives within one category to be category-coherent. In this run's simulator the next "
@@ -209,12 +238,6 @@ def patterns_section(profile: insights.AttentionProfile, run_id: str, data: Sess
         f"{comparison:.0%} of a comparison's); deep dives and comparisons switch to the "
         "session's preferred categories, which only earlier clicks reveal."
     )
-    examples = insights.pattern_examples(profile, per_pattern=3)
-    st.plotly_chart(
-        charts.pattern_examples_heatmap(examples, data.item_category), key="att_chart_examples"
-    )
-    st.caption("Open an example on the Recommend page, with the clicks its prediction saw:")
-    recommend_links(examples, run_id)
 
 
 def comparison(
@@ -226,7 +249,7 @@ def comparison(
         insights.check_comparable(info.config, other.config)
         other_profile = profile_of(other, n_sessions)
     except (ValueError, runs.RunError, OSError) as error:
-        st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {error}")
+        st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {escape_markdown(error)}")
         return
     profiles = {run_label(info): profile, run_label(other): other_profile}
     frame = pd.concat(
@@ -256,12 +279,13 @@ info, other, n_sessions = pick_runs(openable_runs_or_stop())
 try:
     profile = profile_of(info, n_sessions)
     _, config = cached_model(info.path)
-    data = simulated_sessions(config.sim)
+    data, _ = run_sessions(info.path, config)
+    names = item_names(info.path, config)
 except (runs.RunError, OSError, ValueError) as error:
-    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.error(f"Cannot open run {info.run_id}: {escape_markdown(error)}")
     st.stop()
 headline(profile)
 where_attention_goes(profile)
-patterns_section(profile, info.run_id, data)
+patterns_section(profile, info.run_id, data, names)
 if other is not None:
     comparison(info, other, n_sessions, profile)

@@ -16,15 +16,17 @@ import streamlit as st
 from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.columns import CATEGORY, ITEM_ID
+from streamrec.items import ItemNames
 from streamrec.model import SessionRecommender
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
-    cached_catalog,
     cached_model,
     file_stamp,
+    item_names,
     openable_runs_or_stop,
     pick_run,
-    simulated_sessions,
+    run_sessions,
 )
 
 ensure_app_navigation()
@@ -36,15 +38,22 @@ FREQUENT = 50  # training clicks from which an item's vector counts as well trai
 @st.cache_data(max_entries=4, show_spinner=False)
 def embedding_figures(
     path: str, stamp: int
-) -> tuple[pd.DataFrame, insights.Purity, insights.Purity | None]:
-    """PCA of the item vectors, purity@10 over all items and over the items that were a
-    training target at least FREQUENT times (None if too few), cached per checkpoint."""
+) -> tuple[pd.DataFrame, insights.Purity | None, insights.Purity | None]:
+    """PCA of the item vectors (grouped by category, else by popularity decile), purity@10
+    over all items and over the items that were a training target at least FREQUENT times
+    (None if too few, or if the data has no categories), cached per checkpoint."""
     model, config = cached_model(Path(path))
-    category, popularity = cached_catalog(Path(path), model.config.n_items)
-    clicks = insights.training_clicks(simulated_sessions(config.sim), config)
+    names = item_names(Path(path), config)
+    groups, _ = names.groups()
+    projection = insights.embedding_projection(model, groups, names.popularity)
+    if not names.has_categories:
+        return projection, None, None
+    category = names.category
+    data, split = run_sessions(Path(path), config)
+    clicks = insights.training_clicks(data, config, split)
     frequent = np.flatnonzero(clicks >= FREQUENT)
     return (
-        insights.embedding_projection(model, category, popularity),
+        projection,
         insights.category_purity_at_k(model, category, PURITY_K),
         insights.category_purity_at_k(model, category, PURITY_K, items=frequent)
         if frequent.size > PURITY_K
@@ -103,19 +112,20 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
 
 def neighbours_section(
     model: SessionRecommender,
-    category: np.ndarray,
-    popularity: np.ndarray,
+    names: ItemNames,
     projection: pd.DataFrame,
     n_categories: int,
 ) -> None:
     """Item picker, its nearest neighbours and the scatter with them ringed."""
-    n_items = category.shape[0]
+    n_items, category, popularity = names.n_items, names.category, names.popularity
     left, right = st.columns([3, 1])
     item = left.selectbox(
         "Item",
         range(n_items),
         key="emb_item",
-        format_func=lambda i: f"item {i} · category {category[i]}",
+        format_func=(lambda i: f"item {i} · category {category[i]}")
+        if names.simulated_ids
+        else (lambda i: f"item {names.option(i)}"),
         help="Type an item id to search.",
     )
     k = right.number_input(
@@ -126,10 +136,17 @@ def neighbours_section(
         key="emb_k",
     )
     neighbours = insights.nearest_neighbours(model, int(item), int(k), category)
-    neighbours["same category"] = neighbours[CATEGORY] == category[item]
+    if category is not None:
+        neighbours["same category"] = neighbours[CATEGORY] == category[item]
     neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
     st.plotly_chart(
-        charts.embedding_scatter(projection, n_categories, int(item), neighbours[ITEM_ID].tolist()),
+        charts.embedding_scatter(
+            projection,
+            n_categories,
+            int(item),
+            neighbours[ITEM_ID].tolist(),
+            None if names.simulated_ids else names,
+        ),
         key="emb_chart_scatter",
     )
     ratio = projection.attrs.get("explained_variance", [0.0, 0.0])
@@ -138,11 +155,22 @@ def neighbours_section(
         "is a rough shadow; neighbours and purity use all "
         f"{model.config.embed_dim} dimensions."
     )
-    same = int(neighbours["same category"].sum())
-    st.markdown(
-        f"**Nearest neighbours of item {item}** (category {category[item]}): "
-        f"{same} of {len(neighbours)} in the same category."
-    )
+    if category is not None:
+        same = int(neighbours["same category"].sum())
+        st.markdown(
+            f"**Nearest neighbours of item {names.raw(item)}** (category {category[item]}): "
+            f"{same} of {len(neighbours)} in the same category."
+        )
+    else:
+        st.markdown(
+            f"**Nearest neighbours of {names.label(item)}** (share of the log's clicks "
+            f"{popularity[item]:.4f})"
+        )
+    if names.raw_ids is not None:
+        index = neighbours[ITEM_ID].to_numpy()
+        neighbours[ITEM_ID] = names.raw_ids[index]
+        if names.labels is not None:
+            neighbours.insert(2, "label", names.labels[index])
     st.dataframe(
         neighbours,
         hide_index=True,
@@ -159,16 +187,24 @@ def neighbours_section(
 st.title("Item embeddings")
 st.caption(
     "The item vectors the model learned jointly with next-item prediction, projected to 2-D "
-    "with PCA and coloured by the simulator's categories, which the model never saw."
+    "with PCA and coloured by the item categories (the simulator's, or the log's where it has "
+    "them), which the model never saw; by popularity decile where there are none."
 )
 info = pick_run(openable_runs_or_stop(), "emb_run")
 try:
     model, config = cached_model(info.path)
-    category, popularity = cached_catalog(info.path, model.config.n_items)
+    names = item_names(info.path, config)
     with st.spinner("Projecting the item vectors and finding their neighbours…"):
         projection, purity, frequent = embedding_figures(str(info.path), file_stamp(info.path))
 except (runs.RunError, OSError, ValueError) as error:
-    st.error(f"Cannot open run {info.run_id}: {error}")
+    st.error(f"Cannot open run {info.run_id}: {escape_markdown(error)}")
     st.stop()
-purity_metrics(purity, frequent)
-neighbours_section(model, category, popularity, projection, config.sim.n_categories)
+if purity is not None:
+    purity_metrics(purity, frequent)
+else:
+    st.info(
+        "This data set has no item categories, so there is no category purity to measure: "
+        "items are coloured by popularity decile (decile 10: the most clicked tenth).",
+        icon=":material/info:",
+    )
+neighbours_section(model, names, projection, len(names.groups()[1]))

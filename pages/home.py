@@ -3,6 +3,7 @@
 import streamlit as st
 
 from streamrec.runs import list_runs
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 
 ensure_app_navigation()
@@ -30,6 +31,7 @@ with simulate:
         "the best score any recommender could reach on them."
     )
     st.page_link("pages/simulator.py", label="Open the Simulator", icon=":material/scatter_plot:")
+    st.page_link("pages/data.py", label="Or import a real click log", icon=":material/database:")
 with train:
     st.subheader("2. Train", anchor=False)
     st.markdown(
@@ -39,7 +41,11 @@ with train:
     st.page_link("pages/train.py", label="Open the Train page", icon=":material/model_training:")
     all_runs = list_runs()
     if all_runs:
-        lines = [f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}" for r in all_runs[:5]]
+        lines = [
+            f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}"
+            + (f" {escape_markdown(r.error)}" if r.error else "")
+            for r in all_runs[:5]
+        ]
         more = [f"- …and {len(all_runs) - 5} more"] if len(all_runs) > 5 else []
         st.markdown("\n".join(["**Your runs**, newest first:", *lines, *more]))
     if any(r.state == "running" for r in all_runs):

@@ -8,7 +8,6 @@ Attention page links here that way) and the URL follows the page, so it can be s
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -16,9 +15,11 @@ from streamlit.errors import StreamlitAPIException
 from streamrec import runs
 from streamrec.charts import attention as charts
 from streamrec.config import RunConfig
+from streamrec.items import ItemNames
 from streamrec.model import SessionRecommender
-from streamrec.recommend import Recommendation, parse_items
+from streamrec.recommend import Recommendation
 from streamrec.session_view import (
+    NO_CEILING,
     SampledSession,
     SessionUpdate,
     headlines,
@@ -28,8 +29,9 @@ from streamrec.session_view import (
     session_update,
     truth_ranks,
 )
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
-from studio.runs import broken_runs_expander, cached_catalog, cached_model, fitted_oracle, pick_run
+from studio.runs import broken_runs_expander, cached_model, item_names, pick_run, run_oracle
 from studio.session_input import (
     EXAMPLE,
     NOTICE,
@@ -64,8 +66,10 @@ def no_runs(broken: list[runs.RunInfo]) -> None:
 
 
 def run_label(info: runs.RunInfo) -> str:
-    """Run id, catalog size and state: what tells runs apart here."""
-    return f"{info.run_id} · {info.config.sim.n_items:,} items · {info.state}"
+    """Run id, catalog size (and imported data set) and state: what tells runs apart here."""
+    data = info.config.data
+    source = "" if data.is_simulated else f" of {data.dataset}"
+    return f"{info.run_id} · {info.config.model.n_items:,} items{source} · {info.state}"
 
 
 def sample_truth(
@@ -73,21 +77,21 @@ def sample_truth(
     items: list[int],
     truth: int | None,
     update: SessionUpdate,
-    item_category: np.ndarray,
+    names: ItemNames,
 ) -> None:
     """The hidden truth of a sampled held-out session and where the real next click ranks."""
     with st.container(border=True):
         st.markdown(sample_summary(sample, items))
         if truth is not None:
-            st.markdown(truth_ranks(truth, update, item_category))
+            st.markdown(truth_ranks(truth, update, names))
 
 
 def headline(
-    rec: Recommendation, n_clicks: int, oracle_table: pd.DataFrame, item_category: np.ndarray
+    rec: Recommendation, n_clicks: int, oracle_table: pd.DataFrame | None, names: ItemNames
 ) -> None:
-    """Four numbers a stakeholder reads first."""
+    """The numbers a stakeholder reads first."""
     quiet = {"delta_color": "off", "delta_arrow": "off", "border": True}
-    figures = headlines(rec, n_clicks, oracle_table, item_category)
+    figures = headlines(rec, n_clicks, oracle_table, names)
     for column, (label, value, detail) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, detail, **quiet)
 
@@ -100,33 +104,37 @@ def session_panel(
     exclude_seen: bool,
     model: SessionRecommender,
     config: RunConfig,
-    item_category: np.ndarray,
+    names: ItemNames,
 ) -> None:
     """The session editor and everything shown for the session: editing the session (typing,
     dropping, appending) reruns only this fragment, not the run picker and settings above."""
     NOTICE.show()  # here, so a notice left by a callback of this fragment shows at once
     run_id = info.run_id
-    session_input(run_id, config, item_category)
+    session_input(run_id, info.path, config, names)
     n_items, max_len = config.model.n_items, config.train.max_len
     k = min(k, n_items)  # a catalog smaller than the slider's range
     text = st.session_state[TEXT_KEY]
     try:
-        items = parse_items(text, n_items)
+        items = names.parse(text)
     except ValueError as error:
         if text.strip() or st.session_state.get(TYPED_KEY):
-            st.error(session_error(error, text, run_id, n_items, usable), icon=":material/error:")
+            st.error(
+                session_error(error, text, run_id, n_items, usable, names.dataset),
+                icon=":material/error:",
+            )
         else:
+            example = EXAMPLE if names.raw_ids is None else names.format(range(min(3, n_items)))
             st.info(
-                f"Enter a session above: type item ids (e.g. `{EXAMPLE}`), pick items from the "
+                f"Enter a session above: type item ids (e.g. `{example}`), pick items from the "
                 "catalog, or sample a held-out session.",
                 icon=":material/touch_app:",
             )
         return
 
-    _, _, oracle = fitted_oracle(config)
+    oracle = run_oracle(info.path, config)
     sample = current_sample(run_id)
     truth = sample.true_next(items) if sample else None
-    update = session_update(model, oracle, items, k, max_len, item_category, exclude_seen, truth)
+    update = session_update(model, oracle, items, k, max_len, names, exclude_seen, truth)
     rec, view = update.rec, update.oracle
     if rec.dropped:
         st.info(
@@ -136,10 +144,10 @@ def session_panel(
             icon=":material/content_cut:",
         )
 
-    edit_controls(items, rec.top_items, item_category)
+    edit_controls(items, rec.top_items, names)
     if sample is not None:
-        sample_truth(sample, items, truth, update, item_category)
-    headline(rec, len(items), update.oracle_table, item_category)
+        sample_truth(sample, items, truth, update, names)
+    headline(rec, len(items), update.oracle_table, names)
 
     left, right = st.columns(2)
     with left:
@@ -150,31 +158,33 @@ def session_panel(
         )
         ranked_table(update.model_table, "rec_table_model", truth is not None)
     with right:
-        st.subheader(
-            f"Oracle's top {k}",
-            anchor=False,
-            help="The ranking the simulator itself implies for these clicks: no model beats it "
-            "on average, so it is the ceiling to compare the model with.",
-        )
-        # One line, like the model's caption, so that the two tables start level.
-        st.caption("Bayes-optimal: knows the simulator's true parameters.")
-        ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
+        if update.oracle_table is None:
+            st.subheader("No oracle", anchor=False)
+            st.info(NO_CEILING, icon=":material/help:")
+        else:
+            st.subheader(
+                f"Oracle's top {k}",
+                anchor=False,
+                help="The ranking the simulator itself implies for these clicks: no model beats "
+                "it on average, so it is the ceiling to compare the model with.",
+            )
+            # One line, like the model's caption, so that the two tables start level.
+            st.caption("Bayes-optimal: knows the simulator's true parameters.")
+            ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
 
     # Only the open tab is drawn: every chart on screen is redrawn after each edit.
-    attention_tab, ranked_tab, behaviour_tab = st.tabs(
-        ["Where the attention went", "Ranked list as a chart", "Hidden behaviour"],
-        key="rec_charts",
-        on_change="rerun",
-    )
+    tabs = ["Where the attention went", "Ranked list as a chart"]
+    tabs += ["Hidden behaviour"] if view is not None else []
+    attention_tab, ranked_tab, *behaviour = st.tabs(tabs, key="rec_charts", on_change="rerun")
     if attention_tab.open:
         with attention_tab:
             st.plotly_chart(
-                charts.attention_heatmap(rec.session, rec.attention, item_category),
+                charts.attention_heatmap(rec.session, rec.attention, names),
                 key="rec_chart_attention",
             )
             st.plotly_chart(
                 charts.attention_growth_heatmap(
-                    rec.session, rec.attention_growth, item_category, first_click=rec.dropped + 1
+                    rec.session, rec.attention_growth, names, first_click=rec.dropped + 1
                 ),
                 key="rec_chart_growth",
             )
@@ -182,12 +192,14 @@ def session_panel(
         with ranked_tab:
             st.plotly_chart(
                 charts.top_k_bars(
-                    update.model_table.head(TOP_BARS), config.sim.n_categories, view.probs
+                    update.model_table.head(TOP_BARS),
+                    len(names.groups()[1]) if names.has_categories else 0,
+                    None if view is None else view.probs,
                 ),
                 key="rec_chart_topk",
             )
-    if behaviour_tab.open:
-        with behaviour_tab:
+    if view is not None and behaviour[0].open:
+        with behaviour[0]:
             st.caption(
                 "The simulator gives each session a hidden behaviour before its first click; "
                 "the oracle infers it from the clicks. Ticks: the behaviour mix before any click."
@@ -198,13 +210,13 @@ def session_panel(
                 ),
                 key="rec_chart_behaviour",
             )
-    write_link(run_id, items)
+    write_link(run_id, items, names)
 
 
 st.title("Recommend")
 st.caption(
     "Enter a click session and see the next items the model ranks highest, which clicks its "
-    "attention weighed, and what the Bayes-optimal oracle of the simulator would recommend."
+    "attention weighed, and, on simulated data, what the Bayes-optimal oracle would recommend."
 )
 
 usable, broken = runs.openable_runs()
@@ -235,13 +247,13 @@ exclude_seen = seen_col.toggle(
 )
 try:
     model, config = cached_model(info.path)
-    item_category, _ = cached_catalog(info.path, config.model.n_items)
+    names = item_names(info.path, config)
 except runs.RunError as error:
-    st.error(f"Cannot open run **{run_id}**: {error}", icon=":material/error:")
+    st.error(f"Cannot open run **{run_id}**: {escape_markdown(error)}", icon=":material/error:")
     st.caption("Pick another run above.")
     broken_runs_expander(broken)
     st.stop()
 st.caption(run_caption(info, config))
 broken_runs_expander(broken)
 
-session_panel(info, usable, k, exclude_seen, model, config, item_category)
+session_panel(info, usable, k, exclude_seen, model, config, names)

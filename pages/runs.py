@@ -10,7 +10,9 @@ import streamlit as st
 
 from streamrec import runs
 from streamrec.charts import training as charts
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
+from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
 
@@ -41,6 +43,7 @@ COLUMN_ORDER = (
     "layers",
     "epochs",
     "protocol",
+    "data",
     "sessions",
     "items",
     "categories",
@@ -59,7 +62,7 @@ def flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         kind, text = message
-        (st.success if kind == "success" else st.error)(text)
+        (st.success if kind == "success" else st.error)(escape_markdown(text))
 
 
 def table_row(info: runs.RunInfo) -> dict:
@@ -76,10 +79,16 @@ def table_row(info: runs.RunInfo) -> dict:
             "layers": config.model.num_layers,
             "epochs": config.train.epochs,
             "protocol": config.train.protocol,
-            "sessions": config.sim.n_sessions,
-            "items": config.sim.n_items,
-            "categories": config.sim.n_categories,
+            "items": config.model.n_items,
         }
+        if config.data.is_simulated:
+            row |= {
+                "data": "simulated",
+                "sessions": config.sim.n_sessions,
+                "categories": config.sim.n_categories,
+            }
+        else:  # the data set's own sizes are in its folder; the run records its name
+            row["data"] = config.data.dataset
     row["best epoch"] = info.status.get("best_epoch")
     final = info.status.get("final") or {}
     for metric in ("hit@10", "hit@20", "mrr@20"):
@@ -183,7 +192,10 @@ def _read(file: Path) -> bytes:
 
 
 def delete(info: runs.RunInfo) -> None:
-    """Delete with a confirmation step; refused while the run trains."""
+    """Delete with a confirmation step; refused while the run trains, absent in viewer mode."""
+    if viewer_mode():
+        viewer_note("Delete")
+        return
     if info.state == "running":
         st.info(
             "This run is training right now: stop it on the Train page before deleting it.",
@@ -232,14 +244,20 @@ def manage(infos: list[runs.RunInfo]) -> None:
         key=SELECT_KEY,
     )
     info = by_id[run_id]
-    if not info.path.is_dir():
+    if not (info.path.is_dir() or info.path.is_symlink()):  # a broken link can still be deleted
         st.warning(f"Run {run_id} was deleted in the meantime.")
         return
     if info.error:
-        st.error(info.error)
+        st.error(escape_markdown(info.error))
     elif info.state == "failed":
-        st.error(f"This run failed: {info.status.get('reason') or 'no reason recorded'}")
-    downloads(info.path)
+        reason = info.status.get("reason") or "no reason recorded"
+        st.error(f"This run failed: {escape_markdown(reason)}")
+    try:  # never serve files through a link that leads out of the models folder
+        runs.run_path(info.run_id, info.path.parent)
+    except runs.RunError:
+        st.caption("No downloads: this folder's files lie outside the models folder.")
+    else:
+        downloads(info.path)
     delete(info)
 
 

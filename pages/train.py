@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import jobs, runs
+from streamrec import datasets, jobs, runs
 from streamrec.charts import training as charts
 from streamrec.config import (
     CELLS,
@@ -26,18 +26,24 @@ from streamrec.config import (
     from_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.sources import dataset_config
+from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
+from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
 RUN_KEY = "train_run"  # the run started from this browser session
 RECOMMEND_PAGE = "pages/recommend.py"
+DATA_PAGE = "pages/data.py"
+SIMULATED = ""  # the "Training data" choice of simulated sessions; any other is a data set name
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DEFAULTS, TRAIN_DEFAULTS = ModelConfig(), TrainConfig()
 PHASES = {
     "starting": "Starting the worker",
     "simulating": "Simulating the sessions",
+    "loading": "Loading the data set",
     "baselines": "Scoring the baselines and the oracle",
     "training": "Training",
     "final evaluation": "Scoring the best epoch and the baselines on the held-out sessions",
@@ -65,7 +71,10 @@ def sim_settings() -> tuple[SimConfig, bool]:
         try:
             return from_dict(SimConfig, data).validate(), True
         except ValueError as error:
-            st.warning(f"The Simulator page's settings are not usable ({error}); using defaults.")
+            st.warning(
+                f"The Simulator page's settings are not usable ({escape_markdown(error)}); "
+                "using defaults."
+            )
     return SimConfig(), False
 
 
@@ -87,6 +96,59 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
             label="Change the data on the Simulator page",
             icon=":material/scatter_plot:",
         )
+
+
+def pick_data() -> str:
+    """The "Training data" choice: simulated sessions, or one of the readable imported data
+    sets (broken ones are named in a caption, not offered)."""
+    found = datasets.list_datasets()
+    names = [info.name for info in found if info.error is None]
+    broken = [info for info in found if info.error is not None]
+    if st.session_state.get("train_data") not in (SIMULATED, *names):
+        st.session_state.pop("train_data", None)  # a data set deleted since it was picked
+    choice = st.selectbox(
+        "Training data",
+        [SIMULATED, *names],
+        format_func=lambda n: "Simulated sessions (Simulator page)" if n == SIMULATED else n,
+        key="train_data",
+        help="Simulated sessions, or a click log imported on the Data page or with "
+        "`python -m streamrec import`.",
+    )
+    if broken:
+        st.caption(
+            f"{len(broken)} data set folder(s) cannot be read and are not offered: "
+            + "; ".join(info.error or info.name for info in broken)
+        )
+    return choice
+
+
+def dataset_summary(name: str) -> None:
+    """One line on the imported data set the model will train on."""
+    meta = next((i.meta for i in datasets.list_datasets() if i.name == name), {})
+    with st.container(border=True):
+        st.markdown(
+            f"**Training data:** the imported data set **{name}**: "
+            f"{meta.get('n_sessions', 0):,} sessions ({meta.get('n_test_sessions', 0):,} of "
+            f"them held out as its test set), {meta.get('n_clicks', 0):,} clicks over "
+            f"{meta.get('n_items', 0):,} items. The simulator's settings and the evaluation "
+            "protocol do not apply: the data set's own test sessions are held out, and "
+            "validation takes the latest of the others."
+        )
+        if (ROOT / DATA_PAGE).exists():
+            st.page_link(DATA_PAGE, label="See it on the Data page", icon=":material/dataset:")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _on_dataset(config: dict, name: str, stamp: int) -> dict:
+    """`config` (as a dict) pointed at data set `name`, whose sessions file has mtime `stamp`."""
+    return dataset_config(RunConfig.from_dict(config), name).to_dict()
+
+
+def on_dataset(config: RunConfig, name: str) -> RunConfig:
+    """The run config pointed at an imported data set, its hash read once per file version."""
+    file = datasets.default_data_root() / name / datasets.SESSIONS_FILE
+    stamp = file.stat().st_mtime_ns if file.exists() else 0
+    return RunConfig.from_dict(_on_dataset(config.to_dict(), name, stamp))
 
 
 def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
@@ -200,12 +262,14 @@ def estimate(config: RunConfig) -> None:
         with st.spinner("Timing a few training batches of this model…"):
             seconds = epoch_seconds(speed_config(config).to_dict())
     except (ValueError, RuntimeError) as error:  # RuntimeError: torch itself gave up
-        st.warning(f"No time estimate: {error}")
+        st.warning(f"No time estimate: {escape_markdown(error)}")
         return
     st.markdown(
         f"**Estimated time:** about **{duration(seconds)} per epoch** "
         f"(~{n_batches:,.0f} batches), **{duration(seconds * config.train.epochs)}** for "
-        f"{config.train.epochs} epochs, plus simulation and baselines."
+        f"{config.train.epochs} epochs, plus "
+        + ("simulation" if config.data.is_simulated else "loading the data set")
+        + " and baselines."
     )
     st.caption(
         "Measured on this machine now: three training batches of this model on sessions of "
@@ -214,13 +278,19 @@ def estimate(config: RunConfig) -> None:
 
 
 def start(config: RunConfig | None, name: str) -> None:
-    """Launch the training; a busy worker or a bad name shows as an error."""
+    """Launch the training; a busy worker, a bad name or a disk error shows as an error."""
     if config is None:
         return  # the settings error is already on the page
     try:
         path = jobs.launch(config, runs.default_root(), name or None)
     except (jobs.JobBusy, ValueError, runs.RunError) as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(escape_markdown(error), icon=":material/block:")
+        return
+    except OSError as error:  # models folder unwritable, disk full: no run folder is left
+        st.error(
+            f"Could not start the training: {escape_markdown(error.strerror or error)}",
+            icon=":material/block:",
+        )
         return
     st.session_state[RUN_KEY] = path.name
     st.query_params["run"] = path.name
@@ -228,15 +298,26 @@ def start(config: RunConfig | None, name: str) -> None:
 
 
 def shown_run(root: Path) -> Path | None:
-    """The run to show: the one training now, else this session's (or the URL's) last run."""
+    """The run to show: the one training now, else this session's (or the URL's) last run.
+
+    A `?run=` that is not a run name inside the models folder (`..`, a path, a symlink out)
+    is refused with a warning, so nothing outside the models folder is shown or stopped.
+    """
     active = jobs.active_runs(root)
     if active:
         # Pin it, so this session (and a reload) still shows it once it has finished.
         st.session_state[RUN_KEY] = st.query_params["run"] = active[0].run_id
         return active[0].path
     for run_id in (st.query_params.get("run"), st.session_state.get(RUN_KEY)):
-        if run_id and Path(run_id).name == run_id and (root / run_id).is_dir():
-            return root / run_id
+        if not run_id:
+            continue
+        try:
+            path = runs.run_path(run_id, root)
+        except runs.RunError as error:
+            st.warning(f"The link's run cannot be shown: {escape_markdown(error)}")
+            continue
+        if path.is_dir():
+            return path
     return None
 
 
@@ -268,14 +349,17 @@ def live_view(path: Path, was_running: bool) -> None:
         status = runs.read_status(path)
         config = runs.read_config(path)
     except runs.RunError as error:
-        st.warning(f"This run cannot be shown any more: {error}")
+        st.warning(f"This run cannot be shown any more: {escape_markdown(error)}")
         return
     state = status.get("state")
     if was_running and state != "running":
         st.rerun()  # one full rerun shows the final state and stops the polling
     events = runs.read_events(path)
     epochs = config.train.epochs
-    if state == "running":
+    if state == "running" and viewer_mode():
+        progress(status, events, epochs)
+        viewer_note("Stop")
+    elif state == "running":
         bar, stop = st.columns([5, 1], vertical_alignment="bottom")
         with bar:
             progress(status, events, epochs)
@@ -286,7 +370,7 @@ def live_view(path: Path, was_running: bool) -> None:
                 try:
                     jobs.stop(path)
                 except (OSError, runs.RunError) as error:  # e.g. its folder is gone
-                    st.error(f"Could not stop the run: {error}")
+                    st.error(f"Could not stop the run: {escape_markdown(error)}")
                 else:
                     st.toast("Stopping after the current batch; the best checkpoint is kept.")
     trained = any(e["event"] in ("batch", "epoch") for e in events)
@@ -343,7 +427,7 @@ def outcome(path: Path) -> None:
     state = status.get("state")
     reason = status.get("reason") or ""
     if state == "failed":
-        st.error(f"Training failed: {reason or 'no reason recorded'}")
+        st.error(f"Training failed: {escape_markdown(reason or 'no reason recorded')}")
         return
     best = status.get("best_epoch") or 0
     if state == "stopped":
@@ -352,7 +436,7 @@ def outcome(path: Path) -> None:
             if (path / runs.WEIGHTS["best"]).exists()
             else "no batch was trained, so there are no weights"
         )
-        st.warning(f"Training stopped ({reason or 'stop requested'}): {kept}.")
+        st.warning(f"Training stopped ({escape_markdown(reason or 'stop requested')}): {kept}.")
     elif state == "completed":
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:
@@ -372,8 +456,8 @@ def outcome(path: Path) -> None:
 
 st.title("Train")
 st.caption(
-    "Train the session recommender on the simulated sessions. Training runs in a separate "
-    "process: switch pages or reload at will, this page re-attaches to it."
+    "Train the session recommender on simulated sessions or an imported click log. Training "
+    "runs in a separate process: switch pages or reload at will, this page re-attaches to it."
 )
 models_root = runs.default_root()
 current = shown_run(models_root)
@@ -382,16 +466,22 @@ try:
 except runs.RunError:
     running = False
 
+source = pick_data()
 sim, from_simulator = sim_settings()
-data_summary(sim, from_simulator)
+if source == SIMULATED:
+    data_summary(sim, from_simulator)
+else:
+    dataset_summary(source)
 model_fields, train_fields, run_name = settings_form()
 try:
     run_config: RunConfig | None = RunConfig(
         sim, ModelConfig(n_items=sim.n_items, **model_fields), TrainConfig(**train_fields)
     ).validate()
+    if source != SIMULATED:
+        run_config = on_dataset(run_config, source)
 except (TypeError, ValueError) as error:
     run_config = None
-    st.error(f"Invalid setting: {error}", icon=":material/error:")
+    st.error(f"Invalid setting: {escape_markdown(error)}", icon=":material/error:")
 if run_config is not None and running:
     st.caption(
         "No time estimate while a training runs: measuring would slow it down, and the "
@@ -399,7 +489,9 @@ if run_config is not None and running:
     )
 elif run_config is not None:
     estimate(run_config)
-if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+if viewer_mode():
+    viewer_note("Start training")
+elif st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
     start(run_config, run_name)
 
 if current is None:

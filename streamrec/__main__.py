@@ -1,16 +1,18 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,recommend,import,datasets,runs,worker}`."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.datasets import DatasetError
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The case study's exact setup: its generator, its random example split and optimiser.
@@ -67,6 +69,22 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(sim, model, TrainConfig(**parts["train"])).validate()
 
 
+def _with_dataset(config: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """`config` pointed at the imported data set `--dataset` names, if any; simulator flags
+    given beside it are ignored, and said so."""
+    name = getattr(args, "dataset", None)
+    if not name:
+        return config
+    from streamrec.sources import dataset_config
+
+    ignored = [_flag("sim", key.split("__", 1)[1]) for key, value in vars(args).items()
+               if key.startswith("sim__") and value is not None]
+    if ignored:
+        print(f"note: training on data set {name!r}; simulator flags ignored: "
+              + ", ".join(ignored), file=sys.stderr)
+    return dataset_config(config, name)
+
+
 def _print_stats(stats: dict[str, float]) -> None:
     for key, value in stats.items():
         shown = f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
@@ -78,14 +96,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from streamrec.simulator import dataset_stats, simulate
 
     config = _config_from_args(args).sim
+    out = _writable_file(args.out) if args.out else None
     start = time.perf_counter()
     data = simulate(config)
     print(f"simulated with the {config.engine} engine in {time.perf_counter() - start:.2f} s")
     _print_stats(dataset_stats(data))
-    if args.out:
-        data.to_frame().to_csv(args.out, index=False)
-        print(f"wrote {data.n_clicks:,} clicks to {args.out}")
+    if out:
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:  # through a temp file, so a full disk leaves no half-written CSV
+            data.to_frame().to_csv(tmp, index=False)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        print(f"wrote {data.n_clicks:,} clicks to {out}")
     return 0
+
+
+def _writable_file(name: str) -> Path:
+    """`name` as an output file, checked before any work: not a folder, its folder exists."""
+    out = Path(name)
+    if out.is_dir():
+        raise ValueError(f"--out = {name!r} is a folder: give a file name such as clicks.csv")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out = {name!r}: the folder {str(out.parent)!r} does not exist")
+    return out
+
+
+def _models_root(args: argparse.Namespace) -> Path:
+    """--models-dir, else $STREAMREC_MODELS_DIR, else models/."""
+    return Path(args.models_dir) if args.models_dir else runs.default_root()
 
 
 def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
@@ -107,12 +146,10 @@ def _print_left_out(left_out: dict[str, str]) -> None:
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.baselines import evaluate_baselines, left_out_baselines
-    from streamrec.data import make_split
-    from streamrec.simulator import simulate
+    from streamrec.sources import open_data
 
-    config = _config_from_args(args)
-    data = simulate(config.sim)
-    split = make_split(data, config.train)
+    config = _with_dataset(_config_from_args(args), args)
+    data, split = open_data(config)
     tc = config.train
     results = evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
@@ -130,9 +167,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.baselines import default_scorers
     from streamrec.jobs import run_training
 
-    config = _config_from_args(args)
-    root = Path(args.models_dir) if args.models_dir else runs.default_root()
-    path = runs.create_run(config, root, args.name)
+    config = _with_dataset(_config_from_args(args), args)
+    path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
@@ -165,10 +201,15 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     """Top-K for a typed session from a trained run."""
     from streamrec.recommend import parse_items, recommend
 
-    model, config = runs.load_model(Path(args.run))
+    path = runs.cli_run_path(args.run, _models_root(args))
+    model, config = runs.load_model(path)
+    if not config.data.is_simulated:
+        return _recommend_dataset(path, args, model, config)
+    category, _ = runs.load_catalog(path, config.model.n_items)
     items = parse_items(args.items, config.model.n_items)
+    if not 1 <= args.k <= config.model.n_items:
+        raise ValueError(f"k = {args.k} is out of range: allowed [1, {config.model.n_items}]")
     rec = recommend(model, items, args.k, config.train.max_len)
-    category, _ = runs.load_catalog(Path(args.run))
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
     print("attention over the clicks:")
@@ -180,49 +221,225 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config: RunConfig) -> int:
+    """`recommend` for a run trained on an imported log: raw item ids in and out."""
+    from streamrec.items import ItemNames
+    from streamrec.recommend import recommend
+    from streamrec.sources import open_data
+
+    stored = runs.load_data(path, config)
+    data = stored[0] if stored is not None else open_data(config)[0]
+    names = ItemNames.from_data(data)
+    items = names.parse(args.items)
+    rec = recommend(model, items, args.k, config.train.max_len)
+    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
+    if rec.dropped:
+        print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
+    print(f"data set {config.data.dataset!r}; attention over the clicks:")
+    for item, weight in zip(rec.session, rec.attention):
+        print(f"  {shown[item]:<{width}}  {weight:.3f}")
+    print(f"top {args.k}:")
+    for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
+        print(f"  {rank:>3}. {shown[int(item)]:<{width}}  p = {prob:.4f}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a click log as a data set, with a progress bar; print every step's counts."""
+    from tqdm import tqdm
+
+    from streamrec.logs import (
+        ImportConfig,
+        check_import,
+        describe_columns,
+        format_report,
+        import_log,
+    )
+
+    config = ImportConfig(
+        path=args.path, name=args.name, test_path=args.test or "", sep=args.sep or "",
+        session_col=args.session_col or "", item_col=args.item_col or "",
+        time_col=args.time_col or "", date_col=args.date_col or "",
+        category_col=args.category_col or "", label_col=args.label_col or "",
+        split=args.split or "", test_days=args.test_days, valid_days=args.valid_days,
+        min_item_support=args.min_item_support, min_session_length=args.min_session_length,
+        test_fraction=args.test_fraction, seed=args.seed,
+    )
+    root, _ = check_import(config, Path(args.data_dir) if args.data_dir else None)
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=args.quiet,
+               bar_format="{l_bar}{bar}| {elapsed} {postfix}")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(message)
+
+    start = time.perf_counter()
+    try:
+        dataset = import_log(config, root, progress)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    data = dataset.data
+    print(describe_columns(dataset.settings))
+    print(format_report(dataset.report))
+    n_train = data.n_sessions - dataset.n_test_sessions - dataset.n_valid_sessions
+    targets = int((data.lengths[dataset.test_sessions] - 1).sum())
+    print(f"data set {dataset.name!r}: {n_train:,} training sessions, "
+          f"{dataset.n_valid_sessions:,} validation, {dataset.n_test_sessions:,} test "
+          f"({targets:,} test targets), {data.n_clicks:,} clicks, {data.n_items:,} items; "
+          f"imported in {seconds:.2f} s")
+    if args.json:
+        print(json.dumps({
+            "name": dataset.name, "content_hash": dataset.content_hash,
+            "train_sessions": n_train, "valid_sessions": dataset.n_valid_sessions,
+            "test_sessions": dataset.n_test_sessions, "test_targets": targets,
+            "clicks": data.n_clicks, "items": data.n_items, "seconds": round(seconds, 3),
+            "settings": dataset.settings, "report": dataset.report,
+        }))
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """List the imported data sets; a broken folder is listed with its error."""
+    from streamrec.datasets import default_data_root, list_datasets
+
+    root = Path(args.data_dir) if args.data_dir else default_data_root()
+    infos = list_datasets(root)
+    if args.json:
+        print(json.dumps([{"name": i.name, "error": i.error, **({} if i.error else {
+            k: i.meta.get(k) for k in ("n_sessions", "n_test_sessions", "n_clicks", "n_items",
+                                       "content_hash")})} for i in infos]))
+        return 0
+    if not infos:
+        print(f"no data sets in {root} (import one with `python -m streamrec import`)")
+        return 0
+    print(f"{'name':<28}{'sessions':>10}{'test':>8}{'clicks':>12}{'items':>9}  source")
+    for info in infos:
+        if info.error:
+            print(f"{info.name:<28}  BROKEN: {info.error}")
+            continue
+        meta = info.meta
+        source = Path(str(meta.get("settings", {}).get("path", "?"))).name
+        print(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
+              f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
     from streamrec.jobs import run_training
 
-    status = run_training(Path(args.run_dir))
+    status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
     return 0 if status["state"] in ("completed", "stopped") else 1
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Every run folder with its state, and the problem of each broken one."""
+    infos = runs.list_runs(_models_root(args))
+    for info in infos:
+        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+    if not infos:
+        print("no runs yet")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (sub-parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print 'error: ...' and exit with code 2, like every other bad input."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m streamrec", description=__doc__)
+    # allow_abbrev=False: a mistyped or future flag must not be taken for another
+    # (`train --model x` would otherwise set --models-dir).
+    parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
     everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
 
-    p = sub.add_parser("simulate", help="generate sessions and print statistics")
+    p = sub.add_parser("simulate", help="generate sessions and print statistics", allow_abbrev=False)
     _add_config_flags(p, sim_only)
     p.add_argument("--out", metavar="FILE.csv", help="write session_id,position,item_id,category")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("train", help="train a model into a new run folder under models/")
+    p = sub.add_parser(
+        "train", help="train a model into a new run folder under models/", allow_abbrev=False
+    )
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setup")
     p.add_argument("--name", help="run folder name (default: time stamp and model summary)")
     p.add_argument("--models-dir", help="where run folders live (default: models/)")
     p.add_argument("--no-baselines", action="store_true", help="skip baselines and the oracle")
     p.add_argument("--json", action="store_true", help="print the final metrics as JSON last")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="train on an imported data set instead of simulated sessions")
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("baselines", help="baselines and the Bayes-optimal oracle, no training")
+    p = sub.add_parser(
+        "baselines", help="baselines and the Bayes-optimal oracle, no training", allow_abbrev=False
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
+    p.add_argument("--dataset", metavar="NAME",
+                   help="score an imported data set instead of simulated sessions")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 
-    p = sub.add_parser("recommend", help="top-K for a session from a trained run")
-    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
-    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365")
+    models_dir = "where run folders live (default: $STREAMREC_MODELS_DIR or models/)"
+    p = sub.add_parser("recommend", help="top-K for a session from a trained run", allow_abbrev=False)
+    p.add_argument("--run", required=True, help="run name or folder inside the models folder, e.g. demo")
+    p.add_argument("--items", required=True, help="comma-separated item ids, e.g. 302,310,365 (an imported "
+                   "data set's run: the log's raw item ids)")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("worker", help=argparse.SUPPRESS)
+    p = sub.add_parser("import", help="import a click log (CSV/TSV/Parquet) as a data set",
+                       allow_abbrev=False)
+    p.add_argument("path", help="the click log (training part with --test)")
+    p.add_argument("--name", required=True, help="data set name (a folder under data/)")
+    p.add_argument("--test", metavar="PATH", help="a separate test log (split 'given')")
+    p.add_argument("--sep", help="field separator (default: sniffed; '\\t' for tab)")
+    for role in ("session", "item", "time", "date", "category", "label"):
+        p.add_argument(f"--{role}-col", metavar="C",
+                       help=f"{role} column (default: recognised by name; a number when the "
+                            "file has no header)")
+    p.add_argument("--split", choices=("given", "time", "random"),
+                   help="test set: a given file, the last --test-days, or random sessions "
+                        "(default: given with --test, else time)")
+    p.add_argument("--test-days", type=float, default=1.0, help="(default: 1)")
+    p.add_argument("--valid-days", type=float, default=0.0,
+                   help="last days of training held out for validation (default: 0, none)")
+    p.add_argument("--min-item-support", type=int, default=None,
+                   help="drop items with fewer clicks (default: 5; none for --split given)")
+    p.add_argument("--min-session-length", type=int, default=2, help="(default: 2)")
+    p.add_argument("--test-fraction", type=float, default=0.1,
+                   help="share of sessions in the test set for --split random (default: 0.1)")
+    p.add_argument("--seed", type=int, default=42, help="seed of --split random (default: 42)")
+    p.add_argument("--data-dir", help="where data sets live (default: data/ or "
+                                      "$STREAMREC_DATA_DIR)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary last")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("datasets", help="list the imported data sets", allow_abbrev=False)
+    p.add_argument("--data-dir", help="where data sets live")
+    p.add_argument("--json", action="store_true", help="print the listing as JSON")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("runs", help="list the run folders, with the problem of any broken one",
+                       allow_abbrev=False)
+    p.add_argument("--models-dir", help=models_dir)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
     return parser
 
@@ -230,11 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; bad input gives a one-line error and exit code 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.func(args)
-    except (ValueError, runs.RunError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

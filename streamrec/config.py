@@ -192,6 +192,11 @@ class TrainConfig:
             isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.cutoffs
         ):
             raise ValueError(f"cutoffs = {self.cutoffs!r} must be one or more positive integers")
+        if len(set(self.cutoffs)) != len(self.cutoffs):
+            raise ValueError(
+                f"cutoffs = {','.join(map(str, self.cutoffs))} repeats a cutoff: "
+                "give distinct positive integers, e.g. 10,20"
+            )
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("log_every", self.log_every, 1, 100_000)
         _check_range("max_seconds", self.max_seconds, 0.0, 1e7)
@@ -266,6 +271,19 @@ class RunConfig:
             raise ValueError(
                 f"model.n_items = {self.model.n_items} differs from sim.n_items = "
                 f"{self.sim.n_items}: the output layer must cover the catalog"
+            )
+        if max(self.train.cutoffs) > self.sim.n_items:
+            raise ValueError(
+                f"cutoffs = {','.join(map(str, self.train.cutoffs))} is out of range: "
+                f"allowed 1-{self.sim.n_items} (the catalog's n_items)"
+            )
+        t, n = self.train, self.sim.n_sessions
+        if t.protocol == "session" and max(1, round(t.valid_fraction * n)) + round(
+            t.test_fraction * n
+        ) >= n:
+            raise ValueError(
+                f"n_sessions = {n} is too few: valid_fraction = {t.valid_fraction} and "
+                f"test_fraction = {t.test_fraction} leave no training sessions"
             )
         return self
 

@@ -85,15 +85,26 @@ def make_split(data: SessionData, config: TrainConfig) -> Split:
     )
 
 
-def split_given(data: SessionData, test_sessions: np.ndarray, config: TrainConfig) -> Split:
+def split_given(
+    data: SessionData, test_sessions: np.ndarray, config: TrainConfig,
+    valid_sessions: np.ndarray | None = None,
+) -> Split:
     """Split of a data set whose test sessions are given (an imported log's held-out part).
 
-    Validation takes `valid_fraction` of the other sessions: the latest ones by their first
-    click's time where the data has times (as GRU4Rec's and session-rec's scripts hold out the
-    last day of training), else a seeded random draw. The rest is training.
+    Validation is `valid_sessions` when the import set some aside (its last days), else
+    `valid_fraction` of the other sessions: the latest ones by their first click's time where
+    the data has times (as GRU4Rec's and session-rec's scripts hold out the last day of
+    training), else a seeded random draw. The rest is training.
     """
     test = np.unique(np.asarray(test_sessions, np.int64))
     rest = np.setdiff1d(np.arange(data.n_sessions), test)
+    if valid_sessions is not None and len(valid_sessions):
+        valid = np.intersect1d(np.asarray(valid_sessions, np.int64), rest)
+        if valid.shape[0] >= rest.shape[0]:
+            raise ValueError(f"the {valid.shape[0]} validation sessions leave no training sessions")
+        train = np.setdiff1d(rest, valid)
+        return Split(protocol="given", train=all_targets(data, train),
+                     valid=all_targets(data, valid), test=all_targets(data, test))
     n_valid = max(1, round(config.valid_fraction * rest.shape[0]))
     if n_valid >= rest.shape[0]:
         raise ValueError(

@@ -72,12 +72,19 @@ class Dataset:
     content_hash: str
     settings: dict[str, Any] = field(default_factory=dict)  # the import settings, JSON-ready
     report: list[dict[str, Any]] = field(default_factory=list)  # one entry per step, with counts
+    n_valid_sessions: int = 0  # validation sessions given by the import, just before the test
 
     @property
     def test_sessions(self) -> np.ndarray:
         """(n_test,) indices of the held-out test sessions (the last ones)."""
         n = self.data.n_sessions
         return np.arange(n - self.n_test_sessions, n, dtype=np.int64)
+
+    @property
+    def valid_sessions(self) -> np.ndarray:
+        """(n_valid,) indices of the validation sessions the import set aside (often none)."""
+        end = self.data.n_sessions - self.n_test_sessions
+        return np.arange(end - self.n_valid_sessions, end, dtype=np.int64)
 
 
 def save_dataset(dataset: Dataset, root: Path | None = None, overwrite: bool = False) -> Path:
@@ -93,11 +100,13 @@ def save_dataset(dataset: Dataset, root: Path | None = None, overwrite: bool = F
     try:
         tmp.mkdir()
         with open(tmp / SESSIONS_FILE, "wb") as fh:
-            np.savez_compressed(fh, **to_arrays(dataset.data))
+            # Uncompressed: zlib took ~40% of a 1M-click import for a 3x smaller file.
+            np.savez(fh, **to_arrays(dataset.data))
         meta = {
             "name": dataset.name,
             "content_hash": dataset.content_hash,
             "n_test_sessions": dataset.n_test_sessions,
+            "n_valid_sessions": dataset.n_valid_sessions,
             "n_sessions": dataset.data.n_sessions,
             "n_clicks": dataset.data.n_clicks,
             "n_items": dataset.data.n_items,
@@ -147,15 +156,17 @@ def load_dataset(name: str, root: Path | None = None) -> Dataset:
         raise DatasetError(f"{name}: {SESSIONS_FILE} is missing") from None
     except (OSError, ValueError, KeyError) as exc:
         raise DatasetError(f"{name}: {SESSIONS_FILE} is unreadable ({exc})") from None
-    n_test = meta["n_test_sessions"]
-    if not 0 <= n_test < data.n_sessions:
-        raise DatasetError(f"{name}: {n_test} test sessions out of {data.n_sessions} is inconsistent")
+    n_test, n_valid = meta["n_test_sessions"], meta.get("n_valid_sessions", 0)
+    if not 0 <= n_test < data.n_sessions or not 0 <= n_valid < data.n_sessions - n_test:
+        raise DatasetError(f"{name}: {n_test} test and {n_valid} validation sessions out of "
+                           f"{data.n_sessions} is inconsistent")
     digest = content_hash(data, n_test)
     if digest != meta.get("content_hash"):
         raise DatasetError(f"{name}: the clicks do not match the recorded content hash (modified?)")
     return Dataset(
         name=name, data=data, n_test_sessions=n_test, content_hash=digest,
         settings=meta.get("settings", {}), report=meta.get("report", []),
+        n_valid_sessions=n_valid,
     )
 
 

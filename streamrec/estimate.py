@@ -1,8 +1,9 @@
 """How long a training epoch will take, measured rather than guessed.
 
-A few training steps of the configured model run on a small simulated sample with the
-configured catalog, session lengths, batch size and max length; the time per target click
-is scaled to the number of training targets the full configuration will have. The figure
+A few training steps of the configured model run on a small sample with the configured
+catalog, session lengths, batch size and max length (simulated sessions, or the first
+training sessions of an imported data set); the time per target click is scaled to the
+number of training targets the full configuration will have. The figure
 is training time only, like the "epoch_seconds" the trainer reports (validation excluded),
 and it reflects the machine's load at the moment of measuring.
 """
@@ -12,15 +13,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from functools import lru_cache
 
 import numpy as np
 import torch
 from torch import nn
 
-from streamrec.config import RunConfig, SimConfig, TrainConfig
-from streamrec.data import all_targets, batches, build_rows
+from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data import Split, all_targets, batches, build_rows
 from streamrec.model import SessionRecommender, count_parameters
+from streamrec.sessions import SessionData
 from streamrec.simulator import simulate
+from streamrec.sources import open_data
 from streamrec.train import _row_batch
 
 TIMED_BATCHES = 3  # measured after one warm-up batch
@@ -29,12 +33,21 @@ TIMED_BATCHES = 3  # measured after one warm-up batch
 MAX_TIMING_BYTES = 1024**3
 
 
+@lru_cache(maxsize=2)
+def _imported(data: DataConfig, train: TrainConfig) -> tuple[SessionData, Split]:
+    """An imported data set and its split, opened once for both halves of an estimate."""
+    return open_data(RunConfig(train=train, data=data))
+
+
 def expected_train_targets(config: RunConfig) -> float:
     """Expected number of training targets (next clicks) per epoch, without simulating.
 
     Session lengths are uniform in [min, max]; sessions shorter than min_kept_length are
-    dropped; the split keeps the training share of sessions (or of examples).
+    dropped; the split keeps the training share of sessions (or of examples). An imported
+    data set's split is counted exactly.
     """
+    if not config.data.is_simulated:
+        return float(len(_imported(config.data, config.train)[1].train))
     sim, tc = config.sim, config.train
     lengths = np.arange(sim.min_session_length, sim.max_session_length + 1)
     targets_per_session = float(np.mean(np.where(lengths >= sim.min_kept_length, lengths - 1, 0)))
@@ -70,9 +83,11 @@ def speed_config(config: RunConfig) -> RunConfig:
         "max_preferred": sim.max_preferred,
     }
     return RunConfig(
-        sim=SimConfig(**sim_fields),
+        # An imported data set's sessions do not depend on the simulator's settings.
+        sim=SimConfig(**sim_fields) if config.data.is_simulated else SimConfig(),
         model=config.model,
         train=TrainConfig(**speed_fields),
+        data=config.data,
     )
 
 
@@ -96,12 +111,8 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
             f"timing this model and batch size would need about {needed / 1024**3:.1f} GiB "
             f"in the app's own process (limit {MAX_TIMING_BYTES / 1024**3:.0f} GiB)"
         )
-    sim, tc = config.sim, config.train
-    mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
-    # Enough sessions for the warm-up batch and the timed ones, with a margin for packing.
-    n_sessions = math.ceil((n_batches + 2) * tc.batch_size / mean_targets) + 1
-    sample_config = dataclasses.replace(sim, n_sessions=n_sessions, engine="fast", seed=0)
-    data = simulate(sample_config)
+    tc = config.train
+    data = _timing_sample(config, n_batches)
     rows = build_rows(data, all_targets(data), tc.max_len)
     order = batches(rows, tc.batch_size, np.random.default_rng(0))
     if not order:
@@ -131,6 +142,25 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
             rates.append((time.perf_counter() - start) / max(targets, 1))
     # The median shrugs off one batch stalled by another process on a shared machine.
     return float(np.median(rates))
+
+
+def _timing_sample(config: RunConfig, n_batches: int) -> SessionData:
+    """Sessions to time on: enough for the warm-up batch and the timed ones, with a margin
+    for packing; simulated with the run's settings, or an imported data set's first
+    training sessions."""
+    sim, tc = config.sim, config.train
+    if config.data.is_simulated:
+        mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
+        n_sessions = math.ceil((n_batches + 2) * tc.batch_size / mean_targets) + 1
+        return simulate(dataclasses.replace(sim, n_sessions=n_sessions, engine="fast", seed=0))
+    data, split = _imported(config.data, config.train)
+    sessions = np.unique(split.train.session)
+    needed = (n_batches + 2) * tc.batch_size
+    targets = np.cumsum(data.lengths[sessions] - 1)
+    sessions = sessions[: int(np.searchsorted(targets, needed)) + 1]
+    pieces = [data.session(s) for s in sessions]
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    return SessionData(np.concatenate(pieces), offsets, n_catalog_items=data.n_items)
 
 
 def estimate_epoch_seconds(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:

@@ -8,6 +8,8 @@ survives page switches and reloads, never blocks the app, and can really be stop
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +41,7 @@ def run_training(
     SIGTERM and a STOP file both end the run after the current batch with state 'stopped'.
     """
     path = Path(path)
+    claim(path)
     config = config or runs.read_config(path)
     stop = {"signal": False}
 
@@ -48,7 +51,7 @@ def run_training(
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = runs.write_status(
         path, state="running", reason="", pid=os.getpid(), started=time.time(),
-        heartbeat=time.time(), phase="simulating",
+        heartbeat=time.time(), phase="simulating" if config.data.is_simulated else "loading",
     )
     beating = _heartbeat(path)
     try:
@@ -108,16 +111,41 @@ def run_training(
                     fields.update(progress=event["progress"], eta=event["eta"])
                 runs.write_status(path, **fields)
                 last_beat = now
+    except KeyboardInterrupt:  # Ctrl-C in `python -m streamrec train`: the best checkpoint stays
+        _record_end(path, state="stopped", reason="interrupted (Ctrl-C)")
+        raise
     except Exception as exc:  # any crash becomes a failed status with its reason, not a zombie
-        status = runs.write_status(
-            path, state="failed", reason=f"{type(exc).__name__}: {exc}", heartbeat=time.time(),
-            finished=time.time(), phase="done",
-        )
+        if not path.is_dir():
+            raise runs.RunError(f"run folder {path} was deleted during training") from None
+        _record_end(path, state="failed", reason=f"{type(exc).__name__}: {exc}")
         raise
     finally:
         beating.set()
         signal.signal(signal.SIGTERM, previous)
     return status
+
+
+def claim(path: Path) -> None:
+    """RunError unless this process may train the run: it was just created, or the launcher
+    marked it running for this very process. A run that ended is never trained again (that
+    would overwrite its checkpoints and double its metrics)."""
+    status = runs.read_status(path)
+    state = status.get("state")
+    if state == "created" or (state == "running" and status.get("pid") == os.getpid()):
+        return
+    if state in runs.TERMINAL:
+        raise runs.RunError(
+            f"run {Path(path).name!r} has already ended ({state}); train a new run instead"
+        )
+    raise runs.RunError(f"run {Path(path).name!r} is not waiting to be trained (state: {state})")
+
+
+def _record_end(path: Path, **fields: Any) -> None:
+    """Write the final status if the disk still lets us; the original error matters more."""
+    try:
+        runs.write_status(path, heartbeat=time.time(), finished=time.time(), phase="done", **fields)
+    except OSError:
+        pass
 
 
 def _heartbeat(path: Path) -> threading.Event:
@@ -156,8 +184,7 @@ def launch(
 
     Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
     """
-    root = Path(root) if root else runs.default_root()
-    root.mkdir(parents=True, exist_ok=True)
+    root = runs.make_root(root)
     with _launch_lock(root):
         busy = active_runs(root)
         if len(busy) >= max_jobs:
@@ -167,13 +194,20 @@ def launch(
                 "keeps both fast. Stop it or wait for it to finish."
             )
         path = runs.create_run(config, root, name)
-        with open(path / runs.LOG_FILE, "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen(
-                [sys.executable, "-m", "streamrec", "worker", str(path)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
-            )
-        _children[str(path)] = process
+        token = secrets.token_hex(8)
+        try:
+            runs.write_status(path, token=token)
+            with open(path / runs.LOG_FILE, "ab") as log:  # the child keeps its own copy
+                process = subprocess.Popen(
+                    worker_command(path, token),
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+                )
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)  # no worker, no half-made run left behind
+            raise
+        # Reap it the moment it exits, so no zombie lingers while the server lives.
+        threading.Thread(target=process.wait, name=f"reap {path.name}", daemon=True).start()
         # Mark it running at once so a second Start in the same instant sees it; the worker
         # has not written yet (it is still importing torch) unless it already failed.
         if runs.read_status(path).get("state") == "created":
@@ -183,13 +217,35 @@ def launch(
     return path
 
 
-_children: dict[str, subprocess.Popen] = {}  # reaped on stop so no zombie lingers
+def worker_command(path: Path, token: str) -> list[str]:
+    """The worker's command line: it names the run folder and the run's start token, which
+    `is_worker` checks before any signal is sent."""
+    path = Path(path).resolve()
+    return [
+        sys.executable, "-m", "streamrec", "worker", str(path),
+        "--models-dir", str(path.parent), f"--token={token}",
+    ]
+
+
+def is_worker(pid: int, path: Path, token: str | None) -> bool:
+    """True if process `pid` is the worker started for this run with this start token, read
+    from /proc/<pid>/cmdline: a pid in status.json alone is never trusted."""
+    if not token:
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    expected = worker_command(path, token)[1:]  # the interpreter's path may read differently
+    return argv[1 : len(expected) + 1] == expected
 
 
 def stop(path: Path, timeout: float = 0.0) -> None:
     """Stop a run's worker after its current batch (STOP file + SIGTERM).
 
     With a timeout, wait that long and then kill its process group if it is still there.
+    Only a process that `is_worker` confirms is signalled; any other training (the CLI's
+    `train`) stops through the STOP file alone.
     """
     path = Path(path)
     runs.request_stop(path)
@@ -199,27 +255,21 @@ def stop(path: Path, timeout: float = 0.0) -> None:
         return
     if status.get("phase") == "starting":
         return  # no SIGTERM handler yet: the worker reads the STOP file as its first step
+    if not is_worker(pid, path, status.get("token")):
+        return
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.time() + timeout
     while time.time() < deadline and runs.pid_running(pid):
-        _reap(path)
         time.sleep(0.1)
-    if timeout and runs.pid_running(pid):
+    if timeout and runs.pid_running(pid) and is_worker(pid, path, status.get("token")):
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         runs.write_status(path, state="stopped", reason="killed after not stopping in time", phase="done")
-    _reap(path)
-
-
-def _reap(path: Path) -> None:
-    child = _children.get(str(path))
-    if child is not None and child.poll() is not None:
-        _children.pop(str(path), None)
 
 
 class _launch_lock:

@@ -23,12 +23,14 @@ import re
 import shutil
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors import SafetensorError
+import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from streamrec.config import RunConfig
@@ -58,6 +60,43 @@ def default_root() -> Path:
     """models/ next to the package, or $STREAMREC_MODELS_DIR."""
     env = os.environ.get("STREAMREC_MODELS_DIR")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def run_path(run_id: str, root: Path | None = None) -> Path:
+    """The folder of run `run_id` under `root`; RunError unless `run_id` is a plain run name
+    (letters, digits, '_', '-', '.', starting with a letter or digit) whose folder, symlinks
+    resolved, lies directly inside `root`. Every page, the CLI and the jobs go through here."""
+    root = Path(root) if root else default_root()
+    shown = str(run_id)[:80]
+    if not isinstance(run_id, str) or not _NAME.fullmatch(run_id):
+        raise RunError(
+            f"{shown!r} is not a run name: use 1-80 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    path = root / run_id
+    try:
+        inside = path.resolve(strict=False).parent == root.resolve(strict=False)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        inside = False
+    if not inside:
+        raise RunError(f"run {run_id!r} points outside the models folder (a symlink loop or link)")
+    return path
+
+
+def cli_run_path(arg: str, root: Path | None = None) -> Path:
+    """A run given on the command line, as a name (`demo`) or a folder (`models/demo`), checked
+    with `run_path`: the folder must lie directly inside the models folder `root`."""
+    root = Path(root) if root else default_root()
+    given = Path(arg)
+    if given.name != arg and given.name not in ("", ".", ".."):
+        try:
+            parent_ok = given.parent.resolve() == root.resolve()
+        except (OSError, RuntimeError):
+            parent_ok = False
+        if not parent_ok:
+            raise RunError(f"{arg!r} is not a run folder inside the models folder {root}")
+        arg = given.name
+    return run_path(arg, root)
 
 
 def _atomic_write(path: Path, write: Any) -> None:
@@ -108,15 +147,27 @@ def new_run_id(config: RunConfig, root: Path, name: str | None = None) -> str:
     return run_id
 
 
+def make_root(root: Path | None = None) -> Path:
+    """The models folder, created if missing; RunError if a file stands in its place."""
+    root = Path(root) if root else default_root()
+    if root.exists() and not root.is_dir():
+        raise RunError(f"the models folder {root.name!r} is a file, not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def create_run(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
     """Make a run folder holding the validated config and a 'created' status."""
     config.validate()
-    root = Path(root) if root else default_root()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / new_run_id(config, root, name)
+    root = make_root(root)
+    path = run_path(new_run_id(config, root, name), root)
     path.mkdir()
-    write_json(path / CONFIG_FILE, config.to_dict())
-    write_status(path, state="created", created=time.time())
+    try:
+        write_json(path / CONFIG_FILE, config.to_dict())
+        write_status(path, state="created", created=time.time())
+    except BaseException:  # disk full, folder removed: leave no half-made run behind
+        shutil.rmtree(path, ignore_errors=True)
+        raise
     return path
 
 
@@ -186,6 +237,8 @@ def read_events(path: Path) -> list[dict[str, Any]]:
         text = (Path(path) / METRICS_FILE).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
+    except OSError as exc:  # e.g. a folder in its place
+        raise RunError(f"{Path(path).name}: {METRICS_FILE} is unreadable ({exc.strerror})") from None
     events = []
     for line in text.splitlines():
         try:
@@ -242,15 +295,70 @@ def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None
     return data, split
 
 
-def load_catalog(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(item_category, item_popularity) of the run's catalog."""
+def load_catalog(path: Path, n_items: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(item_category, item_popularity) of the run's catalog; RunError if it is unreadable or,
+    given `n_items` (the model's catalog size), holds another number of items."""
     try:
         with np.load(Path(path) / CATALOG_FILE, allow_pickle=False) as npz:
-            return npz["item_category"], npz["item_popularity"]
+            category, popularity = npz["item_category"], npz["item_popularity"]
     except FileNotFoundError:
         raise RunError(f"{Path(path).name}: catalog.npz is missing") from None
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise RunError(f"{Path(path).name}: catalog.npz is unreadable ({exc})") from None
+    if n_items is not None and (category.shape != (n_items,) or popularity.shape != (n_items,)):
+        raise RunError(
+            f"{Path(path).name}: catalog.npz has {category.shape[0] if category.ndim else 0} "
+            f"items, the model {n_items}"
+        )
+    return category, popularity
+
+
+def _new_model(config: RunConfig) -> SessionRecommender:
+    """An untrained model of the run's family and size (on torch's current default device)."""
+    return SessionRecommender(config.model)
+
+
+def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape of the model `config` describes, built on the meta device (no
+    memory, no initialisation), so any model family is checked the same way."""
+    with torch.device("meta"):
+        model = _new_model(config)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def check_files(path: Path, config: RunConfig) -> str | None:
+    """Why the run's files cannot serve its config, or None: the best checkpoint's safetensors
+    header (read without loading a tensor) against the model's tensor shapes, the catalog's
+    size, and metrics.jsonl. Cheap enough to run for every run in a listing."""
+    path = Path(path)
+    metrics = path / METRICS_FILE
+    if metrics.exists() and not metrics.is_file():
+        return f"{path.name}: {METRICS_FILE} is not a file"
+    weights = path / WEIGHTS["best"]
+    if not weights.exists():
+        return None  # not trained yet, or stopped before its first epoch: nothing to check
+    if not weights.is_file():
+        return f"{path.name}: {weights.name} is not a file"
+    try:
+        with safe_open(str(weights), framework="pt") as fh:
+            stored = {name: tuple(fh.get_slice(name).get_shape()) for name in fh.keys()}  # noqa: SIM118 (not iterable)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        return f"{path.name}: {weights.name} is not a readable safetensors file ({exc})"
+    expected = expected_shapes(config)
+    if stored != expected:
+        wrong = sorted(set(stored) ^ set(expected)) or sorted(
+            name for name in expected if stored[name] != expected[name]
+        )
+        return (
+            f"{path.name}: {weights.name} does not fit its config.json "
+            f"({len(wrong)} tensor(s) missing, extra or of another shape, e.g. {wrong[0]})"
+        )
+    if config.data.is_simulated or (path / CATALOG_FILE).exists():  # imported logs may have none
+        try:
+            load_catalog(path, config.model.n_items)
+        except RunError as exc:
+            return str(exc)
+    return None
 
 
 def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunConfig]:
@@ -266,7 +374,13 @@ def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunC
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RunError(f"{path.name}: {weights.name} is not a readable safetensors file ({exc})") from None
-    model = SessionRecommender(config.model)
+    bad = [name for name, tensor in state.items() if not torch.isfinite(tensor).all()]
+    if bad:
+        raise RunError(
+            f"{path.name}: {weights.name} holds NaN or infinite weights ({', '.join(bad[:3])}); "
+            "the training diverged, so this checkpoint cannot rank anything"
+        )
+    model = _new_model(config)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
@@ -308,12 +422,16 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
         return []
     infos = []
     for path in root.iterdir():
-        if not path.is_dir() or path.name.startswith("."):
+        if path.name.startswith(".") or not (path.is_dir() or path.is_symlink()):
             continue
         info = RunInfo(path)
         try:
+            run_path(path.name, root)
+            if not path.is_dir():
+                raise RunError(f"{path.name}: a symlink that leads to no folder")
             info.config = read_config(path)
             info.status = read_status(path)
+            info.error = check_files(path, info.config)
         except RunError as exc:
             info.error = str(exc)
         infos.append(info)
@@ -335,6 +453,9 @@ def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo
 def delete_run(path: Path) -> None:
     """Remove a run folder; refuses while its training process is alive."""
     path = Path(path)
+    if path.is_symlink():  # a link (to itself, outside, anywhere): remove the link, not its target
+        path.unlink()
+        return
     if not path.is_dir():
         raise RunError(f"run {path.name!r} does not exist")
     try:

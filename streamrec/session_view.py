@@ -19,19 +19,27 @@ import torch
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
+from streamrec.items import ItemNames, as_names
 from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
 from streamrec.sessions import SessionData
 from streamrec.simulator import BEHAVIOURS
+from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
 
 RANK = "rank"
 PROBABILITY = "probability"
 IN_SESSION = "in_session"
 TRUE_NEXT = "true_next"
-TOP_K_COLUMNS = (RANK, ITEM_ID, CATEGORY, PROBABILITY, IN_SESSION, TRUE_NEXT)
+LABEL = "label"
+TOP_K_COLUMNS = (RANK, ITEM_ID, LABEL, CATEGORY, PROBABILITY, IN_SESSION, TRUE_NEXT)
+NO_CEILING = (
+    "No oracle here: this run's data is a real click log, whose generating process is unknown, "
+    "so no ceiling is known for real data and there is no hidden behaviour to show."
+)
+Items = ItemNames | np.ndarray  # how items are named: ItemNames, or a simulated item -> category
 BEHAVIOUR_NAMES = {"explorer": "explorer", "deep_dive": "deep dive", "comparison": "comparison"}
 
 
@@ -40,13 +48,17 @@ def item_label(item: int, category: int) -> str:
     return f"item {item} · cat {category}"
 
 
-def click_labels(session: Sequence[int], item_category: np.ndarray) -> list[str]:
+def click_labels(session: Sequence[int], item_category: Items) -> list[str]:
     """One `item_label` per click of the session, in click order."""
+    if isinstance(item_category, ItemNames):
+        return item_category.labels_of(session)
     return [item_label(int(i), int(item_category[i])) for i in session]
 
 
-def option_labels(item_category: np.ndarray) -> list[str]:
-    """Picker label of every catalog item, e.g. '302 · category 4', indexed by item id."""
+def option_labels(item_category: Items) -> list[str]:
+    """Picker label of every catalog item, e.g. '302 · category 4', indexed by item index."""
+    if isinstance(item_category, ItemNames):
+        return [item_category.option(i) for i in range(item_category.n_items)]
     return [f"{item} · category {cat}" for item, cat in enumerate(item_category.tolist())]
 
 
@@ -57,6 +69,8 @@ def format_session(items: Sequence[int]) -> str:
 
 def catalog_summary(config: RunConfig) -> str:
     """One sentence on the catalog and sessions a run was trained on."""
+    if not config.data.is_simulated:
+        return f"{config.model.n_items:,} items of the imported data set {config.data.dataset!r}"
     sim = config.sim
     return (
         f"{sim.n_items:,} items in {sim.n_categories} categories, {sim.n_sessions:,} simulated "
@@ -85,18 +99,37 @@ def run_caption(info: RunInfo, config: RunConfig) -> str:
 
 
 def session_error(
-    error: ValueError, text: str, run_id: str, n_items: int, usable: Sequence[RunInfo]
+    error: ValueError,
+    text: str,
+    run_id: str,
+    n_items: int,
+    usable: Sequence[RunInfo],
+    dataset: str = "",
 ) -> str:
     """Why a typed session cannot be read; ids beyond this run's catalog name the runs that
-    know them (`usable`: the runs the page can switch to)."""
-    message = str(error)
-    if message.startswith("unknown item ids"):
+    know them (`usable`: the runs the page can switch to). A run on imported data set
+    `dataset` refuses ids of another data set."""
+    message = escape_markdown(error)  # it quotes the typed text
+    if dataset and str(error).startswith("unknown item ids"):
+        others = [
+            i.run_id for i in usable
+            if i.config and i.config.data.dataset not in ("", dataset)
+        ]
+        message += (
+            f". Run **{run_id}** was trained on data set **{dataset}**: type that log's raw "
+            "item ids; ids of another data set or of the simulator mean nothing to it."
+        )
+        if others:
+            message += f" Runs trained on other data: {', '.join(others)}."
+    elif str(error).startswith("unknown item ids"):
         numbers = [int(t) for t in text.replace(",", " ").split() if t.isdigit()]
         top = max(numbers, default=0)
         others = [
             i.run_id
             for i in usable
-            if i.config and i.config.model.n_items > top and i.run_id != run_id
+            if i.config and i.config.data.is_simulated  # ids are indices only there
+            and i.config.model.n_items > top
+            and i.run_id != run_id
         ]
         message += (
             f". Run **{run_id}** was trained on a catalog of {n_items:,} items, so ids from "
@@ -109,6 +142,11 @@ def session_error(
 
 def sampling_hint(config: RunConfig) -> str:
     """What sampling a held-out session draws, for a run trained under `config`."""
+    if not config.data.is_simulated:
+        return (
+            f"Draws a session of the held-out test split of data set {config.data.dataset!r} "
+            "(never trained on), and shows the click that really came next."
+        )
     unseen = (
         "a session the model never trained on"
         if config.train.protocol == "session"
@@ -120,7 +158,7 @@ def sampling_hint(config: RunConfig) -> str:
     )
 
 
-def drop_choices(session: Sequence[int], item_category: np.ndarray, limit: int) -> dict[int, str]:
+def drop_choices(session: Sequence[int], item_category: Items, limit: int) -> dict[int, str]:
     """Click position -> label of the last `limit` clicks, the ones offered for dropping."""
     first = max(0, len(session) - limit)
     return dict(zip(range(first, len(session)), click_labels(session[first:], item_category)))
@@ -140,22 +178,29 @@ def rank_of(probs: np.ndarray, item: int) -> int:
 def top_k_table(
     items: np.ndarray,
     probs: np.ndarray,
-    item_category: np.ndarray,
+    item_category: Items,
     session: Sequence[int],
     true_next: int | None = None,
 ) -> pd.DataFrame:
-    """The ranked list as a table: rank, item, category, probability, already clicked, true next."""
+    """The ranked list as a table: rank, item, category, probability, already clicked, true next.
+
+    Items of an imported log show their raw id (text) and, where the log has them, a label
+    and a category column; a simulated catalog's ids are the indices.
+    """
     items = np.asarray(items, dtype=np.int64)
+    names = as_names(item_category)
+    columns = {
+        RANK: np.arange(1, items.shape[0] + 1),
+        ITEM_ID: items if names.raw_ids is None else names.raw_ids[items].astype(object),
+        LABEL: None if names.labels is None else names.labels[items].astype(object),
+        CATEGORY: None if names.category is None else names.category[items].astype(np.int64),
+        PROBABILITY: np.asarray(probs, dtype=np.float64),
+        IN_SESSION: np.isin(items, np.asarray(session, dtype=np.int64)),
+        TRUE_NEXT: items == (-1 if true_next is None else true_next),
+    }
     return pd.DataFrame(
-        {
-            RANK: np.arange(1, items.shape[0] + 1),
-            ITEM_ID: items,
-            CATEGORY: np.asarray(item_category)[items].astype(np.int64),
-            PROBABILITY: np.asarray(probs, dtype=np.float64),
-            IN_SESSION: np.isin(items, np.asarray(session, dtype=np.int64)),
-            TRUE_NEXT: items == (-1 if true_next is None else true_next),
-        },
-        columns=list(TOP_K_COLUMNS),
+        {name: values for name, values in columns.items() if values is not None},
+        columns=[name for name, values in columns.items() if values is not None],
     )
 
 
@@ -193,31 +238,35 @@ class SessionUpdate:
     """Everything the Recommend page shows for one session and K."""
 
     rec: Recommendation  # the model's top-K, probabilities and attention
-    oracle: OracleView
+    oracle: OracleView | None  # None where no oracle is known (real data)
     model_table: pd.DataFrame  # top_k_table of the model's ranking
-    oracle_table: pd.DataFrame  # top_k_table of the oracle's ranking
+    oracle_table: pd.DataFrame | None  # top_k_table of the oracle's ranking
 
 
 def session_update(
     model: SessionRecommender,
-    oracle: Oracle,
+    oracle: Oracle | None,
     items: Sequence[int],
     k: int,
     max_len: int,
-    item_category: np.ndarray,
+    item_category: Items,
     exclude_seen: bool = False,
     true_next: int | None = None,
 ) -> SessionUpdate:
-    """The model's and the oracle's top-K for a session, side by side (valid ids assumed)."""
+    """The model's and the oracle's top-K for a session, side by side (valid ids assumed);
+    the model's alone when there is no oracle."""
     with one_thread():
         rec = recommend(model, list(items), k, max_len, exclude_seen)
-        view = oracle_view(oracle, items, max_len, exclude_seen)
-    oracle_items, oracle_probs = top_k(view.probs, k)
+        view = None if oracle is None else oracle_view(oracle, items, max_len, exclude_seen)
+    oracle_table = None
+    if view is not None:
+        oracle_items, oracle_probs = top_k(view.probs, k)
+        oracle_table = top_k_table(oracle_items, oracle_probs, item_category, items, true_next)
     return SessionUpdate(
         rec=rec,
         oracle=view,
         model_table=top_k_table(rec.top_items, rec.top_probs, item_category, items, true_next),
-        oracle_table=top_k_table(oracle_items, oracle_probs, item_category, items, true_next),
+        oracle_table=oracle_table,
     )
 
 
@@ -229,35 +278,44 @@ class Headline(NamedTuple):
     detail: str
 
 
+def _pick(names: ItemNames, item: int, prob: float) -> tuple[str, str]:
+    """Value and detail line of a top pick: 'item 302', 'cat 4 · p 0.123'."""
+    known = [] if names.labels is None or not names.labels[item] else [str(names.labels[item])]
+    known += [] if names.category is None else [f"cat {names.category[item]}"]
+    return f"item {names.raw(item)}", " · ".join([*known, f"p {prob:.3f}"])
+
+
 def headlines(
-    rec: Recommendation, n_clicks: int, oracle_table: pd.DataFrame, item_category: np.ndarray
+    rec: Recommendation,
+    n_clicks: int,
+    oracle_table: pd.DataFrame | None,
+    item_category: Items,
 ) -> list[Headline]:
-    """Four figures a stakeholder reads first: clicks read, both top picks, the most attended
-    click (numbered in the whole session, cut clicks included)."""
+    """Figures a stakeholder reads first: clicks read, the model's (and the oracle's, where
+    there is one) top pick, the most attended click (numbered in the whole session, cut
+    clicks included)."""
+    names = as_names(item_category)
     heaviest = int(np.argmax(rec.attention))
-    top, oracle_top = int(rec.top_items[0]), int(oracle_table[ITEM_ID].iloc[0])
-    return [
+    figures = [
         Headline(
             "Clicks the model reads",
             f"{len(rec.session)} of {n_clicks}",
             "all of them" if not rec.dropped else f"first {rec.dropped} cut",
         ),
-        Headline(
-            "Model's top pick",
-            f"item {top}",
-            f"cat {item_category[top]} · p {rec.top_probs[0]:.3f}",
-        ),
-        Headline(
-            "Oracle's top pick",
-            f"item {oracle_top}",
-            f"cat {item_category[oracle_top]} · p {oracle_table[PROBABILITY].iloc[0]:.3f}",
-        ),
+        Headline("Model's top pick", *_pick(names, int(rec.top_items[0]), rec.top_probs[0])),
+    ]
+    if oracle_table is not None:
+        oracle_top = int(oracle_table[ITEM_ID].iloc[0])
+        prob = oracle_table[PROBABILITY].iloc[0]
+        figures.append(Headline("Oracle's top pick", *_pick(names, oracle_top, prob)))
+    figures.append(
         Headline(
             "Most attended click",
-            f"item {rec.session[heaviest]}",
+            f"item {names.raw(rec.session[heaviest])}",
             f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
-        ),
-    ]
+        )
+    )
+    return figures
 
 
 def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = None) -> np.ndarray:
@@ -273,12 +331,12 @@ def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = N
 
 @dataclass(frozen=True)
 class SampledSession:
-    """A held-out session with the hidden truth the simulator drew for it."""
+    """A held-out session with the hidden truth the simulator drew for it, where there is one."""
 
     session_id: int
     items: tuple[int, ...]
-    behaviour: str  # a BEHAVIOURS name
-    preferred: tuple[int, ...]  # sorted preferred categories
+    behaviour: str | None  # a BEHAVIOURS name; None for data without hidden truth
+    preferred: tuple[int, ...] | None  # sorted preferred categories; None without hidden truth
 
     def true_next(self, session: Sequence[int]) -> int | None:
         """The click that followed `session` if it is a proper prefix of this session, else None."""
@@ -291,15 +349,17 @@ class SampledSession:
 def sample_session(
     data: SessionData, sessions: np.ndarray, rng: np.random.Generator
 ) -> SampledSession:
-    """One of `sessions`, drawn uniformly, with its behaviour and preferred categories."""
+    """One of `sessions`, drawn uniformly, with its behaviour and preferred categories where
+    the data has hidden truth."""
     if sessions.size == 0:
         raise ValueError("no held-out session matches: choose another behaviour")
     s = int(rng.choice(sessions))
+    truth = data.behaviour is not None and data.preferred is not None
     return SampledSession(
         session_id=s,
         items=tuple(int(i) for i in data.session(s)),
-        behaviour=BEHAVIOURS[int(data.behaviour[s])],
-        preferred=tuple(int(c) for c in data.preferred_categories(s)),
+        behaviour=BEHAVIOURS[int(data.behaviour[s])] if truth else None,
+        preferred=tuple(int(c) for c in data.preferred_categories(s)) if truth else None,
     )
 
 
@@ -308,6 +368,11 @@ def sample_summary(sample: SampledSession, session: Sequence[int]) -> str:
     (is a prefix of it, or all of it)."""
     follows = sample.true_next(session) is not None or tuple(session) == sample.items
     related = "follows" if follows else "was edited from"
+    if sample.behaviour is None or sample.preferred is None:
+        return (
+            f"**Held-out session #{sample.session_id}** ({len(sample.items)} clicks) of the "
+            f"test split. The session shown {related} it."
+        )
     return (
         f"**Held-out session #{sample.session_id}** ({len(sample.items)} clicks): hidden "
         f"behaviour **{BEHAVIOUR_NAMES[sample.behaviour]}**, preferred categories "
@@ -315,12 +380,18 @@ def sample_summary(sample: SampledSession, session: Sequence[int]) -> str:
     )
 
 
-def truth_ranks(truth: int, update: SessionUpdate, item_category: np.ndarray) -> str:
-    """Where the model and the oracle rank the click that really came next."""
-    label = item_label(truth, int(item_category[truth]))
+def truth_ranks(truth: int, update: SessionUpdate, item_category: Items) -> str:
+    """Where the model and the oracle (where there is one) rank the click that really came next."""
+    names = as_names(item_category)
+    label = names.label(truth)
     model_rank = rank_of(update.rec.probs, truth)
+    if update.oracle is None:
+        return (
+            f"The click that really came next: **{label}**. The model ranks it "
+            f"**#{model_rank:,}** of {names.n_items:,} items."
+        )
     oracle_rank = rank_of(update.oracle.probs, truth)
     return (
         f"The click that really came next: **{label}**. The model ranks it "
-        f"**#{model_rank:,}**, the oracle **#{oracle_rank:,}** of {item_category.shape[0]:,} items."
+        f"**#{model_rank:,}**, the oracle **#{oracle_rank:,}** of {names.n_items:,} items."
     )

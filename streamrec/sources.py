@@ -17,7 +17,8 @@ def open_data(config: RunConfig, data_root: Path | None = None) -> tuple[Session
 
     Simulated data is generated from `config.sim` and split by `config.train.protocol`; an
     imported data set is loaded by name (its content hash checked when the config records one)
-    and split into its own test sessions and a validation part of the rest.
+    and split into its own test sessions, the validation sessions its import set aside (or a
+    validation part of the rest) and training.
     """
     if config.data.is_simulated:
         from streamrec.simulator import simulate
@@ -36,7 +37,8 @@ def open_data(config: RunConfig, data_root: Path | None = None) -> tuple[Session
             f"data set {dataset.name!r} changed since this run was set up (content hash "
             f"{dataset.content_hash}, expected {expected}): re-import it or train a new run"
         )
-    return dataset.data, split_given(dataset.data, dataset.test_sessions, config.train)
+    valid = dataset.valid_sessions if dataset.n_valid_sessions else None
+    return dataset.data, split_given(dataset.data, dataset.test_sessions, config.train, valid)
 
 
 def dataset_config(config: RunConfig, name: str, data_root: Path | None = None) -> RunConfig:

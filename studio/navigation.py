@@ -5,9 +5,12 @@ import streamlit as st
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
+from studio.viewer import viewer_banner
+
 
 def ensure_app_navigation() -> None:
-    """Rerun through app.py when Streamlit ran this page in its legacy pages/ mode.
+    """Rerun through app.py when Streamlit ran this page in its legacy pages/ mode; then
+    say so at the top of the page when the server runs in viewer mode.
 
     Until some session has run app.py (whose st.navigation switches the legacy mode off,
     process-wide), Streamlit 1.67 treats a folder named pages/ as the old multipage
@@ -21,3 +24,4 @@ def ensure_app_navigation() -> None:
     if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
+    viewer_banner()  # every page calls this first, so the banner is on every page

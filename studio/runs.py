@@ -16,12 +16,14 @@ from streamlit.delta_generator import DeltaGenerator
 
 from streamrec import runs
 from streamrec.config import RunConfig, SimConfig
-from streamrec.data import Split, make_split
+from streamrec.data import Split
+from streamrec.items import ItemNames
 from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
 from streamrec.sessions import SessionData
 from streamrec.simulator import simulate
 from streamrec.sources import open_data
+from streamrec.text import escape_markdown
 from studio.notices import Notice
 
 DEFAULT_RUN = "demo"  # the shipped demo run, preselected when it is there
@@ -42,7 +44,7 @@ def openable_runs_or_stop() -> list[runs.RunInfo]:
     if broken:
         st.caption(
             f"{len(broken)} run folder(s) cannot be opened: "
-            + "; ".join(info.error or info.run_id for info in broken)
+            + "; ".join(escape_markdown(info.error or info.run_id) for info in broken)
         )
     if not choices:
         st.info(NO_RUNS)
@@ -55,7 +57,7 @@ def broken_runs_expander(broken: Sequence[runs.RunInfo]) -> None:
     if broken:
         with st.expander(f"{len(broken)} run folder(s) cannot be opened and are not listed"):
             for info in broken:
-                st.error(info.error, icon=":material/folder_off:")
+                st.error(escape_markdown(info.error), icon=":material/folder_off:")
 
 
 def pick_run(
@@ -83,14 +85,14 @@ def pick_run(
             st.session_state[key] = linked
         elif notice is not None:
             notice.leave(
-                f"The link asks for run **{linked}**, which does not exist here or has no "
+                f"The link asks for run **{escape_markdown(linked)}**, which does not exist here or has no "
                 "trained checkpoint; showing another run."
             )
     picked = st.session_state.get(key)
     if picked not in by_id:
         if picked is not None and notice is not None:
             notice.leave(
-                f"Run **{picked}** is no longer available (deleted, or its checkpoint is gone); "
+                f"Run **{escape_markdown(picked)}** is no longer available (deleted, or its checkpoint is gone); "
                 "showing another run."
             )
         st.session_state[key] = DEFAULT_RUN if DEFAULT_RUN in by_id else ids[0]
@@ -167,9 +169,46 @@ def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
     return _run_sessions(str(path), stamp, config)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Simulating this run's sessions for the oracle…")
-def fitted_oracle(config: RunConfig) -> tuple[SessionData, Split, Oracle]:
-    """The run's sessions, its split and the Bayes-optimal oracle fitted on the training part."""
-    data = simulated_sessions(config.sim)
-    split = make_split(data, config.train)
-    return data, split, Oracle().fit(data, split.train)
+def item_names(path: Path, config: RunConfig) -> ItemNames:
+    """How the run's items are named and grouped: the raw ids, labels and categories of the
+    sessions stored with it (its catalog file for a folder made before runs stored them);
+    RunError unless it has the model's `n_items` items."""
+    path, n_items = Path(path), config.model.n_items
+    if not (path / runs.DATA_FILE).exists():
+        category, popularity = cached_catalog(path, n_items)
+        return ItemNames.from_catalog(category, popularity)
+    names = _stored_names(str(path), file_stamp(path, runs.DATA_FILE), config)
+    if names.has_categories:
+        # A run whose data has categories also keeps them in catalog.npz (the CLI reads it):
+        # without it the folder is damaged, and saying so beats a page that half works.
+        cached_catalog(path, n_items)
+    if names.n_items != n_items:
+        raise runs.RunError(
+            f"{path.name}: its sessions have {names.n_items} items, the model {n_items}"
+        )
+    return names
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _stored_names(path: str, stamp: int, config: RunConfig) -> ItemNames:
+    data, _ = run_sessions(Path(path), config)
+    return ItemNames.from_data(data)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Fitting the oracle on this run's sessions…")
+def _run_oracle(path: str, stamp: int, config: RunConfig) -> Oracle:
+    data, split = run_sessions(Path(path), config)
+    return Oracle().fit(data, split.train)
+
+
+def run_oracle(path: Path, config: RunConfig) -> Oracle | None:
+    """The Bayes-optimal oracle of the run's sessions, fitted on its training part; None when
+    the data's generating process is unknown (an imported log: no ceiling is known)."""
+    data, _ = run_sessions(path, config)
+    if not data.has_truth:
+        return None
+    try:
+        stamp = file_stamp(path, runs.DATA_FILE)
+    except runs.RunError:
+        stamp = 0
+    return _run_oracle(str(path), stamp, config)

@@ -8,25 +8,25 @@ there is always what the model reads; a typed text that does not parse is kept a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
 from streamrec.config import RunConfig
-from streamrec.recommend import parse_items
+from streamrec.items import ItemNames
 from streamrec.session_view import (
     BEHAVIOUR_NAMES,
     SampledSession,
     drop_choices,
-    format_session,
     held_out_sessions,
-    item_label,
     option_labels,
     sample_session,
     sampling_hint,
 )
 from streamrec.simulator import BEHAVIOURS
 from studio.notices import Notice
-from studio.runs import fitted_oracle
+from studio.runs import run_sessions
 
 EXAMPLE = "302, 310, 365"
 APPEND_CHOICES = 10  # recommendations offered as one-click appends
@@ -41,9 +41,9 @@ NOTICE = Notice("rec_notice")  # a one-off warning from a callback or from the l
 # --- callbacks: every way of changing the session rewrites the text ----------------------
 
 
-def _current_items(n_items: int) -> list[int]:
+def _current_items(names: ItemNames) -> list[int]:
     try:
-        return parse_items(st.session_state.get(TEXT_KEY, ""), n_items)
+        return names.parse(st.session_state.get(TEXT_KEY, ""))
     except ValueError:
         return []
 
@@ -54,18 +54,21 @@ def on_text_typed() -> None:
     st.session_state[TYPED_KEY] = True
 
 
-def use_picked(pick_key: str) -> None:
+def use_picked(pick_key: str, names: ItemNames) -> None:
     """Make the picked catalog items, in picking order, the session."""
     picked = st.session_state.get(pick_key) or []
     if picked:
-        st.session_state[TEXT_KEY] = format_session(picked)
+        st.session_state[TEXT_KEY] = names.format(picked)
         st.session_state.pop(SAMPLED_KEY, None)
 
 
-def draw_sample(run_id: str, config: RunConfig) -> None:
-    """Draw a held-out session (of the chosen behaviour) and use all but its last click."""
+def draw_sample(run_id: str, path: Path, config: RunConfig, names: ItemNames) -> None:
+    """Draw a held-out session (of the chosen behaviour, where the data has hidden truth) from
+    the split stored with the run, and use all but its last click."""
     behaviour = st.session_state.get("rec_behaviour")
-    data, split, _ = fitted_oracle(config)
+    data, split = run_sessions(path, config)
+    if not data.has_truth:
+        behaviour = None
     try:
         sample = sample_session(
             data, held_out_sessions(data, split, behaviour), np.random.default_rng()
@@ -74,30 +77,30 @@ def draw_sample(run_id: str, config: RunConfig) -> None:
         NOTICE.leave(f"Cannot sample: {error}.")
         return
     st.session_state[SAMPLED_KEY] = (run_id, sample)
-    st.session_state[TEXT_KEY] = format_session(sample.items[:-1])
+    st.session_state[TEXT_KEY] = names.format(sample.items[:-1])
 
 
-def use_prefix(sample: SampledSession, slider_key: str) -> None:
+def use_prefix(sample: SampledSession, slider_key: str, names: ItemNames) -> None:
     """Use the first n clicks of the sampled session, n from the slider."""
-    st.session_state[TEXT_KEY] = format_session(sample.items[: st.session_state[slider_key]])
+    st.session_state[TEXT_KEY] = names.format(sample.items[: st.session_state[slider_key]])
 
 
-def drop_click(n_items: int) -> None:
+def drop_click(names: ItemNames) -> None:
     """Remove the click chosen in the pills from the session."""
     position = st.session_state.get("rec_drop")
     st.session_state["rec_drop"] = None
-    items = _current_items(n_items)
+    items = _current_items(names)
     if position is not None and 0 <= position < len(items):
         del items[position]
-        st.session_state[TEXT_KEY] = format_session(items)
+        st.session_state[TEXT_KEY] = names.format(items)
 
 
-def append_item(n_items: int) -> None:
+def append_item(names: ItemNames) -> None:
     """Append the recommendation chosen in the pills to the session."""
     item = st.session_state.get("rec_append")
     st.session_state["rec_append"] = None
     if item is not None:
-        st.session_state[TEXT_KEY] = format_session([*_current_items(n_items), item])
+        st.session_state[TEXT_KEY] = names.format([*_current_items(names), item])
 
 
 def current_sample(run_id: str) -> SampledSession | None:
@@ -123,9 +126,9 @@ def follow_link() -> str | None:
     return run
 
 
-def write_link(run_id: str, items: list[int]) -> None:
+def write_link(run_id: str, items: list[int], names: ItemNames) -> None:
     """Point the URL at what the page shows, so reloading or sharing it shows the same."""
-    wanted = (run_id, ",".join(str(i) for i in items))
+    wanted = (run_id, ",".join(names.raw(i) for i in items))
     if (st.query_params.get("run"), st.query_params.get("items")) != wanted:
         st.query_params.update({"run": wanted[0], "items": wanted[1]})
     st.session_state[URL_KEY] = wanted
@@ -134,7 +137,7 @@ def write_link(run_id: str, items: list[int]) -> None:
 # --- widgets -----------------------------------------------------------------------------
 
 
-def session_input(run_id: str, config: RunConfig, item_category: np.ndarray) -> None:
+def session_input(run_id: str, path: Path, config: RunConfig, names: ItemNames) -> None:
     """The three ways to enter a session; each one ends up in the `rec_text` box."""
     # Tabs that track which one is open, so the catalog picker (one option per item, the
     # heaviest widget here) is only built while someone looks at it.
@@ -144,32 +147,41 @@ def session_input(run_id: str, config: RunConfig, item_category: np.ndarray) -> 
         on_change="rerun",
     )
     n_items = config.model.n_items
+    if names.raw_ids is None:
+        example, hint = EXAMPLE, f"Whole numbers 0–{n_items - 1}, separated by commas or spaces."
+    else:
+        example = names.format(range(min(3, n_items)))
+        hint = (
+            f"The raw item ids of data set {names.dataset!r} ({n_items:,} items), separated by "
+            "commas or spaces."
+        )
     with typed:
         st.text_input(
             "Session: item ids in click order, oldest first",
             key=TEXT_KEY,
-            placeholder=f"e.g. {EXAMPLE}",
-            help=f"Whole numbers 0–{n_items - 1}, separated by commas or spaces.",
+            placeholder=f"e.g. {example}",
+            help=hint,
             on_change=on_text_typed,
             persist_state="session",
         )
     with picked:
         if picked.open:
-            catalog_picker(run_id, item_category)
+            catalog_picker(run_id, names)
     with sampled:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.selectbox(
-            "Hidden behaviour of the session",
-            options=[None, *range(len(BEHAVIOURS))],
-            format_func=lambda b: "any" if b is None else BEHAVIOUR_NAMES[BEHAVIOURS[b]],
-            key="rec_behaviour",
-        )
+        if run_sessions(path, config)[0].has_truth:
+            left.selectbox(
+                "Hidden behaviour of the session",
+                options=[None, *range(len(BEHAVIOURS))],
+                format_func=lambda b: "any" if b is None else BEHAVIOUR_NAMES[BEHAVIOURS[b]],
+                key="rec_behaviour",
+            )
         right.button(
             "Sample a session",
             key="rec_sample",
             icon=":material/casino:",
             on_click=draw_sample,
-            args=(run_id, config),
+            args=(run_id, path, config, names),
             width="stretch",
         )
         sample = current_sample(run_id)
@@ -183,20 +195,24 @@ def session_input(run_id: str, config: RunConfig, item_category: np.ndarray) -> 
                 value=len(sample.items) - 1,
                 key=slider_key,
                 on_change=use_prefix,
-                args=(sample, slider_key),
+                args=(sample, slider_key, names),
             )
         else:
             st.caption(sampling_hint(config))
 
 
-def catalog_picker(run_id: str, item_category: np.ndarray) -> None:
-    """A searchable multiselect over the catalog ('302 · category 4') and a button to use it."""
+def catalog_picker(run_id: str, names: ItemNames) -> None:
+    """A searchable multiselect over the catalog ('302 · category 4', '214536502 · label')
+    and a button to use it."""
     pick_key = f"rec_pick_{run_id}"
-    labels = option_labels(item_category)
+    labels = option_labels(names)
+    searchable = "an id or a category" if names.has_categories else "an id"
+    if names.labels is not None:
+        searchable = searchable.replace("an id", "an id, a label")
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.multiselect(
-        "Items, in click order (type an id or a category to search)",
-        options=range(item_category.shape[0]),
+        f"Items, in click order (type {searchable} to search)",
+        options=range(names.n_items),
         format_func=labels.__getitem__,
         key=pick_key,
         placeholder="Search the catalog…",
@@ -206,16 +222,15 @@ def catalog_picker(run_id: str, item_category: np.ndarray) -> None:
         "Use as session",
         key="rec_use_pick",
         on_click=use_picked,
-        args=(pick_key,),
+        args=(pick_key, names),
         disabled=not st.session_state.get(pick_key),
         width="stretch",
     )
 
 
-def edit_controls(items: list[int], top_items: np.ndarray, item_category: np.ndarray) -> None:
+def edit_controls(items: list[int], top_items: np.ndarray, names: ItemNames) -> None:
     """One-click what-ifs: drop a click, or append one of the model's recommendations."""
-    n_items = item_category.shape[0]
-    labels = drop_choices(items, item_category, MAX_DROP_CHOICES)
+    labels = drop_choices(items, names, MAX_DROP_CHOICES)
     shown = f", the last {MAX_DROP_CHOICES} shown" if len(labels) < len(items) else ""
     left, right = st.columns(2)
     left.pills(
@@ -224,15 +239,15 @@ def edit_controls(items: list[int], top_items: np.ndarray, item_category: np.nda
         format_func=lambda p: f"✕ {labels[p]}",
         key="rec_drop",
         on_change=drop_click,
-        args=(n_items,),
+        args=(names,),
         wrap=True,
     )
     right.pills(
         f"Append a recommendation (the model's top {min(APPEND_CHOICES, len(top_items))})",
         options=[int(i) for i in top_items[:APPEND_CHOICES]],
-        format_func=lambda i: f"+ {item_label(i, int(item_category[i]))}",
+        format_func=lambda i: f"+ {names.label(i)}",
         key="rec_append",
         on_change=append_item,
-        args=(n_items,),
+        args=(names,),
         wrap=True,
     )

@@ -8,7 +8,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from streamrec.columns import CATEGORY, ITEM_ID
-from streamrec.session_view import IN_SESSION, PROBABILITY, RANK, TOP_K_COLUMNS, TRUE_NEXT
+from streamrec.session_view import IN_SESSION, LABEL, PROBABILITY, RANK, TOP_K_COLUMNS, TRUE_NEXT
 
 
 def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
@@ -17,7 +17,8 @@ def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
     Column widths add up to ~455 px, so all six columns fit half of a wide page (1440 px
     window) without a horizontal scroll bar."""
     data: pd.DataFrame | Styler = table
-    columns = [c for c in TOP_K_COLUMNS if with_truth or c != TRUE_NEXT]
+    columns = [c for c in TOP_K_COLUMNS if c in table and (with_truth or c != TRUE_NEXT)]
+    raw_ids = table[ITEM_ID].dtype == object  # an imported log's ids, as text
     if with_truth:
         data = table.assign(**{TRUE_NEXT: np.where(table[TRUE_NEXT], "★ true next", "")})
         data = data.style.apply(
@@ -31,7 +32,10 @@ def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
         height=min(35 * len(table) + 38, 400),
         column_config={
             RANK: st.column_config.NumberColumn("rank", width=45),
-            ITEM_ID: st.column_config.NumberColumn("item", format="%d", width=60),
+            ITEM_ID: st.column_config.TextColumn("item", width=95)
+            if raw_ids
+            else st.column_config.NumberColumn("item", format="%d", width=60),
+            LABEL: st.column_config.TextColumn("label", width=120),
             CATEGORY: st.column_config.NumberColumn("category", format="%d", width=70),
             PROBABILITY: st.column_config.ProgressColumn(
                 "probability",

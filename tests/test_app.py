@@ -23,6 +23,7 @@ def test_home_page_explains_the_three_steps(open_page):
     assert steps == ["1. Simulate", "2. Train", "3. Recommend and inspect attention"]
     links = {link.proto.label: link.proto.page for link in at.get("page_link")}
     assert links["Open the Simulator"] == "simulator"
+    assert links["Or import a real click log"] == "data"
     assert links["Open the Recommend page"] == "recommend"
     assert links["Attention patterns"] == "attention"
     assert links["Item embeddings"] == "embeddings"

@@ -58,7 +58,7 @@ def test_train_prints_table_and_json(trained):
 
 def test_recommend_prints_top_k_and_attention(trained):
     run, _ = trained
-    result = cli("recommend", "--run", str(run), "--items", "3,10,20", "--k", "5")
+    result = cli("recommend", "--run", str(run), "--items", "3,10,20", "--k", "5", models=run.parent)
     assert result.returncode == 0, result.stderr
     top = [line for line in result.stdout.splitlines() if re.match(r"\s+\d+\. item", line)]
     assert len(top) == 5 and "p = " in top[0]
@@ -71,13 +71,13 @@ def test_recommend_prints_top_k_and_attention(trained):
 )
 def test_recommend_bad_input_exits_2(trained, items, message):
     run, _ = trained
-    result = cli("recommend", "--run", str(run), "--items", items)
+    result = cli("recommend", "--run", str(run), "--items", items, models=run.parent)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.strip().count("\n") == 0
 
 
 def test_recommend_missing_run_exits_2(tmp_path):
-    result = cli("recommend", "--run", str(tmp_path / "nope"), "--items", "1")
+    result = cli("recommend", "--run", str(tmp_path / "nope"), "--items", "1", models=tmp_path)
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 

@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.model import SessionRecommender
 
 # Small enough that an epoch takes well under a second, long enough that it never finishes
 # before the test stops it.
@@ -152,7 +154,8 @@ def test_corrupt_folders_are_listed_with_their_error(root):
 
 def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):
     trained = fake_run(root, "trained", state="running")
-    (trained / runs.WEIGHTS["best"]).touch()
+    runs.save_weights(trained, "best", SessionRecommender(LONG.model))
+    runs.save_catalog(trained, np.zeros(40, np.int64), np.full(40, 1 / 40))
     fake_run(root, "untrained", state="created")
     (root / "garbage").mkdir()
     (root / "garbage" / runs.CONFIG_FILE).write_text("{not json")

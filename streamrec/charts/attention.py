@@ -22,6 +22,7 @@ from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.session_view import (
     BEHAVIOUR_NAMES,
     IN_SESSION,
+    LABEL,
     PROBABILITY,
     RANK,
     TRUE_NEXT,
@@ -157,15 +158,23 @@ def top_k_bars(
     oracle_probs: np.ndarray | None = None,
     title: str = "Model's top items (colour: category; ◆ oracle's probability)",
 ) -> go.Figure:
-    """Horizontal bars of a top-K table's probabilities, each bar in its category's colour.
+    """Horizontal bars of a top-K table's probabilities, each bar in its category's colour
+    (one colour for a table without categories, e.g. an imported log's).
 
     `oracle_probs` (n_items,) adds the oracle's probability of each listed item as a marker;
     items already in the session are hatched and the true next item is starred.
     """
-    colors = category_colors(n_categories)
+    if CATEGORY in table:
+        colors = category_colors(n_categories)
+        names = [item_label(int(i), int(c)) for i, c in zip(table[ITEM_ID], table[CATEGORY])]
+        bar_colors = [colors[c] for c in table[CATEGORY]]
+    else:
+        extra = table[LABEL] if LABEL in table else [""] * len(table)
+        names = [f"item {i}" + (f" · {x}" if x else "") for i, x in zip(table[ITEM_ID], extra)]
+        bar_colors = [BAR_COLOR] * len(table)
     labels = [
-        f"#{r} {'★ ' if t else ''}{item_label(int(i), int(c))}"
-        for r, i, c, t in zip(table[RANK], table[ITEM_ID], table[CATEGORY], table[TRUE_NEXT])
+        f"#{r} {'★ ' if t else ''}{name}"
+        for r, name, t in zip(table[RANK], names, table[TRUE_NEXT])
     ]
     probs = table[PROBABILITY].to_numpy()
     traces: list[Any] = [
@@ -175,7 +184,7 @@ def top_k_bars(
             orientation="h",
             name="model's probability",
             marker={
-                "color": [colors[c] for c in table[CATEGORY]],
+                "color": bar_colors,
                 "pattern": {"shape": ["/" if s else "" for s in table[IN_SESSION]]},
             },
             hovertemplate="%{y}<br>model probability %{x:.4f}<extra></extra>",

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+from plotly.colors import qualitative, sample_colorscale
 
 from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.simulator import category_colors
 from streamrec.columns import CATEGORY, ITEM_ID, SESSION_ID
 from streamrec.insights.patterns import PATTERNS
+from streamrec.items import ItemNames
 
 PATTERN_COLORS = dict(zip(PATTERNS, ("#EF553B", "#636EFA", "#00CC96", "#AB63FA", "#B0B7C3")))
 _LINES = qualitative.Plotly
@@ -186,9 +187,12 @@ def pattern_shares(
     )
 
 
-def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) -> go.Figure:
+def pattern_examples_heatmap(
+    examples: pd.DataFrame, item_category: np.ndarray | ItemNames
+) -> go.Figure:
     """One row per example prefix, its clicks right-aligned on the prediction, coloured by
-    attention weight; hover names the item and its category.
+    attention weight; hover names the item and its category (`item_category`), or whatever
+    `ItemNames` knows of it (an imported log's raw id and label).
 
     `examples` is `insights.pattern_examples` output.
     """
@@ -202,7 +206,11 @@ def pattern_examples_heatmap(examples: pd.DataFrame, item_category: np.ndarray) 
         cols = np.arange(width - length, width)
         z[r, cols] = weights
         for c, item, weight in zip(cols, items, weights):
-            hover[r, c] = f"item {item} · category {item_category[item]}"
+            hover[r, c] = (
+                item_category.label(item)
+                if isinstance(item_category, ItemNames)
+                else f"item {item} · category {item_category[item]}"
+            )
             text[r, c] = f"{weight:.2f}" if weight >= 0.05 else ""
     labels = [f"{p} · session {s}" for p, s in zip(examples["pattern"], examples[SESSION_ID])]
     fig = go.Figure(
@@ -271,14 +279,20 @@ def embedding_scatter(
     n_categories: int,
     highlight: int | None = None,
     neighbours: Sequence[int] = (),
+    names: ItemNames | None = None,
 ) -> go.Figure:
     """Items on the first two principal components of their learned vectors, one colour per
     category, marker area growing with true popularity; optionally one item and its
     neighbours ringed.
 
-    `projection` is `insights.embedding_projection` output.
+    `projection` is `insights.embedding_projection` output. With `names` (e.g. an imported
+    log's), the colour groups are `names.groups()` (categories, else popularity deciles on an
+    ordered scale) and the hover shows each item's raw id and label.
     """
     colors = category_colors(n_categories)
+    group_names = None if names is None else names.groups()[1]
+    if names is not None and not names.has_categories:  # ordered groups: an ordered scale
+        colors = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(group_names)))
     picked = highlight is not None
     popularity = projection["popularity"].to_numpy()
     top = float(popularity.max()) if popularity.size and popularity.max() > 0 else 1.0
@@ -289,7 +303,7 @@ def embedding_scatter(
                 x=rows["pc1"],
                 y=rows["pc2"],
                 mode="markers",
-                name=f"category {category}",
+                name=f"category {category}" if group_names is None else group_names[category],
                 marker={
                     "color": colors[int(category)],
                     "size": 3 + 15 * np.sqrt(rows["popularity"].to_numpy() / top),
@@ -300,7 +314,12 @@ def embedding_scatter(
                 hovertemplate=(
                     "item %{customdata[0]}<br>category %{customdata[1]}"
                     "<br>popularity %{customdata[2]:.4f}<extra></extra>"
-                ),
+                )
+                if names is None
+                else "%{text}<br>popularity %{customdata[2]:.4f}<extra></extra>",
+                text=None
+                if names is None or group_names is None
+                else [f"{names.label(i)}<br>{group_names[category]}" for i in rows[ITEM_ID]],
             )
         )
     ringed = [(highlight, "picked item", 16)] if highlight is not None else []
@@ -321,7 +340,7 @@ def embedding_scatter(
                     "line": {"width": 3 if label == "picked item" else 2},
                 },
                 legendrank=1,  # above the category entries, which can fill the legend
-                text=[f"item {i}" for i in ids],
+                text=[f"item {i}" if names is None else names.label(i) for i in ids],
                 hovertemplate="%{text}<extra>" + label + "</extra>",
             )
         )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
-from streamrec.data import make_split, target_items
+from streamrec.data import Split, make_split, target_items
 from streamrec.model import SessionRecommender
 from streamrec.sessions import SessionData
 
@@ -33,11 +33,12 @@ class Purity:
         return self.purity / self.chance if self.chance > 0 else float("nan")
 
 
-def training_clicks(data: SessionData, config: RunConfig) -> np.ndarray:
-    """(n_items,) how often each item is a training target of the run's split: how much
-    signal its embedding received (a never-clicked item keeps its random initial vector)."""
-    split = make_split(data, config.train)
-    return np.bincount(target_items(data, split.train), minlength=data.catalog.n_items)
+def training_clicks(data: SessionData, config: RunConfig, split: Split | None = None) -> np.ndarray:
+    """(n_items,) how often each item is a training target of the run's split (`split`, e.g.
+    the one stored with the run, else rebuilt from `config`): how much signal its embedding
+    received (a never-clicked item keeps its random initial vector)."""
+    split = split if split is not None else make_split(data, config.train)
+    return np.bincount(target_items(data, split.train), minlength=data.n_items)
 
 
 def item_embeddings(model: SessionRecommender) -> np.ndarray:

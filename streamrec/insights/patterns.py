@@ -135,10 +135,14 @@ def _groups(profile: AttentionProfile, by: str | None) -> tuple[np.ndarray, list
     if by is None:
         return np.zeros(len(profile), dtype=np.int64), ["all prefixes"]
     if by == "behaviour":
+        if profile.behaviour is None:
+            raise ValueError("by = 'behaviour' needs hidden behaviours, which this data lacks")
         return profile.behaviour.astype(np.int64), list(BEHAVIOUR_LABELS)
     if by == "length":
         return _bucket_codes(profile.lengths, profile.max_len), _bucket_labels(profile.max_len)
     if by == "one_category":
+        if profile.prefix_one_category is None:
+            raise ValueError("by = 'one_category' needs item categories, which this data lacks")
         labels = ["multi-category prefix", "one-category prefix"]
         return profile.prefix_one_category.astype(np.int64), labels
     raise ValueError(f"by = {by!r} is not allowed: choose None, behaviour, length or one_category")
@@ -181,15 +185,18 @@ def edge_shares(profile: AttentionProfile, min_length: int = 2) -> pd.DataFrame:
     `min_length` clicks (a single click holds all of it, trivially). One row per prefix."""
     keep = profile.lengths >= min_length
     edges = edge_weights(profile.weights[keep], profile.lengths[keep])
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "prefix_length": profile.lengths[keep],
-            "behaviour": np.asarray(BEHAVIOUR_LABELS)[profile.behaviour[keep]],
+            "behaviour": None
+            if profile.behaviour is None
+            else np.asarray(BEHAVIOUR_LABELS)[profile.behaviour[keep]],
             "first_click": edges["first"],
             "last_click": edges["last"],
             "uniform": 1.0 / profile.lengths[keep],
         }
     )
+    return frame if profile.behaviour is not None else frame.drop(columns="behaviour")
 
 
 def entropy_by_length(profile: AttentionProfile) -> pd.DataFrame:
@@ -230,10 +237,18 @@ def pattern_counts(profile: AttentionProfile, by: str | None = "behaviour") -> p
 
 def pattern_table(profile: AttentionProfile) -> pd.DataFrame:
     """Prefixes per pattern (rows) by hidden behaviour, by whether the prefix stays in one
-    category, and in all (columns): the counts table of the Attention page."""
-    by_behaviour = pattern_counts(profile, "behaviour").T
-    by_category = pattern_counts(profile, "one_category").T.drop(columns="all")
-    table = pd.concat([by_behaviour.drop(columns="all"), by_category, by_behaviour["all"]], axis=1)
+    category (each where the data has it), and in all (columns): the counts table of the
+    Attention page."""
+    total = pattern_counts(profile, None).T["all"]
+    parts = [
+        pattern_counts(profile, by).T.drop(columns="all")
+        for by, known in (
+            ("behaviour", profile.behaviour),
+            ("one_category", profile.prefix_one_category),
+        )
+        if known is not None
+    ]
+    table = pd.concat([*parts, total], axis=1)
     table.index.name = "pattern"
     return table
 
@@ -260,7 +275,9 @@ def pattern_examples(
                 {
                     "pattern": name,
                     SESSION_ID: int(profile.session[p]),
-                    "behaviour": BEHAVIOUR_LABELS[profile.behaviour[p]],
+                    "behaviour": ""
+                    if profile.behaviour is None
+                    else BEHAVIOUR_LABELS[profile.behaviour[p]],
                     "position": int(profile.position[p]),
                     "prefix_length": length,
                     "items": profile.items[p, :length].tolist(),

@@ -21,7 +21,8 @@ Progress = Callable[[float], None]
 
 @dataclass(frozen=True)
 class AttentionProfile:
-    """Per-prefix attention of one model over held-out sessions, with their hidden truth.
+    """Per-prefix attention of one model over held-out sessions, with their hidden truth and
+    categories where the data has them (None otherwise, e.g. for an imported log).
 
     Row p is one prediction target: the model saw `lengths[p]` clicks, `items[p, :L]`
     (first to last), and spread `weights[p, :L]` over them; both are padded on the right.
@@ -32,9 +33,9 @@ class AttentionProfile:
     lengths: np.ndarray  # (P,) int64, 1..max_len
     session: np.ndarray  # (P,) int64 session id
     position: np.ndarray  # (P,) int64 index in the session of the click being predicted
-    behaviour: np.ndarray  # (P,) int8 index into BEHAVIOURS
-    prefix_one_category: np.ndarray  # (P,) bool: every click of the prefix in one category
-    session_one_category: np.ndarray  # (P,) bool: the whole session stays in one category
+    behaviour: np.ndarray | None  # (P,) int8 index into BEHAVIOURS; None without hidden truth
+    prefix_one_category: np.ndarray | None  # (P,) bool: every click of the prefix in one category
+    session_one_category: np.ndarray | None  # (P,) bool: the whole session in one category
     max_len: int
     n_sessions: int  # sessions profiled
 
@@ -107,20 +108,24 @@ def attention_profile(
     inside = cols < lengths[:, None]  # (P, M)
     starts = data.offsets[targets.session] + targets.position - lengths
     items = np.where(inside, data.items[np.where(inside, starts[:, None] + cols, 0)], -1)
-    cats = np.where(inside, data.item_category[np.maximum(items, 0)], -1)
-    click_cats = data.item_category[data.items]
-    one_category = np.minimum.reduceat(click_cats, data.offsets[:-1]) == np.maximum.reduceat(
-        click_cats, data.offsets[:-1]
-    )
+    prefix_one = session_one = None
+    if data.has_categories:
+        cats = np.where(inside, data.item_category[np.maximum(items, 0)], -1)
+        click_cats = data.item_category[data.items]
+        one_category = np.minimum.reduceat(click_cats, data.offsets[:-1]) == np.maximum.reduceat(
+            click_cats, data.offsets[:-1]
+        )
+        prefix_one = ((cats == cats[:, :1]) | ~inside).all(axis=1)
+        session_one = one_category[targets.session]
     return AttentionProfile(
         weights=weights,
         items=items,
         lengths=lengths,
         session=targets.session,
         position=targets.position,
-        behaviour=data.behaviour[targets.session],
-        prefix_one_category=((cats == cats[:, :1]) | ~inside).all(axis=1),
-        session_one_category=one_category[targets.session],
+        behaviour=None if data.behaviour is None else data.behaviour[targets.session],
+        prefix_one_category=prefix_one,
+        session_one_category=session_one,
         max_len=max_len,
         n_sessions=int(np.unique(targets.session).size),
     )
@@ -128,7 +133,13 @@ def attention_profile(
 
 def check_comparable(a: RunConfig, b: RunConfig) -> None:
     """Raise ValueError unless two runs were trained and held out on the same sessions."""
-    if a.sim != b.sim:
+    if a.data != b.data:
+        raise ValueError(
+            f"the two runs were trained on different data ({a.data.dataset or 'simulated'} vs "
+            f"{b.data.dataset or 'simulated'}): their attention cannot be compared on the "
+            "same sessions"
+        )
+    if a.data.is_simulated and a.sim != b.sim:
         diff = [
             f"{name} {getattr(a.sim, name)!r} vs {getattr(b.sim, name)!r}"
             for name in a.sim.__dataclass_fields__

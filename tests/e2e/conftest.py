@@ -5,6 +5,7 @@ Fixtures for tests in this folder:
 - `app_url` (session): base URL of a running app on a free loopback port (`server.running_app`);
   the server runs in its own process group, which is killed at the end of the session.
 - `models_dir` (session): the temporary folder the app keeps its runs in.
+- `data_dir` (session): the temporary folder the app keeps its imported data sets in.
 - `st_app`: a `StreamlitApp` around pytest-playwright's `page`, with `goto(path)`, `wait()`
   and `screenshot(name)` (saved as test-output/screenshots/<name>.png).
 
@@ -72,10 +73,18 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(browser_available: None, models_dir: Path) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's STREAMREC_DATA_DIR: a temporary folder, so browser tests never touch data/."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_available: None, models_dir: Path, data_dir: Path) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
-    with running_app(models_dir) as url:
-        yield url
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STREAMREC_DATA_DIR", str(data_dir))  # the server inherits it
+        with running_app(models_dir) as url:
+            yield url
 
 
 def wait_for_app(page: Any, timeout_ms: int = APP_IDLE_MS) -> None:

@@ -74,8 +74,11 @@ def _log_tail(log: IO[str], lines: int = 40) -> str:
 
 
 @contextmanager
-def running_app(models_dir: Path, log: IO[str] | None = None) -> Iterator[str]:
-    """The base URL of app.py served with STREAMREC_MODELS_DIR=`models_dir`, until exit.
+def running_app(
+    models_dir: Path, log: IO[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The base URL of app.py served with STREAMREC_MODELS_DIR=`models_dir` (and any extra
+    `env`, e.g. STREAMREC_VIEWER=1), until exit.
 
     The server's output goes to `log` (a temporary file by default). ServerError, with the
     end of that output, if it is not healthy within SERVER_START_SECONDS.
@@ -92,7 +95,7 @@ def running_app(models_dir: Path, log: IO[str] | None = None) -> Iterator[str]:
         server = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir)},
+            env={**os.environ, "STREAMREC_MODELS_DIR": str(models_dir), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped whole, workers included

@@ -1,0 +1,144 @@
+"""The Data page, driven like a user would: give a log, map columns, import, look, delete."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streamrec.datasets import list_datasets
+
+PAGE = "pages/data.py"
+BASE = 1_400_000_000
+DAY = 86_400
+# 30 sessions over 3 days, 3 clicks each on items 0-8 (every item clicked >= 5 times); the
+# sessions of the last day (20-29) are the test set of a 1-day time split.
+ROWS = [(s, f"i{(s + k) % 9}", BASE + (s // 10) * DAY + 60 * s + k, f"c{(s + k) % 3}")
+        for s in range(30) for k in range(3)]
+LOG = "session_id;item_id;timestamp;category\n" + "".join(
+    f"{s};{i};{t};{c}\n" for s, i, t, c in ROWS
+)
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("STREAMREC_DATA_DIR", str(data))
+    return data
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def table(at, column: str):
+    """The first table on the page with this column (st.dataframe has no test key)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def upload(at, content: str = LOG, name: str = "clicks.csv"):
+    at.file_uploader(key="data_log_upload").upload(name, content.encode(), "text/csv").run()
+    return at
+
+
+def test_empty_page_explains_what_to_do(open_page, root):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    infos = " ".join(i.value for i in at.info)
+    assert "Upload a click log" in infos and "No data set yet" in infos
+    assert not at.get("plotly_chart")
+
+
+def test_upload_map_import_and_see_the_data_set(open_page, root):
+    at = upload(open_page(PAGE))
+    assert not at.exception and not at.error
+    preview = table(at, "item_id")
+    assert list(preview.columns) == ["session_id", "item_id", "timestamp", "category"]
+    assert len(preview) == 10
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith(
+        "data_col_session"))).value == "session_id"
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith(
+        "data_col_category"))).value == "category"
+    assert at.text_input(key="data_name").value == "clicks"
+    at.button(key="data_import").click().run()
+    assert not at.exception and not at.error
+    assert "Imported **clicks**" in at.success[0].value
+    shown = metrics(at)
+    assert shown["Training sessions"] == "20" and shown["Test sessions"] == "10"
+    assert shown["Test targets"] == "20" and shown["Clicks"] == "90" and shown["Items"] == "9"
+    report = table(at, "step")
+    assert report["step"].iloc[0] == "read clicks.csv" and report["clicks"].iloc[0] == 90
+    assert "split: sessions of the last 1 days are the test set (test part)" in set(
+        report["step"])
+    figs = figures(at)
+    titles = [f["layout"]["title"]["text"] for f in figs]
+    assert len(figs) == 5 and titles[-1] == "Clicks per category"
+    for fig in figs:
+        assert fig["layout"]["xaxis"]["title"]["text"] and fig["layout"]["yaxis"]["title"]["text"]
+    listing = table(at, "data set")
+    assert listing["data set"].tolist() == ["clicks"] and listing["status"].tolist() == ["ok"]
+    assert [d.name for d in list_datasets(root)] == ["clicks"]
+
+
+def test_given_split_from_server_paths(open_page, root, tmp_path):
+    train, test = tmp_path / "train.tsv", tmp_path / "test.tsv"
+    header = "SessionId\tItemId\tTime\n"
+    train.write_text(header + "".join(f"{s}\t{i}\t{t}\n" for s, i, t, _ in ROWS))
+    test.write_text(header + f"t1\ti1\t{BASE + 9 * DAY}\nt1\tnew\t{BASE + 9 * DAY + 1}\n"
+                    f"t1\ti2\t{BASE + 9 * DAY + 2}\n")
+    at = open_page(PAGE)
+    at.segmented_control(key="data_log_how").set_value("Path on the server").run()
+    at.text_input(key="data_log_path").input(str(train)).run()
+    at.selectbox(key="data_split").set_value("given").run()
+    at.segmented_control(key="data_test_how").set_value("Path on the server").run()
+    at.text_input(key="data_test_path").input(str(test)).run()
+    at.text_input(key="data_name").input("given").run()
+    at.button(key="data_import").click().run()
+    assert not at.exception and not at.error
+    shown = metrics(at)
+    assert shown["Training sessions"] == "30" and shown["Test sessions"] == "1"
+    assert shown["Test targets"] == "1"  # 'new' is not in training: t1 keeps i1, i2
+
+
+def test_bad_input_shows_an_error_and_imports_nothing(open_page, root):
+    at = upload(open_page(PAGE), LOG.replace(str(BASE + 60), "noon"))
+    at.button(key="data_import").click().run()
+    assert not at.exception
+    assert "cannot parse 'noon'" in at.error[0].value
+    assert not root.exists() or not list(root.iterdir())
+
+    at = upload(open_page(PAGE), "user;thing\n1;2\n", "odd.csv")
+    assert "Choose the session column and item column" in at.warning[0].value
+    assert at.button(key="data_import").disabled
+
+
+def test_name_taken_is_refused(open_page, root):
+    at = upload(open_page(PAGE))
+    at.button(key="data_import").click().run()
+    at.button(key="data_import").click().run()
+    assert "already exists" in at.error[0].value
+
+
+def test_broken_folder_is_flagged_and_can_be_deleted(open_page, root):
+    at = upload(open_page(PAGE))
+    at.button(key="data_import").click().run()
+    (root / "broken").mkdir()
+    (root / "broken" / "dataset.json").write_text("{")
+    at.run()
+    listing = table(at, "data set").set_index("data set")
+    assert listing.loc["broken", "status"] == "broken"
+    assert listing.loc["broken", "problem"].startswith("broken: dataset.json is not valid JSON")
+    assert listing.loc["clicks", "status"] == "ok"
+    assert "Broken data set folder(s): broken" in at.warning[0].value
+    assert at.selectbox(key="data_view").options == ["clicks"]
+    at.selectbox(key="data_delete_name").set_value("broken").run()
+    assert at.button(key="data_delete").disabled
+    at.checkbox(key="data_delete_sure").check().run()
+    at.button(key="data_delete").click().run()
+    assert not at.exception
+    assert [d.name for d in list_datasets(root)] == ["clicks"]
+    assert table(at, "data set")["data set"].tolist() == ["clicks"]

@@ -1,0 +1,551 @@
+"""The probe suite of issue #8, kept as tests: every bad input and fault, as tables.
+
+- CLI_CASES: `streamrec.__main__.main([...])` must return 2 with one line on stderr.
+- CORRUPTIONS: run folders broken in each way must be listed with the reason (library, CLI
+  and Runs page) and stay deletable.
+- HOSTILE_RUNS x PAGES: `?run=` values that try to leave the models folder or inject
+  Markdown, on every page through AppTest.
+
+Every case also checks the three targets: no traceback, no half-made run folder, and the
+good run's checkpoint unchanged (nothing lost).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from streamrec import jobs, runs
+from streamrec.__main__ import main
+from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.model import SessionRecommender
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM = SimConfig(n_sessions=150, n_items=40, n_categories=4, max_preferred=3)
+CONFIG = RunConfig(
+    SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1), TrainConfig(epochs=1)
+)
+TINY = ["--n-sessions", "80", "--n-items", "40", "--n-categories", "4", "--max-preferred", "3",
+        "--embed-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--quiet"]
+PAGES = ("home", "simulator", "train", "runs", "recommend", "attention", "embeddings")
+EVIL_LINK = "[click](https://evil.example/x)"
+
+
+# --- fixtures: a models folder with one good run, and a run outside it ------------------------
+
+
+def make_run(root: Path, name: str, config: RunConfig = CONFIG) -> Path:
+    """A complete, finished run folder with untrained weights (no training needed)."""
+    path = runs.create_run(config, root, name)
+    torch.manual_seed(0)
+    runs.save_weights(path, "best", SessionRecommender(config.model))
+    n = config.model.n_items
+    category = np.arange(n, dtype=np.int64) % config.sim.n_categories
+    runs.save_catalog(path, category, np.full(n, 1.0 / n))
+    runs.append_event(path, {"event": "epoch", "epoch": 1.0, "hit@10": 0.1, "valid_loss": 3.0})
+    runs.write_status(path, state="completed", phase="done", best_epoch=1, final={"hit@10": 0.1})
+    return path
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of a file: the checkpoint that must never be lost or rewritten."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """models/ with the run `good`; `outside/good` is a run outside it that links point at.
+
+    After the test: no half-made folder, the good checkpoint unchanged, nothing outside touched.
+    """
+    root = tmp_path / "models"
+    good = make_run(root, "good")
+    outside = make_run(tmp_path / "outside", "good")
+    (root / "link-out").symlink_to(outside, target_is_directory=True)
+    (root / "loop").symlink_to(root / "loop")
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(root))
+    before = (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"]))
+    yield root
+    made = [name for name in half_made(root) if not name.startswith("broken")]  # not planted
+    assert made == [], "a run folder was left half-made"
+    assert (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"])) == before
+    assert sorted(p.name for p in outside.iterdir()) == sorted(
+        [runs.CONFIG_FILE, runs.STATUS_FILE, runs.METRICS_FILE, runs.CATALOG_FILE, "best.safetensors"]
+    ), "something was written outside the models folder"
+
+
+def half_made(root: Path) -> list[str]:
+    """Real folders under `root` without a readable config and status: what a failed
+    creation would leave behind."""
+    bad = []
+    for path in root.iterdir():
+        if path.is_symlink() or not path.is_dir() or path.name.startswith("."):
+            continue
+        try:
+            runs.read_config(path)
+            runs.read_status(path)
+        except runs.RunError:
+            bad.append(path.name)
+    return bad
+
+
+# --- the CLI ----------------------------------------------------------------------------------
+
+
+def _enospc(*args: Any, **kwargs: Any) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fault_disk_full_on_create(mp: pytest.MonkeyPatch, root: Path) -> None:
+    mp.setattr(runs, "write_json", _enospc)
+
+
+def _fault_disk_full_on_checkpoint(mp: pytest.MonkeyPatch, root: Path) -> None:
+    mp.setattr(runs, "save_weights", _enospc)
+
+
+def _fault_disk_full_on_csv(mp: pytest.MonkeyPatch, root: Path) -> None:
+    import pandas as pd
+
+    def partial_then_full(self: Any, path: Any, **kwargs: Any) -> None:
+        Path(path).write_text("session_id,position\n0,")
+        _enospc()
+
+    mp.setattr(pd.DataFrame, "to_csv", partial_then_full)
+
+
+def _fault_unwritable(mp: pytest.MonkeyPatch, root: Path) -> None:
+    real = os.mkdir
+
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(path).parent == root:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        real(path, *args, **kwargs)
+
+    mp.setattr(os, "mkdir", refuse)
+
+
+def _fault_folder_deleted(mp: pytest.MonkeyPatch, root: Path) -> None:
+    real = runs.append_event
+
+    def delete_then_append(path: Path, event: dict) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        real(path, event)
+
+    mp.setattr(runs, "append_event", delete_then_append)
+
+
+def _broken_copies(root: Path) -> None:
+    """Runs whose files the recommend command must refuse."""
+    nan = make_run(root, "nan-weights")
+    state = {k: v.clone() for k, v in SessionRecommender(CONFIG.model).state_dict().items()}
+    state["output.weight"][0, 0] = float("nan")
+    save_file(state, str(nan / runs.WEIGHTS["best"]))
+    small = make_run(root, "small-catalog")
+    runs.save_catalog(small, np.zeros(10, np.int64), np.full(10, 0.1))
+    truncated = make_run(root, "truncated")
+    blob = (truncated / runs.WEIGHTS["best"]).read_bytes()
+    (truncated / runs.WEIGHTS["best"]).write_bytes(blob[: len(blob) // 2])
+    (make_run(root, "no-catalog") / runs.CATALOG_FILE).unlink()
+
+
+FAULTS: dict[str, Callable[[pytest.MonkeyPatch, Path], None]] = {
+    "disk full on create": _fault_disk_full_on_create,
+    "disk full on checkpoint": _fault_disk_full_on_checkpoint,
+    "disk full on csv": _fault_disk_full_on_csv,
+    "unwritable models dir": _fault_unwritable,
+    "folder deleted mid-training": _fault_folder_deleted,
+}
+
+# (case id, argv with {models}/{outside}/{file}, text the one-line error must hold, fault)
+CLI_CASES: list[tuple[str, list[str], str, str | None]] = [
+    # path traversal through a run argument
+    ("recommend ..", ["recommend", "--run", "..", "--items", "1"], "not a run name", None),
+    ("recommend .", ["recommend", "--run", ".", "--items", "1"], "not a run name", None),
+    ("recommend /etc", ["recommend", "--run", "/etc", "--items", "1"], "not a run folder inside", None),
+    ("recommend a/../..", ["recommend", "--run", "a/../..", "--items", "1"], "not a run name", None),
+    ("recommend ../models/good", ["recommend", "--run", "{models}/../models/../outside/good",
+                                  "--items", "1"], "not a run folder inside", None),
+    ("recommend outside path", ["recommend", "--run", "{outside}", "--items", "1"],
+     "not a run folder inside", None),
+    ("recommend symlink out", ["recommend", "--run", "link-out", "--items", "1"], "points outside", None),
+    ("recommend self-symlink", ["recommend", "--run", "loop", "--items", "1"], "points outside", None),
+    ("recommend missing run", ["recommend", "--run", "nope", "--items", "1"], "does not exist", None),
+    ("worker ..", ["worker", ".."], "not a run name", None),
+    ("worker /etc", ["worker", "/etc"], "not a run folder inside", None),
+    ("worker symlink out", ["worker", "link-out"], "points outside", None),
+    ("worker completed run", ["worker", "good"], "has already ended (completed)", None),
+    ("worker completed run by path", ["worker", "{models}/good"], "has already ended", None),
+    # recommend: bad session, k, checkpoint or catalog
+    ("recommend empty items", ["recommend", "--run", "good", "--items", ""], "empty", None),
+    ("recommend letters", ["recommend", "--run", "good", "--items", "3,x"], "not item ids", None),
+    ("recommend unknown id", ["recommend", "--run", "good", "--items", "3,999"], "unknown item ids", None),
+    ("recommend negative id", ["recommend", "--run", "good", "--items", "-1"], "not item ids", None),
+    ("recommend k 0", ["recommend", "--run", "good", "--items", "1", "--k", "0"], "k = 0", None),
+    ("recommend k > catalog", ["recommend", "--run", "good", "--items", "1", "--k", "41"],
+     "allowed [1, 40]", None),
+    ("recommend NaN weights", ["recommend", "--run", "nan-weights", "--items", "1"], "NaN", None),
+    ("recommend small catalog", ["recommend", "--run", "small-catalog", "--items", "1"],
+     "catalog.npz has 10 items, the model 40", None),
+    ("recommend truncated weights", ["recommend", "--run", "truncated", "--items", "1"],
+     "not a readable safetensors", None),
+    ("recommend no catalog", ["recommend", "--run", "no-catalog", "--items", "1"],
+     "catalog.npz is missing", None),
+    # flags and config values
+    ("train --model (abbreviation)", ["train", "--model", "x"], "unrecognized arguments", None),
+    ("train --epoch (abbreviation)", ["train", "--epoch", "3"], "unrecognized arguments", None),
+    ("recommend --item (abbreviation)", ["recommend", "--run", "good", "--item", "1"],
+     "required: --items", None),
+    ("unknown command", ["fly"], "invalid choice", None),
+    ("train cutoffs 10,10", ["train", *TINY, "--cutoffs", "10,10"], "cutoffs = 10,10 repeats", None),
+    ("train cutoffs > catalog", ["train", *TINY, "--cutoffs", "10,41"], "allowed 1-40", None),
+    ("train cutoffs 0", ["train", *TINY, "--cutoffs", "0"], "positive integers", None),
+    ("train cutoffs text", ["train", *TINY, "--cutoffs", "ten"], "invalid", None),
+    ("baselines cutoffs 10,10", ["baselines", "--cutoffs", "10,10"], "repeats", None),
+    ("train epochs 0", ["train", *TINY, "--epochs", "0"], "epochs = 0", None),
+    ("train lr nan", ["train", *TINY, "--lr", "nan"], "lr = nan", None),
+    ("train items < categories", ["train", "--n-items", "3", "--n-categories", "10"], "n_items = 3", None),
+    ("train split leaves no training", ["train", *TINY, "--n-sessions", "4",
+                                        "--valid-fraction", "0.5", "--test-fraction", "0.5"],
+     "leave no training sessions", None),
+    ("train name ..", ["train", *TINY, "--name", ".."], "run name", None),
+    ("train name a/b", ["train", *TINY, "--name", "a/b"], "run name", None),
+    ("train name exists", ["train", *TINY, "--name", "good"], "already exists", None),
+    # files and disks
+    ("train models-dir is a file", ["train", *TINY, "--models-dir", "{file}"], "is a file", None),
+    ("train models-dir under a file", ["train", *TINY, "--models-dir", "{file}/models"],
+     "Not a directory", None),
+    ("train models-dir unwritable", ["train", *TINY], "Permission denied", "unwritable models dir"),
+    ("train disk full on create", ["train", *TINY], "No space left", "disk full on create"),
+    ("train disk full on checkpoint", ["train", *TINY], "No space left", "disk full on checkpoint"),
+    ("train folder deleted", ["train", *TINY], "was deleted during training",
+     "folder deleted mid-training"),
+    ("simulate --out a folder", ["simulate", "--n-sessions", "50", "--out", "{models}"], "is a folder", None),
+    ("simulate --out missing parent", ["simulate", "--n-sessions", "50", "--out", "{models}/no/x.csv"],
+     "does not exist", None),
+    ("simulate disk full", ["simulate", "--n-sessions", "50", "--out", "{models}/../x.csv"],
+     "No space left", "disk full on csv"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "fault"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES]
+)
+def test_cli_bad_input_is_one_line_and_exit_2(
+    models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    argv: list[str], expected: str, fault: str | None,
+) -> None:
+    _broken_copies(models)
+    file = models.parent / "a-file"
+    file.write_text("not a folder")
+    names = {"models": str(models), "outside": str(models.parent / "outside" / "good"), "file": str(file)}
+    before = {p.name for p in models.iterdir()}
+    if fault:
+        FAULTS[fault](monkeypatch, models)
+    code = main([arg.format(**names) for arg in argv])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    lines = [t for t in err.splitlines() if not t.startswith("run folder: ")]  # train's first line
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert expected in err
+    assert "Traceback" not in out + err
+    for new in {p.name for p in models.iterdir()} - before:  # a new run only if it is whole
+        assert runs.read_status(models / new)["state"] == "failed", new
+    assert not list(models.parent.glob("*.csv")) and not list(models.parent.glob(".*.tmp"))
+    monkeypatch.undo()
+    half = half_made(models)
+    assert half == []
+
+
+def test_ctrl_c_during_train_records_stopped(
+    models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Iterator[dict]:
+        yield {"event": "batch", "epoch": 0.1, "progress": 0.1, "eta": 1.0, "loss": 3.0}
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "train", interrupted)
+    assert main(["train", *TINY, "--name", "interrupted"]) == 130
+    assert capsys.readouterr().err.strip().endswith("interrupted")
+    status = runs.read_status(models / "interrupted")
+    assert (status["state"], status["reason"]) == ("stopped", "interrupted (Ctrl-C)")
+
+
+# --- run folders broken in every way ---------------------------------------------------------
+
+
+def _weights(path: Path) -> Path:
+    return path / runs.WEIGHTS["best"]
+
+
+def _truncate(path: Path) -> None:
+    blob = _weights(path).read_bytes()
+    _weights(path).write_bytes(blob[:100])
+
+
+def _other_model(path: Path) -> None:
+    other = RunConfig(SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=16, num_layers=1))
+    runs.save_weights(path, "best", SessionRecommender(other.model))
+
+
+def _other_family(path: Path) -> None:
+    other = RunConfig(SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1,
+                                       cell="gru", pooling="last"))
+    runs.save_weights(path, "best", SessionRecommender(other.model))
+
+
+def _dir_instead(name: str) -> Callable[[Path], None]:
+    def corrupt(path: Path) -> None:
+        (path / name).unlink()
+        (path / name).mkdir()
+
+    return corrupt
+
+
+def _write(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda path: (path / name).write_bytes(data)
+
+
+def _remove(name: str) -> Callable[[Path], None]:
+    return lambda path: (path / name).unlink()
+
+
+# (case id, how to break a copy of the good run named "broken", reason the listing must give)
+CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("truncated weights", _truncate, "not a readable safetensors file"),
+    ("zero-byte weights", _write(runs.WEIGHTS["best"], b""), "not a readable safetensors file"),
+    ("garbage weights", _write(runs.WEIGHTS["best"], b"\x00" * 64), "not a readable safetensors"),
+    ("weights of a wider model", _other_model, "does not fit its config.json"),
+    ("weights of another cell and pooling", _other_family, "does not fit its config.json"),
+    ("weights are a folder", _dir_instead(runs.WEIGHTS["best"]), "is not a file"),
+    ("catalog missing", _remove(runs.CATALOG_FILE), "catalog.npz is missing"),
+    ("catalog garbage", _write(runs.CATALOG_FILE, b"PK\x03\x04 nope"), "catalog.npz is unreadable"),
+    ("catalog of another size", lambda p: runs.save_catalog(p, np.zeros(7, np.int64), np.ones(7)),
+     "catalog.npz has 7 items, the model 40"),
+    ("metrics.jsonl is a folder", _dir_instead(runs.METRICS_FILE), "metrics.jsonl is not a file"),
+    ("config.json garbage", _write(runs.CONFIG_FILE, b"{not json"), "config.json is not valid JSON"),
+    ("config.json missing", _remove(runs.CONFIG_FILE), "config.json is missing"),
+    ("config.json foreign", _write(runs.CONFIG_FILE, b'{"sim": {"n_users": 5}}'),
+     "not a valid StreamRec config"),
+    ("config.json a list", _write(runs.CONFIG_FILE, b"[1, 2]"), "does not hold a JSON object"),
+    ("status.json garbage", _write(runs.STATUS_FILE, b"\xff\xfe"), "status.json is not valid JSON"),
+]
+LINKS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("self-symlinked folder", lambda link: link.symlink_to(link), "points outside"),
+    ("symlink to the models folder", lambda link: link.symlink_to(link.parent), "points outside"),
+    ("symlink outside", lambda link: link.symlink_to(link.parent.parent / "outside" / "good"),
+     "points outside"),
+    ("dangling symlink", lambda link: link.symlink_to(link.parent / "nothing"),
+     "leads to no folder"),
+]
+
+
+def _break(root: Path, how: Callable[[Path], None], link: bool, name: str = "broken") -> Path:
+    """A run `name` under `root`: a link made by `how`, or a copy of the good run it breaks."""
+    if not link:
+        shutil.copytree(root / "good", root / name)
+    how(root / name)
+    return root / name
+
+
+@pytest.mark.parametrize(
+    ("how", "reason", "link"),
+    [(c[1], c[2], False) for c in CORRUPTIONS] + [(c[1], c[2], True) for c in LINKS],
+    ids=[c[0] for c in CORRUPTIONS + LINKS],
+)
+def test_broken_run_is_listed_with_its_reason_and_can_be_deleted(
+    models: Path, capsys: pytest.CaptureFixture[str], how: Callable, reason: str, link: bool
+) -> None:
+    broken = _break(models, how, link)
+    infos = {info.run_id: info for info in runs.list_runs(models)}
+    assert infos["good"].error is None and infos["good"].state == "completed"
+    assert reason in (infos["broken"].error or ""), infos["broken"].error
+    assert infos["broken"].state == "corrupt"
+    openable, unreadable = runs.openable_runs(models)
+    assert "broken" not in {i.run_id for i in openable}
+    assert "broken" in {i.run_id for i in unreadable}
+
+    assert main(["runs"]) == 0
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("broken "))
+    assert "corrupt" in line and reason in line
+
+    runs.delete_run(broken)
+    assert not broken.exists() and not broken.is_symlink()
+    assert (models / "good" / runs.WEIGHTS["best"]).exists()
+
+
+def test_runs_page_lists_every_broken_folder_with_its_reason_and_deletes_one(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (models / "link-out").unlink()  # replaced by the LINKS cases below, under their own names
+    (models / "loop").unlink()
+    reasons = {}
+    for n, (_, how, reason) in enumerate(CORRUPTIONS + LINKS):
+        _break(models, how, link=n >= len(CORRUPTIONS), name=f"broken-{n:02d}")
+        reasons[f"broken-{n:02d}"] = reason
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value.set_index("run")
+    for run_id, reason in reasons.items():
+        assert reason in table.loc[run_id, "problem"], run_id
+        assert "unreadable" in table.loc[run_id, "status"]
+    assert table.loc["good", "problem"] == ""
+    for run_id in ("broken-15", "broken-02"):  # a self-symlinked folder, then garbage weights
+        at.selectbox(key="runs_selected").set_value(run_id).run()
+        assert reasons[run_id] in " ".join(e.value for e in at.error)
+        at.button(key="runs_delete").click().run()
+        at.button(key="runs_delete_yes").click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert not (models / run_id).exists() and not (models / run_id).is_symlink()
+
+
+# --- processes: never signal a stranger, reap workers, refuse to retrain -----------------------
+
+
+def test_stop_never_signals_a_process_that_is_not_this_runs_worker(models: Path) -> None:
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        path = runs.create_run(CONFIG, models, "hijacked")
+        runs.write_status(path, state="running", pid=stranger.pid, heartbeat=time.time(),
+                          phase="training", token="abc")
+        jobs.stop(path, timeout=0.5)
+        assert stranger.poll() is None, "a process that is not the run's worker was signalled"
+        assert runs.stop_requested(path)  # the STOP file is still left for a real worker
+        runs.write_status(path, state="stopped", phase="done")
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_a_finished_worker_is_reaped_and_cannot_be_rerun(models: Path) -> None:
+    config = RunConfig(SIM, CONFIG.model, TrainConfig(epochs=1, batch_size=256))
+    path = jobs.launch(config, models, "reaped")
+    pid = runs.read_status(path)["pid"]
+    assert jobs.is_worker(pid, path, runs.read_status(path)["token"])
+    deadline = time.monotonic() + 120
+    while runs.read_status(path)["state"] == "running":
+        assert time.monotonic() < deadline, "the worker did not finish"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists():  # a zombie keeps its /proc entry until reaped
+        assert time.monotonic() < deadline, "the finished worker was left a zombie"
+        time.sleep(0.1)
+    assert runs.read_status(path)["state"] == "completed"
+    assert main(["worker", str(path)]) == 2  # a second worker on a completed run refuses
+
+
+def test_recommend_page_refuses_nan_weights_with_a_message(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    _broken_copies(models)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/recommend.py").run()
+    at.selectbox(key="rec_run").set_value("nan-weights").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "NaN or infinite weights" in " ".join(e.value for e in at.error)
+    assert not at.get("plotly_chart") and not at.dataframe
+
+
+def _models_dir_is_a_file(mp: pytest.MonkeyPatch, root: Path) -> None:
+    file = root.parent / "a-file"
+    file.write_text("not a folder")
+    mp.setenv("STREAMREC_MODELS_DIR", str(file))
+
+
+# (case id, fault, what the Train page's error box must say after Start)
+START_FAULTS = [
+    ("models dir is a file", _models_dir_is_a_file, "is a file, not a folder"),
+    ("models dir unwritable", _fault_unwritable, "Permission denied"),
+    ("disk full", _fault_disk_full_on_create, "No space left on device"),
+]
+
+
+@pytest.mark.parametrize(("fault", "message"), [c[1:] for c in START_FAULTS],
+                         ids=[c[0] for c in START_FAULTS])
+def test_train_page_start_with_a_disk_fault_is_an_error_box(
+    models: Path, clear_streamlit_caches: None, monkeypatch: pytest.MonkeyPatch,
+    fault: Callable, message: str,
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["sim_config"] = CONFIG.to_dict()["sim"]
+    at.run()
+    at.switch_page("pages/train.py").run()
+    before = {p.name for p in models.iterdir()}
+    fault(monkeypatch, models)
+    at.button(key="train_start").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert {p.name for p in models.iterdir()} == before  # no run folder, whole or half
+    assert not jobs.active_runs(models)
+
+
+def test_home_page_names_a_broken_run_and_its_reason(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (models / "link-out").unlink()
+    (models / "loop").unlink()
+    broken = _break(models, _truncate, link=False)
+    runs.write_status(broken, created=time.time() + 10)  # newest, so among the five shown
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    text = page_text(at)
+    assert "`broken` :red-badge[unreadable]" in text and "not a readable safetensors file" in text
+
+
+# --- hostile URLs on every page --------------------------------------------------------------
+
+HOSTILE_RUNS = ["..", ".", "/etc", "a/../..", "link-out", "loop", "%2e%2e", EVIL_LINK]
+
+
+def page_text(at: Any) -> str:
+    """Everything the page wrote as Markdown or in a message box."""
+    kinds = ("markdown", "caption", "warning", "error", "info", "success", "subheader", "title")
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+@pytest.mark.parametrize("value", HOSTILE_RUNS)
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_run_links_are_refused_on_every_page(
+    models: Path, clear_streamlit_caches: None, page: str, value: str
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.query_params["run"] = value
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = page_text(at)
+    assert "](https://evil" not in text and "[click]" not in text  # escaped: \[click\]
+    assert not [s for s in at.get("subheader") if s.value.startswith("Run ") and "good" not in s.value]
+    assert not any(b.key == "train_stop" for b in at.button)
+    assert not (models.parent / runs.STOP_FILE).exists()
+    if page == "train" and value != EVIL_LINK:
+        assert "cannot be shown" in text
+    if page == "recommend":
+        assert at.selectbox(key="rec_run").value == "good"
