@@ -2,17 +2,13 @@
 targets, with fit + score time.
 
 The samples live outside the repository (`STREAMREC_SHARED_DATA`, default
-`<repo>/../shared/data`; see its README). Until the importer lands, this script builds the two
-data sets itself with the literature's preprocessing:
+`<repo>/../shared/data`; see its README). Both are imported into a temporary data root with the
+same settings as the README's commands (`python -m streamrec import ...`): YOOCHOOSE 100k with
+its given split, the Diginetica sample with the last 7 days as the test set.
 
-- YOOCHOOSE 100k: session-rec's prepared train_full / test split, taken as given (test clicks
-  on items unseen in training would be dropped; there are none).
-- Diginetica sample: clicks ordered by timeframe within a session, sessions of length 1 and
-  items with fewer than 5 clicks dropped until stable, the sessions of the last 7 days
-  (by eventdate) are the test set, test clicks on items unseen in training dropped.
-
-Every test click after a session's first is a target, predicted from all earlier clicks
-(`max_len` = the longest test session). Baselines fit on every training session.
+Every test click after a session's first is a target, predicted from all earlier clicks of its
+session (`max_len` = the longest test session). The baselines fit on every non-test session,
+as session-rec fits on `train_full`.
 
 Usage: python benchmarks/bench_baselines_real.py [--max-targets N]
 """
@@ -20,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from _common import machine
 
@@ -37,6 +33,7 @@ from streamrec.baselines import (
     evaluate_scorer,
 )
 from streamrec.data import Split, Targets, all_targets
+from streamrec.logs import ImportConfig, import_log
 from streamrec.sessions import SessionData
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,62 +41,24 @@ SHARED = Path(os.environ.get("STREAMREC_SHARED_DATA", ROOT.parent / "shared" / "
 EMPTY = Targets(np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
-def to_session_data(train: pd.DataFrame, test: pd.DataFrame, name: str) -> tuple[SessionData, Split]:
-    """Train then test sessions as one SessionData (items indexed by training), and the split.
-
-    Both frames have SessionId, ItemId, Time and are sorted by session, then time.
-    """
-    items = np.unique(train.ItemId.to_numpy())
-    test = test[test.ItemId.isin(items)]
-    test = test[test.groupby("SessionId").ItemId.transform("size") > 1]
-    clicks = pd.concat([train, test], ignore_index=True)
-    lengths = np.concatenate(
-        [train.groupby("SessionId", sort=False).size(), test.groupby("SessionId", sort=False).size()]
-    )
-    data = SessionData(
-        items=np.searchsorted(items, clicks.ItemId.to_numpy()).astype(np.int64),
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        item_ids=items.astype(str),
-        times=clicks.Time.to_numpy(np.float64),
-        session_keys=pd.unique(clicks.SessionId.astype(str)),
-        name=name,
-    )
-    n_train = train.SessionId.nunique()
-    split = Split(
-        protocol="given",
-        train=all_targets(data, np.arange(n_train)),
-        valid=EMPTY,
-        test=all_targets(data, np.arange(n_train, data.n_sessions)),
-    )
-    return data, split
+def samples() -> list[ImportConfig]:
+    """The two shared samples, imported as the README says."""
+    yoochoose = SHARED / "yoochoose-100k" / "yoochoose-clicks-100k_"
+    return [
+        ImportConfig(path=f"{yoochoose}train_full.txt", test_path=f"{yoochoose}test.txt",
+                     name="yoochoose-100k", split="given"),
+        ImportConfig(path=str(SHARED / "diginetica-sample" / "sample_train-item-views.csv"),
+                     name="diginetica-sample", split="time", test_days=7),
+    ]
 
 
-def yoochoose() -> tuple[SessionData, Split]:
-    """session-rec's rsc15 100k sample with its given split."""
-    train, test = (
-        pd.read_csv(SHARED / "yoochoose-100k" / f"yoochoose-clicks-100k_{part}.txt", sep="\t")
-        .sort_values(["SessionId", "Time"], kind="stable")
-        for part in ("train_full", "test")
-    )
-    return to_session_data(train, test, "yoochoose-100k")
-
-
-def diginetica(test_days: int = 7, min_support: int = 5) -> tuple[SessionData, Split]:
-    """The raw Diginetica sample with the usual preprocessing and a last-7-days time split."""
-    raw = pd.read_csv(SHARED / "diginetica-sample" / "sample_train-item-views.csv", sep=";")
-    day = pd.to_datetime(raw.eventdate).to_numpy().astype("datetime64[s]").astype(np.int64)
-    clicks = pd.DataFrame(
-        {"SessionId": raw.session_id, "ItemId": raw.item_id, "Time": day + raw.timeframe / 1000.0}
-    ).sort_values(["SessionId", "Time"], kind="stable")
-    while True:  # drop short sessions and rare items until neither changes the log
-        before = len(clicks)
-        clicks = clicks[clicks.groupby("SessionId").ItemId.transform("size") > 1]
-        clicks = clicks[clicks.groupby("ItemId").SessionId.transform("size") >= min_support]
-        if len(clicks) == before:
-            break
-    session_day = clicks.groupby("SessionId").Time.transform("min") // 86400 * 86400
-    test = session_day > session_day.max() - test_days * 86400
-    return to_session_data(clicks[~test], clicks[test], "diginetica-sample")
+def imported(config: ImportConfig, root: Path) -> tuple[SessionData, Split]:
+    """The data set and a split: every non-test session trains, the test sessions report."""
+    dataset = import_log(config, root)
+    test = dataset.test_sessions
+    train = np.setdiff1d(np.arange(dataset.data.n_sessions), test)
+    data = dataset.data
+    return data, Split("given", all_targets(data, train), EMPTY, all_targets(data, test))
 
 
 def measure(data: SessionData, split: Split, max_targets: int) -> None:
@@ -129,8 +88,9 @@ def main() -> None:
     if not SHARED.is_dir():
         raise SystemExit(f"no shared data at {SHARED}: set STREAMREC_SHARED_DATA")
     print(machine(), "|", os.popen("uptime").read().strip())
-    for build in (yoochoose, diginetica):
-        measure(*build(), args.max_targets)
+    with tempfile.TemporaryDirectory() as root:
+        for config in samples():
+            measure(*imported(config, Path(root)), args.max_targets)
 
 
 if __name__ == "__main__":
