@@ -207,15 +207,8 @@ class VSKNN:
         count = torch.diff(cand_ptr)  # (b,) candidate sessions per row
         cand_row = torch.repeat_interleave(torch.arange(b), count)
         # Sessions are numbered most recent first, so a row's sample is its `sample_size`
-        # smallest numbers: cut each crowded row at the sample_size-th smallest.
-        cut = torch.full((b,), s, dtype=torch.int64)
-        crowded = torch.nonzero(count > self.sample_size, as_tuple=True)[0]
-        if crowded.shape[0]:
-            lists = torch.full((crowded.shape[0], int(count.max())), s, dtype=torch.int64)
-            owner, flat = expand_rows(cand_ptr, crowded)
-            lists[owner, flat - cand_ptr[crowded][owner]] = cand[flat]
-            cut[crowded] = lists.kthvalue(self.sample_size, dim=1).values
-        sampled = cand <= cut[cand_row]
+        # smallest numbers.
+        sampled = cand <= _smallest(cand, cand_row, count, self.sample_size, s)[cand_row]
         cand_row, cand, dot = cand_row[sampled], cand[sampled], dot[sampled]
         rank = torch.arange(cand.shape[0]) - torch.searchsorted(cand_row, torch.arange(b))[cand_row]
         width = min(self.sample_size, s)
@@ -237,6 +230,29 @@ class VSKNN:
         scores = self.levels.scores(prefixes, scale).view(-1)  # (b n_items,)
         scores.index_add_(0, entry, (nb_sim * decay)[owner])
         return scores.view(b, n)
+
+
+def _smallest(
+    values: torch.Tensor, row: torch.Tensor, count: torch.Tensor, n: int, bound: int
+) -> torch.Tensor:
+    """(rows,) the n-th smallest of each row's distinct values in [0, bound), or `bound` for a
+    row with at most n values: a histogram over buckets finds the bucket, then one bucket's
+    values are laid out as bits. No sort; shifts and masks, as int64 division is slow."""
+    rows, width = count.shape[0], 1 << _BUCKET_BITS
+    n_buckets = (bound >> _BUCKET_BITS) + 1
+    bucket = values >> _BUCKET_BITS
+    cum = torch.bincount(row * n_buckets + bucket, minlength=rows * n_buckets)
+    cum = cum.view(rows, n_buckets).cumsum(1)  # (rows, n_buckets) values up to each bucket
+    at = torch.searchsorted(cum, torch.full((rows, 1), n, dtype=cum.dtype)).squeeze(1)
+    before = cum.gather(1, (at - 1).clamp(min=0)[:, None]).squeeze(1) * (at > 0)
+    inside = bucket == at[row]  # the values in each row's n-th value's bucket
+    present = torch.zeros(rows, width, dtype=torch.bool)
+    present[row[inside], values[inside] & (width - 1)] = True
+    offset = torch.searchsorted(present.cumsum(1), (n - before)[:, None]).squeeze(1)
+    return torch.where(count > n, at * width + offset, bound)
+
+
+_BUCKET_BITS = 8  # 256 values per histogram bucket in `_smallest`
 
 
 def _csr(ptr: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -418,3 +418,18 @@ def test_vsknn_agrees_with_a_step_by_step_port(small_sim):
     knn = VSKNN(k=10_000, sample_size=30).fit(data, split.train)  # every sampled one votes
     expected = brute_force_vsknn(data, split.train, batch, sample_size=30)
     torch.testing.assert_close(knn.score(batch), expected, rtol=0, atol=1e-8)
+
+
+def test_vsknn_sample_cut_finds_the_nth_smallest_across_buckets():
+    from streamrec.knn import _smallest
+
+    rng = np.random.default_rng(4)
+    bound, n = 5_000, 37  # 20 buckets of 256
+    rows = [rng.choice(bound, size=size, replace=False) for size in (0, 5, 37, 38, 300, 4_000)]
+    values = torch.from_numpy(np.concatenate(rows))
+    count = torch.tensor([len(r) for r in rows])
+    row = torch.repeat_interleave(torch.arange(len(rows)), count)
+    shuffled = torch.from_numpy(rng.permutation(values.shape[0]))  # any order within a row
+    cut = _smallest(values[shuffled], row[shuffled], count, n, bound)
+    expected = [bound if len(r) <= n else int(np.sort(r)[n - 1]) for r in rows]
+    assert cut.tolist() == expected
