@@ -13,10 +13,12 @@ from streamrec.baselines import evaluate_baselines
 from streamrec.charts import simulator as charts
 from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
 from streamrec.data import make_split
+from streamrec.scenarios import recommended_max_len
 from streamrec.sessions import SessionData
 from streamrec.simulator import dataset_stats
 from studio.navigation import ensure_app_navigation
 from studio.runs import simulated_sessions
+from studio.scenarios import scenario_picker
 
 ensure_app_navigation()
 
@@ -66,7 +68,15 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
             "Shorter sessions are dropped (only empty categories make them).",
         ),
     ],
+    "Order mechanisms (before each click after the first)": [
+        ("anchor_return", "P(back to the anchor)", "An item of the first click's category."),
+        ("successor_prob", "P(successor)", "The next item of the latest click's chain."),
+        ("recall_prob", "P(recall)", "The next item of an earlier click's chain."),
+        ("repeat_prob", "P(repeat)", "An earlier click again, recent ones likelier."),
+        ("repeat_decay", "Repeat decay", "A repeat picks the click d steps back ~ decay^d."),
+    ],
 }
+MECHANISM_SECTION = "Order mechanisms (before each click after the first)"  # one row of its own
 UNIT_INTERVAL = {
     "explorer_share",
     "deep_dive_share",
@@ -74,6 +84,11 @@ UNIT_INTERVAL = {
     "explorer_switch",
     "deep_dive_switch",
     "comparison_switch",
+    "anchor_return",
+    "successor_prob",
+    "recall_prob",
+    "repeat_prob",
+    "repeat_decay",
 }
 
 
@@ -91,7 +106,8 @@ def baseline_scores(config: dict) -> tuple[dict[str, dict[str, float]], int, int
     split = make_split(data, train)
     report = split.report
     sample = report.sample(BASELINE_TARGETS, train.seed)
-    scores = evaluate_baselines(data, split, train.max_len, cutoffs=train.cutoffs, targets=sample)
+    max_len = recommended_max_len(from_dict(SimConfig, config), train.max_len)
+    scores = evaluate_baselines(data, split, max_len, cutoffs=train.cutoffs, targets=sample)
     return scores, len(sample), len(report)
 
 
@@ -111,12 +127,18 @@ def settings_widget(name: str, label: str, help_text: str) -> object:
 def settings_form() -> tuple[bool, dict]:
     """All simulator settings in one form; returns (submitted, field values)."""
     values: dict = {}
+    sections = {k: v for k, v in SECTIONS.items() if k != MECHANISM_SECTION}
     with st.form("sim_form", border=True):
-        for column, (section, items) in zip(st.columns(len(SECTIONS)), SECTIONS.items()):
+        for column, (section, items) in zip(st.columns(len(sections)), sections.items()):
             with column:
                 st.markdown(f"**{section}**")
                 for name, label, help_text in items:
                     values[name] = settings_widget(name, label, help_text)
+        items = SECTIONS[MECHANISM_SECTION]
+        st.markdown(f"**{MECHANISM_SECTION}** — see docs/scenarios.md; fast engine only")
+        for column, (name, label, help_text) in zip(st.columns(len(items)), items):
+            with column:
+                values[name] = settings_widget(name, label, help_text)
         submitted = st.form_submit_button("Generate", type="primary", key="sim_generate")
     return submitted, values
 
@@ -138,6 +160,13 @@ def headline(data: SessionData) -> None:
         f"{stats['stay_in_category_rate']:.0%}",
         help="Share of consecutive click pairs within a session that share a category.",
     )
+    causes = [
+        f"{name.removeprefix('cause_')} {share:.0%}"
+        for name, share in stats.items()
+        if name.startswith("cause_") and share > 0
+    ]
+    if causes:
+        st.caption("What produced the clicks (the simulator's truth): " + ", ".join(causes) + ".")
 
 
 def dataset_charts(data: SessionData) -> None:
@@ -212,6 +241,7 @@ st.caption(
     "Click sessions from explorers, deep divers and comparison shoppers over a Zipf catalog. "
     "Change the settings and press Generate; the Train page trains on the last generated data."
 )
+scenario_picker("sim_scenario")
 submitted, values = settings_form()
 if submitted:
     try:

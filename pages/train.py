@@ -26,9 +26,11 @@ from streamrec.config import (
     from_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.scenarios import recommended_max_len
 from streamrec.sources import dataset_config
 from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
+from studio.scenarios import scenario_picker
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
@@ -86,6 +88,7 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
         else "the default configuration (nothing generated on the Simulator page yet)"
     )
     with st.container(border=True):
+        scenario_picker("train_scenario")
         st.markdown(
             f"**Training data:** {sim.n_sessions:,} sessions of {sim.min_session_length}–"
             f"{sim.max_session_length} clicks over {sim.n_items:,} items in "
@@ -482,6 +485,14 @@ try:
 except (TypeError, ValueError) as error:
     run_config = None
     st.error(f"Invalid setting: {escape_markdown(error)}", icon=":material/error:")
+exact_window = recommended_max_len(sim, 0)  # 0: no mechanism, any window is exact
+if source == SIMULATED and run_config is not None and run_config.train.max_len < exact_window:
+    st.warning(
+        f"With order mechanisms on, the oracle is exact only when max_len covers whole sessions "
+        f"({sim.max_session_length} clicks); with {run_config.train.max_len} it reads a window "
+        "that misses the session start as if it were the start.",
+        icon=":material/warning:",
+    )
 if run_config is not None and running:
     st.caption(
         "No time estimate while a training runs: measuring would slow it down, and the "

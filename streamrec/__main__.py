@@ -1,4 +1,4 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,recommend,import,datasets,runs,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,scenarios,recommend,import,datasets,runs,worker}`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.datasets import DatasetError
+from streamrec.scenarios import SCENARIOS, Scenario, get_scenario
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The case study's exact setup: its generator, its random example split and optimiser.
@@ -56,10 +57,14 @@ def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type]
 
 
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
-    """Preset first, then explicit flags on top; validated."""
+    """Preset first, then the scenario, then explicit flags on top; validated."""
     parts: dict[str, dict[str, Any]] = {"sim": {}, "model": {}, "train": {}}
     for section, values in PRESETS.get(getattr(args, "preset", None) or "", {}).items():
         parts[section].update(values)
+    if getattr(args, "scenario", None):
+        scenario = get_scenario(args.scenario)
+        parts["sim"].update(scenario.sim)
+        parts["train"]["max_len"] = scenario.max_len
     for key, value in vars(args).items():
         if "__" in key and value is not None:
             section, name = key.split("__", 1)
@@ -155,6 +160,15 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(results, tc.cutoffs))
     _print_left_out(left_out_baselines(data))
+    k = min(tc.cutoffs)
+    if "Oracle" in results and "Last-category popularity" in results:  # simulated data
+        gap = results["Oracle"][f"hit@{k}"] - results["Last-category popularity"][f"hit@{k}"]
+        print(f"oracle minus last-category popularity: {100 * gap:+.1f} points of Hit@{k}")
+    simulated = config.data.is_simulated
+    if simulated and config.sim.has_mechanisms and tc.max_len < config.sim.max_session_length:
+        print(f"note: max_len {tc.max_len} < the longest session ({config.sim.max_session_length}):"
+              " the oracle reads a window that misses the session start as if it were the start,"
+              " an approximation", file=sys.stderr)
     if args.json:
         print(json.dumps(results))
     return 0
@@ -219,6 +233,40 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
         print(f"  {rank:>3}. item {item:>6} (category {category[item]:>3})  p = {prob:.4f}")
     return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the named scenarios with their story; with --gaps, the oracle's lead on each."""
+    import textwrap
+
+    for scenario in SCENARIOS.values():
+        print(f"{scenario.name}: {scenario.title} (max_len {scenario.max_len})")
+        print(textwrap.fill(scenario.story, 92, initial_indent="  ", subsequent_indent="  "))
+        settings = ", ".join(f"{key}={value}" for key, value in scenario.sim.items())
+        print(textwrap.fill(f"settings: {settings or 'the defaults'}", 92,
+                            initial_indent="  ", subsequent_indent="    "))
+        if args.gaps:
+            gap, oracle = scenario_gap(scenario)
+            print(f"  oracle Hit@10 {oracle:.4f}, {100 * gap:+.1f} points above last-category "
+                  "popularity (test split)")
+    return 0
+
+
+def scenario_gap(scenario: Scenario) -> tuple[float, float]:
+    """(oracle minus last-category popularity, oracle) Hit@10 on the scenario's test split."""
+    from streamrec.baselines import LastCategoryPopularity, Oracle, evaluate_scorer
+    from streamrec.data import make_split
+    from streamrec.simulator import simulate
+
+    data = simulate(scenario.config())
+    split = make_split(data, TrainConfig(max_len=scenario.max_len))
+    hits = [
+        evaluate_scorer(scorer.fit(data, split.train), data, split.report, scenario.max_len)[0][
+            "hit@10"
+        ]
+        for scorer in (LastCategoryPopularity(), Oracle())
+    ]
+    return hits[1] - hits[0], hits[1]
 
 
 def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config: RunConfig) -> int:
@@ -334,6 +382,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0 if status["state"] in ("completed", "stopped") else 1
 
 
+def cmd_faithfulness(args: argparse.Namespace) -> int:
+    """Attention and occlusion against the recorded causes of a run's held-out clicks."""
+    from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
+    from streamrec.sources import open_data
+
+    path = Path(args.run)
+    model, config = runs.load_model(path)
+    data, split = runs.load_data(path, config) or open_data(config)
+    start = time.perf_counter()
+    result = measure_faithfulness(model, data, split.report, config.train.max_len, args.sessions)
+    print(
+        f"{result.n_sessions:,} held-out targets caused by an earlier click inside the model's "
+        f"window, one per session ({result.n_outside:,} caused targets skipped: cause before "
+        f"the window) in {time.perf_counter() - start:.1f} s. Percent of targets whose cause "
+        "each explainer ranks first / in its top two:"
+    )
+    print(markdown_table(result))
+    if args.json:
+        print(json.dumps({"run": str(path), "table": result.table.to_dict(orient="records")}))
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
@@ -361,15 +431,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim_only = {"sim": SimConfig}
     everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
 
+    scenario_help = "start from a named world (see the scenarios command)"
+
     p = sub.add_parser("simulate", help="generate sessions and print statistics", allow_abbrev=False)
+    p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     _add_config_flags(p, sim_only)
-    p.add_argument("--out", metavar="FILE.csv", help="write session_id,position,item_id,category")
+    p.add_argument("--out", metavar="FILE.csv",
+                   help="write session_id,position,item_id,category,cause,cause_position")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser(
         "train", help="train a model into a new run folder under models/", allow_abbrev=False
     )
     p.add_argument("--preset", choices=sorted(PRESETS), help="start from a named setup")
+    p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     p.add_argument("--name", help="run folder name (default: time stamp and model summary)")
     p.add_argument("--models-dir", help="where run folders live (default: models/)")
     p.add_argument("--no-baselines", action="store_true", help="skip baselines and the oracle")
@@ -384,10 +459,17 @@ def build_parser() -> argparse.ArgumentParser:
         "baselines", help="baselines and the Bayes-optimal oracle, no training", allow_abbrev=False
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON last")
+    p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     p.add_argument("--dataset", metavar="NAME",
                    help="score an imported data set instead of simulated sessions")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
+
+    p = sub.add_parser("scenarios", help="list the named scenarios and their stories",
+                       allow_abbrev=False)
+    p.add_argument("--gaps", action="store_true",
+                   help="also score the oracle and last-category popularity on each (~1 min)")
+    p.set_defaults(func=cmd_scenarios)
 
     models_dir = "where run folders live (default: $STREAMREC_MODELS_DIR or models/)"
     p = sub.add_parser("recommend", help="top-K for a session from a trained run", allow_abbrev=False)
@@ -441,6 +523,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "faithfulness",
+        help="does attention point at each click's recorded cause? (a run)",
+        allow_abbrev=False,
+    )
+    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    p.add_argument("--sessions", type=int, default=2000, help="held-out sessions, one target each")
+    p.add_argument("--json", action="store_true", help="print the tidy table as JSON last")
+    p.set_defaults(func=cmd_faithfulness)
     return parser
 
 

@@ -15,6 +15,8 @@ POOLINGS = ("attention", "last")
 CELLS = ("lstm", "gru")
 PROTOCOLS = ("session", "example")
 SOURCES = ("simulator", "dataset")
+# SimConfig's order mechanisms, in the order they take their share of one uniform draw.
+MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
 
 # Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
 MAX_SIM_BYTES = 4 * 1024**3
@@ -61,6 +63,13 @@ class SimConfig:
     max_preferred: int = 5
     min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
     engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
+    # Order mechanisms (docs/scenarios.md), all off by default; fast engine only. Before each
+    # click after the first, one of them may replace the category move (stay / switch):
+    anchor_return: float = 0.0  # P(back to the first click's category, popularity-weighted)
+    successor_prob: float = 0.0  # P(the successor of the latest click, if it has one)
+    recall_prob: float = 0.0  # P(the successor of an earlier click, uniform over those with one)
+    repeat_prob: float = 0.0  # P(re-click an earlier item of the session)
+    repeat_decay: float = 0.5  # repeat picks the click d steps back with weight decay^d
 
     def validate(self) -> SimConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -100,6 +109,20 @@ class SimConfig:
             )
         _check_int("min_kept_length", self.min_kept_length, 2, 10_000)
         _check_choice("engine", self.engine, ENGINES)
+        for name in MECHANISMS:
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        _check_range("repeat_decay", self.repeat_decay, 0.01, 1.0)
+        total = sum(getattr(self, name) for name in MECHANISMS)
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"anchor_return + successor_prob + recall_prob + repeat_prob = {total:.3f} is out "
+                "of range: allowed [0, 1] (they share one draw per click)"
+            )
+        if self.engine == "reference" and self.has_mechanisms:
+            raise ValueError(
+                f"engine = 'reference' with {self.active_mechanisms()[0]} > 0 is not allowed: the "
+                "reference engine replays the case study draw for draw; choose engine 'fast'"
+            )
         expected_clicks = self.n_sessions * (self.min_session_length + self.max_session_length) / 2
         if expected_clicks * BYTES_PER_CLICK > MAX_SIM_BYTES:
             raise ValueError(
@@ -120,6 +143,15 @@ class SimConfig:
     def switch_probs(self) -> tuple[float, float, float]:
         """(explorer, deep dive, comparison) probability of a category switch after a click."""
         return (self.explorer_switch, self.deep_dive_switch, self.comparison_switch)
+
+    def active_mechanisms(self) -> list[str]:
+        """Names of the order mechanisms switched on (probability above zero)."""
+        return [name for name in MECHANISMS if getattr(self, name) > 0]
+
+    @property
+    def has_mechanisms(self) -> bool:
+        """True if any order mechanism is on (the case study's world has none)."""
+        return bool(self.active_mechanisms())
 
 
 @dataclass(frozen=True)

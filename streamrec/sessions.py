@@ -25,6 +25,7 @@ from streamrec.config import SimConfig
 # "switch" are the case study's category moves; the rest are the order-carrying mechanisms.
 CAUSES = ("first", "stay", "switch", "anchor", "successor", "recall", "repeat")
 NO_CAUSE = -1  # `cause_position` of a click that no earlier click caused
+NO_SUCCESSOR = -1  # `Catalog.successor` of an item that ends (or is in no) chain
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Catalog:
     item_category: np.ndarray  # (n_items,) int64
     item_popularity: np.ndarray  # (n_items,) float64, sums to 1 within each non-empty category
     category_sizes: np.ndarray  # (n_categories,) int64 items per category as generated
+    # (n_items,) int64 the next item of the item's successor chain, NO_SUCCESSOR if none; None
+    # when the catalog has no chains (the simulator's item-successor mechanism is off).
+    successor: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -249,6 +253,8 @@ def to_arrays(data: SessionData) -> dict[str, np.ndarray]:
         arrays["item_category"] = data.catalog.item_category
         arrays["item_popularity"] = data.catalog.item_popularity
         arrays["category_sizes"] = data.catalog.category_sizes
+        if data.catalog.successor is not None:
+            arrays["item_successor"] = data.catalog.successor
     for key in _OPTIONAL_ARRAYS:
         value = getattr(data, key)
         if value is not None:
@@ -264,6 +270,7 @@ def from_arrays(arrays: dict[str, np.ndarray], config: SimConfig | None = None) 
             arrays["item_category"].astype(np.int64),
             arrays["item_popularity"].astype(np.float64),
             arrays["category_sizes"].astype(np.int64),
+            arrays["item_successor"].astype(np.int64) if "item_successor" in arrays else None,
         )
     extras = {key: arrays[key] for key in _OPTIONAL_ARRAYS if key in arrays}
     return SessionData(

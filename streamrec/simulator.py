@@ -7,16 +7,28 @@ Two engines generate the same stochastic process:
   reproduced exactly. The expensive ``rng.choice(items, p=...)`` is replaced by what
   ``RandomState.choice`` does inside (one ``random_sample`` and a right-sided search in the
   normalised cumulative sum), which consumes the same draws and gives the same item.
-- ``fast`` (default) draws everything at once with ``numpy.random.Generator``.
+- ``fast`` (default) draws everything at once with ``numpy.random.Generator``; with an order
+  mechanism on (streamrec.mechanisms) it draws click positions in order instead.
+
+Both record what produced every click (`SessionData.cause`, `cause_position`).
 """
 from __future__ import annotations
 
 import bisect
+import dataclasses
 
 import numpy as np
 
 from streamrec.config import SimConfig
-from streamrec.sessions import Catalog, SessionData
+from streamrec.mechanisms import (
+    FIRST,
+    STAY,
+    SWITCH,
+    fill_empty_categories,
+    simulate_clicks,
+    successor_links,
+)
+from streamrec.sessions import CAUSES, NO_CAUSE, Catalog, SessionData
 
 __all__ = ["BEHAVIOURS", "Catalog", "SessionData", "dataset_stats", "simulate"]
 
@@ -89,6 +101,7 @@ def _simulate_reference(config: SimConfig) -> SessionData:
     sessions: list[list[int]] = []
     behaviours: list[int] = []
     preferred_rows: list[np.ndarray] = []
+    causes: list[list[int]] = []
     for _ in range(config.n_sessions):
         behaviour = bisect.bisect_right(mix_cdf, random_sample())
         session_len = randint(config.min_session_length, config.max_session_length + 1)
@@ -97,6 +110,7 @@ def _simulate_reference(config: SimConfig) -> SessionData:
         n_pref = len(preferred_cats)
         current_cat = int(preferred_cats[randint(0, n_pref)])
         session: list[int] = []
+        cause = [FIRST]  # what produced each click: the switch draw after the click before
         p_switch = switch[behaviour]
         for _step in range(session_len):
             cdf = cdfs[current_cat]
@@ -106,13 +120,33 @@ def _simulate_reference(config: SimConfig) -> SessionData:
             if behaviour == EXPLORER:
                 if random_sample() < p_switch:
                     current_cat = int(randint(0, n_cats))
+                    cause.append(SWITCH)
+                else:
+                    cause.append(STAY)
             elif random_sample() < p_switch:
                 current_cat = int(preferred_cats[randint(0, n_pref)])
+                cause.append(SWITCH)
+            else:
+                cause.append(STAY)
         if len(session) >= config.min_kept_length:
             sessions.append(session)
             behaviours.append(behaviour)
             preferred_rows.append(preferred_cats)
-    return _assemble(sessions, behaviours, preferred_rows, catalog, config)
+            causes.append(cause[: len(session)])
+    data = _assemble(sessions, behaviours, preferred_rows, catalog, config)
+    cause_codes = np.fromiter((c for row in causes for c in row), dtype=np.int8, count=data.n_clicks)
+    return _with_causes(data, cause_codes, _move_positions(cause_codes, data.offsets))
+
+
+def _move_positions(cause: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(n_clicks,) cause positions of first / stay / switch clicks: a stay's is the click before."""
+    lengths = np.diff(offsets)
+    position = np.arange(cause.shape[0]) - np.repeat(offsets[:-1], lengths)
+    return np.where(cause == STAY, position - 1, NO_CAUSE).astype(np.int64)
+
+
+def _with_causes(data: SessionData, cause: np.ndarray, position: np.ndarray) -> SessionData:
+    return dataclasses.replace(data, cause=cause.astype(np.int8), cause_position=position)
 
 
 def _assemble(
@@ -158,7 +192,11 @@ def _simulate_fast(config: SimConfig) -> SessionData:
     rng = np.random.default_rng(config.seed)
     n, n_cats = config.n_sessions, config.n_categories
     sizes = _fast_category_sizes(rng, config)
+    if config.has_mechanisms:
+        sizes = fill_empty_categories(sizes)
     catalog = _catalog_from_sizes(sizes, config)
+    if config.successor_prob > 0 or config.recall_prob > 0:
+        catalog = dataclasses.replace(catalog, successor=successor_links(catalog, config.seed))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
 
     behaviour = rng.choice(3, size=n, p=np.asarray(config.behaviour_mix)).astype(np.int8)
@@ -172,6 +210,31 @@ def _simulate_fast(config: SimConfig) -> SessionData:
     def pick_preferred(sessions: np.ndarray) -> np.ndarray:
         column = (rng.random(sessions.shape[0]) * n_pref[sessions]).astype(np.int64)
         return pref_order[sessions, column]
+
+    # Item within category: inverse CDF on one global array (category index + within-CDF).
+    within_cdf = np.zeros(config.n_items)
+    for cat in np.flatnonzero(sizes > 0):
+        block = slice(starts[cat], starts[cat] + sizes[cat])
+        cdf = np.cumsum(catalog.item_popularity[block])
+        within_cdf[block] = cat + cdf / cdf[-1]
+    within_cdf = within_cdf[: int(sizes.sum())]
+    if config.has_mechanisms:
+        grid, cause, position = simulate_clicks(
+            config, rng, catalog, within_cdf, behaviour, lengths, pick_preferred(np.arange(n)),
+            pick_preferred,
+        )
+        ok = lengths >= config.min_kept_length  # no empty category: every session runs its length
+        kept = (np.arange(grid.shape[1])[None, :] < lengths[:, None]) & ok[:, None]
+        return SessionData(
+            items=grid[kept],
+            offsets=np.concatenate([[0], np.cumsum(lengths[ok])]).astype(np.int64),
+            catalog=catalog,
+            behaviour=behaviour[ok],
+            preferred=preferred[ok],
+            config=config,
+            cause=cause[kept],
+            cause_position=position[kept],
+        )
 
     total = int(lengths.sum())
     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -201,28 +264,29 @@ def _simulate_fast(config: SimConfig) -> SessionData:
     else:
         keep = np.ones(total, dtype=bool)
 
-    # Item within category: inverse CDF on one global array (category index + within-CDF).
-    within_cdf = np.zeros(config.n_items)
-    for cat in np.flatnonzero(sizes > 0):
-        block = slice(starts[cat], starts[cat] + sizes[cat])
-        cdf = np.cumsum(catalog.item_popularity[block])
-        within_cdf[block] = cat + cdf / cdf[-1]
     u = rng.random(total)
     cats_kept = categories[keep]
-    items = np.searchsorted(within_cdf[: int(sizes.sum())], cats_kept + u[keep], side="right")
+    items = np.searchsorted(within_cdf, cats_kept + u[keep], side="right")
     items = np.clip(items, starts[cats_kept], starts[cats_kept] + sizes[cats_kept] - 1)
 
     kept_lengths = np.bincount(session_of[keep], minlength=n)
     ok = kept_lengths >= config.min_kept_length
     click_ok = ok[session_of[keep]]
     new_lengths = kept_lengths[ok]
+    offsets = np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64)
+    # The switch drawn after click j decides click j + 1: a switch, else a stay.
+    cause = np.where(np.concatenate([[False], switched[:-1]]), SWITCH, STAY).astype(np.int8)
+    cause[is_first] = FIRST
+    cause = cause[keep][click_ok]
     return SessionData(
         items=items[click_ok].astype(np.int64),
-        offsets=np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64),
+        offsets=offsets,
         catalog=catalog,
         behaviour=behaviour[ok],
         preferred=preferred[ok],
         config=config,
+        cause=cause,
+        cause_position=_move_positions(cause, offsets),
     )
 
 
@@ -247,4 +311,9 @@ def dataset_stats(data: SessionData) -> dict[str, float]:
     }
     for name, share in zip(BEHAVIOURS, shares):
         stats[f"share_{name}"] = float(share)
+    if data.has_causes:
+        assert data.cause is not None
+        causes = np.bincount(data.cause, minlength=len(CAUSES)) / max(data.n_clicks, 1)
+        for name, share in zip(CAUSES, causes):
+            stats[f"cause_{name}"] = float(share)
     return stats

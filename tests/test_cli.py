@@ -28,8 +28,11 @@ def test_simulate_writes_csv_and_prints_stats(tmp_path):
     assert "sessions" in result.stdout and "reference engine" in result.stdout
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["session_id", "position", "item_id", "category"]
+    assert list(rows[0]) == ["session_id", "position", "item_id", "category", "cause",
+                             "cause_position"]
     assert rows[0]["session_id"] == "0" and rows[0]["position"] == "0"
+    assert rows[0]["cause"] == "first" and rows[0]["cause_position"] == "-1"
+    assert {r["cause"] for r in rows[1:]} == {"first", "stay", "switch"}
     assert len({r["session_id"] for r in rows}) == 300
 
 

@@ -16,7 +16,7 @@ from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 
 PAGE = "pages/attention.py"
 SIM = SimConfig(n_sessions=200, n_items=60, n_categories=4, max_preferred=3, seed=5)
-CHARTS = ("by_length", "by_behaviour", "edges", "entropy", "patterns", "examples")
+CHARTS = ("by_length", "by_behaviour", "edges", "entropy", "patterns", "examples", "faithfulness")
 
 
 def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attention") -> Path:

@@ -114,7 +114,8 @@ def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, mode
     assert heatmap["texttemplate"] == "%{z:.2f}"
     growth = figure(at, "How the attention shifts")["data"][0]
     assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
-    assert len(plotly_figures(at)) == 2  # the other charts' tabs are closed: not drawn
+    assert decoded(figure(at, "Occlusion: drop one click")["data"][0]["y"]).size == 4
+    assert len(plotly_figures(at)) == 3  # the other charts' tabs are closed: not drawn
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def test_empty_categories_end_sessions_in_both_engines():
 
 def test_to_frame_and_stats(fast):
     frame = fast.to_frame()
-    assert tuple(frame.columns) == CLICK_COLUMNS
+    assert tuple(frame.columns) == (*CLICK_COLUMNS, "cause", "cause_position")
     assert len(frame) == fast.n_clicks
     assert frame.groupby("session_id")["position"].max().add(1).tolist()[:5] == fast.lengths[:5].tolist()
     stats = dataset_stats(fast)

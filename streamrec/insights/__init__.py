@@ -5,6 +5,8 @@
   (its last max_len clicks), with the session's hidden truth beside it.
 - `patterns`: the case study's three patterns (recency-dominant, anchor-item,
   category-coherent) as explicit rules, and the aggregates; pure functions of a profile.
+- `faithfulness`: `measure_faithfulness` checks attention and leave-one-out occlusion against
+  the cause the simulator recorded for each click, beside the last-click guess and chance.
 - `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
   against its chance level.
 
@@ -21,6 +23,7 @@ from streamrec.insights.embeddings import (
     pca_2d,
     training_clicks,
 )
+from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
     ANCHOR,
     ANCHOR_MIDDLE_RATIO,
@@ -55,6 +58,7 @@ from streamrec.insights.profile import (
     AttentionProfile,
     attention_profile,
     check_comparable,
+    data_identity,
     held_out_targets,
     sample_targets,
 )
@@ -75,6 +79,7 @@ __all__ = [
     "RECENCY_MIN_LAST_TWO",
     "SHORT",
     "AttentionProfile",
+    "Faithfulness",
     "Purity",
     "attention_profile",
     "category_purity_at_k",
@@ -82,6 +87,7 @@ __all__ = [
     "check_comparable",
     "classify_patterns",
     "compare_profiles",
+    "data_identity",
     "edge_shares",
     "edge_weights",
     "embedding_projection",
@@ -92,8 +98,10 @@ __all__ = [
     "item_embeddings",
     "length_buckets",
     "mean_by_position",
+    "measure_faithfulness",
     "nearest_neighbours",
     "normalised_entropy",
+    "occlusion",
     "pattern_counts",
     "pattern_examples",
     "pattern_table",

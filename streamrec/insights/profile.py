@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from streamrec.config import RunConfig
+from streamrec import scenarios
+from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split, Targets, build_rows, make_split
 from streamrec.model import SessionRecommender
 from streamrec.sessions import SessionData
@@ -160,3 +161,21 @@ def check_comparable(a: RunConfig, b: RunConfig) -> None:
             "the two runs hold out different sessions (" + "; ".join(diff) + "): sessions "
             "held out for one were trained on by the other"
         )
+
+
+def data_identity(config: RunConfig) -> str:
+    """What data a run was trained on, as a label: its imported data set, its named scenario
+    (with its size and seed where they differ from the default), or the simulator settings that
+    differ from the default."""
+    if not config.data.is_simulated:
+        return f"data set {config.data.dataset}"
+    default = SimConfig()
+    name = scenarios.scenario_of(config.sim)
+    shown = ("n_sessions", "seed", "engine") if name else tuple(SimConfig.__dataclass_fields__)
+    changed = [
+        f"{field} {getattr(config.sim, field)!r}"
+        for field in shown
+        if getattr(config.sim, field) != getattr(default, field)
+    ]
+    label = f"scenario {name}" if name else "custom simulator"
+    return label + (f" ({', '.join(changed)})" if changed else "")
