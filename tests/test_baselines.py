@@ -22,6 +22,7 @@ from streamrec.baselines import (
 from streamrec.config import SimConfig, TrainConfig
 from streamrec.data import Split, Targets, all_targets, make_split, tokens_from_items
 from streamrec.metrics import metrics_from_ranks, target_ranks
+from streamrec.scenarios import get_scenario
 from streamrec.simulator import Catalog, SessionData, simulate
 
 # Items 0-2 are category 0, items 3-5 category 1.
@@ -433,3 +434,15 @@ def test_vsknn_sample_cut_finds_the_nth_smallest_across_buckets():
     cut = _smallest(values[shuffled], row[shuffled], count, n, bound)
     expected = [bound if len(r) <= n else int(np.sort(r)[n - 1]) for r in rows]
     assert cut.tolist() == expected
+
+
+def test_rules_and_vsknn_read_the_streaming_scenarios_order():
+    # Series follow one another (successor chains) and viewers pick them up again: the
+    # category alone cannot say which episode comes next. Measured on this draw: Hit@10
+    # popularity 0.21, last-category popularity 0.51, SR 0.65, V-SKNN 0.66, oracle 0.72.
+    config = get_scenario("streaming").config(n_sessions=2000, n_items=400, n_categories=8, seed=3)
+    data = simulate(config)
+    table = evaluate_baselines(data, make_split(data, TrainConfig()), max_len=20, cutoffs=(10,))
+    hit = {name: metrics["hit@10"] for name, metrics in table.items()}
+    for name in ("Sequential rules", "V-SKNN"):
+        assert hit["Last-category popularity"] + 0.08 < hit[name] < hit["Oracle"], hit
