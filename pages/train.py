@@ -427,6 +427,8 @@ def results_table(status: dict, config: RunConfig) -> None:
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns},
         key="train_final_table",
     )
+    for name, reason in status.get("baselines_left_out", {}).items():
+        st.caption(f"{name}: left out, {reason}.")
 
 
 def outcome(path: Path) -> None:

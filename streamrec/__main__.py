@@ -159,9 +159,15 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     return "\n".join(lines)
 
 
+def _print_left_out(left_out: dict[str, str]) -> None:
+    """One line per baseline the data cannot support, with the reason."""
+    for name, reason in left_out.items():
+        print(f"{name}: left out, {reason}")
+
+
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
-    from streamrec.baselines import evaluate_baselines
+    from streamrec.baselines import evaluate_baselines, left_out_baselines
     from streamrec.sources import open_data
 
     config = _with_dataset(_config_from_args(args), args)
@@ -170,6 +176,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     results = evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(results, tc.cutoffs))
+    _print_left_out(left_out_baselines(data))
     k = min(tc.cutoffs)
     if "Oracle" in results and "Last-category popularity" in results:  # simulated data
         gap = results["Oracle"][f"hit@{k}"] - results["Last-category popularity"][f"hit@{k}"]
@@ -215,6 +222,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             **{name: baselines[name] for name in order if name in baselines}}
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
+    _print_left_out(status.get("baselines_left_out", {}))
     if args.json:
         print(json.dumps({"run": str(path), "status": status["state"], "results": rows}))
     return 0 if status["state"] in ("completed", "stopped") else 1

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from streamrec import runs
-from streamrec.baselines import evaluate_baselines
+from streamrec.baselines import evaluate_baselines, left_out_baselines
 from streamrec.config import RunConfig
 from streamrec.events import Event
 from streamrec.sources import open_data
@@ -86,7 +86,10 @@ def run_training(
                     path, state="stopped", reason="stop requested before training began",
                     finished=time.time(), phase="done",
                 )
-            runs.write_status(path, baselines_valid=scores, baselines_valid_targets=len(sample))
+            runs.write_status(
+                path, baselines_valid=scores, baselines_valid_targets=len(sample),
+                baselines_left_out=left_out_baselines(data),
+            )
         runs.write_status(path, heartbeat=time.time(), phase="training")
 
         last_beat = 0.0
