@@ -389,7 +389,7 @@ def patterns_per_scenario(choices: list[runs.RunInfo], n_sessions: int) -> None:
     rows = {}
     for choice in newest.values():
         try:
-            counts = insights.pattern_table(profile_of(choice, n_sessions))["all"]
+            counts = insights.pattern_table(profile_of(choice, n_sessions, None))["all"]
         except (runs.RunError, OSError, ValueError) as error:
             st.caption(f"{choice.run_id}: {error}")
             continue

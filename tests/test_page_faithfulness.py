@@ -177,7 +177,7 @@ def test_recommend_shows_occlusion_of_the_top_pick_beside_the_attention(page, ru
     )
     assert "true cause" not in fig["layout"]["title"]["text"]
     assert "the model's top pick" in text_of(at)
-    assert len(figures(at, "Attention over the session's clicks")) == 1
+    assert len(figures(at, "Attention (attention pooling) over the session's clicks")) == 1
 
 
 def caused_sample(data: SessionData, split) -> tuple[SampledSession, int]:
