@@ -142,11 +142,42 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     return "\n".join(lines)
 
 
+def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The model minus each method, per measure: mean difference ± SE and how many SEs."""
+    measures = list(next(iter(paired.values()), {}))
+    n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
+    head = (f"paired difference, this run minus each method, on the same {n:,} targets "
+            "(mean ± standard error):")
+    lines = [head, f"{'method':<26}" + "".join(f"{m:>28}" for m in measures)]
+    for name, row in paired.items():
+        cells = []
+        for m in measures:
+            mean, se = row[m]["mean"], row[m]["se"]
+            z = mean / se if se > 0 else float("nan")
+            cells.append(f"{mean:+.4f} ± {se:.4f} ({z:+.1f} SE)")
+        lines.append(f"{name:<26}" + "".join(f"{c:>28}" for c in cells))
+    return "\n".join(lines)
+
+
+def _to_oracle_line(to_oracle: dict[str, Any]) -> str:
+    """One line: when validation Hit@K first reached the set share of the oracle's."""
+    share, key = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"]
+    head = (f"validation {key}: oracle {to_oracle['oracle']:.4f}, best epoch "
+            f"{to_oracle['best']:.4f} ({100 * to_oracle['best'] / to_oracle['oracle']:.1f}% of it)")
+    if to_oracle["epoch"] is None:
+        return f"{head}; never reached {share} of the oracle"
+    return (f"{head}; {share} of the oracle reached at epoch {to_oracle['epoch']:g}, after "
+            f"{to_oracle['train_seconds']:.0f} s of training ({to_oracle['elapsed']:.0f} s with "
+            "validation)")
+
+
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.baselines import evaluate_baselines
     from streamrec.sources import open_data
 
+    if args.compare:
+        return _compare_run(args)
     config = _with_dataset(_config_from_args(args), args)
     data, split = open_data(config)
     tc = config.train
@@ -164,6 +195,41 @@ def cmd_baselines(args: argparse.Namespace) -> int:
               " an approximation", file=sys.stderr)
     if args.json:
         print(json.dumps(results))
+    return 0
+
+
+def _compare_run(args: argparse.Namespace) -> int:
+    """`baselines --compare RUN`: the run's best checkpoint beside every baseline on its own
+    stored sessions and report split, with the paired differences and its time to the oracle."""
+    from streamrec.baselines import score_baselines
+    from streamrec.jobs import to_oracle
+    from streamrec.metrics import paired_differences
+    from streamrec.sources import open_data
+    from streamrec.train import evaluate_model
+
+    path = runs.cli_run_path(args.compare, _models_root(args))
+    given = [key for key, value in vars(args).items() if "__" in key and value is not None]
+    if given or args.scenario or args.dataset:
+        print(f"note: --compare {args.compare} scores the run's own data and settings; the other "
+              "data and config flags are ignored", file=sys.stderr)
+    model, config = runs.load_model(path)
+    stored = runs.load_data(path, config)
+    data, split = stored if stored is not None else open_data(config)
+    tc = config.train
+    scored = score_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    metrics, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    metrics.pop("loss")
+    rows = {f"this run ({path.name})": metrics, **{name: m for name, (m, _) in scored.items()}}
+    print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
+    print(_table(rows, tc.cutoffs))
+    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
+    print(_paired_table(paired))
+    epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
+    reached = to_oracle(epochs, runs.read_status(path).get("baselines_valid", {}), config)
+    if reached and epochs:
+        print(_to_oracle_line(reached))
+    if args.json:
+        print(json.dumps({"results": rows, "paired": paired, "to_oracle": reached}))
     return 0
 
 
@@ -198,6 +264,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             **{name: baselines[name] for name in order if name in baselines}}
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
+    if status.get("paired"):
+        print(_paired_table({name: status["paired"][name] for name in order
+                             if name in status["paired"]}))
+    if status.get("to_oracle"):
+        print(_to_oracle_line(status["to_oracle"]))
     if args.json:
         print(json.dumps({"run": str(path), "status": status["state"], "results": rows}))
     return 0 if status["state"] in ("completed", "stopped") else 1
@@ -432,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     p.add_argument("--dataset", metavar="NAME",
                    help="score an imported data set instead of simulated sessions")
+    p.add_argument("--compare", metavar="RUN",
+                   help="add a trained run on its own data: its row, and its paired difference "
+                        "to every method with the standard error")
+    p.add_argument("--models-dir", help="where run folders live (default: models/)")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 

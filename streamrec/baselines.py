@@ -260,6 +260,25 @@ def default_scorers() -> list[Scorer]:
     return [GlobalPopularity(), LastCategoryPopularity(), MarkovChain(), SessionKNN(), Oracle()]
 
 
+def score_baselines(
+    data: SessionData,
+    split: Split,
+    max_len: int,
+    cutoffs: Sequence[int] = (10, 20),
+    exclude_seen: bool = False,
+    targets: Targets | None = None,
+) -> dict[str, tuple[dict[str, float], np.ndarray]]:
+    """(metrics, per-target ranks) of every default scorer fitted on `split.train`, on
+    `targets` (default: report); the ranks pair with a model's for `paired_differences`."""
+    targets = split.report if targets is None else targets
+    return {
+        scorer.name: evaluate_scorer(
+            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen
+        )
+        for scorer in default_scorers()
+    }
+
+
 def evaluate_baselines(
     data: SessionData,
     split: Split,
@@ -269,10 +288,5 @@ def evaluate_baselines(
     targets: Targets | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics of every default scorer fitted on `split.train`, on `targets` (default: report)."""
-    targets = split.report if targets is None else targets
-    return {
-        scorer.name: evaluate_scorer(
-            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen
-        )[0]
-        for scorer in default_scorers()
-    }
+    scored = score_baselines(data, split, max_len, cutoffs, exclude_seen, targets)
+    return {name: metrics for name, (metrics, _) in scored.items()}

@@ -7,6 +7,7 @@ ranks every target last, never first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -78,9 +79,17 @@ def per_target(ranks: np.ndarray, measure: str, k: int) -> np.ndarray:
     raise ValueError(f"measure = {measure!r} is not allowed: choose one of hit, mrr")
 
 
+class PairedDifference(TypedDict):
+    """Mean per-target difference of one measure between two methods, its SE and the count."""
+
+    mean: float
+    se: float
+    n: int
+
+
 def paired_difference(
     ranks_a: np.ndarray, ranks_b: np.ndarray, measure: str = "hit", k: int = 10
-) -> dict[str, float]:
+) -> PairedDifference:
     """Mean and standard error of the per-target difference a - b on the same targets.
 
     Paired, as in Smucker, Allan & Carterette (CIKM 2007): both methods rank the same
@@ -94,7 +103,7 @@ def paired_difference(
     n = diff.size
     mean = float(diff.mean()) if n else float("nan")
     se = float(diff.std(ddof=1) / np.sqrt(n)) if n >= 2 else float("nan")
-    return {"mean": mean, "se": se, "n": n}
+    return PairedDifference(mean=mean, se=se, n=n)
 
 
 PAIRED_MEASURES: tuple[tuple[str, int], ...] = (("hit", 10), ("mrr", 20))
@@ -104,7 +113,7 @@ def paired_differences(
     ranks: np.ndarray,
     others: dict[str, np.ndarray],
     measures: Sequence[tuple[str, int]] = PAIRED_MEASURES,
-) -> dict[str, dict[str, dict[str, float]]]:
+) -> dict[str, dict[str, PairedDifference]]:
     """{other: {"hit@10": paired_difference, ...}} of `ranks` minus each of `others`."""
     return {
         name: {f"{m}@{k}": paired_difference(ranks, other, m, k) for m, k in measures}
