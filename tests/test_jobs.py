@@ -200,14 +200,18 @@ def test_a_long_silent_phase_keeps_the_worker_alive(root, monkeypatch):
     monkeypatch.setattr(runs, "HEARTBEAT_TIMEOUT", 0.5)
     monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", 0.05)
     seen = []
-    score = jobs.evaluate_baselines
 
-    def slow_baselines(*args, **kwargs):
-        time.sleep(1.0)  # twice the timeout without an event
-        seen.append(runs.read_status(path)["state"])
-        return score(*args, **kwargs)
+    def slow(score):
+        def slow_baselines(*args, **kwargs):
+            time.sleep(1.0)  # twice the timeout without an event
+            seen.append(runs.read_status(path)["state"])
+            return score(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "evaluate_baselines", slow_baselines)
+        return slow_baselines
+
+    # Before training (the live chart's lines) and after it (the final table and the pairs).
+    monkeypatch.setattr(jobs, "evaluate_baselines", slow(jobs.evaluate_baselines))
+    monkeypatch.setattr(jobs, "score_baselines", slow(jobs.score_baselines))
     config = RunConfig(LONG.sim, LONG.model, TrainConfig(epochs=1, batch_size=256))
     path = runs.create_run(config, root, "silent")
     assert jobs.run_training(path)["state"] == "completed"
