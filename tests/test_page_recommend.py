@@ -321,3 +321,23 @@ def test_k_larger_than_a_small_catalog_lists_the_whole_catalog(open_page, models
     type_session(at, "1, 2")
     assert_clean(at)
     assert [len(df.value) for df in at.dataframe] == [30, 30]
+
+
+def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_available(
+    open_page, models
+):
+    # Copies of the tiny run under the shipped demos' names, "demo" the newer of the two.
+    shutil.copytree(models / "tiny", models / "demo-streaming")
+    shutil.copytree(models / "tiny", models / "demo")
+    runs.write_status(models / "demo", created=runs.read_status(models / "tiny")["created"] + 1)
+    at = open_page(PAGE)
+    assert_clean(at)
+    picker = at.selectbox(key="rec_run")
+    assert picker.value == "demo-streaming"
+    assert picker.options[0].startswith("demo · ")  # listed newest first, not picked
+    picker.set_value("demo").run()
+    assert_clean(at)
+    assert at.selectbox(key="rec_run").value == "demo"
+    shutil.rmtree(models / "demo-streaming")
+    at = open_page(PAGE)
+    assert at.selectbox(key="rec_run").value == "demo"  # without it, the case study's demo
