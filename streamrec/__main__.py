@@ -72,7 +72,8 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     if getattr(args, "scenario", None):
         scenario = get_scenario(args.scenario)
         parts["sim"].update(scenario.sim)
-        parts["train"]["max_len"] = scenario.max_len
+        parts["model"].update(scenario.model)
+        parts["train"].update(scenario.train, max_len=scenario.max_len)
     for key, value in vars(args).items():
         if "__" in key and value is not None:
             section, name = key.split("__", 1)

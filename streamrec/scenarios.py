@@ -23,6 +23,9 @@ class Scenario:
     story: str
     sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields that differ from default
     max_len: int = 25  # recommended TrainConfig.max_len (covers whole sessions with mechanisms)
+    # Recommended ModelConfig / TrainConfig settings beyond max_len, each measured (README):
+    model: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
 
     def config(self, **overrides: Any) -> SimConfig:
         """The scenario's SimConfig, with `overrides` on top; validated."""
@@ -83,6 +86,15 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     )
 }
+
+
+def recommended_settings() -> dict[str, set[str]]:
+    """{"model": names, "train": names} of every setting some scenario recommends (max_len
+    included), so a form can reset them when another scenario is picked."""
+    return {
+        "model": {name for scenario in SCENARIOS.values() for name in scenario.model},
+        "train": {"max_len"} | {name for scenario in SCENARIOS.values() for name in scenario.train},
+    }
 
 
 def get_scenario(name: str) -> Scenario:
