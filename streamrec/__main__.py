@@ -279,7 +279,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if status.get("to_oracle"):
         print(_to_oracle_line(status["to_oracle"]))
     if args.json:
-        print(json.dumps({"run": str(path), "status": status["state"], "results": rows}))
+        print(json.dumps({"run": str(path), "status": status["state"], "results": rows,
+                          "paired": status.get("paired", {}),
+                          "to_oracle": status.get("to_oracle", {})}))
     return 0 if status["state"] in ("completed", "stopped") else 1
 
 
