@@ -145,9 +145,10 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     """A plain-text results table like the case study's, one row per method."""
     k_max = max(cutoffs)
     cols = [f"hit@{k}" for k in cutoffs] + [f"mrr@{k_max}", f"ndcg@{k_max}"]
-    lines = [f"{'method':<26}" + "".join(f"{c:>10}" for c in cols)]
+    width = max([26, *(len(name) + 2 for name in rows)])
+    lines = [f"{'method':<{width}}" + "".join(f"{c:>10}" for c in cols)]
     for name, metrics in rows.items():
-        lines.append(f"{name:<26}" + "".join(f"{metrics.get(c, float('nan')):>10.4f}" for c in cols))
+        lines.append(f"{name:<{width}}" + "".join(f"{metrics.get(c, float('nan')):>10.4f}" for c in cols))
     return "\n".join(lines)
 
 
@@ -157,14 +158,14 @@ def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
     n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
     head = (f"paired difference, this run minus each method, on the same {n:,} targets "
             "(mean ± standard error):")
-    lines = [head, f"{'method':<26}" + "".join(f"{m:>28}" for m in measures)]
+    lines = [head, f"{'method':<26}" + "".join(f"{m:>30}" for m in measures)]
     for name, row in paired.items():
         cells = []
         for m in measures:
             mean, se = row[m]["mean"], row[m]["se"]
             z = mean / se if se > 0 else float("nan")
             cells.append(f"{mean:+.4f} ± {se:.4f} ({z:+.1f} SE)")
-        lines.append(f"{name:<26}" + "".join(f"{c:>28}" for c in cells))
+        lines.append(f"{name:<26}" + "".join(f"{c:>30}" for c in cells))
     return "\n".join(lines)
 
 
