@@ -121,3 +121,10 @@ def test_baselines_json_lists_every_method():
     results = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(results) == {"Popularity", "Last-category popularity", "Markov chain", "Session kNN", "Oracle"}
     assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
+
+
+@pytest.mark.parametrize("run", ["nope", "../demo", "a/b"])
+def test_baselines_compare_with_a_bad_run_is_a_one_line_error(tmp_path, run):
+    result = cli("baselines", "--compare", run, "--models-dir", str(tmp_path), models=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert result.stderr.strip().count("\n") == 0
