@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from streamrec import runs
 from streamrec.baselines import evaluate_baselines, score_baselines
@@ -144,9 +144,21 @@ def _compare(path: Path, config: RunConfig, data: SessionData, split: Split) -> 
     }
 
 
+class OracleReach(TypedDict):
+    """When a run's validation Hit@K first reached `fraction` of the oracle's (None: never)."""
+
+    fraction: float
+    key: str  # "hit@10"
+    oracle: float  # the oracle's validation Hit@K (baselines_valid)
+    best: float | None  # the best epoch's validation Hit@K
+    epoch: float | None
+    train_seconds: float | None  # training time by then, validation excluded
+    elapsed: float | None  # wall time by then, validation included
+
+
 def to_oracle(
     epochs: list[Event], baselines_valid: dict[str, dict[str, float]], config: RunConfig
-) -> dict[str, Any]:
+) -> OracleReach | dict[str, Any]:
     """When the validation Hit@K (smallest cutoff) first reached ORACLE_FRACTION of the
     oracle's, as the epoch and the training seconds (validation excluded) by then; None for
     both if it never did. Empty without an oracle (imported data)."""
@@ -156,13 +168,12 @@ def to_oracle(
         return {}
     level = ORACLE_FRACTION * oracle
     values = [event[key] for event in epochs]
-    return {
-        "fraction": ORACLE_FRACTION, "key": key, "oracle": oracle,
-        "best": max(values, default=None),
-        "epoch": time_to_reach([event["epoch"] for event in epochs], values, level),
-        "train_seconds": time_to_reach([event["train_seconds"] for event in epochs], values, level),
-        "elapsed": time_to_reach([event["elapsed"] for event in epochs], values, level),
-    }
+    return OracleReach(
+        fraction=ORACLE_FRACTION, key=key, oracle=oracle, best=max(values, default=None),
+        epoch=time_to_reach([event["epoch"] for event in epochs], values, level),
+        train_seconds=time_to_reach([event["train_seconds"] for event in epochs], values, level),
+        elapsed=time_to_reach([event["elapsed"] for event in epochs], values, level),
+    )
 
 
 def claim(path: Path) -> None:

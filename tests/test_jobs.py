@@ -224,3 +224,15 @@ def test_stop_before_the_worker_starts_ends_the_run_as_stopped(tmp_path: Path) -
     status = jobs.run_training(path, with_baselines=False)
     assert status["state"] == "stopped" and "before training" in status["reason"]
     assert runs.read_events(path) == []
+
+
+def test_to_oracle_is_the_first_epoch_at_95_percent_of_the_oracle():
+    config = RunConfig()
+    epochs = [{"epoch": e, "hit@10": h, "train_seconds": 10.0 * e, "elapsed": 12.0 * e}
+              for e, h in ((1, 0.30), (2, 0.38), (3, 0.39), (4, 0.37))]
+    reached = jobs.to_oracle(epochs, {"Oracle": {"hit@10": 0.40}}, config)
+    assert reached == {"fraction": 0.95, "key": "hit@10", "oracle": 0.40, "best": 0.39,
+                       "epoch": 2, "train_seconds": 20.0, "elapsed": 24.0}
+    never = jobs.to_oracle(epochs, {"Oracle": {"hit@10": 0.50}}, config)
+    assert never["epoch"] is None and never["train_seconds"] is None and never["best"] == 0.39
+    assert jobs.to_oracle(epochs, {}, config) == {}  # no oracle (an imported log)
