@@ -9,12 +9,16 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from streamrec import insights, runs
+from streamrec.charts import faithfulness as faith_charts
 from streamrec.charts import insights as charts
+from streamrec.data_identity import data_label
+from streamrec.insights.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION
 from streamrec.items import ItemNames
 from streamrec.sessions import SessionData
 from streamrec.text import escape_markdown
@@ -30,10 +34,22 @@ from studio.runs import (
 
 ensure_app_navigation()
 
+CASE_STUDY_NOTE = (
+    "The case study's claims, its printed figures and what this project measures instead: "
+    "`docs/casestudy.md` in the repository."
+)
+
 DEFAULT_SESSIONS = 2_000
+# Faithfulness runs the model once per click dropped (~1 s per 300 sessions on 2 busy cores):
+# fewer by default than the profile, so the page opens quickly; ±2 SE whiskers show the noise.
+FAITHFULNESS_SESSIONS = 500
 NO_COMPARISON = "(no comparison)"
 RECOMMEND_PAGE = "pages/recommend.py"
 PROFILES_KEPT = 6  # computed profiles kept in memory, across sessions
+NO_CAUSES = (
+    "This run's data records no cause per click (it was made before causes were recorded, or "
+    "is an imported log), so its attention cannot be checked against the truth here."
+)
 SHOWN_PATTERNS = [p for p in insights.PATTERNS if p != "too short"]
 
 
@@ -240,6 +256,117 @@ def switch_caption(data: SessionData) -> None:
     )
 
 
+@st.cache_resource(show_spinner=False)
+def faithfulness_store() -> OrderedDict:
+    """Computed faithfulness results by (run, checkpoint stamp, sessions): the newest few."""
+    return OrderedDict()
+
+
+def faithfulness_of(info: runs.RunInfo, n_sessions: int) -> insights.Faithfulness | None:
+    """Attention and occlusion against the recorded causes, once per checkpoint; None when the
+    run's data records no causes."""
+    model, config = cached_model(info.path)
+    data, split = run_sessions(info.path, config)
+    if not data.has_causes:
+        return None
+    key = (str(info.path), file_stamp(info.path), n_sessions)
+    store = faithfulness_store()
+    if key not in store:
+        label = f"Dropping each click of {n_sessions:,} held-out prefixes…"
+        bar = st.progress(0.0, text=label)
+        store[key] = insights.measure_faithfulness(
+            model, data, split.report, config.train.max_len, n_sessions,
+            progress=lambda f: bar.progress(f, text=f"{label} {f:.0%}"),
+        )
+        bar.empty()
+        while len(store) > PROFILES_KEPT:
+            store.popitem(last=False)
+    store.move_to_end(key)
+    return store[key]
+
+
+def faithfulness_section(info: runs.RunInfo) -> None:
+    """Does the attention point at the click that truly caused the next one?"""
+    st.subheader("Does attention point at the cause?", anchor=False)
+    _, config = cached_model(info.path)
+    if not run_sessions(info.path, config)[0].has_causes:
+        st.caption(NO_CAUSES)
+        return
+    n_sessions = st.columns([1, 3])[0].number_input(
+        "Held-out sessions checked",
+        min_value=10,
+        max_value=20_000,
+        value=FAITHFULNESS_SESSIONS,
+        step=500,
+        key="att_faith_sessions",
+        help="One target each; every click of its prefix is dropped in turn (about 1 s per "
+        "300 sessions).",
+    )
+    result = faithfulness_of(info, int(n_sessions))
+    if result is None:
+        st.caption(NO_CAUSES)
+        return
+    if result.n_sessions == 0:
+        st.caption("No held-out click in this sample was caused by an earlier click it can see.")
+        return
+    share = result.share
+    figures = ", ".join(
+        f"{name} {share(method, 1):.0%}"
+        for method, name in (
+            (ATTENTION, "attention"),
+            (OCCLUSION, "occlusion"),
+            (LAST_CLICK, "the last click"),
+            (CHANCE, "chance"),
+        )
+        if not np.isnan(share(method, 1))
+    )
+    st.markdown(
+        f"The simulator records which earlier click caused each click. Over "
+        f"{result.n_sessions:,} held-out targets caused by an earlier click the model can see "
+        f"(one per session), the cause is the top click for: {figures}."
+        + ("" if result.has_attention else " This model has no attention: occlusion only.")
+    )
+    st.plotly_chart(faith_charts.faithfulness_bars(result.table), key="att_chart_faithfulness")
+    st.caption(
+        "Occlusion drops each click of the prefix in turn and measures how far the true next "
+        "item's probability falls; the click whose loss hurts most is its top click. Chance "
+        "picks a random click (1/L, 2/L for the top 2). Whiskers: ±2 standard errors. "
+        f"{result.n_outside:,} caused targets were left out because their cause lies before "
+        "the clicks the model reads (max_len); one-click prefixes are left out (nothing to rank)."
+    )
+
+
+def patterns_per_scenario(choices: list[runs.RunInfo], n_sessions: int) -> None:
+    """The three patterns counted in the newest attention run of each data set or scenario."""
+    st.subheader("The three patterns per scenario", anchor=False)
+    newest: dict = {}
+    for choice in choices:  # newest first
+        config = choice.config
+        # Last-state pooling has nothing to count; a family without attention says so below.
+        if config is not None and getattr(config.model, "pooling", None) != "last":
+            newest.setdefault((config.data, config.sim), choice)
+    if not st.toggle(
+        f"Count the patterns in each of the {len(newest)} scenario(s) with a trained run",
+        key="att_per_scenario",
+        help="Profiles the newest attention run of each scenario (data identity) once.",
+    ):
+        return
+    rows = {}
+    for choice in newest.values():
+        try:
+            counts = insights.pattern_table(profile_of(choice, n_sessions))["all"]
+        except (runs.RunError, OSError, ValueError) as error:
+            st.caption(f"{choice.run_id}: {error}")
+            continue
+        rows[f"{choice.run_id}<br>{data_label(choice.config)}"] = counts.drop(
+            "too short"
+        )
+    table = pd.DataFrame(rows).T.rename_axis("run and its scenario")
+    st.plotly_chart(
+        charts.pattern_shares(table, "Attention patterns per scenario"), key="att_chart_scenarios"
+    )
+
+
 def comparison(
     info: runs.RunInfo, other: runs.RunInfo, n_sessions: int, profile: insights.AttentionProfile
 ) -> None:
@@ -275,7 +402,9 @@ st.caption(
     "prediction in thousands of held-out sessions, and checked against the three patterns the "
     "case study read off a few examples."
 )
-info, other, n_sessions = pick_runs(openable_runs_or_stop())
+st.caption(CASE_STUDY_NOTE)
+choices = openable_runs_or_stop()
+info, other, n_sessions = pick_runs(choices)
 try:
     profile = profile_of(info, n_sessions)
     _, config = cached_model(info.path)
@@ -287,5 +416,7 @@ except (runs.RunError, OSError, ValueError) as error:
 headline(profile)
 where_attention_goes(profile)
 patterns_section(profile, info.run_id, data, names)
+faithfulness_section(info)
+patterns_per_scenario(choices, n_sessions)
 if other is not None:
     comparison(info, other, n_sessions, profile)

@@ -61,21 +61,18 @@ def embedding_figures(
     )
 
 
-LEARNED_LIFT = 1.1  # purity at least this many times chance counts as learned structure
-
-
 def lift_delta(purity: insights.Purity) -> dict:
-    """st.metric delta arguments: purity as a multiple of chance, green only when clearly above."""
-    learned = purity.lift >= LEARNED_LIFT
+    """st.metric delta arguments: purity as a multiple of chance, green only for clear structure."""
+    clear = insights.structure_grade(purity.lift).level == "clear"
     return {
         "delta": f"{purity.lift:.1f}× chance",
-        "delta_color": "normal" if learned else "off",
-        "delta_arrow": "auto" if learned else "off",
+        "delta_color": "normal" if clear else "off",
+        "delta_arrow": "auto" if clear else "off",
     }
 
 
 def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) -> None:
-    """Purity@10 against chance, over all items and over well-trained ones."""
+    """Purity@10 against chance, over all items and over well-trained ones, graded."""
     row = st.columns(4)
     row[0].metric(
         f"Category purity@{purity.k}",
@@ -98,16 +95,13 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
             "clicked items keep near-random vectors.",
         )
     row[3].metric("Items", f"{purity.n_items:,}")
-    verdict = (
-        "the model never sees categories, so the gap is category structure learned from the "
-        "sessions alone."
-        if purity.lift >= LEARNED_LIFT
-        else "no better than chance: these vectors have not learned the categories (yet)."
+    grade = insights.structure_grade(purity.lift)
+    st.badge(
+        grade.badge,
+        color=grade.color,
+        help="Purity as a multiple of chance: under 2×, little; 2–5×, some; 5× and up, clear.",
     )
-    st.caption(
-        f"Of each item's {purity.k} nearest neighbours, {purity.purity:.1%} share its category, "
-        f"against {purity.chance:.1%} for random neighbours: {verdict}"
-    )
+    st.caption(insights.purity_sentence(purity))
 
 
 def neighbours_section(

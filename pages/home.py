@@ -12,6 +12,7 @@ RUN_BADGES = {
     "running": ":orange-badge[:material/progress_activity: training now]",
     "completed": ":green-badge[completed]",
     "stopped": ":gray-badge[stopped]",
+    "stopped early": ":gray-badge[stopped before epoch 1: no model]",
     "failed": ":red-badge[failed]",
     "corrupt": ":red-badge[unreadable]",
 }
@@ -42,7 +43,7 @@ with train:
     all_runs = list_runs()
     if all_runs:
         lines = [
-            f"- `{r.run_id}` {RUN_BADGES.get(r.state, r.state)}"
+            f"- `{r.run_id}` {RUN_BADGES.get(r.listed_state, r.state)}"
             + (f" {escape_markdown(r.error)}" if r.error else "")
             for r in all_runs[:5]
         ]

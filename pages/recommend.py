@@ -8,30 +8,42 @@ Attention page links here that way) and the URL follows the page, so it can be s
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import runs
+from streamrec import insights, runs
 from streamrec.charts import attention as charts
+from streamrec.charts.faithfulness import occlusion_bars
 from streamrec.config import RunConfig
 from streamrec.items import ItemNames
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation
 from streamrec.session_view import (
     NO_CEILING,
+    ClickCauses,
     SampledSession,
     SessionUpdate,
+    causes_paragraph,
     headlines,
     run_caption,
     sample_summary,
+    session_causes,
     session_error,
     session_update,
     truth_ranks,
 )
 from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
-from studio.runs import broken_runs_expander, cached_model, item_names, pick_run, run_oracle
+from studio.runs import (
+    broken_runs_expander,
+    cached_model,
+    item_names,
+    pick_run,
+    run_oracle,
+    run_sessions,
+)
 from studio.session_input import (
     EXAMPLE,
     NOTICE,
@@ -40,15 +52,21 @@ from studio.session_input import (
     current_sample,
     edit_controls,
     follow_link,
+    follow_run,
     session_input,
     write_link,
 )
 from studio.tables import ranked_table
+from studio.verdict import verdict_box
 
 ensure_app_navigation()
 
 MAX_K = 50
 TOP_BARS = 20  # bars in the ranked-list chart; the tables hold all K
+NO_CAUSES = (
+    "This run's data records no cause per click (made before causes were recorded, or an "
+    "imported log): what caused each click is not known here."
+)
 
 
 def no_runs(broken: list[runs.RunInfo]) -> None:
@@ -78,12 +96,60 @@ def sample_truth(
     truth: int | None,
     update: SessionUpdate,
     names: ItemNames,
+    causes: ClickCauses | None,
 ) -> None:
-    """The hidden truth of a sampled held-out session and where the real next click ranks."""
+    """The hidden truth of a sampled held-out session, where the real next click ranks, and
+    what caused each click (up to the next one) where the data records it."""
     with st.container(border=True):
         st.markdown(sample_summary(sample, items))
         if truth is not None:
             st.markdown(truth_ranks(truth, update, names))
+        if causes is None:
+            st.caption(NO_CAUSES)
+        else:
+            shown = len(items) + 1 if truth is not None else len(sample.items)
+            st.markdown(causes_paragraph(causes, shown))
+
+
+def recorded_causes(
+    info: runs.RunInfo, config: RunConfig, sample: SampledSession
+) -> ClickCauses | None:
+    """The sampled session's recorded causes, from the run's own data (None if it has none)."""
+    data, _ = run_sessions(info.path, config)
+    return session_causes(data, sample.session_id, sample.items)
+
+
+def occlusion_chart(
+    rec: Recommendation,
+    item: int,
+    falls: np.ndarray,
+    is_truth: bool,
+    cause: int | None,
+    names: ItemNames,
+) -> None:
+    """Bars: how far P(`item`) falls without each click (`insights.occlusion`); `cause` is
+    the session position of the click that truly caused the next one."""
+    inside = cause is not None and cause >= rec.dropped
+    st.plotly_chart(
+        occlusion_bars(
+            names.labels_of(rec.session),
+            falls,
+            f"item {names.raw(item)}",
+            cause - rec.dropped if inside else None,
+            first_click=rec.dropped + 1,
+        ),
+        key="rec_chart_occlusion",
+    )
+    what = "the click that really came next" if is_truth else "the model's top pick"
+    note = (
+        f" Its true cause, click {cause + 1}, is before the clicks the model reads."
+        if cause is not None and not inside
+        else ""
+    )
+    st.caption(
+        f"Each bar: how far the model's probability of {what}, {names.label(item)}, falls "
+        f"when that click is left out (below zero: it rises).{note}"
+    )
 
 
 def headline(
@@ -145,8 +211,9 @@ def session_panel(
         )
 
     edit_controls(items, rec.top_items, names)
+    causes = recorded_causes(info, config, sample) if sample is not None else None
     if sample is not None:
-        sample_truth(sample, items, truth, update, names)
+        sample_truth(sample, items, truth, update, names, causes)
     headline(rec, len(items), update.oracle_table, names)
 
     left, right = st.columns(2)
@@ -182,12 +249,26 @@ def session_panel(
                 charts.attention_heatmap(rec.session, rec.attention, names),
                 key="rec_chart_attention",
             )
+            if len(rec.session) < 2:
+                st.caption("Occlusion drops one click at a time: it needs 2+ clicks.")
+            else:  # of the true next click on a sampled session, else of the top pick
+                item = truth if truth is not None else int(rec.top_items[0])
+                known = causes is not None and truth is not None
+                occlusion_chart(
+                    rec,
+                    item,
+                    insights.occlusion(model, rec.session, item),
+                    truth is not None,
+                    causes.cause_of(len(items)) if known else None,
+                    names,
+                )
             st.plotly_chart(
                 charts.attention_growth_heatmap(
                     rec.session, rec.attention_growth, names, first_click=rec.dropped + 1
                 ),
                 key="rec_chart_growth",
             )
+            st.caption(charts.ATTENTION_MEANING)
     if ranked_tab.open:
         with ranked_tab:
             st.plotly_chart(
@@ -238,6 +319,7 @@ info = pick_run(
     persist=True,
 )
 run_id = info.run_id
+follow_run(info)
 k = k_col.slider("Recommendations (K)", 1, MAX_K, 10, key="rec_k", persist_state="session")
 exclude_seen = seen_col.toggle(
     "Hide clicked items",
@@ -254,6 +336,7 @@ except runs.RunError as error:
     broken_runs_expander(broken)
     st.stop()
 st.caption(run_caption(info, config))
+verdict_box(info.status)
 broken_runs_expander(broken)
 
 session_panel(info, usable, k, exclude_seen, model, config, names)

@@ -10,7 +10,9 @@ import streamlit as st
 
 from streamrec import runs
 from streamrec.charts import training as charts
+from streamrec.data_identity import data_key, data_label, group_by_data
 from streamrec.text import escape_markdown
+from streamrec.verdict import verdict
 from studio.navigation import ensure_app_navigation
 from studio.viewer import viewer_mode, viewer_note
 
@@ -25,6 +27,7 @@ STATE_LABELS = {
     "running": "▶ training now",
     "completed": "✓ completed",
     "stopped": "■ stopped",
+    "stopped early": "□ stopped before epoch 1: no model",
     "failed": "✗ failed",
     "created": "… created",
     "corrupt": "⚠ unreadable",
@@ -36,6 +39,10 @@ COLUMN_ORDER = (
     "Hit@10",
     "Hit@20",
     "MRR@20",
+    "best rule Hit@10",
+    "ceiling Hit@10",
+    "verdict",
+    "best rule",
     "best epoch",
     "cell",
     "pooling",
@@ -47,6 +54,7 @@ COLUMN_ORDER = (
     "sessions",
     "items",
     "categories",
+    "data set",
     "created",
     "problem",
 )
@@ -67,7 +75,8 @@ def flash() -> None:
 
 def table_row(info: runs.RunInfo) -> dict:
     """One row of the runs table: status, key settings, best epoch and final scores."""
-    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(info.state, info.state)}
+    state = info.listed_state
+    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(state, state)}
     created = info.status.get("created")
     row["created"] = pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT
     config = info.config
@@ -80,6 +89,7 @@ def table_row(info: runs.RunInfo) -> dict:
             "epochs": config.train.epochs,
             "protocol": config.train.protocol,
             "items": config.model.n_items,
+            "data set": data_key(config),
         }
         if config.data.is_simulated:
             row |= {
@@ -93,6 +103,12 @@ def table_row(info: runs.RunInfo) -> dict:
     final = info.status.get("final") or {}
     for metric in ("hit@10", "hit@20", "mrr@20"):
         row[charts.metric_label(metric)] = final.get(metric)
+    # Is the model worth it: the strongest simple rule and the ceiling, on the same targets.
+    worth = verdict(final, info.status.get("baselines"))
+    row["best rule"] = worth.rule_name
+    row["best rule Hit@10"] = worth.rule
+    row["ceiling Hit@10"] = worth.ceiling
+    row["verdict"] = worth.lift
     row["problem"] = info.error or (info.status.get("reason") if info.state == "failed" else "")
     return row
 
@@ -100,11 +116,10 @@ def table_row(info: runs.RunInfo) -> dict:
 def runs_table(infos: list[runs.RunInfo]) -> None:
     """All runs, newest first; unreadable folders keep their row with the error."""
     table = pd.DataFrame([table_row(info) for info in infos])
-    for column in ("Hit@10", "Hit@20", "MRR@20", "best epoch"):
+    scores = ("Hit@10", "Hit@20", "MRR@20", "best rule Hit@10", "ceiling Hit@10")
+    for column in (*scores, "best epoch"):
         table[column] = pd.to_numeric(table[column])  # a run without scores yet: blank, not None
-    number = {
-        m: st.column_config.NumberColumn(format="%.4f") for m in ("Hit@10", "Hit@20", "MRR@20")
-    }
+    number = {m: st.column_config.NumberColumn(format="%.4f") for m in scores}
     st.dataframe(
         table,
         hide_index=True,
@@ -114,6 +129,7 @@ def runs_table(infos: list[runs.RunInfo]) -> None:
             "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "best epoch": st.column_config.NumberColumn(format="%.2f"),
             "problem": st.column_config.TextColumn(width="large"),
+            "verdict": st.column_config.TextColumn(width="large"),
             **number,
         },
     )
@@ -138,11 +154,11 @@ def _keep_known(key: str, options: list[str]) -> None:
 def compare(infos: list[runs.RunInfo]) -> None:
     """Validation curves of the chosen runs on one chart."""
     st.subheader("Compare validation curves", anchor=False)
-    curves = {}
+    curves, configs = {}, {}
     for info in infos:
         events = [] if info.error else runs.read_events(info.path)
-        if any(e["event"] == "epoch" for e in events):
-            curves[info.run_id] = events
+        if info.config is not None and any(e["event"] == "epoch" for e in events):
+            curves[info.run_id], configs[info.run_id] = events, info.config
     if not curves:
         st.info("No run has finished an epoch yet.")
         return
@@ -161,10 +177,20 @@ def compare(infos: list[runs.RunInfo]) -> None:
     if not chosen:
         st.caption("Choose one or more runs to draw their curves.")
         return
-    st.plotly_chart(
-        charts.overlay_chart({run_id: curves[run_id] for run_id in chosen}, metric),
-        key="runs_chart_overlay",
-    )
+    groups = group_by_data((run_id, configs[run_id]) for run_id in chosen)
+    if len(groups) > 1:
+        st.warning(
+            f"These runs were trained on {len(groups)} different data sets, so their scores "
+            "are not comparable: each data set gets its own chart.",
+            icon=":material/dataset:",
+        )
+    for n, (key, members) in enumerate(groups.items()):
+        if len(groups) > 1:
+            st.markdown(f"**Data set {key}**: {data_label(configs[members[0]])}")
+        st.plotly_chart(
+            charts.overlay_chart({run_id: curves[run_id] for run_id in members}, metric),
+            key="runs_chart_overlay" if n == 0 else f"runs_chart_overlay_{key}",
+        )
 
 
 def downloads(path: Path) -> None:
@@ -240,7 +266,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     run_id = st.selectbox(
         "Run",
         options,
-        format_func=lambda r: f"{r} ({STATE_LABELS.get(by_id[r].state, by_id[r].state)})",
+        format_func=lambda r: f"{r} ({STATE_LABELS.get(by_id[r].listed_state, by_id[r].state)})",
         key=SELECT_KEY,
     )
     info = by_id[run_id]

@@ -24,6 +24,7 @@ from streamrec.config import (
     SimConfig,
     TrainConfig,
     from_dict,
+    to_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from streamrec.scenarios import recommended_max_len
@@ -31,12 +32,15 @@ from streamrec.sources import dataset_config
 from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker
+from studio.verdict import verdict_box
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig
 RUN_KEY = "train_run"  # the run started from this browser session
+RUN_SIM_KEY = "train_run_sim"  # (run id, SimConfig dict) of the training run the form shows
+PREFILLED_KEY = "train_prefilled"  # the running run whose settings were put in the form
 RECOMMEND_PAGE = "pages/recommend.py"
 DATA_PAGE = "pages/data.py"
 SIMULATED = ""  # the "Training data" choice of simulated sessions; any other is a data set name
@@ -65,28 +69,48 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def sim_settings() -> tuple[SimConfig, bool]:
-    """The Simulator page's last generated config, else the default; and whether it came
-    from the Simulator page."""
+def sim_settings() -> tuple[SimConfig, str]:
+    """The data to train on, and where it comes from: the Simulator page's last generated
+    config, else the data of the training run the form was filled from, else the default."""
     data = st.session_state.get(SIM_CONFIG_KEY)
     if data:
         try:
-            return from_dict(SimConfig, data).validate(), True
+            return (
+                from_dict(SimConfig, data).validate(),
+                "the last configuration generated on the Simulator page",
+            )
         except ValueError as error:
             st.warning(
                 f"The Simulator page's settings are not usable ({escape_markdown(error)}); "
                 "using defaults."
             )
-    return SimConfig(), False
+    from_run = st.session_state.get(RUN_SIM_KEY)
+    if from_run:
+        return from_dict(SimConfig, from_run[1]), f"the data of run {escape_markdown(from_run[0])}"
+    return SimConfig(), "the default configuration (nothing generated on the Simulator page yet)"
 
 
-def data_summary(sim: SimConfig, from_simulator: bool) -> None:
+def fill_from_run(path: Path) -> None:
+    """Put a training run's settings and data in the form, once per run and browser session:
+    after a reload (a new session) the form shows what is training, not the defaults."""
+    if st.session_state.get(PREFILLED_KEY) == path.name:
+        return
+    st.session_state[PREFILLED_KEY] = path.name
+    try:
+        config = runs.read_config(path)
+    except runs.RunError:
+        return
+    for section, defaults in ((config.model, MODEL_DEFAULTS), (config.train, TRAIN_DEFAULTS)):
+        for name in FORM_FIELDS:
+            if hasattr(defaults, name):
+                st.session_state[f"train_{name}"] = getattr(section, name)
+    st.session_state["train_data"] = SIMULATED if config.data.is_simulated else config.data.dataset
+    if SIM_CONFIG_KEY not in st.session_state:
+        st.session_state[RUN_SIM_KEY] = (path.name, to_dict(config.sim))
+
+
+def data_summary(sim: SimConfig, source: str) -> None:
     """One line on the data the model will train on, with a link to change it."""
-    source = (
-        "the last configuration generated on the Simulator page"
-        if from_simulator
-        else "the default configuration (nothing generated on the Simulator page yet)"
-    )
     with st.container(border=True):
         scenario_picker("train_scenario")
         st.markdown(
@@ -99,6 +123,13 @@ def data_summary(sim: SimConfig, from_simulator: bool) -> None:
             label="Change the data on the Simulator page",
             icon=":material/scatter_plot:",
         )
+
+
+# The settings the form shows; `fill_from_run` copies them from a running job.
+FORM_FIELDS = (
+    "embed_dim", "hidden_size", "num_layers", "dropout", "pooling", "cell", "epochs",
+    "batch_size", "max_len", "protocol", "seed", "lr", "step_size", "gamma", "clip_norm",
+)
 
 
 def pick_data() -> str:
@@ -155,8 +186,11 @@ def on_dataset(config: RunConfig, name: str) -> RunConfig:
 
 
 def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
+    # A value already in session state (from `fill_from_run`) wins; passing a default too
+    # would only log Streamlit's duplicate-value warning.
+    value = None if f"train_{key}" in st.session_state else default
     return st.number_input(
-        label, value=default, key=f"train_{key}", help=help_text, persist_state="session", **kw
+        label, value=value, key=f"train_{key}", help=help_text, persist_state="session", **kw
     )
 
 
@@ -164,7 +198,7 @@ def _choice(label: str, key: str, options: tuple[str, ...], default: str, help_t
     return st.radio(
         label,
         options,
-        index=options.index(default),
+        index=None if f"train_{key}" in st.session_state else options.index(default),
         key=f"train_{key}",
         help=help_text,
         horizontal=True,
@@ -275,8 +309,8 @@ def estimate(config: RunConfig) -> None:
         + " and baselines."
     )
     st.caption(
-        "Measured on this machine now: three training batches of this model on sessions of "
-        "the same shape, scaled to the epoch's target clicks. Validation is extra."
+        "Measured on this machine now: half a second of training batches of this model on "
+        "sessions of the same shape, scaled to the epoch's target clicks. Validation is extra."
     )
 
 
@@ -416,6 +450,8 @@ def results_table(status: dict, config: RunConfig) -> None:
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns},
         key="train_final_table",
     )
+    for name, reason in status.get("baselines_left_out", {}).items():
+        st.caption(f"{name}: left out, {reason}.")
 
 
 def outcome(path: Path) -> None:
@@ -432,17 +468,23 @@ def outcome(path: Path) -> None:
         return
     best = status.get("best_epoch") or 0
     if state == "stopped":
-        kept = (
-            f"the best checkpoint (epoch {best:.2f}) is kept"
-            if (path / runs.WEIGHTS["best"]).exists()
-            else "no batch was trained, so there are no weights"
-        )
-        st.warning(f"Training stopped ({escape_markdown(reason or 'stop requested')}): {kept}.")
+        if (path / runs.WEIGHTS["best"]).exists():
+            st.warning(
+                f"Training stopped ({escape_markdown(reason or 'stop requested')}): the best checkpoint "
+                f"(epoch {best:.2f}) is kept."
+                + ("" if status.get("final") else " It was not scored on the held-out sessions.")
+            )
+        else:
+            st.warning(
+                "Training stopped before its first epoch ended: there is no trained model, "
+                "so this run is listed as stopped early."
+            )
     elif state == "completed":
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:
         return
     if status.get("final"):
+        verdict_box(status)
         results_table(status, config)
     if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
         return
@@ -467,10 +509,12 @@ try:
 except runs.RunError:
     running = False
 
+if running:
+    fill_from_run(current)
 source = pick_data()
-sim, from_simulator = sim_settings()
+sim, sim_source = sim_settings()
 if source == SIMULATED:
-    data_summary(sim, from_simulator)
+    data_summary(sim, sim_source)
 else:
     dataset_summary(source)
 model_fields, train_fields, run_name = settings_form()

@@ -181,9 +181,15 @@ def _to_oracle_line(to_oracle: dict[str, Any]) -> str:
             "validation)")
 
 
+def _print_left_out(left_out: dict[str, str]) -> None:
+    """One line per baseline the data cannot support, with the reason."""
+    for name, reason in left_out.items():
+        print(f"{name}: left out, {reason}")
+
+
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
-    from streamrec.baselines import evaluate_baselines
+    from streamrec.baselines import evaluate_baselines, left_out_baselines
     from streamrec.sources import open_data
 
     if args.compare:
@@ -194,6 +200,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     results = evaluate_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(results, tc.cutoffs))
+    _print_left_out(left_out_baselines(data))
     k = min(tc.cutoffs)
     if "Oracle" in results and "Last-category popularity" in results:  # simulated data
         gap = results["Oracle"][f"hit@{k}"] - results["Last-category popularity"][f"hit@{k}"]
@@ -211,7 +218,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def _compare_run(args: argparse.Namespace) -> int:
     """`baselines --compare RUN`: the run's best checkpoint beside every baseline on its own
     stored sessions and report split, with the paired differences and its time to the oracle."""
-    from streamrec.baselines import score_baselines
+    from streamrec.baselines import left_out_baselines, score_baselines
     from streamrec.jobs import to_oracle
     from streamrec.metrics import paired_differences
     from streamrec.sources import open_data
@@ -232,6 +239,7 @@ def _compare_run(args: argparse.Namespace) -> int:
     rows = {f"this run ({path.name})": metrics, **{name: m for name, (m, _) in scored.items()}}
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(rows, tc.cutoffs))
+    _print_left_out(left_out_baselines(data))
     paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
     print(_paired_table(paired))
     epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
@@ -274,6 +282,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             **{name: baselines[name] for name in order if name in baselines}}
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
+    _print_left_out(status.get("baselines_left_out", {}))
     if status.get("paired"):
         print(_paired_table({name: status["paired"][name] for name in order
                              if name in status["paired"]}))
@@ -457,6 +466,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0 if status["state"] in ("completed", "stopped") else 1
 
 
+def cmd_faithfulness(args: argparse.Namespace) -> int:
+    """Attention and occlusion against the recorded causes of a run's held-out clicks."""
+    from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
+    from streamrec.sources import open_data
+
+    path = Path(args.run)
+    model, config = runs.load_model(path)
+    data, split = runs.load_data(path, config) or open_data(config)
+    start = time.perf_counter()
+    result = measure_faithfulness(model, data, split.report, config.train.max_len, args.sessions)
+    print(
+        f"{result.n_sessions:,} held-out targets caused by an earlier click inside the model's "
+        f"window, one per session ({result.n_outside:,} caused targets skipped: cause before "
+        f"the window) in {time.perf_counter() - start:.1f} s. Percent of targets whose cause "
+        "each explainer ranks first / in its top two:"
+    )
+    print(markdown_table(result))
+    if args.json:
+        print(json.dumps({"run": str(path), "table": result.table.to_dict(orient="records")}))
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
@@ -580,6 +611,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.add_argument("--token", help="the start token the launcher kept in status.json")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "faithfulness",
+        help="does attention point at each click's recorded cause? (a run)",
+        allow_abbrev=False,
+    )
+    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    p.add_argument("--sessions", type=int, default=2000, help="held-out sessions, one target each")
+    p.add_argument("--json", action="store_true", help="print the tidy table as JSON last")
+    p.set_defaults(func=cmd_faithfulness)
     return parser
 
 

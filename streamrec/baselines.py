@@ -4,9 +4,12 @@ Every method fits on training information only and scores the full catalog for a
 left-padded token prefixes, so the evaluator treats the model and the baselines alike.
 Scores are float64: several baselines rank lexicographically (a count, then a fallback
 squeezed below one), and float32 would merge those levels once counts reach the thousands.
+The neighbour methods live in `streamrec.knn`, the shared fallbacks in `streamrec.scoring`;
+`default_scorers(data)` offers only what the data supports (`left_out_baselines` says why).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -14,9 +17,12 @@ import numpy as np
 import torch
 
 from streamrec.data import PAD, Split, Targets, prefix_matrix, target_items
+from streamrec.knn import VSKNN, SessionKNN
 from streamrec.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.oracle import Oracle
+from streamrec.scoring import CategoryLevels, expand_rows, fallback_levels, target_counts
 from streamrec.sessions import SessionData
+from streamrec.stopping import ShouldStop, check
 
 
 class Scorer(Protocol):
@@ -37,61 +43,6 @@ class Scorer(Protocol):
         ...
 
 
-def _train_pairs(data: SessionData, train: Targets) -> tuple[np.ndarray, np.ndarray]:
-    """(previous click, target click) item ids of every training target."""
-    at = data.offsets[train.session] + train.position
-    return data.items[at - 1], data.items[at]
-
-
-def _expand(ptr: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """For CSR row pointers: (index into `rows`, flat entry index) of every entry of those rows."""
-    # numpy's repeat is an order of magnitude faster than torch.repeat_interleave on CPU.
-    start = ptr.numpy()[rows.numpy()]
-    counts = ptr.numpy()[rows.numpy() + 1] - start
-    owner = np.repeat(np.arange(rows.shape[0]), counts)
-    shift = np.repeat(start - (np.cumsum(counts) - counts), counts)  # row start minus run start
-    return torch.from_numpy(owner), torch.from_numpy(np.arange(owner.shape[0]) + shift)
-
-
-class _CategoryLevels:
-    """Last-category popularity as exact float levels, shared by three baselines as fallback.
-
-    Every item of the last click's category ranks above every other item; within each group,
-    by the dense rank of its training count (tied counts stay tied).
-    """
-
-    def __init__(self, data: SessionData, counts: np.ndarray) -> None:
-        distinct, level = np.unique(counts, return_inverse=True)
-        self.level = torch.from_numpy(level.astype(np.float64))  # (n_items,)
-        self.n_levels = int(distinct.shape[0])
-        category = data.item_category.astype(np.int64)
-        self.category = torch.from_numpy(category)  # (n_items,)
-        members = np.argsort(category, kind="stable")
-        self.members = torch.from_numpy(members)  # item ids grouped by category
-        self.category_ptr = torch.from_numpy(
-            np.searchsorted(category[members], np.arange(data.catalog.n_categories + 1))
-        )
-
-    def scores(self, prefixes: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-        """(B, n_items) levels in [0, 2 n_levels), times scale; no click: global popularity."""
-        scores = (self.level * scale).repeat(prefixes.shape[0], 1)  # (B, n_items)
-        last = prefixes[:, -1]  # (B,) left padding puts the last click in the last column
-        rows = torch.nonzero(last != PAD).squeeze(1)
-        # Lift the last category's items, a few hundred per row, instead of testing all items.
-        owner, flat = _expand(self.category_ptr, self.category[last[rows] - 1])
-        scores[rows[owner], self.members[flat]] += self.n_levels * scale
-        return scores
-
-    def fallback(self, prefixes: torch.Tensor) -> torch.Tensor:
-        """(B, n_items) the same order squeezed into [0, 1), below any count of one or more."""
-        return self.scores(prefixes, 1.0 / (2 * self.n_levels))
-
-
-def _target_counts(data: SessionData, train: Targets) -> np.ndarray:
-    """(n_items,) how often each item is a training target."""
-    return np.bincount(target_items(data, train), minlength=data.catalog.n_items)
-
-
 class GlobalPopularity:
     """Most frequent training targets first, whatever the prefix."""
 
@@ -99,7 +50,7 @@ class GlobalPopularity:
 
     def fit(self, data: SessionData, train: Targets) -> GlobalPopularity:
         """Count training target items."""
-        self.counts = torch.from_numpy(_target_counts(data, train).astype(np.float64))
+        self.counts = torch.from_numpy(target_counts(data, train).astype(np.float64))
         return self
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
@@ -114,7 +65,7 @@ class LastCategoryPopularity:
 
     def fit(self, data: SessionData, train: Targets) -> LastCategoryPopularity:
         """Count training target items."""
-        self.levels = _CategoryLevels(data, _target_counts(data, train))
+        self.levels = CategoryLevels(data, target_counts(data, train))
         return self
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
@@ -122,103 +73,64 @@ class LastCategoryPopularity:
         return self.levels.scores(prefixes)
 
 
-class MarkovChain:
-    """First-order transitions last click -> next click, counted on training transitions.
+class SequentialRules:
+    """Sequential rules, SR (Ludewig & Jannach 2018, "Evaluation of session-based recommendation
+    algorithms"; Kamehkhosh et al. 2017).
 
-    Score = transition count + last-category popularity squeezed into [0, 1): every observed
-    successor ranks above every unobserved one, equal counts are ordered by the fallback, and
-    an unseen last item is ranked by the fallback alone.
+    A rule a -> b gains 1 / g each time b follows a by g <= `steps` clicks in a training
+    session (their default "div" weighting; the target b is a training target). A prefix
+    scores every item by the rules from its last click. Weights are counted in units of
+    1 / lcm(1..steps), so sums stay exact integers and the fallback squeezed into [0, 1)
+    (last-category popularity, or popularity where the data has no categories) orders only
+    equal weights and items no rule reaches: an unseen last item is ranked by it alone.
+    """
+
+    name = "Sequential rules"
+    MAX_STEPS = 20  # lcm(1..20) ~ 2.3e8 keeps every weight sum exact in float64
+
+    def __init__(self, steps: int = 10) -> None:
+        if not 1 <= steps <= self.MAX_STEPS:
+            raise ValueError(f"steps = {steps} is out of range: allowed 1..{self.MAX_STEPS}")
+        self.steps = steps
+        self.unit = math.lcm(*range(1, steps + 1))  # a rule at gap g weighs unit // g
+
+    def fit(self, data: SessionData, train: Targets) -> SequentialRules:
+        """Sum rule weights into CSR rows, one row per antecedent item."""
+        n = data.n_items
+        at = data.offsets[train.session] + train.position  # (N,) each target's click index
+        gaps = np.minimum(train.position, self.steps)  # (N,) earlier clicks within the window
+        owner = np.repeat(np.arange(len(train)), gaps)
+        gap = np.arange(owner.shape[0]) - np.repeat(np.cumsum(gaps) - gaps, gaps) + 1
+        prev, nxt = data.items[at[owner] - gap], data.items[at[owner]]
+        codes, inverse = np.unique(prev * n + nxt, return_inverse=True)  # sorted by prev, next
+        weight = np.bincount(inverse, weights=self.unit // gap, minlength=codes.shape[0])
+        self.row_ptr = torch.from_numpy(np.searchsorted(codes, np.arange(n + 1) * n))  # (n+1,)
+        self.successor = torch.from_numpy(codes % n)  # (nnz,)
+        self.weight = torch.from_numpy(weight.astype(np.float64))  # (nnz,) integer-valued
+        self.levels = fallback_levels(data, train)
+        return self
+
+    def score(self, prefixes: torch.Tensor) -> torch.Tensor:
+        """(B, n_items) rule weights from the last click, ties broken by the fallback."""
+        scores = self.levels.fallback(prefixes)  # (B, n_items)
+        rows = torch.nonzero(prefixes[:, -1] != PAD).squeeze(1)
+        owner, flat = expand_rows(self.row_ptr, prefixes[rows, -1] - 1)
+        scores[rows[owner], self.successor[flat]] += self.weight[flat]
+        return scores
+
+
+class MarkovChain(SequentialRules):
+    """First-order transitions last click -> next click: sequential rules with a one-click window.
+
+    Score = transition count + the fallback squeezed into [0, 1): every observed successor
+    ranks above every unobserved one, equal counts are ordered by the fallback, and an unseen
+    last item is ranked by the fallback alone.
     """
 
     name = "Markov chain"
 
-    def fit(self, data: SessionData, train: Targets) -> MarkovChain:
-        """Count (previous, target) pairs into CSR rows, one row per previous item."""
-        n = data.catalog.n_items
-        prev, nxt = _train_pairs(data, train)
-        codes, counts = np.unique(prev * n + nxt, return_counts=True)  # sorted by prev, next
-        self.row_ptr = torch.from_numpy(np.searchsorted(codes, np.arange(n + 1) * n))  # (n+1,)
-        self.successor = torch.from_numpy(codes % n)  # (nnz,)
-        self.count = torch.from_numpy(counts.astype(np.float64))  # (nnz,)
-        self.levels = _CategoryLevels(data, _target_counts(data, train))
-        return self
-
-    def score(self, prefixes: torch.Tensor) -> torch.Tensor:
-        """(B, n_items) transition counts from the last click, ties broken by the fallback."""
-        scores = self.levels.fallback(prefixes)  # (B, n_items)
-        rows = torch.nonzero(prefixes[:, -1] != PAD).squeeze(1)
-        owner, flat = _expand(self.row_ptr, prefixes[rows, -1] - 1)
-        scores[rows[owner], self.successor[flat]] += self.count[flat]
-        return scores
-
-
-class SessionKNN:
-    """Session-based kNN (Jannach & Ludewig 2017) over the training sessions' item sets.
-
-    Similarity is the cosine between item sets, |A & B| / sqrt(|A| |B|); an item scores the
-    sum of the similarities of the k nearest sessions that contain it. The last-category
-    fallback is added with weight 1e-9, so it only orders items the neighbours leave tied
-    (all of them, for a prefix that shares no item with any training session).
-    """
-
-    name = "Session kNN"
-    FALLBACK_WEIGHT = 1e-9
-    CHUNK = 512  # prefixes per similarity pass: bounds the (chunk, n_sessions) overlap matrix
-
-    def __init__(self, k: int = 100) -> None:
-        self.k = k
-
-    def fit(self, data: SessionData, train: Targets) -> SessionKNN:
-        """Index each training session's clicks up to its last training target."""
-        n = data.catalog.n_items
-        last = np.full(data.n_sessions, -1, dtype=np.int64)
-        np.maximum.at(last, train.session, train.position)
-        sessions = np.flatnonzero(last >= 0)
-        # Later clicks may be validation targets (protocol "example"): they stay unseen.
-        lengths = last[sessions] + 1
-        local = np.repeat(np.arange(sessions.shape[0]), lengths)
-        begin = np.repeat(data.offsets[sessions] - (np.cumsum(lengths) - lengths), lengths)
-        clicks = data.items[begin + np.arange(local.shape[0])]
-        pairs = np.unique(local * n + clicks)  # distinct (session, item), sorted by session
-        owner, item = pairs // n, pairs % n
-        self.n_items, self.n_sessions = n, int(sessions.shape[0])
-        self.session_ptr = torch.from_numpy(np.searchsorted(owner, np.arange(self.n_sessions + 1)))
-        self.session_items = torch.from_numpy(item)  # (nnz,)
-        self.session_size = torch.diff(self.session_ptr).double()  # (S,)
-        self.session_scale = self.session_size.float().rsqrt()  # (S,) 1 / sqrt(|B|)
-        by_item = np.argsort(item, kind="stable")
-        self.item_ptr = torch.from_numpy(np.searchsorted(item[by_item], np.arange(n + 1)))
-        self.item_sessions = torch.from_numpy(owner[by_item])  # (nnz,) postings per item
-        self.posting_scale = self.session_scale[self.item_sessions]  # (nnz,) 1 / sqrt(|B|)
-        self.levels = _CategoryLevels(data, _target_counts(data, train))
-        return self
-
-    def score(self, prefixes: torch.Tensor) -> torch.Tensor:
-        """(B, n_items) summed neighbour similarities plus a tie-breaking fallback."""
-        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(self.CHUNK)])
-
-    def _score_chunk(self, prefixes: torch.Tensor) -> torch.Tensor:
-        b, n, s = prefixes.shape[0], self.n_items, self.n_sessions
-        rows, cols = torch.nonzero(prefixes != PAD, as_tuple=True)
-        pairs = torch.unique(rows * n + prefixes[rows, cols] - 1)  # distinct (row, item)
-        row, item = pairs // n, pairs % n
-        size = torch.bincount(row, minlength=b).clamp(min=1).double()  # (b,) prefix set sizes
-        owner, flat = _expand(self.item_ptr, item)  # every (prefix item, session) posting
-        # |A & B| / sqrt(|B|) orders a row's sessions as the cosine does (|A| is fixed per row).
-        closeness = torch.zeros(b * s, dtype=torch.float32)
-        closeness.index_add_(0, row[owner] * s + self.item_sessions[flat], self.posting_scale[flat])
-        k = min(self.k, s)
-        top_closeness, top = closeness.view(b, s).topk(k, dim=1)  # (b, k)
-        # A cell sums |A & B| equal terms 1 / sqrt(|B|), so dividing one out recovers the count.
-        overlap = torch.round(top_closeness / self.session_scale[top]).double()
-        sim = overlap / torch.sqrt(size[:, None] * self.session_size[top])  # (b, k) cosine
-        owner, flat = _expand(self.session_ptr, top.reshape(-1))
-        scale = self.FALLBACK_WEIGHT / (2 * self.levels.n_levels)  # fallback in [0, 1e-9)
-        scores = self.levels.scores(prefixes, scale)  # (b, n_items)
-        scores.index_put_(
-            (owner // k, self.session_items[flat]), sim.reshape(-1)[owner], accumulate=True
-        )
-        return scores
+    def __init__(self) -> None:
+        super().__init__(steps=1)
 
 
 def evaluate_scorer(
@@ -229,8 +141,10 @@ def evaluate_scorer(
     cutoffs: Sequence[int] = (10, 20),
     exclude_seen: bool = False,
     batch_size: int = 512,
+    should_stop: ShouldStop | None = None,
 ) -> tuple[dict[str, float], np.ndarray]:
-    """(metrics, 1-based ranks) of a fitted scorer on `targets`, streamed in batches.
+    """(metrics, 1-based ranks) of a fitted scorer on `targets`, streamed in batches; raises
+    StopRequested between batches once `should_stop()` is true.
 
     512 rows keep a float64 score matrix of a 5,000-item catalog at 20 MB: 2048-row batches
     (80 MB, fresh pages on every allocation) measured nearly twice as slow overall.
@@ -238,6 +152,7 @@ def evaluate_scorer(
 
     def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for start in range(0, len(targets), batch_size):
+            check(should_stop)
             part = targets.take(np.arange(start, min(start + batch_size, len(targets))))
             prefixes = torch.from_numpy(prefix_matrix(data, part, max_len))
             yield prefixes, torch.from_numpy(target_items(data, part))
@@ -255,9 +170,24 @@ def evaluate_scorer(
     return metrics_from_ranks(ranks, cutoffs), ranks
 
 
-def default_scorers() -> list[Scorer]:
-    """Unfitted baselines in display order, the oracle last."""
-    return [GlobalPopularity(), LastCategoryPopularity(), MarkovChain(), SessionKNN(), Oracle()]
+def left_out_baselines(data: SessionData) -> dict[str, str]:
+    """Baselines `data` cannot support, each with the reason to show in its place."""
+    left_out = {}
+    if not data.has_categories:
+        left_out[LastCategoryPopularity.name] = "no categories in this log"
+    if not data.has_truth:
+        left_out[Oracle.name] = "no ceiling is known for real data"
+    return left_out
+
+
+def default_scorers(data: SessionData | None = None) -> list[Scorer]:
+    """Unfitted baselines in display order, the oracle last: those `data` supports (all if None)."""
+    left_out = left_out_baselines(data) if data is not None else {}
+    every: list[Scorer] = [
+        GlobalPopularity(), LastCategoryPopularity(), MarkovChain(), SequentialRules(),
+        SessionKNN(), VSKNN(), Oracle(),
+    ]
+    return [scorer for scorer in every if scorer.name not in left_out]
 
 
 def score_baselines(
@@ -267,16 +197,22 @@ def score_baselines(
     cutoffs: Sequence[int] = (10, 20),
     exclude_seen: bool = False,
     targets: Targets | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> dict[str, tuple[dict[str, float], np.ndarray]]:
-    """(metrics, per-target ranks) of every default scorer fitted on `split.train`, on
-    `targets` (default: report); the ranks pair with a model's for `paired_differences`."""
+    """(metrics, per-target ranks) of every scorer `data` supports, fitted on `split.train`, on
+    `targets` (default: report); the ranks pair with a model's for `paired_differences`.
+
+    Raises StopRequested between scorers and batches once `should_stop()` is true.
+    """
     targets = split.report if targets is None else targets
-    return {
-        scorer.name: evaluate_scorer(
-            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen
+    results = {}
+    for scorer in default_scorers(data):
+        check(should_stop)
+        results[scorer.name] = evaluate_scorer(
+            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen,
+            should_stop=should_stop,
         )
-        for scorer in default_scorers()
-    }
+    return results
 
 
 def evaluate_baselines(
@@ -286,7 +222,12 @@ def evaluate_baselines(
     cutoffs: Sequence[int] = (10, 20),
     exclude_seen: bool = False,
     targets: Targets | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics of every default scorer fitted on `split.train`, on `targets` (default: report)."""
-    scored = score_baselines(data, split, max_len, cutoffs, exclude_seen, targets)
+    """Metrics of every scorer `data` supports, fitted on `split.train`, on `targets` (default:
+    report); `left_out_baselines(data)` says why the others are missing.
+
+    Raises StopRequested between scorers and batches once `should_stop()` is true.
+    """
+    scored = score_baselines(data, split, max_len, cutoffs, exclude_seen, targets, should_stop)
     return {name: metrics for name, (metrics, _) in scored.items()}

@@ -27,7 +27,10 @@ from streamrec.simulator import simulate
 from streamrec.sources import open_data
 from streamrec.train import _row_batch
 
-TIMED_BATCHES = 3  # measured after one warm-up batch
+TIMED_BATCHES = 3  # at least this many batches are timed, after two warm-up batches
+TIMING_SECONDS = 0.5  # ...and batches are timed until this much time has passed
+MAX_TIMED_BATCHES = 200  # ...but no more than this many (tiny models take ~5 ms a batch)
+WARM_UP = 2
 # The dashboard measures inside its own server process: a model or batch too big to time
 # there is refused rather than risking the app's memory (the worker trains it elsewhere).
 MAX_TIMING_BYTES = 1024**3
@@ -100,9 +103,15 @@ def timing_bytes(config: RunConfig) -> int:
 
 
 def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
-    """Wall-clock seconds of training per target click: the median over `n_batches` batches.
+    """Wall-clock seconds of training per target click, over at least `n_batches` batches and
+    TIMING_SECONDS of timed steps.
 
-    Raises ValueError when timing would need more than MAX_TIMING_BYTES.
+    A tiny model's step takes a few milliseconds, so three steps were too short a window: one
+    stall of the shared cores (or of torch's thread pool) weighed as much as the steps
+    themselves and the estimate read several times the real epoch. Timing for half a second
+    and dividing the total time by the total targets gives the pace an epoch sees, stalls
+    included in their real proportion. Raises ValueError when timing would need more than
+    MAX_TIMING_BYTES.
     """
     config.validate()
     needed = timing_bytes(config)
@@ -132,30 +141,34 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
             if tc.clip_norm > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), max_norm=tc.clip_norm)
             optimizer.step()
+            loss.item()  # the trainer reads every loss, which waits for the step to finish
             return int(target.shape[0])
 
-        step(order[0])  # warm-up: first-call allocations are not part of an epoch's pace
-        rates = []
-        for index in order[1 : n_batches + 1] or order[:1]:
-            start = time.perf_counter()
-            targets = step(index)
-            rates.append((time.perf_counter() - start) / max(targets, 1))
-    # The median shrugs off one batch stalled by another process on a shared machine.
-    return float(np.median(rates))
+        for b in range(WARM_UP):  # first-call allocations are not part of an epoch's pace
+            step(order[b % len(order)])
+        timed = targets = 0
+        start = time.perf_counter()
+        while timed < MAX_TIMED_BATCHES and (
+            timed < n_batches or time.perf_counter() - start < TIMING_SECONDS
+        ):
+            targets += step(order[(WARM_UP + timed) % len(order)])
+            timed += 1
+        seconds = time.perf_counter() - start
+    return seconds / max(targets, 1)
 
 
 def _timing_sample(config: RunConfig, n_batches: int) -> SessionData:
-    """Sessions to time on: enough for the warm-up batch and the timed ones, with a margin
-    for packing; simulated with the run's settings, or an imported data set's first
+    """Sessions to time on: enough for the warm-up batches and the timed ones, with a margin
+    for packing (a short sample is cycled through until the timing window is full); simulated with the run's settings, or an imported data set's first
     training sessions."""
     sim, tc = config.sim, config.train
     if config.data.is_simulated:
         mean_targets = max((sim.min_session_length + sim.max_session_length) / 2 - 1, 1.0)
-        n_sessions = math.ceil((n_batches + 2) * tc.batch_size / mean_targets) + 1
+        n_sessions = math.ceil((n_batches + WARM_UP + 1) * tc.batch_size / mean_targets) + 1
         return simulate(dataclasses.replace(sim, n_sessions=n_sessions, engine="fast", seed=0))
     data, split = _imported(config.data, config.train)
     sessions = np.unique(split.train.session)
-    needed = (n_batches + 2) * tc.batch_size
+    needed = (n_batches + WARM_UP + 1) * tc.batch_size
     targets = np.cumsum(data.lengths[sessions] - 1)
     sessions = sessions[: int(np.searchsorted(targets, needed)) + 1]
     pieces = [data.session(s) for s in sessions]

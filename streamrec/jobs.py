@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from streamrec import runs
-from streamrec.baselines import evaluate_baselines, score_baselines
+from streamrec.baselines import evaluate_baselines, left_out_baselines, score_baselines
 from streamrec.config import RunConfig
 from streamrec.data import Split
 from streamrec.metrics import paired_differences, time_to_reach
 from streamrec.sessions import SessionData
 from streamrec.sources import open_data
+from streamrec.stopping import ShouldStop, StopRequested
 from streamrec.train import Event, evaluate_model, train
 
 LOCK_FILE = ".launch.lock"
@@ -42,7 +43,8 @@ def run_training(
 ) -> dict[str, Any]:
     """Train the run in `path` to the end, recording everything there; returns the final status.
 
-    SIGTERM and a STOP file both end the run after the current batch with state 'stopped'.
+    SIGTERM and a STOP file both end the run after the current batch with state 'stopped';
+    they also cut short the scoring of the baselines, between batches.
     """
     path = Path(path)
     claim(path)
@@ -51,6 +53,9 @@ def run_training(
 
     def on_sigterm(signum: int, frame: Any) -> None:
         stop["signal"] = True
+
+    def should_stop() -> bool:
+        return stop["signal"] or runs.stop_requested(path)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = runs.write_status(
@@ -74,17 +79,21 @@ def run_training(
             # Reference lines for the live validation chart, on a seeded sample so training
             # starts within seconds; the full report split is scored after training.
             sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
+            try:
+                scores = evaluate_baselines(
+                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample,
+                    should_stop=should_stop,
+                )
+            except StopRequested:
+                return runs.write_status(
+                    path, state="stopped", reason="stop requested before training began",
+                    finished=time.time(), phase="done",
+                )
             runs.write_status(
-                path,
-                baselines_valid=evaluate_baselines(
-                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample
-                ),
-                baselines_valid_targets=len(sample),
+                path, baselines_valid=scores, baselines_valid_targets=len(sample),
+                baselines_left_out=left_out_baselines(data),
             )
         runs.write_status(path, heartbeat=time.time(), phase="training")
-
-        def should_stop() -> bool:
-            return stop["signal"] or runs.stop_requested(path)
 
         last_beat = 0.0
         epochs: list[Event] = []
@@ -100,14 +109,18 @@ def run_training(
             if event["event"] == "end":
                 if not config.train.keep_last:
                     (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
+                reason = event["reason"]
                 if with_baselines and event["final"]:
                     runs.write_status(path, phase="final evaluation")
-                    runs.write_status(path, **_compare(path, config, data, split))
+                    try:
+                        runs.write_status(path, **_compare(path, config, data, split, should_stop))
+                    except StopRequested:
+                        reason = "stop requested while the baselines were scored: they are left out"
                     runs.write_status(path, to_oracle=to_oracle(
                         epochs, runs.read_status(path).get("baselines_valid", {}), config
                     ))
                 status = runs.write_status(
-                    path, state=event["status"], reason=event["reason"], heartbeat=now,
+                    path, state=event["status"], reason=reason, heartbeat=now,
                     finished=now, final=event["final"], best_epoch=event["best_epoch"],
                     report_split=event["report_split"], phase="done",
                 )
@@ -131,11 +144,15 @@ def run_training(
     return status
 
 
-def _compare(path: Path, config: RunConfig, data: SessionData, split: Split) -> dict[str, Any]:
+def _compare(
+    path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
+) -> dict[str, Any]:
     """Status fields after training: every baseline's metrics on the report split, and the
     paired difference of the best checkpoint minus each of them on the same targets."""
     tc = config.train
-    scored = score_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    scored = score_baselines(
+        data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, should_stop=should_stop
+    )
     model, _ = runs.load_model(path, "best")  # the checkpoint `final` reports on
     _, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
     return {

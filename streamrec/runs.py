@@ -414,6 +414,13 @@ class RunInfo:
         """True if a best checkpoint exists."""
         return (self.path / WEIGHTS["best"]).exists()
 
+    @property
+    def listed_state(self) -> str:
+        """`state`, except 'stopped early' for a run stopped before its first epoch ended: it
+        has no trained model and must not be listed like one."""
+        untrained = not self.status.get("best_epoch") and not self.has_weights
+        return "stopped early" if self.state == "stopped" and untrained else self.state
+
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
     """Every run folder, newest first; unreadable folders are listed with their error."""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from streamrec import mechanisms
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
@@ -24,7 +25,7 @@ from streamrec.model import SessionRecommender
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
-from streamrec.sessions import SessionData
+from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.simulator import BEHAVIOURS
 from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
@@ -79,7 +80,7 @@ def catalog_summary(config: RunConfig) -> str:
 
 
 def run_caption(info: RunInfo, config: RunConfig) -> str:
-    """Which catalog and model a run is, and how well it scored on held-out sessions."""
+    """Which catalog and model a run is (its scores are in `streamrec.verdict`)."""
     m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
@@ -88,11 +89,6 @@ def run_caption(info: RunInfo, config: RunConfig) -> str:
             f"reads the last {config.train.max_len} clicks."
         ),
     ]
-    final = info.status.get("final") or {}
-    oracle = (info.status.get("baselines") or {}).get("Oracle") or {}
-    if "hit@10" in final:
-        ceiling = f" (oracle {oracle['hit@10']:.3f})" if "hit@10" in oracle else ""
-        parts.append(f"Hit@10 on held-out sessions: {final['hit@10']:.3f}{ceiling}.")
     if info.state != "completed":
         parts.append(f"Status: {info.state}.")
     return " ".join(parts)
@@ -395,3 +391,49 @@ def truth_ranks(truth: int, update: SessionUpdate, item_category: Items) -> str:
         f"The click that really came next: **{label}**. The model ranks it "
         f"**#{model_rank:,}**, the oracle **#{oracle_rank:,}** of {names.n_items:,} items."
     )
+
+
+# --- the recorded cause of each click (simulated data with causes) -----------------------
+
+@dataclass(frozen=True)
+class ClickCauses:
+    """What produced each click of one session, as the simulator recorded it."""
+
+    cause: tuple[str, ...]  # a CAUSES name per click
+    position: tuple[int, ...]  # the earlier click (0-based) that caused it, NO_CAUSE where none
+
+    def cause_of(self, click: int) -> int | None:
+        """The 0-based click that caused click `click`, or None."""
+        position = self.position[click]
+        return None if position == NO_CAUSE else position
+
+
+def session_causes(data: SessionData, session_id: int, items: Sequence[int]) -> ClickCauses | None:
+    """The recorded causes of session `session_id`, or None when the data records none or the
+    session there is not `items` (the run's data is not the one sampled from)."""
+    if not data.has_causes or not 0 <= session_id < data.n_sessions:
+        return None
+    if tuple(int(i) for i in data.session(session_id)) != tuple(int(i) for i in items):
+        return None
+    assert data.cause is not None and data.cause_position is not None
+    clicks = slice(data.offsets[session_id], data.offsets[session_id + 1])
+    return ClickCauses(
+        cause=tuple(CAUSES[int(c)] for c in data.cause[clicks]),
+        position=tuple(int(p) for p in data.cause_position[clicks]),
+    )
+
+
+def cause_sentences(causes: ClickCauses, n_clicks: int | None = None) -> list[str]:
+    """What caused each of the first `n_clicks` clicks (all by default), in words
+    (`mechanisms.cause_sentence`: 'click 7 came back to the anchor, click 1')."""
+    n = len(causes.cause) if n_clicks is None else min(n_clicks, len(causes.cause))
+    return [
+        mechanisms.cause_sentence(c, CAUSES.index(causes.cause[c]), causes.position[c])
+        for c in range(n)
+    ]
+
+
+def causes_paragraph(causes: ClickCauses, n_clicks: int) -> str:
+    """What caused each of the first `n_clicks` clicks, as one paragraph for the page."""
+    sentences = cause_sentences(causes, n_clicks)
+    return "**What caused each click** (recorded by the simulator): " + "; ".join(sentences) + "."

@@ -24,8 +24,11 @@ from streamrec.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.model import SessionRecommender, count_parameters
 from streamrec.sessions import SessionData
 from streamrec.sources import open_data
+from streamrec.stopping import ShouldStop, StopRequested, check
 
 Event = dict[str, Any]
+STOP_REASON = "stop requested"
+BEFORE_FIRST_EPOCH = "stop requested before the first epoch ended: no trained checkpoint"
 Saver = Callable[[str, SessionRecommender], None]  # ("best" | "last", model)
 
 
@@ -49,10 +52,12 @@ def evaluate_model(
     cutoffs: tuple[int, ...] = (10, 20),
     exclude_seen: bool = False,
     targets_per_batch: int = 1024,  # (1024, n_items) logits stay cache-friendly: 4096 took 1.7x as long
+    should_stop: ShouldStop | None = None,
 ) -> tuple[dict[str, float], np.ndarray]:
     """Ranking metrics and validation loss ("loss" key) of the model on `targets`, session-parallel.
 
-    Returns the metrics dict and the (N,) target ranks in the order of `targets`.
+    Returns the metrics dict and the (N,) target ranks in the order of `targets`. Raises
+    StopRequested between batches once `should_stop()` is true.
     """
     was_training = model.training
     model.eval()
@@ -60,6 +65,7 @@ def evaluate_model(
     ranks = np.zeros(len(targets), dtype=np.int64)
     loss_sum = 0.0
     for index in batches(rows, targets_per_batch, rng=None):
+        check(should_stop)
         tokens, mask, target = _row_batch(rows, index)
         contexts, _ = model.forward_rows(tokens)
         logits = model.logits(contexts[mask])  # (N_b, n_items)
@@ -82,7 +88,12 @@ def train(
     should_stop: Callable[[], bool] = lambda: False,
     save: Saver | None = None,
 ) -> Iterator[Event]:
-    """Train the model described by `config`, yielding events; never raises on a bad loss."""
+    """Train the model described by `config`, yielding events; never raises on a bad loss.
+
+    `should_stop` is checked between batches and inside every evaluation: once it is true the
+    run ends at once, without validating a partial epoch or scoring the best checkpoint (a
+    time limit, by contrast, still validates and scores).
+    """
     config.validate()
     tc: TrainConfig = config.train
     torch.manual_seed(tc.seed)
@@ -115,7 +126,10 @@ def train(
     status, reason, step = "completed", "", 0
 
     def validate(epoch: float, train_loss: float, epoch_seconds: float) -> Event:
-        metrics, _ = evaluate_model(model, data, split.valid, tc.max_len, tc.cutoffs, tc.exclude_seen)
+        metrics, _ = evaluate_model(
+            model, data, split.valid, tc.max_len, tc.cutoffs, tc.exclude_seen,
+            should_stop=should_stop,
+        )
         is_best = metrics[key] > best["score"]
         if is_best:
             best.update(epoch=epoch, score=metrics[key])
@@ -143,9 +157,12 @@ def train(
         losses, window = [], []
         epoch_batches = batches(rows, tc.batch_size, rng)
         for b, index in enumerate(epoch_batches, start=1):
-            if should_stop() or (tc.max_seconds and train_seconds + time.perf_counter() - epoch_start > tc.max_seconds):
-                status = "stopped"
-                reason = "stop requested" if should_stop() else f"time limit of {tc.max_seconds:g} s reached"
+            if should_stop():
+                status, reason = "stopped", STOP_REASON
+                break
+            spent = train_seconds + time.perf_counter() - epoch_start
+            if tc.max_seconds and spent > tc.max_seconds:
+                status, reason = "stopped", f"time limit of {tc.max_seconds:g} s reached"
                 break
             tokens, mask, target = _row_batch(rows, index)
             optimizer.zero_grad()
@@ -179,23 +196,36 @@ def train(
         train_seconds += time.perf_counter() - epoch_start
         if status == "failed":
             break
-        if losses:
+        if losses and reason != STOP_REASON:
             fraction = len(losses) / len(epoch_batches)
-            yield validate(
-                epoch - 1 + fraction if status == "stopped" else epoch,
-                float(np.mean(losses)),
-                time.perf_counter() - epoch_start,
-            )
+            try:
+                event = validate(
+                    epoch - 1 + fraction if status == "stopped" else epoch,
+                    float(np.mean(losses)),
+                    time.perf_counter() - epoch_start,
+                )
+            except StopRequested:
+                status, reason = "stopped", STOP_REASON
+            else:
+                yield event
         if status != "completed":
             break
         scheduler.step()
 
     final: dict[str, float] = {}
-    if best["state"] is not None:
+    if best["state"] is not None and reason != STOP_REASON:
         model.load_state_dict(best["state"])
-        final, _ = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+        try:
+            final, _ = evaluate_model(
+                model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen,
+                should_stop=should_stop,
+            )
+        except StopRequested:
+            status, reason = "stopped", STOP_REASON
     elif status == "completed":
         status, reason = "failed", "no batch was trained"
+    if reason == STOP_REASON and best["state"] is None:
+        reason = BEFORE_FIRST_EPOCH
     yield {
         "event": "end",
         "status": status,

@@ -19,6 +19,11 @@ class Notice:
         """Keep `text` for the next `show` (a later one replaces an earlier one)."""
         st.session_state[self.key] = text
 
+    def add(self, text: str) -> None:
+        """Keep `text` after any warning already waiting, so both are shown."""
+        waiting = st.session_state.get(self.key)
+        self.leave(f"{waiting} {text}" if waiting else text)
+
     def show(self) -> None:
         """The kept warning, if any, drawn here once."""
         text = st.session_state.pop(self.key, None)

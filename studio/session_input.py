@@ -14,7 +14,9 @@ import numpy as np
 import streamlit as st
 
 from streamrec.config import RunConfig
+from streamrec.data_identity import data_key
 from streamrec.items import ItemNames
+from streamrec.runs import RunInfo
 from streamrec.session_view import (
     BEHAVIOUR_NAMES,
     SampledSession,
@@ -25,6 +27,7 @@ from streamrec.session_view import (
     sampling_hint,
 )
 from streamrec.simulator import BEHAVIOURS
+from streamrec.text import escape_markdown
 from studio.notices import Notice
 from studio.runs import run_sessions
 
@@ -35,6 +38,7 @@ TEXT_KEY = "rec_text"
 SAMPLED_KEY = "rec_sampled"  # (run id, SampledSession) of the last sampled held-out session
 URL_KEY = "rec_url"  # the (run, items) query parameters last applied or written
 TYPED_KEY = "rec_typed"  # set once the user has edited the text: an empty box is then an error
+SESSION_RUN_KEY = "rec_session_run"  # (run id, data key) of the run the session was entered for
 NOTICE = Notice("rec_notice")  # a one-off warning from a callback or from the link
 
 
@@ -123,7 +127,37 @@ def follow_link() -> str | None:
     if items is not None:
         st.session_state[TEXT_KEY] = items
         st.session_state.pop(SAMPLED_KEY, None)
+        st.session_state.pop(SESSION_RUN_KEY, None)  # the link's session belongs to its run
     return run
+
+
+def follow_run(info: RunInfo) -> None:
+    """When the chosen run changes, keep the session if the new run was trained on the same
+    data (its ids name the same items) and clear it otherwise; a notice says which."""
+    key = data_key(info.config)
+    previous = st.session_state.get(SESSION_RUN_KEY)
+    st.session_state[SESSION_RUN_KEY] = (info.run_id, key)
+    if previous is None or previous[0] == info.run_id:
+        return
+    stored = st.session_state.get(SAMPLED_KEY)
+    if not st.session_state.get(TEXT_KEY, "").strip() and stored is None:
+        return
+    old, new = escape_markdown(previous[0]), escape_markdown(info.run_id)
+    if previous[1] == key:
+        if stored is not None and stored[0] == old:
+            st.session_state[SAMPLED_KEY] = (info.run_id, stored[1])  # same sessions, same truth
+        NOTICE.add(
+            f"Run **{new}** was trained on the same data as **{old}**, so the session "
+            "is kept: its item ids name the same items."
+        )
+        return
+    st.session_state[TEXT_KEY] = ""
+    st.session_state.pop(SAMPLED_KEY, None)
+    st.session_state.pop(TYPED_KEY, None)
+    NOTICE.add(
+        f"The session was cleared: run **{new}** was trained on different data than "
+        f"**{old}**, so the same item ids would name other items. Enter or sample a new one."
+    )
 
 
 def write_link(run_id: str, items: list[int], names: ItemNames) -> None:

@@ -8,17 +8,21 @@ import pytest
 import torch
 
 from streamrec.baselines import (
+    VSKNN,
     GlobalPopularity,
     LastCategoryPopularity,
     MarkovChain,
+    SequentialRules,
     SessionKNN,
     default_scorers,
     evaluate_baselines,
     evaluate_scorer,
+    left_out_baselines,
 )
 from streamrec.config import SimConfig, TrainConfig
 from streamrec.data import Split, Targets, all_targets, make_split, tokens_from_items
 from streamrec.metrics import metrics_from_ranks, target_ranks
+from streamrec.scenarios import get_scenario
 from streamrec.simulator import Catalog, SessionData, simulate
 
 # Items 0-2 are category 0, items 3-5 category 1.
@@ -210,3 +214,235 @@ def test_evaluate_baselines_matches_evaluate_scorer(small_sim):
     assert list(table) == [s.name for s in default_scorers()]
     knn = SessionKNN().fit(data, split.train)
     assert table["Session kNN"] == evaluate_scorer(knn, data, split.valid, 5, (10,))[0]
+
+
+# -- data without categories or truth: sequential rules, V-SKNN, the capability-driven set ----
+
+
+def make_log(sessions: list[list[int]], n_items: int, times: list[list[float]] | None = None) -> SessionData:
+    """An imported-log-like SessionData: clicks, raw item ids, optionally times; no extras."""
+    lengths = [len(s) for s in sessions]
+    return SessionData(
+        items=np.concatenate(sessions).astype(np.int64),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        item_ids=np.array([f"sku-{i}" for i in range(n_items)]),
+        times=None if times is None else np.concatenate(times).astype(np.float64),
+    )
+
+
+LOG = make_log(TRAIN_SESSIONS, 6)
+LOG_TRAIN = all_targets(LOG)
+# No categories: the fallback is global popularity, count levels [1, 2, 0, 2, 0, 1] / 6.
+POP_FALLBACK = torch.tensor([1, 2, 0, 2, 0, 1], dtype=torch.float64) / 6
+
+
+def test_sequential_rules_weigh_each_rule_by_one_over_its_gap():
+    # steps = 2, unit lcm(1, 2) = 2. Rules from the training targets (gap 1 weighs 1, gap 2 1/2):
+    # 0 -> 1: 1 + 1/2, 0 -> 3: 1 + 1/2, 1 -> 1: 1 + 1 + 1/2, 2 -> 0: 1, 2 -> 3: 1/2,
+    # 3 -> 3: 1, 3 -> 5: 1, 4 -> 3: 1, 4 -> 5: 1/2; nothing follows 5.
+    sr = SequentialRules(steps=2).fit(LOG, LOG_TRAIN)
+    scores = sr.score(prefixes([2, 0], [1], [4, 2], [5], []))
+    rules = torch.tensor(
+        [
+            [0, 1.5, 0, 1.5, 0, 0],  # from 0: a real tie, equal popularity too
+            [0, 2.5, 0, 0, 0, 0],
+            [1, 0, 0, 0.5, 0, 0],  # the last click decides, not the earlier 4
+            [0, 0, 0, 0, 0, 0],  # no rule from 5: popularity alone
+            [0, 0, 0, 0, 0, 0],
+        ],
+        dtype=torch.float64,
+    )
+    expected = rules * 2 + POP_FALLBACK  # weights in units of 1 / lcm(1..steps)
+    torch.testing.assert_close(scores, expected, rtol=0, atol=1e-15)
+    assert order(scores[2]) == [0, 3, 1, 5, 2, 4]
+
+
+def test_sequential_rules_window_reaches_back_steps_clicks():
+    # steps = 3 adds the gap-3 rules 0 -> 1 (1/3, session 0) and 2 -> 3 (1/3, session 1).
+    sr = SequentialRules(steps=3).fit(LOG, LOG_TRAIN)
+    scores = sr.score(prefixes([0], [2]))
+    rules = torch.tensor(
+        [[0, 1 + 1 / 2 + 1 / 3, 0, 1 + 1 / 2, 0, 0], [1, 0, 0, 1 / 2 + 1 / 3, 0, 0]],
+        dtype=torch.float64,
+    )
+    torch.testing.assert_close(scores, rules * 6 + POP_FALLBACK, rtol=0, atol=1e-12)
+    # Markov is the one-click window: plain transition counts.
+    markov = MarkovChain().fit(LOG, LOG_TRAIN).score(prefixes([0]))
+    torch.testing.assert_close(
+        markov[0], torch.tensor([0, 1, 0, 1, 0, 0.0], dtype=torch.float64) + POP_FALLBACK
+    )
+
+
+def test_sequential_rules_validate_steps():
+    with pytest.raises(ValueError, match="steps = 0"):
+        SequentialRules(steps=0)
+
+
+# Four training sessions with times; recency order s3, s2, s1, s0 (by their last click).
+KNN_SESSIONS = [[0, 1, 2], [1, 3], [2, 4, 2], [0, 5]]
+KNN_TIMES = [[1.0, 2, 3], [10.0, 11], [20.0, 21, 22], [30.0, 31]]
+KNN_LOG = make_log(KNN_SESSIONS, 6, KNN_TIMES)
+# Training target counts [0, 1, 2, 1, 1, 1]: popularity levels [0, 1, 2, 1, 1, 1] of three.
+KNN_FALLBACK = torch.tensor([0, 1, 2, 1, 1, 1], dtype=torch.float64) / 6 * 1e-9
+
+
+def vsknn_scores(k: int, sample_size: int, *sessions: list[int]) -> torch.Tensor:
+    knn = VSKNN(k=k, sample_size=sample_size).fit(KNN_LOG, all_targets(KNN_LOG))
+    return knn.score(prefixes(*sessions)) - KNN_FALLBACK
+
+
+def test_vsknn_scores_by_hand():
+    # Prefix [0, 2, 1]: weights 1/3, 2/3, 1 (linear decay from the last click), norm sqrt(14)/3.
+    # Shared weight: s0 {0,1,2} 2, s1 {1,3} 1, s2 {2,4} 2/3, s3 {0,5} 1/3, so the cosines are
+    # s0 6/sqrt(42), s1 3/sqrt(28), s2 2/sqrt(28), s3 1/sqrt(28). The most recent shared click
+    # lies d = 1 back for s0 and s1 (item 1), 2 for s2 (item 2), 3 for s3 (item 0): votes x 1/d.
+    r28, r42 = math.sqrt(28), math.sqrt(42)
+    top2 = vsknn_scores(2, 10, [0, 2, 1])[0]  # every session sampled; s0 and s1 vote
+    s0, s1 = 6 / r42, 3 / r28
+    expected = torch.tensor([s0, s0 + s1, s0, s1, 0, 0], dtype=torch.float64)
+    torch.testing.assert_close(top2, expected, rtol=0, atol=1e-12)
+    # sample_size 3 keeps the three most recent candidates: s0, the most similar, is left out.
+    recent3 = vsknn_scores(3, 3, [0, 2, 1])[0]
+    s1, s2, s3 = 3 / r28, 2 / r28 / 2, 1 / r28 / 3
+    expected = torch.tensor([s3, s1, s2, s1, s2, s3], dtype=torch.float64)
+    torch.testing.assert_close(recent3, expected, rtol=0, atol=1e-12)
+
+
+def test_vsknn_repeated_item_keeps_its_latest_weight():
+    # Prefix [2, 1, 2]: item 2 weighs 1 (d = 1), item 1 weighs 2/3 (d = 2); norm sqrt(13)/3.
+    # Cosines: s0 (5/3) / (sqrt(13)/3 sqrt(3)) = 5/sqrt(39), s2 {2, 4} 3/sqrt(26),
+    # s1 {1, 3} 2/sqrt(26); k = 2 keeps s0 and s2, both sharing the last click (decay 1).
+    scores = vsknn_scores(2, 10, [2, 1, 2], [5])
+    s0, s2 = 5 / math.sqrt(39), 3 / math.sqrt(26)
+    expected = torch.tensor([s0, s0, s0 + s2, 0, s2, 0], dtype=torch.float64)
+    torch.testing.assert_close(scores[0], expected, rtol=0, atol=1e-12)
+    # [5] shares item 5 with s3 {0, 5} only: cosine 1 / sqrt(2), decay 1.
+    expected = torch.tensor([1, 0, 0, 0, 0, 1], dtype=torch.float64) / math.sqrt(2)
+    torch.testing.assert_close(scores[1], expected, rtol=0, atol=1e-12)
+
+
+def test_vsknn_chunks_agree_with_one_pass(small_sim):
+    data, split = small_sim
+    batch = torch.from_numpy(
+        np.concatenate([tokens_from_items(data.session(s)[:7], 6) for s in range(60)])
+    )
+    knn = VSKNN(k=20, sample_size=50).fit(data, split.train)
+    whole = knn.score(batch)
+    knn.CHUNK = 7
+    torch.testing.assert_close(knn.score(batch), whole, rtol=0, atol=1e-15)
+
+
+def test_vsknn_validates_its_settings():
+    with pytest.raises(ValueError, match="weighting = 'cubic'"):
+        VSKNN(weighting="cubic")
+    with pytest.raises(ValueError, match="sample_size = 0"):
+        VSKNN(sample_size=0)
+
+
+def test_a_log_without_categories_or_truth_runs_end_to_end(small_sim):
+    sim, _ = small_sim
+    log = SessionData(items=sim.items, offsets=sim.offsets, item_ids=np.arange(60).astype(str))
+    assert not log.has_categories and not log.has_truth
+    assert left_out_baselines(log) == {
+        "Last-category popularity": "no categories in this log",
+        "Oracle": "no ceiling is known for real data",
+    }
+    names = ["Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN"]
+    assert [s.name for s in default_scorers(log)] == names
+    split = make_split(log, TrainConfig(protocol="session"))
+    table = evaluate_baselines(log, split, max_len=5, cutoffs=(10,))
+    assert list(table) == names
+    for metrics in table.values():
+        assert 0 < metrics["hit@10"] <= 1 and 0 < metrics["mrr@10"] <= metrics["hit@10"]
+    # The simulator keeps its full set, the oracle last.
+    assert [s.name for s in default_scorers(sim)] == [s.name for s in default_scorers()]
+    assert default_scorers(sim)[-1].name == "Oracle" and len(default_scorers(sim)) == 7
+
+
+def successor_log(n_sessions: int, n_items: int, seed: int) -> SessionData:
+    """Sessions that follow a hidden successor map 80% of the time, else a popular item."""
+    rng = np.random.default_rng(seed)
+    successor = rng.permutation(n_items)
+    popular = rng.zipf(1.5, size=100_000) % n_items  # popularity that carries no order
+    sessions, used = [], 0
+    for _ in range(n_sessions):
+        click = [int(popular[used])]
+        used += 1
+        for _ in range(rng.integers(3, 9)):
+            follow = rng.random() < 0.8
+            click.append(int(successor[click[-1]] if follow else popular[used]))
+            used += 1
+        sessions.append(click)
+    return make_log(sessions, n_items)
+
+
+def test_rules_and_vsknn_beat_popularity_where_order_carries_the_signal():
+    log = successor_log(1500, 200, seed=5)
+    split = make_split(log, TrainConfig(protocol="session"))
+    table = evaluate_baselines(log, split, max_len=10, cutoffs=(10,))
+    pop = table["Popularity"]
+    for name in ("Sequential rules", "V-SKNN"):
+        assert table[name]["hit@10"] > pop["hit@10"] + 0.3, (name, table[name], pop)
+    # The rules rank the successor itself first; the neighbours' votes spread over whole
+    # sessions (measured: MRR@10 0.82 and 0.29 against popularity's 0.22).
+    assert table["Sequential rules"]["mrr@10"] > pop["mrr@10"] + 0.4
+    assert table["V-SKNN"]["mrr@10"] > pop["mrr@10"] + 0.03
+
+
+def brute_force_vsknn(
+    data: SessionData, train: Targets, batch: torch.Tensor, sample_size: int
+) -> torch.Tensor:
+    """session-rec's VMContextKNN step by step (cosine, "div" weights and decay), all neighbours."""
+    last = {}
+    for s, p in zip(train.session.tolist(), train.position.tolist()):
+        last[s] = max(last.get(s, 0), p)
+    sets = {s: set(data.session(s)[: p + 1].tolist()) for s, p in last.items()}
+    out = torch.zeros(batch.shape[0], data.n_items, dtype=torch.float64)
+    for row, tokens in enumerate(batch.tolist()):
+        clicks = [t - 1 for t in tokens if t]
+        weight = {item: (i + 1) / len(clicks) for i, item in enumerate(clicks)}  # latest wins
+        norm = math.sqrt(sum(w * w for w in weight.values()))
+        candidates = sorted((s for s, items in sets.items() if items & set(clicks)), reverse=True)
+        for s in candidates[:sample_size]:  # no times: a later session is more recent
+            sim = sum(weight[i] for i in sets[s] & set(clicks)) / (norm * math.sqrt(len(sets[s])))
+            d = next(d for d, item in enumerate(reversed(clicks), start=1) if item in sets[s])
+            for item in sets[s]:
+                out[row, item] += sim / d
+    return out
+
+
+def test_vsknn_agrees_with_a_step_by_step_port(small_sim):
+    data, split = small_sim
+    batch = torch.from_numpy(
+        np.concatenate([tokens_from_items(data.session(s)[: 2 + s % 6], 6) for s in range(40)])
+    )
+    knn = VSKNN(k=10_000, sample_size=30).fit(data, split.train)  # every sampled one votes
+    expected = brute_force_vsknn(data, split.train, batch, sample_size=30)
+    torch.testing.assert_close(knn.score(batch), expected, rtol=0, atol=1e-8)
+
+
+def test_vsknn_sample_cut_finds_the_nth_smallest_across_buckets():
+    from streamrec.knn import _smallest
+
+    rng = np.random.default_rng(4)
+    bound, n = 5_000, 37  # 20 buckets of 256
+    rows = [rng.choice(bound, size=size, replace=False) for size in (0, 5, 37, 38, 300, 4_000)]
+    values = torch.from_numpy(np.concatenate(rows))
+    count = torch.tensor([len(r) for r in rows])
+    row = torch.repeat_interleave(torch.arange(len(rows)), count)
+    shuffled = torch.from_numpy(rng.permutation(values.shape[0]))  # any order within a row
+    cut = _smallest(values[shuffled], row[shuffled], count, n, bound)
+    expected = [bound if len(r) <= n else int(np.sort(r)[n - 1]) for r in rows]
+    assert cut.tolist() == expected
+
+
+def test_rules_and_vsknn_read_the_streaming_scenarios_order():
+    # Series follow one another (successor chains) and viewers pick them up again: the
+    # category alone cannot say which episode comes next. Measured on this draw: Hit@10
+    # popularity 0.21, last-category popularity 0.51, SR 0.65, V-SKNN 0.66, oracle 0.72.
+    config = get_scenario("streaming").config(n_sessions=2000, n_items=400, n_categories=8, seed=3)
+    data = simulate(config)
+    table = evaluate_baselines(data, make_split(data, TrainConfig()), max_len=20, cutoffs=(10,))
+    hit = {name: metrics["hit@10"] for name, metrics in table.items()}
+    for name in ("Sequential rules", "V-SKNN"):
+        assert hit["Last-category popularity"] + 0.08 < hit[name] < hit["Oracle"], hit

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from streamrec.charts.attention import (
+    ATTENTION_MEANING,
+    ATTENTION_RANGE,
     GROWTH_TEXT_UP_TO,
     attention_growth_heatmap,
     attention_heatmap,
@@ -43,10 +45,21 @@ def test_growth_heatmap_leaves_future_clicks_blank():
     assert np.isnan(z[0, 1]) and np.isnan(z[0, 2]) and np.isnan(z[1, 2])
     np.testing.assert_array_equal(z[np.tril_indices(3)], growth[np.tril_indices(3)])
     assert fig.data[0].texttemplate == "%{z:.2f}"
-    assert fig.data[0].zmax == 0.6  # the first row's 1.0 would wash out the others
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 1.0)
     assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
     cut = attention_growth_heatmap(SESSION, growth, CATEGORY, first_click=9)
     assert cut.layout.yaxis.ticktext[0] == "after click 9 (item 3 · cat 2)"
+
+
+def test_both_heatmaps_colour_weights_on_one_fixed_scale():
+    """0.71 must be the same blue in both, whatever else each figure holds."""
+    one = attention_heatmap(SESSION, np.array([0.71, 0.19, 0.1]), CATEGORY).data[0]
+    growth = np.array([[1.0, 0.0, 0.0], [0.29, 0.71, 0.0], [0.1, 0.2, 0.7]])
+    other = attention_growth_heatmap(SESSION, growth, CATEGORY).data[0]
+    for heatmap in (one, other):
+        assert (heatmap.zmin, heatmap.zmax) == ATTENTION_RANGE == (0.0, 1.0)
+        assert heatmap.colorscale == one.colorscale
+    assert "add up to 1" in ATTENTION_MEANING and "same 0–1 scale" in ATTENTION_MEANING
 
 
 def test_growth_heatmap_of_a_long_session_leaves_values_to_the_hover():

@@ -90,6 +90,26 @@ def test_embedding_scatter_colours_categories_and_rings_the_pick():
     assert fig.layout.yaxis.title.text == "PC2 (25.0% of variance)"
 
 
+def test_embedding_scatter_legend_of_25_categories_wraps_below_the_plot():
+    """A vertical legend beside the plot ran off the figure with 25 categories."""
+    n = 25
+    projection = pd.DataFrame(
+        {
+            "item_id": range(n),
+            "category": range(n),
+            "popularity": [1.0] * n,
+            "pc1": np.arange(n, dtype=float),
+            "pc2": np.zeros(n),
+        }
+    )
+    fig = charts.embedding_scatter(projection, n)
+    assert len(fig.data) == n
+    legend = fig.layout.legend
+    assert legend.orientation == "h"  # rows that wrap to the figure's width
+    assert legend.y < 0 and legend.yanchor == "top" and legend.x == 0  # under the plot
+    assert fig.layout.height == charts.EMBEDDING_HEIGHT
+
+
 def test_entropy_and_edge_charts_carry_the_reference_lines():
     entropy = pd.DataFrame(
         {

@@ -76,19 +76,47 @@ def test_metrics_chart_draws_each_metric_against_dashed_reference_lines():
     model = traces["this model"]
     assert [list(t.y) for t in model] == [[0.2, 0.25], [0.1, 0.12]]
     oracle = traces[charts.ORACLE_LABEL]
-    assert [list(t.y) for t in oracle] == [[0.5, 0.5], [0.3, 0.3]]
-    assert all(t.line.dash == "dash" for t in oracle + traces["Popularity"])
+    assert [list(t.y) for t in oracle] == [[0.5] * 3, [0.3] * 3]
+    assert {t.line.dash for t in oracle} == {"solid"}
+    assert {t.line.dash for t in traces["Popularity"]} == {"dash"}
     assert [t.showlegend for t in oracle] == [True, False]  # one legend entry per scorer
     titles = [a.text for a in figure.layout.annotations]
     assert titles == ["Hit@10: % of next clicks in the top 10", "MRR@20: mean 1/rank (0 beyond 20)"]
     assert figure.layout.title.text == charts.METRICS_TITLE
 
 
+def test_baselines_that_coincide_stay_visible():
+    """The issue's case: a baseline level with the oracle hid under its dashes."""
+    tied = {"Oracle": {"hit@10": 0.2856}, "Last-category popularity": {"hit@10": 0.2856},
+            "Markov chain": {"hit@10": 0.2451}, "Popularity": {"hit@10": 0.0483}}
+    figure = charts.metrics_chart(EVENTS, tied, ("hit@10",), epochs=2)
+    lines = [t for t in figure.data if t.name != "this model"]
+    assert [t.name for t in lines] == [
+        charts.ORACLE_LABEL, "Last-category popularity", "Markov chain", "Popularity"
+    ]
+    # Every reference line has its own dash pattern and its own marker symbol...
+    assert len({t.line.dash for t in lines}) == 4
+    assert len({t.marker.symbol for t in lines}) == 4
+    # ...and one visible marker, each at a different epoch, inside the drawn range.
+    marks = [t.x[list(t.marker.size).index(10)] for t in lines]
+    assert marks == [pytest.approx(2 * i / 5) for i in (1, 2, 3, 4)]
+    assert all(list(t.marker.size).count(10) == 1 for t in lines)
+    assert all(list(t.y) == [t.y[0]] * 3 for t in lines)
+
+
+def test_baseline_styles_are_stable_whatever_the_order():
+    names = ["Session kNN", "Oracle", "Popularity", "Markov chain"]
+    styles = charts.baseline_styles(names)
+    assert styles == charts.baseline_styles(list(reversed(names)))
+    assert styles["Oracle"] == ("solid", "circle-open")
+    assert styles["Markov chain"] == ("dash", "square")
+
+
 def test_metrics_chart_before_any_epoch_shows_only_the_references():
     figure = charts.metrics_chart(EVENTS[:1], BASELINES, ("hit@10",))
     traces = by_name(figure)
     assert list(traces["this model"][0].x) == []
-    assert list(traces[charts.ORACLE_LABEL][0].x) == [0, 1.0]
+    assert list(traces[charts.ORACLE_LABEL][0].x) == [0, pytest.approx(1 / 3), 1.0]
 
 
 def test_overlay_draws_one_line_per_run_for_the_chosen_metric():

@@ -119,7 +119,10 @@ def test_baselines_json_lists_every_method():
     result = cli("baselines", *SMALL, "--json")
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(results) == {"Popularity", "Last-category popularity", "Markov chain", "Session kNN", "Oracle"}
+    assert set(results) == {
+        "Popularity", "Last-category popularity", "Markov chain", "Sequential rules", "Session kNN",
+        "V-SKNN", "Oracle",
+    }
     assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from streamrec import jobs, runs
 from streamrec.__main__ import main
+from streamrec.baselines import evaluate_baselines, left_out_baselines
 from streamrec.datasets import Dataset, content_hash, load_dataset, save_dataset
 from streamrec.sessions import SessionData
 
@@ -113,6 +114,20 @@ def test_cli_train_says_simulator_flags_are_ignored(roots, capsys):
     assert code == 0
     assert "simulator flags ignored: --n-items" in capsys.readouterr().err
     assert runs.read_config(models / "again").model.n_items == N_ITEMS
+
+
+def test_cli_baselines_on_the_data_set_leave_out_what_it_cannot_support(roots, capsys):
+    code = main(["baselines", "--dataset", NAME, "--max-len", "6", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    results = json.loads(out.strip().splitlines()[-1])
+    assert list(results) == [
+        "Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN"
+    ]
+    # The log walks the catalog one item at a time: the rules see it, popularity cannot.
+    assert results["Sequential rules"]["hit@10"] > 0.9 > results["Popularity"]["hit@10"]
+    assert "Last-category popularity: left out, no categories in this log" in out
+    assert "Oracle: left out, no ceiling is known for real data" in out
 
 
 def test_cli_recommend_reads_and_prints_raw_ids(roots, capsys):
@@ -223,6 +238,28 @@ def test_train_page_offers_the_data_set(roots, open_page):
     text = page_text(at)
     assert f"data set **{NAME}**" in text
     assert "Estimated time" in text
+
+
+def test_train_page_final_table_names_the_baselines_left_out(roots, open_page):
+    _, models = roots
+    path = models / RUN
+    config = runs.read_config(path)
+    data, split = runs.load_data(path, config)
+    runs.write_status(
+        path,
+        baselines=evaluate_baselines(data, split, config.train.max_len, config.train.cutoffs),
+        baselines_left_out=left_out_baselines(data),
+    )
+    at = open_page()
+    at.query_params["run"] = RUN
+    at.switch_page("pages/train.py").run()
+    assert_clean(at)
+    table = at.dataframe[0].value  # the final table, the page's only one
+    assert {"Sequential rules", "V-SKNN", "Markov chain"} <= set(table.index)
+    assert not {"Oracle", "Best possible (oracle)", "Last-category popularity"} & set(table.index)
+    captions = [c.value for c in at.caption]
+    assert "Last-category popularity: left out, no categories in this log." in captions
+    assert "Oracle: left out, no ceiling is known for real data." in captions
 
 
 @pytest.mark.slow  # starts a real worker process: ~5-12 s on a loaded machine

@@ -368,3 +368,32 @@ def test_embedding_projection_frame():
     np.testing.assert_allclose(frame.attrs["explained_variance"], [0.8, 0.2], atol=1e-6)
     with pytest.raises(ValueError, match="3 items but the model has 4"):
         insights.embedding_projection(model, np.array([0, 0, 1]), np.array([1.0, 1, 1]))
+
+
+def test_structure_grade_follows_the_lift():
+    grades = {
+        lift: insights.structure_grade(lift)
+        for lift in (float("nan"), 1.0, 1.09, 1.1, 1.4, 1.99, 2.0, 4.99, 5.0, 11.5)
+    }
+    assert [g.level for g in grades.values()] == [
+        "none", "none", "none", "little", "little", "little", "some", "some", "clear", "clear"
+    ]
+    assert [g.color for g in grades.values()][::3] == ["gray", "orange", "blue", "green"]
+    assert grades[1.4].badge == "little structure"
+    assert grades[5.0].badge == "clear structure"
+
+
+def test_purity_sentence_is_graded_by_the_figure():
+    weak = insights.Purity(purity=0.0644, chance=0.046, k=10, n_items=5000)  # 1.4x chance
+    assert insights.purity_sentence(weak) == (
+        "Of each item's 10 nearest neighbours, 6.4% share its category, against 4.6% for random "
+        "neighbours (1.4× chance): little category structure: most neighbours come from other "
+        "categories."
+    )
+    demo = insights.Purity(purity=0.53, chance=0.046, k=10, n_items=5000)  # the README's figure
+    assert insights.purity_sentence(demo).endswith(
+        "(11.5× chance): clear category structure, learned from the sessions alone (the model "
+        "never sees categories)."
+    )
+    some = insights.Purity(purity=0.15, chance=0.05, k=10, n_items=100)
+    assert "(3.0× chance): some category structure" in insights.purity_sentence(some)

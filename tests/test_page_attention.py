@@ -15,8 +15,9 @@ from streamrec import insights, jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 
 PAGE = "pages/attention.py"
+ROOT = Path(__file__).resolve().parents[1]
 SIM = SimConfig(n_sessions=200, n_items=60, n_categories=4, max_preferred=3, seed=5)
-CHARTS = ("by_length", "by_behaviour", "edges", "entropy", "patterns", "examples")
+CHARTS = ("by_length", "by_behaviour", "edges", "entropy", "patterns", "examples", "faithfulness")
 
 
 def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attention") -> Path:
@@ -81,6 +82,8 @@ def test_renders_the_demo_run_with_every_chart(page):
     assert at.number_input(key="att_sessions").value == 2000
     assert at.selectbox(key="att_compare").value == "(no comparison)"
     assert "unreadable" in " ".join(c.value for c in at.caption)  # broken folder is named
+    assert any("`docs/casestudy.md` in the repository" in c.value for c in at.caption)
+    assert (ROOT / "docs" / "casestudy.md").is_file()  # a file a clone has
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sessions · prefixes"].startswith("20 · ")  # 10% of 200 sessions held out
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

@@ -63,7 +63,10 @@ def test_scatter_purity_and_neighbours(page, runs_root):
         model, category, 10, items=np.flatnonzero(clicks >= 50)
     )
     assert metrics["Purity@10, well-trained items"] == f"{frequent.purity:.1%}"
-    assert any("share its category" in c.value for c in at.caption)
+    assert insights.purity_sentence(purity) in [c.value for c in at.caption]
+    grade = insights.structure_grade(purity.lift)
+    badge = f":{grade.color}-badge[{grade.badge}]"
+    assert any(badge in m.value for m in at.markdown), [m.value for m in at.markdown]
 
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)

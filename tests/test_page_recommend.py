@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from streamrec import runs
+from streamrec.charts.attention import ATTENTION_MEANING
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data import make_split
 from streamrec.jobs import run_training
@@ -114,7 +116,8 @@ def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, mode
     assert heatmap["texttemplate"] == "%{z:.2f}"
     growth = figure(at, "How the attention shifts")["data"][0]
     assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
-    assert len(plotly_figures(at)) == 2  # the other charts' tabs are closed: not drawn
+    assert decoded(figure(at, "Occlusion: drop one click")["data"][0]["y"]).size == 4
+    assert len(plotly_figures(at)) == 3  # the other charts' tabs are closed: not drawn
 
 
 @pytest.mark.parametrize(
@@ -211,6 +214,7 @@ def test_a_run_deleted_while_shown_falls_back_to_another(open_page, models):
     at.run()
     assert_clean(at)
     assert "no longer available" in at.warning[0].value
+    assert "same data as **other**, so the session is kept" in at.warning[0].value
     assert at.selectbox(key="rec_run").value == "tiny"
     assert at.text_input(key="rec_text").value == "3, 10"
     assert len(at.dataframe) == 2
@@ -321,6 +325,71 @@ def test_k_larger_than_a_small_catalog_lists_the_whole_catalog(open_page, models
     type_session(at, "1, 2")
     assert_clean(at)
     assert [len(df.value) for df in at.dataframe] == [30, 30]
+
+
+def copy_run(models: Path, name: str, config: RunConfig) -> None:
+    """Another run with the tiny run's weights and catalog, trained (says its config) on `config`."""
+    shutil.copytree(models / "tiny", models / name)
+    runs.write_json(models / name / runs.CONFIG_FILE, config.to_dict())
+
+
+def test_changing_to_a_run_on_other_data_clears_the_session_and_says_so(open_page, models):
+    other = RunConfig(replace(CONFIG.sim, seed=7), CONFIG.model, CONFIG.train)
+    copy_run(models, "other-data", other)
+    at = type_session(open_page(PAGE), "3, 10, 25")
+    assert at.selectbox(key="rec_run").value == "other-data"  # the newest run
+    at.selectbox(key="rec_run").select("tiny").run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == ""
+    assert any("The session was cleared" in w.value and "different data" in w.value
+               for w in at.warning)
+    assert not at.error and not at.dataframe
+    assert "Enter a session" in at.info[-1].value
+
+
+def test_changing_to_a_run_on_the_same_data_keeps_the_session_and_says_so(open_page, models):
+    copy_run(models, "same-data", CONFIG)
+    at = open_page(PAGE)
+    at.button(key="rec_sample").click().run()
+    sampled = at.text_input(key="rec_text").value
+    at.selectbox(key="rec_run").select("tiny").run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == sampled
+    assert any("same data as **same-data**" in w.value for w in at.warning)
+    # The sampled session's hidden truth carries over: same sessions, same simulator.
+    assert any("Held-out session #" in m.value for m in at.markdown)
+    at.run()  # the notice is shown once
+    assert not any("same data" in w.value for w in at.warning)
+
+
+def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_page, models):
+    at = open_page(PAGE)
+    # The tiny run was trained without baselines: a quiet caption says so.
+    assert any("no baseline or ceiling was scored" in c.value for c in at.caption)
+    status = runs.read_status(models / "tiny")
+    baselines = {
+        "Popularity": {"hit@10": 0.01},
+        "Last-category popularity": {"hit@10": 0.99},
+        "Oracle": {"hit@10": 1.0},
+    }
+    runs.write_status(models / "tiny", baselines=baselines)
+    at = open_page(PAGE)
+    hit = status["final"]["hit@10"]
+    (box,) = [w.value for w in at.warning if "Is the model worth it?" in w.value]
+    assert box == (
+        f"**Is the model worth it?** On the held-out sessions, Hit@10 {hit:.3f}: "
+        f"{1 - hit / 0.99:.0%} below the best simple rule (Last-category popularity, 0.990); "
+        f"{hit:.0%} of the best possible (1.000)."
+    )
+
+
+def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25, 3")
+    assert_clean(at)
+    for title in ("Attention over the session's clicks", "How the attention shifts"):
+        heatmap = figure(at, title)["data"][0]
+        assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
+    assert ATTENTION_MEANING in [c.value for c in at.caption]
 
 
 def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_available(

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import pytest
 
 from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data_identity import data_key
+from streamrec.train import BEFORE_FIRST_EPOCH
+from streamrec.verdict import verdict
 
 PAGE = "pages/runs.py"
 STATE_LABELS = {"running": "▶ training now", "completed": "✓ completed"}  # as the page shows them
@@ -185,3 +189,58 @@ def test_a_training_run_is_listed_as_training_then_as_completed(
     assert not at.exception
     table = at.dataframe[0].value
     assert table.loc[table["run"] == "live", "status"].tolist() == [STATE_LABELS["completed"]]
+
+
+def test_each_run_shows_the_best_simple_rule_and_the_ceiling(runs_page, models_dir):
+    at = runs_page
+    status = runs.read_status(models_dir / "tiny-done")
+    baselines = status["baselines"]
+    rules = {n: m["hit@10"] for n, m in baselines.items() if n != "Oracle"}
+    best = max(rules, key=lambda n: (rules[n], n))
+    done = at.dataframe[0].value.set_index("run").loc["tiny-done"]
+    assert done["best rule"] == best
+    assert done["best rule Hit@10"] == pytest.approx(rules[best])
+    assert done["ceiling Hit@10"] == pytest.approx(baselines["Oracle"]["hit@10"])
+    sentence = verdict(status["final"], baselines).sentence
+    assert sentence == f"Hit@10 {status['final']['hit@10']:.3f}: {done['verdict']}"
+    assert "of the best possible" in done["verdict"]
+
+
+def test_curves_of_runs_on_different_data_are_not_overlaid(runs_page, models_dir):
+    other = models_dir / "tiny-seed7"
+    shutil.copytree(models_dir / "tiny-done", other)
+    config = RunConfig(replace(TINY.sim, seed=7), TINY.model, TINY.train)
+    runs.write_json(other / runs.CONFIG_FILE, config.to_dict())
+    at = runs_page.run()
+    table = at.dataframe[0].value.set_index("run")
+    assert table.loc["tiny-done", "data set"] == data_key(TINY)
+    assert table.loc["tiny-seed7", "data set"] == data_key(config) != data_key(TINY)
+    at.multiselect(key="runs_compare").set_value(["tiny-done", "tiny-seed7"]).run()
+    assert not at.exception
+    assert any("2 different data sets" in t for t in texts(at.warning))
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert [[t["name"] for t in c["data"]] for c in charts] == [["tiny-done"], ["tiny-seed7"]]
+    # Two runs on the same data share one chart and no warning.
+    shutil.copytree(models_dir / "tiny-done", models_dir / "tiny-copy")
+    at.run()
+    at.multiselect(key="runs_compare").set_value(["tiny-done", "tiny-copy"]).run()
+    assert not any("different data sets" in t for t in texts(at.warning))
+    (chart,) = at.get("plotly_chart")
+    assert [t["name"] for t in json.loads(chart.proto.spec)["data"]] == ["tiny-done", "tiny-copy"]
+
+
+def test_a_run_stopped_before_its_first_epoch_is_not_listed_like_a_trained_one(
+    open_page: Callable[..., Any], models_dir: Path
+) -> None:
+    early = runs.create_run(TINY, models_dir, "early")
+    runs.write_status(early, state="stopped", reason=BEFORE_FIRST_EPOCH, phase="done")
+    at = open_page(PAGE)
+    table = at.dataframe[0].value.set_index("run")
+    assert table.loc["early", "status"] == "□ stopped before epoch 1: no model"
+    assert table.loc["tiny-done", "status"] == "✓ completed"
+    home = open_page()
+    listing = next(t for t in texts(home.markdown) if t.startswith("**Your runs**"))
+    assert "`early` :gray-badge[stopped before epoch 1: no model]" in listing
+    # A stopped run that did finish an epoch keeps its plain label.
+    runs.write_status(models_dir / "tiny-done", state="stopped", reason="stop requested")
+    assert at.run().dataframe[0].value.set_index("run").loc["tiny-done", "status"] == "■ stopped"

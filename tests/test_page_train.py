@@ -4,6 +4,7 @@ from the page. Each training is a worker process writing into a temporary models
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from streamrec import jobs, runs
 from streamrec.charts.training import METRICS_TITLE
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig, to_dict
+from streamrec.verdict import verdict
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
@@ -158,6 +160,11 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert table.index[0] == "This model (LSTM, attention pooling)"
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
+    status = runs.read_status(path)
+    sentence = verdict(status["final"], status["baselines"]).sentence
+    boxes = texts(at.warning) + texts(at.info)
+    assert f"**Is the model worth it?** On the held-out sessions, {sentence}" in boxes
+    assert "of the best possible" in sentence  # a simulated run has its ceiling
 
 
 def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
@@ -206,3 +213,48 @@ def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
     assert at.subheader[0].value == "Run broken-run"
     assert texts(at.error) == ["Training failed: RuntimeError: out of memory"]
     assert not at.get("progress") and not at.get("plotly_chart")
+
+
+def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_page, models_dir):
+    config = RunConfig(
+        SimConfig(**{**TINY_SIM, "n_sessions": 321}),
+        ModelConfig(n_items=60, embed_dim=24, hidden_size=40, num_layers=1, pooling="last"),
+        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example"),
+    )
+    path = runs.create_run(config, models_dir, "live-run")
+    stand_in = subprocess.Popen(["sleep", "60"])  # a live pid the teardown may stop safely
+    runs.write_status(path, state="running", pid=stand_in.pid, heartbeat=time.time(),
+                      phase="training")
+    at = open_page(PAGE)  # a reload: nothing in session state, the defaults would show
+    assert not at.exception
+    values = {k: at.number_input(key=f"train_{k}").value
+              for k in ("embed_dim", "hidden_size", "num_layers", "epochs", "batch_size", "lr")}
+    assert values == {"embed_dim": 24, "hidden_size": 40, "num_layers": 1, "epochs": 77,
+                      "batch_size": 96, "lr": 0.002}
+    assert at.radio(key="train_pooling").value == "last"
+    assert at.radio(key="train_protocol").value == "example"
+    summary = " ".join(texts(at.markdown))
+    assert "321 sessions" in summary and "the data of run live-run" in summary
+    # The user's own edits are not overwritten on the next rerun.
+    at.number_input(key="train_epochs").set_value(3).run()
+    assert at.number_input(key="train_epochs").value == 3
+    stand_in.kill()
+    stand_in.wait()
+
+
+def test_a_run_stopped_before_its_first_epoch_says_there_is_no_model(open_page, models_dir):
+    config = RunConfig(SimConfig(**TINY_SIM), ModelConfig(n_items=60), TrainConfig(epochs=1))
+    path = runs.create_run(config, models_dir, "early")
+    runs.write_status(path, state="stopped", reason="stop requested before the first epoch "
+                      "ended: no trained checkpoint", phase="done")
+    at = open_page()
+    at.query_params["run"] = "early"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert texts(at.warning) == [
+        (
+            "Training stopped before its first epoch ended: there is no trained model, so "
+            "this run is listed as stopped early."
+        )
+    ]
+    assert not at.get("button") or "train_open_recommend" not in [b.key for b in at.button]

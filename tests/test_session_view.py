@@ -3,6 +3,7 @@ with the engine they wrap (recommend, the oracle)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,14 @@ from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items, recommend
 from streamrec.runs import RunInfo
 from streamrec.session_view import (
+    ClickCauses,
     Headline,
     OracleView,
     SampledSession,
     SessionUpdate,
     catalog_summary,
+    cause_sentences,
+    causes_paragraph,
     click_labels,
     drop_choices,
     format_session,
@@ -35,6 +39,7 @@ from streamrec.session_view import (
     sample_session,
     sample_summary,
     sampling_hint,
+    session_causes,
     session_error,
     session_update,
     top_k,
@@ -201,13 +206,9 @@ def test_run_caption():
         "Trained on 5,000 items in 25 categories, 20,000 simulated sessions (seed 7, fast "
         "engine). LSTM (2 × 128) with attention pooling, reads the last 25 clicks."
     )
-    assert run_caption(done, config) == (
-        f"{described} Hit@10 on held-out sessions: 0.412 (oracle 0.500)."
-    )
+    assert run_caption(done, config) == described
     running = RunInfo(Path("/models/r"), {"state": "running", "final": scored}, config)
-    assert run_caption(running, config) == (
-        f"{described} Hit@10 on held-out sessions: 0.412. Status: running."
-    )
+    assert run_caption(running, config) == f"{described} Status: running."
     assert run_caption(RunInfo(Path("/models/r"), {"state": "stopped"}, config), config) == (
         f"{described} Status: stopped."
     )
@@ -294,4 +295,38 @@ def test_truth_ranks_counts_ties_against_the_true_item():
     assert truth_ranks(1, update, CATEGORY) == (
         "The click that really came next: **item 1 · cat 0**. The model ranks it **#2**, "
         "the oracle **#5** of 5 items."
+    )
+
+
+def caused_data() -> SessionData:
+    """tiny_data with causes: session 2 is [2, 2, 1, 0] = first, repeat of click 1, stay after
+    click 2, anchor to click 1."""
+    data = tiny_data()
+    cause = np.array([0, 4, 5, 0, 2, 0, 6, 1, 3], dtype=np.int8)
+    position = np.array([-1, 0, 0, -1, -1, -1, 0, 1, 0], dtype=np.int64)
+    return dataclasses.replace(data, cause=cause, cause_position=position)
+
+
+def test_session_causes_only_for_the_same_session_of_data_with_causes():
+    data = caused_data()
+    causes = session_causes(data, 2, [2, 2, 1, 0])
+    assert causes == ClickCauses(("first", "repeat", "stay", "anchor"), (-1, 0, 1, 0))
+    assert causes.cause_of(3) == 0 and causes.cause_of(2) == 1 and causes.cause_of(0) is None
+    assert session_causes(data, 2, [2, 2, 1]) is None  # not that session
+    assert session_causes(data, 7, [2, 2, 1, 0]) is None
+    assert session_causes(tiny_data(), 2, [2, 2, 1, 0]) is None  # no causes recorded
+
+
+def test_cause_sentences_exact():
+    assert cause_sentences(session_causes(caused_data(), 0, [0, 1, 2])) == [
+        "click 1 started the session",
+        "click 2 followed on from click 1 (its successor)",
+        "click 3 picked up click 1's chain again (its successor)",
+    ]
+    causes = session_causes(caused_data(), 2, [2, 2, 1, 0])
+    assert cause_sentences(causes, 2) == ["click 1 started the session", "click 2 repeated click 1"]
+    assert causes_paragraph(causes, 9) == (
+        "**What caused each click** (recorded by the simulator): click 1 started the session; "
+        "click 2 repeated click 1; click 3 stayed in the category of click 2; click 4 came back "
+        "to the anchor, click 1."
     )

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from streamrec import train as train_module
+from streamrec.baselines import evaluate_baselines
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data import make_split
 from streamrec.model import SessionRecommender
 from streamrec.simulator import simulate
+from streamrec.stopping import StopRequested
 from streamrec.train import evaluate_model, train
 
 SIM = SimConfig(n_sessions=300, n_items=120, n_categories=6)
@@ -52,7 +54,7 @@ def test_deterministic_for_a_fixed_seed():
     assert losses(1) != losses(2)
 
 
-def test_stop_flag_ends_run_with_best_checkpoint():
+def test_a_stop_in_the_first_epoch_ends_the_run_at_once_without_a_checkpoint():
     calls = {"n": 0}
     saved = []
 
@@ -62,12 +64,59 @@ def test_stop_flag_ends_run_with_best_checkpoint():
 
     events = list(train(tiny(epochs=5), should_stop=should_stop, save=lambda kind, m: saved.append(kind)))
     end = events[-1]
-    assert end["status"] == "stopped" and end["reason"] == "stop requested"
-    assert end["steps"] == 3
-    assert "best" in saved and "last" in saved
-    epoch = [e for e in events if e["event"] == "epoch"]
-    assert len(epoch) == 1 and 0 < epoch[0]["epoch"] < 1  # a partial epoch was validated
-    assert end["final"]
+    assert end["status"] == "stopped"
+    assert end["reason"] == train_module.BEFORE_FIRST_EPOCH
+    assert end["steps"] == 3 and end["best_epoch"] == 0
+    assert saved == [] and end["final"] == {}  # nothing trained enough to keep or score
+    assert not [e for e in events if e["event"] == "epoch"]  # no partial epoch validated
+
+
+def test_a_stop_after_an_epoch_keeps_its_checkpoint_and_scores_nothing_more():
+    config = tiny(epochs=5)
+    per_epoch = next(train(config))["batches_per_epoch"]
+    calls = {"n": 0}
+    saved = []
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > per_epoch + 1  # the first epoch and its validation, then stop
+
+    events = list(train(config, should_stop=should_stop, save=lambda kind, m: saved.append(kind)))
+    end = events[-1]
+    assert (end["status"], end["reason"], end["best_epoch"]) == ("stopped", "stop requested", 1)
+    assert saved == ["best", "last"] and end["final"] == {}
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1]
+
+
+def test_a_stop_inside_an_evaluation_ends_it_between_batches():
+    data = simulate(SIM)
+    split = make_split(data, TrainConfig())
+    model = SessionRecommender(MODEL).eval()
+    calls = {"n": 0}
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(StopRequested):
+        evaluate_model(model, data, split.valid, 5, targets_per_batch=16, should_stop=should_stop)
+    assert calls["n"] == 3  # checked before every batch, stopped at the third
+    metrics, _ = evaluate_model(model, data, split.valid, 5, should_stop=lambda: False)
+    assert 0 <= metrics["hit@10"] <= 1
+
+
+def test_a_stop_inside_the_baselines_scoring_ends_it_between_batches():
+    data = simulate(SIM)
+    split = make_split(data, TrainConfig())
+    calls = {"n": 0}
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    with pytest.raises(StopRequested):
+        evaluate_baselines(data, split, 5, should_stop=should_stop)
+    assert calls["n"] == 5
 
 
 def test_non_finite_loss_fails_the_run_without_raising(monkeypatch):

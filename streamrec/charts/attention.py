@@ -32,6 +32,15 @@ from streamrec.session_view import (
 from streamrec.simulator import BEHAVIOURS
 
 ATTENTION_SCALE = "Blues"
+# Both attention heatmaps colour a weight on this one fixed range, so the same blue means the
+# same weight in either (a scale fitted to each figure made 0.71 darkest in one, mid-blue in
+# the other).
+ATTENTION_RANGE = (0.0, 1.0)
+ATTENTION_MEANING = (
+    "A weight is the share of its attention the model gave a click when it predicted the next "
+    "one: each prediction's weights add up to 1 (0.50 is half), and both heatmaps colour "
+    "weights on the same 0–1 scale."
+)
 BAR_COLOR = "#1F77B4"
 ORACLE_COLOR = "#3A3A3A"
 TRUTH_COLOR = "#D62728"
@@ -75,8 +84,8 @@ def attention_heatmap(
         x=list(range(n)),
         y=[0],
         customdata=np.array(labels, dtype=object)[None, :],
-        zmin=0.0,
-        zmax=max(float(weights.max(initial=0.0)), 1e-9),
+        zmin=ATTENTION_RANGE[0],
+        zmax=ATTENTION_RANGE[1],
         colorscale=ATTENTION_SCALE,
         colorbar={"title": {"text": "attention weight"}, "thickness": 14},
         texttemplate="%{z:.2f}",
@@ -103,15 +112,15 @@ def attention_growth_heatmap(
 ) -> go.Figure:
     """Row t: the attention over clicks 1..t in the prediction made right after click t.
 
-    Cells right of the diagonal (clicks not yet made) are left blank. The colour scale tops
-    out at the largest weight after the first row, whose single weight is always 1. Rows are
-    numbered from `first_click`, the position of `session[0]` in a longer, cut session.
+    Cells right of the diagonal (clicks not yet made) are left blank. Colours use the fixed
+    ATTENTION_RANGE shared with `attention_heatmap` (the first row's single weight is 1, the
+    darkest blue). Rows are numbered from `first_click`, the position of `session[0]` in a
+    longer, cut session.
     """
     labels = click_labels(session, item_category)
     n = len(labels)
     z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
     z[np.triu_indices(n, k=1)] = np.nan
-    top = float(np.nanmax(z[1:])) if n > 1 else 1.0
     rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
     x_axis = _click_axis(labels, flat_up_to=6)
     heatmap = go.Heatmap(
@@ -119,8 +128,8 @@ def attention_growth_heatmap(
         x=list(range(n)),
         y=list(range(n)),
         customdata=np.array([[f"{r}<br>weight of {c}" for c in labels] for r in rows]),
-        zmin=0.0,
-        zmax=max(top, 1e-9),
+        zmin=ATTENTION_RANGE[0],
+        zmax=ATTENTION_RANGE[1],
         colorscale=ATTENTION_SCALE,
         colorbar={"title": {"text": "attention weight"}, "thickness": 14},
         texttemplate="%{z:.2f}" if n <= GROWTH_TEXT_UP_TO else "",

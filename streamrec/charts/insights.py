@@ -274,6 +274,9 @@ def compare_pattern_shares(summary: pd.DataFrame) -> go.Figure:
     )
 
 
+EMBEDDING_HEIGHT = 720  # the plot keeps ~500 px above up to four rows of legend
+
+
 def embedding_scatter(
     projection: pd.DataFrame,
     n_categories: int,
@@ -351,6 +354,8 @@ def embedding_scatter(
         "marker size grows with popularity)",
         f"PC1 ({ratio[0]:.1%} of variance)",
         f"PC2 ({ratio[1]:.1%} of variance)",
-        height=620,
-        legend={"orientation": "v", "y": 1.0, "x": 1.02},  # beside: categories can be many
+        height=EMBEDDING_HEIGHT,
+        # Below the plot, in rows that wrap to the figure's width: a column beside it ran off
+        # the figure with 25 categories. Plotly grows the bottom margin to fit the rows.
+        legend={**legend_below(-0.14), "yanchor": "top", "x": 0, "itemsizing": "constant"},
     )

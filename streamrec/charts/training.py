@@ -21,12 +21,16 @@ from streamrec.charts.simulator import METRIC_LABELS, ORACLE
 Event = Mapping[str, Any]
 
 ORACLE_LABEL = "Best possible (oracle)"
-METRICS_TITLE = "Ranking quality per epoch on the validation sessions (baselines dashed)"
+METRICS_TITLE = "Ranking quality per epoch on the validation sessions (flat lines: baselines)"
 MODEL_COLOR = qualitative.Plotly[0]
 VALID_COLOR = qualitative.Plotly[1]
 ORACLE_COLOR = "#3A3A3A"
 _BASELINE_COLORS = [c for c in qualitative.Safe if c != "#888888"]
 _RUN_COLORS = qualitative.Plotly + qualitative.Dark24
+# Each reference line has its own dash and marker, so two that coincide stay distinguishable.
+_DASHES = ("dash", "dot", "dashdot", "longdash", "longdashdot")
+_SYMBOLS = ("square", "diamond", "triangle-up", "x", "cross", "star")
+ORACLE_DASH, ORACLE_SYMBOL = "solid", "circle-open"
 EPOCH_AXIS = "epoch (passes over the training set)"
 LOSS_AXIS = "cross-entropy (nats per next click)"
 # Losses a run records once per epoch: label and y-axis title.
@@ -84,6 +88,18 @@ def baseline_colors(names: Sequence[str]) -> dict[str, str]:
     if ORACLE in names:
         colors[ORACLE] = ORACLE_COLOR
     return colors
+
+
+def baseline_styles(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """A stable (dash, marker symbol) per scorer name, sorted like `baseline_colors`; the
+    oracle's solid line with an open circle."""
+    others = sorted(n for n in names if n != ORACLE)
+    styles = {
+        n: (_DASHES[i % len(_DASHES)], _SYMBOLS[i % len(_SYMBOLS)]) for i, n in enumerate(others)
+    }
+    if ORACLE in names:
+        styles[ORACLE] = (ORACLE_DASH, ORACLE_SYMBOL)
+    return styles
 
 
 def _of(events: Sequence[Event], kind: str) -> list[Event]:
@@ -190,12 +206,16 @@ def metrics_chart(
     epochs: float | None = None,
 ) -> go.Figure:
     """One panel per metric: the model on the validation sessions after each epoch, and a
-    dashed line per baseline and for the oracle (`baselines`: scorer -> metrics, same targets).
+    flat line per baseline and for the oracle (`baselines`: scorer -> metrics, same targets),
+    each with its own dash pattern and one marker at its own epoch, so that lines with equal
+    scores stay visible side by side (see `baseline_styles`).
     """
     epoch_rows = _of(events, "epoch")
     baselines = baselines or {}
     colors = baseline_colors(list(baselines))
-    # Oracle first in the legend, then the baselines from best to worst on the first metric.
+    styles = baseline_styles(list(baselines))
+    # Oracle first (drawn underneath, first in the legend), then the baselines from best to
+    # worst on the first metric.
     order = sorted(baselines, key=lambda n: (n != ORACLE, -baselines[n].get(metrics[0], 0.0), n))
     right = epoch_range(events, epochs)
     fig = make_subplots(
@@ -206,24 +226,28 @@ def metrics_chart(
     )
     for col, metric in enumerate(metrics, start=1):
         first = col == 1
-        for name in order:
+        for i, name in enumerate(order):
             value = baselines[name].get(metric)
             if value is None:
                 continue
             label = ORACLE_LABEL if name == ORACLE else name
+            dash, symbol = styles[name]
+            # One marker per line, each at its own x, so lines that coincide show side by side.
+            mark = right * (i + 1) / (len(order) + 1)
             fig.add_trace(
                 go.Scatter(
-                    x=[0, right],
-                    y=[value, value],
-                    mode="lines",
+                    x=[0, mark, right],
+                    y=[value, value, value],
+                    mode="lines+markers",
                     name=label,
                     legendgroup=label,
                     showlegend=first,
                     line={
                         "color": colors[name],
-                        "dash": "dash",
-                        "width": 2.5 if name == ORACLE else 1.5,
+                        "dash": dash,
+                        "width": 2.5 if name == ORACLE else 2,
                     },
+                    marker={"symbol": symbol, "size": [0, 10, 0], "color": colors[name]},
                     hovertemplate=f"{label}: %{{y:.4f}}<extra></extra>",
                 ),
                 row=1,

@@ -5,6 +5,8 @@
   (its last max_len clicks), with the session's hidden truth beside it.
 - `patterns`: the case study's three patterns (recency-dominant, anchor-item,
   category-coherent) as explicit rules, and the aggregates; pure functions of a profile.
+- `faithfulness`: `measure_faithfulness` checks attention and leave-one-out occlusion against
+  the cause the simulator recorded for each click, beside the last-click guess and chance.
 - `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
   against its chance level.
 
@@ -13,14 +15,18 @@ Everything is re-exported here, so callers write `insights.attention_profile(...
 
 from streamrec.insights.embeddings import (
     Purity,
+    StructureGrade,
     category_purity_at_k,
     chance_purity,
     embedding_projection,
     item_embeddings,
     nearest_neighbours,
     pca_2d,
+    purity_sentence,
+    structure_grade,
     training_clicks,
 )
+from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
     ANCHOR,
     ANCHOR_MIDDLE_RATIO,
@@ -75,7 +81,9 @@ __all__ = [
     "RECENCY_MIN_LAST_TWO",
     "SHORT",
     "AttentionProfile",
+    "Faithfulness",
     "Purity",
+    "StructureGrade",
     "attention_profile",
     "category_purity_at_k",
     "chance_purity",
@@ -92,13 +100,17 @@ __all__ = [
     "item_embeddings",
     "length_buckets",
     "mean_by_position",
+    "measure_faithfulness",
     "nearest_neighbours",
     "normalised_entropy",
+    "occlusion",
     "pattern_counts",
     "pattern_examples",
     "pattern_table",
     "pca_2d",
     "profile_summary",
+    "purity_sentence",
     "sample_targets",
+    "structure_grade",
     "training_clicks",
 ]

@@ -33,6 +33,52 @@ class Purity:
         return self.purity / self.chance if self.chance > 0 else float("nan")
 
 
+@dataclass(frozen=True)
+class StructureGrade:
+    """How much category structure a purity lift shows, in words and as a badge."""
+
+    level: str  # "none", "little", "some" or "clear"
+    badge: str  # the badge text
+    color: str  # the badge colour: gray, orange, blue or green
+    verdict: str  # what the figure means, the end of `purity_sentence`
+
+
+CHANCE_LIFT = 1.1  # below this, purity is no better than chance
+SOME_LIFT, CLEAR_LIFT = 2.0, 5.0  # lift thresholds of "some" and "clear" structure
+
+
+def structure_grade(lift: float) -> StructureGrade:
+    """Grade a purity lift (purity / chance): under 1.1x none, under 2x little, under 5x some,
+    from 5x clear. Only "clear" earns the green badge."""
+    learned = "learned from the sessions alone (the model never sees categories)"
+    if not lift >= CHANCE_LIFT:  # NaN included: no chance level, nothing to claim
+        return StructureGrade(
+            "none", "no structure", "gray",
+            "no better than chance: these vectors have not learned the categories (yet).",
+        )
+    if lift < SOME_LIFT:
+        return StructureGrade(
+            "little", "little structure", "orange",
+            "little category structure: most neighbours come from other categories.",
+        )
+    if lift < CLEAR_LIFT:
+        return StructureGrade(
+            "some", "some structure", "blue", f"some category structure, {learned}."
+        )
+    return StructureGrade(
+        "clear", "clear structure", "green", f"clear category structure, {learned}."
+    )
+
+
+def purity_sentence(purity: Purity) -> str:
+    """Purity against chance and its grade in one sentence."""
+    return (
+        f"Of each item's {purity.k} nearest neighbours, {purity.purity:.1%} share its category, "
+        f"against {purity.chance:.1%} for random neighbours ({purity.lift:.1f}× chance): "
+        + structure_grade(purity.lift).verdict
+    )
+
+
 def training_clicks(data: SessionData, config: RunConfig, split: Split | None = None) -> np.ndarray:
     """(n_items,) how often each item is a training target of the run's split (`split`, e.g.
     the one stored with the run, else rebuilt from `config`): how much signal its embedding

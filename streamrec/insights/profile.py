@@ -160,3 +160,4 @@ def check_comparable(a: RunConfig, b: RunConfig) -> None:
             "the two runs hold out different sessions (" + "; ".join(diff) + "): sessions "
             "held out for one were trained on by the other"
         )
+

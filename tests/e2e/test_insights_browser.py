@@ -89,4 +89,11 @@ def test_embeddings_page_shows_scatter_purity_and_neighbours(st_app):
     expect(chart.locator(".main-svg").first).to_be_visible()
     expect(page.get_by_text("Nearest neighbours of item 0")).to_be_visible()
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    # The category legend (25 entries for the demo) stays inside the figure.
+    figure = chart.locator(".main-svg").first.bounding_box()
+    legend = chart.locator(".legend").first.bounding_box()
+    assert figure and legend
+    assert legend["x"] >= figure["x"] - 1
+    assert legend["x"] + legend["width"] <= figure["x"] + figure["width"] + 1
+    assert legend["y"] + legend["height"] <= figure["y"] + figure["height"] + 1
     st_app.screenshot("embeddings")

@@ -87,7 +87,8 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
 
     open_in_sidebar(st_app, "Runs")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(1)
+    # One overlay per data set among the runs compared (other modules' runs share the folder).
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()
     expect(page.get_by_role("button", name="best.safetensors")).to_be_enabled()
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     st_app.screenshot("runs")
