@@ -57,7 +57,7 @@ SCENARIOS: dict[str, Scenario] = {
             max_len=20,
             # The default (dropout 0.3, lr steps every 3 epochs) underfits the successor
             # links: 0.4218 test Hit@10 after 8 epochs, train loss above validation loss
-            # throughout; with these a smaller model reaches 0.4572 (README).
+            # throughout; with these 0.4590 (README).
             model={"dropout": 0.1},
             train={"step_size": 4},
         ),
