@@ -26,6 +26,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # The demo run shipped in models/demo: default simulator and model, a short training.
     "demo": {"train": {"epochs": 6, "keep_last": False}},
+    # models/demo-streaming: the scenario with the largest oracle gap; a smaller model (3.5 MB
+    # of weights) so both shipped runs stay under 10 MB together; less dropout and a longer
+    # first learning-rate step, because the default underfits the successor links there.
+    "demo-streaming": {
+        "sim": dict(SCENARIOS["streaming"].sim),
+        "model": {"embed_dim": 48, "hidden_size": 96, "dropout": 0.1},
+        "train": {"max_len": SCENARIOS["streaming"].max_len, "step_size": 4, "keep_last": False},
+    },
 }
 # CLI flag names that differ from the field names, to keep the three sections apart.
 _RENAMES = {("train", "seed"): "train-seed"}
@@ -73,7 +81,8 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     if getattr(args, "scenario", None):
         scenario = get_scenario(args.scenario)
         parts["sim"].update(scenario.sim)
-        parts["train"]["max_len"] = scenario.max_len
+        parts["model"].update(scenario.model)
+        parts["train"].update(scenario.train, max_len=scenario.max_len)
     for key, value in vars(args).items():
         if "__" in key and value is not None:
             section, name = key.split("__", 1)
@@ -153,10 +162,40 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     """A plain-text results table like the case study's, one row per method."""
     k_max = max(cutoffs)
     cols = [f"hit@{k}" for k in cutoffs] + [f"mrr@{k_max}", f"ndcg@{k_max}"]
-    lines = [f"{'method':<26}" + "".join(f"{c:>10}" for c in cols)]
+    width = max([26, *(len(name) + 2 for name in rows)])
+    lines = [f"{'method':<{width}}" + "".join(f"{c:>10}" for c in cols)]
     for name, metrics in rows.items():
-        lines.append(f"{name:<26}" + "".join(f"{metrics.get(c, float('nan')):>10.4f}" for c in cols))
+        lines.append(f"{name:<{width}}" + "".join(f"{metrics.get(c, float('nan')):>10.4f}" for c in cols))
     return "\n".join(lines)
+
+
+def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The model minus each method, per measure: mean difference ± SE and how many SEs."""
+    measures = list(next(iter(paired.values()), {}))
+    n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
+    head = (f"paired difference, this run minus each method, on the same {n:,} targets "
+            "(mean ± standard error):")
+    lines = [head, f"{'method':<26}" + "".join(f"{m:>30}" for m in measures)]
+    for name, row in paired.items():
+        cells = []
+        for m in measures:
+            mean, se = row[m]["mean"], row[m]["se"]
+            z = mean / se if se > 0 else float("nan")
+            cells.append(f"{mean:+.4f} ± {se:.4f} ({z:+.1f} SE)")
+        lines.append(f"{name:<26}" + "".join(f"{c:>30}" for c in cells))
+    return "\n".join(lines)
+
+
+def _to_oracle_line(to_oracle: dict[str, Any]) -> str:
+    """One line: when validation Hit@K first reached the set share of the oracle's."""
+    share, key = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"]
+    head = (f"validation {key}: oracle {to_oracle['oracle']:.4f}, best epoch "
+            f"{to_oracle['best']:.4f} ({100 * to_oracle['best'] / to_oracle['oracle']:.1f}% of it)")
+    if to_oracle["epoch"] is None:
+        return f"{head}; never reached {share} of the oracle"
+    return (f"{head}; {share} of the oracle reached at epoch {to_oracle['epoch']:g}, after "
+            f"{to_oracle['train_seconds']:.0f} s of training ({to_oracle['elapsed']:.0f} s with "
+            "validation)")
 
 
 def _print_left_out(left_out: dict[str, str]) -> None:
@@ -170,6 +209,8 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     from streamrec.baselines import evaluate_baselines, left_out_baselines
     from streamrec.sources import open_data
 
+    if args.compare:
+        return _compare_run(args)
     config = _with_dataset(_config_from_args(args), args)
     data, split = open_data(config)
     tc = config.train
@@ -188,6 +229,42 @@ def cmd_baselines(args: argparse.Namespace) -> int:
               " an approximation", file=sys.stderr)
     if args.json:
         print(json.dumps(results))
+    return 0
+
+
+def _compare_run(args: argparse.Namespace) -> int:
+    """`baselines --compare RUN`: the run's best checkpoint beside every baseline on its own
+    stored sessions and report split, with the paired differences and its time to the oracle."""
+    from streamrec.baselines import left_out_baselines, score_baselines
+    from streamrec.jobs import to_oracle
+    from streamrec.metrics import paired_differences
+    from streamrec.sources import open_data
+    from streamrec.train import evaluate_model
+
+    path = runs.cli_run_path(args.compare, _models_root(args))
+    given = [key for key, value in vars(args).items() if "__" in key and value is not None]
+    if given or args.scenario or args.dataset:
+        print(f"note: --compare {args.compare} scores the run's own data and settings; the other "
+              "data and config flags are ignored", file=sys.stderr)
+    model, config = runs.load_model(path)
+    stored = runs.load_data(path, config)
+    data, split = stored if stored is not None else open_data(config)
+    tc = config.train
+    scored = score_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    metrics, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    metrics.pop("loss")
+    rows = {f"this run ({path.name})": metrics, **{name: m for name, (m, _) in scored.items()}}
+    print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
+    print(_table(rows, tc.cutoffs))
+    _print_left_out(left_out_baselines(data))
+    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
+    print(_paired_table(paired))
+    epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
+    reached = to_oracle(epochs, runs.read_status(path).get("baselines_valid", {}), config)
+    if reached and epochs:
+        print(_to_oracle_line(reached))
+    if args.json:
+        print(json.dumps({"results": rows, "paired": paired, "to_oracle": reached}))
     return 0
 
 
@@ -223,8 +300,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
     _print_left_out(status.get("baselines_left_out", {}))
+    if status.get("paired"):
+        print(_paired_table({name: status["paired"][name] for name in order
+                             if name in status["paired"]}))
+    if status.get("to_oracle"):
+        print(_to_oracle_line(status["to_oracle"]))
     if args.json:
-        print(json.dumps({"run": str(path), "status": status["state"], "results": rows}))
+        print(json.dumps({"run": str(path), "status": status["state"], "results": rows,
+                          "paired": status.get("paired", {}),
+                          "to_oracle": status.get("to_oracle", {})}))
     return 0 if status["state"] in ("completed", "stopped") else 1
 
 
@@ -484,6 +568,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", choices=list(SCENARIOS), help=scenario_help)
     p.add_argument("--dataset", metavar="NAME",
                    help="score an imported data set instead of simulated sessions")
+    p.add_argument("--compare", metavar="RUN",
+                   help="add a trained run on its own data: its row, and its paired difference "
+                        "to every method with the standard error")
+    p.add_argument("--models-dir", help="where run folders live (default: models/)")
     _add_config_flags(p, {"sim": SimConfig, "train": TrainConfig})
     p.set_defaults(func=cmd_baselines)
 

@@ -190,6 +190,31 @@ def default_scorers(data: SessionData | None = None) -> list[Scorer]:
     return [scorer for scorer in every if scorer.name not in left_out]
 
 
+def score_baselines(
+    data: SessionData,
+    split: Split,
+    max_len: int,
+    cutoffs: Sequence[int] = (10, 20),
+    exclude_seen: bool = False,
+    targets: Targets | None = None,
+    should_stop: ShouldStop | None = None,
+) -> dict[str, tuple[dict[str, float], np.ndarray]]:
+    """(metrics, per-target ranks) of every scorer `data` supports, fitted on `split.train`, on
+    `targets` (default: report); the ranks pair with a model's for `paired_differences`.
+
+    Raises StopRequested between scorers and batches once `should_stop()` is true.
+    """
+    targets = split.report if targets is None else targets
+    results = {}
+    for scorer in default_scorers(data):
+        check(should_stop)
+        results[scorer.name] = evaluate_scorer(
+            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen,
+            should_stop=should_stop,
+        )
+    return results
+
+
 def evaluate_baselines(
     data: SessionData,
     split: Split,
@@ -204,12 +229,5 @@ def evaluate_baselines(
 
     Raises StopRequested between scorers and batches once `should_stop()` is true.
     """
-    targets = split.report if targets is None else targets
-    results = {}
-    for scorer in default_scorers(data):
-        check(should_stop)
-        results[scorer.name] = evaluate_scorer(
-            scorer.fit(data, split.train), data, targets, max_len, cutoffs, exclude_seen,
-            should_stop=should_stop,
-        )[0]
-    return results
+    scored = score_baselines(data, split, max_len, cutoffs, exclude_seen, targets, should_stop)
+    return {name: metrics for name, (metrics, _) in scored.items()}

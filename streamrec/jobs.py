@@ -17,19 +17,23 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from streamrec import runs
-from streamrec.baselines import evaluate_baselines, left_out_baselines
+from streamrec.baselines import evaluate_baselines, left_out_baselines, score_baselines
 from streamrec.config import RunConfig
+from streamrec.data import Split
 from streamrec.events import Event
+from streamrec.metrics import paired_differences, time_to_reach
+from streamrec.sessions import SessionData
 from streamrec.sources import open_data
-from streamrec.stopping import StopRequested
-from streamrec.train import train
+from streamrec.stopping import ShouldStop, StopRequested
+from streamrec.train import evaluate_model, train
 
 LOCK_FILE = ".launch.lock"
 HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in
 BASELINE_SAMPLE = 10_000  # validation targets scored for the live chart's reference lines
+ORACLE_FRACTION = 0.95  # "time to 95% of the oracle": the share of its validation Hit@K
 
 
 def run_training(
@@ -93,6 +97,7 @@ def run_training(
         runs.write_status(path, heartbeat=time.time(), phase="training")
 
         last_beat = 0.0
+        epochs: list[Event] = []
         for event in train(
             config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model)
         ):
@@ -100,20 +105,21 @@ def run_training(
             if on_event:
                 on_event(event)
             now = time.time()
+            if event["event"] == "epoch":
+                epochs.append(event)
             if event["event"] == "end":
                 if not config.train.keep_last:
                     (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
                 reason = event["reason"]
                 if with_baselines and event["final"]:
                     runs.write_status(path, phase="final evaluation")
-                    tc = config.train
                     try:
-                        runs.write_status(path, baselines=evaluate_baselines(
-                            data, split, tc.max_len, tc.cutoffs, tc.exclude_seen,
-                            should_stop=should_stop,
-                        ))
+                        runs.write_status(path, **_compare(path, config, data, split, should_stop))
                     except StopRequested:
                         reason = "stop requested while the baselines were scored: they are left out"
+                    runs.write_status(path, to_oracle=to_oracle(
+                        epochs, runs.read_status(path).get("baselines_valid", {}), config
+                    ))
                 status = runs.write_status(
                     path, state=event["status"], reason=reason, heartbeat=now,
                     finished=now, final=event["final"], best_epoch=event["best_epoch"],
@@ -137,6 +143,55 @@ def run_training(
         beating.set()
         signal.signal(signal.SIGTERM, previous)
     return status
+
+
+def _compare(
+    path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
+) -> dict[str, Any]:
+    """Status fields after training: every baseline's metrics on the report split, and the
+    paired difference of the best checkpoint minus each of them on the same targets."""
+    tc = config.train
+    scored = score_baselines(
+        data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, should_stop=should_stop
+    )
+    model, _ = runs.load_model(path, "best")  # the checkpoint `final` reports on
+    _, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    return {
+        "baselines": {name: metrics for name, (metrics, _) in scored.items()},
+        "paired": paired_differences(ranks, {name: other for name, (_, other) in scored.items()}),
+    }
+
+
+class OracleReach(TypedDict):
+    """When a run's validation Hit@K first reached `fraction` of the oracle's (None: never)."""
+
+    fraction: float
+    key: str  # "hit@10"
+    oracle: float  # the oracle's validation Hit@K (baselines_valid)
+    best: float | None  # the best epoch's validation Hit@K
+    epoch: float | None
+    train_seconds: float | None  # training time by then, validation excluded
+    elapsed: float | None  # wall time by then, validation included
+
+
+def to_oracle(
+    epochs: list[Event], baselines_valid: dict[str, dict[str, float]], config: RunConfig
+) -> OracleReach | dict[str, Any]:
+    """When the validation Hit@K (smallest cutoff) first reached ORACLE_FRACTION of the
+    oracle's, as the epoch and the training seconds (validation excluded) by then; None for
+    both if it never did. Empty without an oracle (imported data)."""
+    key = f"hit@{min(config.train.cutoffs)}"
+    oracle = baselines_valid.get("Oracle", {}).get(key)
+    if oracle is None:
+        return {}
+    level = ORACLE_FRACTION * oracle
+    values = [event[key] for event in epochs]
+    return OracleReach(
+        fraction=ORACLE_FRACTION, key=key, oracle=oracle, best=max(values, default=None),
+        epoch=time_to_reach([event["epoch"] for event in epochs], values, level),
+        train_seconds=time_to_reach([event["train_seconds"] for event in epochs], values, level),
+        elapsed=time_to_reach([event["elapsed"] for event in epochs], values, level),
+    )
 
 
 def claim(path: Path) -> None:

@@ -7,6 +7,7 @@ ranks every target last, never first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -65,3 +66,62 @@ def standard_error(ranks: np.ndarray, k: int) -> float:
         return float("nan")
     hit = (ranks <= k).mean()
     return float(np.sqrt(hit * (1 - hit) / ranks.size))
+
+
+def per_target(ranks: np.ndarray, measure: str, k: int) -> np.ndarray:
+    """(N,) each target's Hit@k (0 or 1) or reciprocal rank within k (0 beyond), from ranks."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    within = ranks <= k
+    if measure == "hit":
+        return within.astype(np.float64)
+    if measure == "mrr":
+        return np.where(within, 1.0 / ranks, 0.0)
+    raise ValueError(f"measure = {measure!r} is not allowed: choose one of hit, mrr")
+
+
+class PairedDifference(TypedDict):
+    """Mean per-target difference of one measure between two methods, its SE and the count."""
+
+    mean: float
+    se: float
+    n: int
+
+
+def paired_difference(
+    ranks_a: np.ndarray, ranks_b: np.ndarray, measure: str = "hit", k: int = 10
+) -> PairedDifference:
+    """Mean and standard error of the per-target difference a - b on the same targets.
+
+    Paired, as in Smucker, Allan & Carterette (CIKM 2007): both methods rank the same
+    targets, so the SE is that of the differences (sample SD / sqrt(n)), far smaller than
+    two independent binomial SEs when the methods agree on most targets. "n" is the count.
+    """
+    a, b = np.asarray(ranks_a), np.asarray(ranks_b)
+    if a.shape != b.shape:
+        raise ValueError(f"ranks_a has shape {a.shape}, ranks_b {b.shape}: pair the same targets")
+    diff = per_target(a, measure, k) - per_target(b, measure, k)
+    n = diff.size
+    mean = float(diff.mean()) if n else float("nan")
+    se = float(diff.std(ddof=1) / np.sqrt(n)) if n >= 2 else float("nan")
+    return PairedDifference(mean=mean, se=se, n=n)
+
+
+PAIRED_MEASURES: tuple[tuple[str, int], ...] = (("hit", 10), ("mrr", 20))
+
+
+def paired_differences(
+    ranks: np.ndarray,
+    others: dict[str, np.ndarray],
+    measures: Sequence[tuple[str, int]] = PAIRED_MEASURES,
+) -> dict[str, dict[str, PairedDifference]]:
+    """{other: {"hit@10": paired_difference, ...}} of `ranks` minus each of `others`."""
+    return {
+        name: {f"{m}@{k}": paired_difference(ranks, other, m, k) for m, k in measures}
+        for name, other in others.items()
+    }
+
+
+def time_to_reach(times: Sequence[float], values: Sequence[float], level: float) -> float | None:
+    """The first of `times` whose value is at least `level`, or None if none reaches it."""
+    reached = np.flatnonzero(np.asarray(values, dtype=np.float64) >= level)
+    return float(np.asarray(times, dtype=np.float64)[reached[0]]) if reached.size else None

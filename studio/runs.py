@@ -26,8 +26,10 @@ from streamrec.sources import open_data
 from streamrec.text import escape_markdown
 from studio.notices import Notice
 
-DEFAULT_RUN = "demo"  # the shipped demo run, preselected when it is there
-PICK_HELP = "A trained run from models/ (the shipped demo run by default)."
+# The shipped demo runs, the first one present preselected: the streaming world, where the
+# model beats the simple rules, then the case study's.
+DEFAULT_RUNS = ("demo-streaming", "demo")
+PICK_HELP = "A trained run from models/ (a shipped demo run by default)."
 NO_RUNS = (
     "No trained run with a checkpoint yet: train one on the Train page or with "
     "`python -m streamrec train`."
@@ -71,7 +73,8 @@ def pick_run(
     notice: Notice | None = None,
     persist: bool = False,
 ) -> runs.RunInfo:
-    """The "Run" selectbox under `key`: the demo run by default, else the first (newest) choice.
+    """The "Run" selectbox under `key`: the first of DEFAULT_RUNS present by default, else the
+    first (newest) choice.
 
     `linked` is a run named by a link (`?run=`), chosen if it is among `choices`. A pick no
     longer among them (deleted, or its checkpoint gone) falls back to the default; a `notice`
@@ -95,7 +98,7 @@ def pick_run(
                 f"Run **{escape_markdown(picked)}** is no longer available (deleted, or its checkpoint is gone); "
                 "showing another run."
             )
-        st.session_state[key] = DEFAULT_RUN if DEFAULT_RUN in by_id else ids[0]
+        st.session_state[key] = next((run for run in DEFAULT_RUNS if run in by_id), ids[0])
     run_id = (st if where is None else where).selectbox(
         "Run",
         ids,

@@ -6,8 +6,8 @@ from dataclasses import fields
 
 import streamlit as st
 
-from streamrec.config import SimConfig, to_dict
-from streamrec.scenarios import SCENARIOS, get_scenario
+from streamrec.config import ModelConfig, SimConfig, TrainConfig, to_dict
+from streamrec.scenarios import SCENARIOS, get_scenario, recommended_settings
 
 SIM_CONFIG_KEY = "sim_config"  # the last generated SimConfig (as on the Simulator page)
 PICKER_KEYS = ("sim_scenario", "train_scenario")
@@ -20,7 +20,14 @@ def apply_scenario(name: str) -> None:
     for field in fields(SimConfig):
         st.session_state[f"sim_{field.name}"] = getattr(config, field.name)
     st.session_state[SIM_CONFIG_KEY] = to_dict(config)
-    st.session_state["train_max_len"] = scenario.max_len
+    # The Train page's widgets (keys train_<field>) get the scenario's recommended settings;
+    # a setting only another scenario recommends goes back to its default.
+    chosen = {"model": scenario.model, "train": {**scenario.train, "max_len": scenario.max_len}}
+    defaults = {"model": ModelConfig(), "train": TrainConfig()}
+    for section, names in recommended_settings().items():
+        for setting in names:
+            value = chosen[section].get(setting, getattr(defaults[section], setting))
+            st.session_state[f"train_{setting}"] = value
     for key in PICKER_KEYS:
         st.session_state[key] = name
 

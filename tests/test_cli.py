@@ -59,6 +59,37 @@ def test_train_prints_table_and_json(trained):
         assert (run / name).exists(), name
 
 
+def test_train_stores_the_paired_differences_to_every_method(trained):
+    run, summary = trained
+    status = json.loads((run / "status.json").read_text())
+    lstm = summary["results"]["LSTM (this run)"]
+    assert set(status["paired"]) == set(summary["results"]) - {"LSTM (this run)"}
+    for name, paired in status["paired"].items():
+        # The mean of the per-target differences is the difference of the two means.
+        other = summary["results"][name]
+        assert paired["hit@10"]["mean"] == pytest.approx(lstm["hit@10"] - other["hit@10"])
+        assert paired["mrr@20"]["mean"] == pytest.approx(lstm["mrr@20"] - other["mrr@20"])
+        assert paired["hit@10"]["se"] >= 0 and paired["hit@10"]["n"] == status["paired"][
+            "Oracle"]["hit@10"]["n"]
+    reached = status["to_oracle"]
+    assert reached["key"] == "hit@10" and reached["fraction"] == 0.95
+    assert reached["oracle"] == status["baselines_valid"]["Oracle"]["hit@10"]
+    assert (reached["epoch"] is None) == (reached["best"] < 0.95 * reached["oracle"])
+
+
+def test_baselines_compare_pairs_a_run_with_every_method(trained):
+    run, _ = trained
+    result = cli("baselines", "--compare", run.name, "--models-dir", str(run.parent), "--json",
+                 models=run.parent)
+    assert result.returncode == 0, result.stderr
+    assert "this run (tiny)" in result.stdout and "paired difference" in result.stdout
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    stored = json.loads((run / "status.json").read_text())
+    # The same checkpoint on the same stored targets: the pairs the worker stored, exactly.
+    assert out["paired"] == stored["paired"]
+    assert out["to_oracle"] == stored["to_oracle"]
+
+
 def test_recommend_prints_top_k_and_attention(trained):
     run, _ = trained
     result = cli("recommend", "--run", str(run), "--items", "3,10,20", "--k", "5", models=run.parent)
@@ -119,3 +150,10 @@ def test_a_flag_of_another_family_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert "--pooling is not a setting of model gru4rec" in result.stderr
     assert "--dropout-hidden" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("run", ["nope", "../demo", "a/b"])
+def test_baselines_compare_with_a_bad_run_is_a_one_line_error(tmp_path, run):
+    result = cli("baselines", "--compare", run, "--models-dir", str(tmp_path), models=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert result.stderr.strip().count("\n") == 0

@@ -203,14 +203,18 @@ def test_a_long_silent_phase_keeps_the_worker_alive(root, monkeypatch):
     monkeypatch.setattr(runs, "HEARTBEAT_TIMEOUT", 0.5)
     monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", 0.05)
     seen = []
-    score = jobs.evaluate_baselines
 
-    def slow_baselines(*args, **kwargs):
-        time.sleep(1.0)  # twice the timeout without an event
-        seen.append(runs.read_status(path)["state"])
-        return score(*args, **kwargs)
+    def slow(score):
+        def slow_baselines(*args, **kwargs):
+            time.sleep(1.0)  # twice the timeout without an event
+            seen.append(runs.read_status(path)["state"])
+            return score(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "evaluate_baselines", slow_baselines)
+        return slow_baselines
+
+    # Before training (the live chart's lines) and after it (the final table and the pairs).
+    monkeypatch.setattr(jobs, "evaluate_baselines", slow(jobs.evaluate_baselines))
+    monkeypatch.setattr(jobs, "score_baselines", slow(jobs.score_baselines))
     config = RunConfig(LONG.sim, LONG.model, TrainConfig(epochs=1, batch_size=256))
     path = runs.create_run(config, root, "silent")
     assert jobs.run_training(path)["state"] == "completed"
@@ -223,3 +227,15 @@ def test_stop_before_the_worker_starts_ends_the_run_as_stopped(tmp_path: Path) -
     status = jobs.run_training(path, with_baselines=False)
     assert status["state"] == "stopped" and "before training" in status["reason"]
     assert runs.read_events(path) == []
+
+
+def test_to_oracle_is_the_first_epoch_at_95_percent_of_the_oracle():
+    config = RunConfig()
+    epochs = [{"epoch": e, "hit@10": h, "train_seconds": 10.0 * e, "elapsed": 12.0 * e}
+              for e, h in ((1, 0.30), (2, 0.38), (3, 0.39), (4, 0.37))]
+    reached = jobs.to_oracle(epochs, {"Oracle": {"hit@10": 0.40}}, config)
+    assert reached == {"fraction": 0.95, "key": "hit@10", "oracle": 0.40, "best": 0.39,
+                       "epoch": 2, "train_seconds": 20.0, "elapsed": 24.0}
+    never = jobs.to_oracle(epochs, {"Oracle": {"hit@10": 0.50}}, config)
+    assert never["epoch"] is None and never["train_seconds"] is None and never["best"] == 0.39
+    assert jobs.to_oracle(epochs, {}, config) == {}  # no oracle (an imported log)

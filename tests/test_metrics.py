@@ -8,9 +8,12 @@ import torch
 from streamrec.metrics import (
     mask_seen,
     metrics_from_ranks,
+    paired_difference,
+    paired_differences,
     ranks_from_batches,
     standard_error,
     target_ranks,
+    time_to_reach,
 )
 
 SCORES = torch.tensor(
@@ -80,3 +83,54 @@ def test_ranks_from_batches_masks_only_where_prefixes_are_given():
 def test_standard_error_is_binomial():
     assert standard_error(np.array([1, 20, 3, 50]), 10) == pytest.approx(math.sqrt(0.25 / 4))
     assert math.isnan(standard_error(np.array([1]), 10))
+
+
+RANKS_A = np.array([1, 5, 12, 2])
+RANKS_B = np.array([3, 11, 12, 1])
+
+
+def test_paired_difference_of_hits_exact():
+    # hits a = 1,1,0,1 and b = 1,0,0,1: differences 0,1,0,0, mean 1/4, sample SD 1/2, SE 1/4.
+    out = paired_difference(RANKS_A, RANKS_B, "hit", 10)
+    assert out == {"mean": 0.25, "se": pytest.approx(0.25), "n": 4}
+
+
+def test_paired_difference_of_reciprocal_ranks_exact():
+    diff = np.array([1 - 1 / 3, 1 / 5 - 1 / 11, 1 / 12 - 1 / 12, 1 / 2 - 1])
+    out = paired_difference(RANKS_A, RANKS_B, "mrr", 20)
+    assert out["mean"] == pytest.approx(diff.sum() / 4)
+    sd = math.sqrt(((diff - diff.mean()) ** 2).sum() / 3)
+    assert out["se"] == pytest.approx(sd / 2)
+    # Beyond the cutoff a rank counts 0: at k = 10, b's 11 and both 12s drop out.
+    assert paired_difference(RANKS_A, RANKS_B, "mrr", 10)["mean"] == pytest.approx(
+        (diff[0] + 1 / 5 + diff[3]) / 4
+    )
+
+
+def test_paired_difference_is_antisymmetric_and_zero_on_itself():
+    ab = paired_difference(RANKS_A, RANKS_B, "mrr", 20)
+    ba = paired_difference(RANKS_B, RANKS_A, "mrr", 20)
+    assert ab["mean"] == pytest.approx(-ba["mean"]) and ab["se"] == pytest.approx(ba["se"])
+    assert paired_difference(RANKS_A, RANKS_A) == {"mean": 0.0, "se": 0.0, "n": 4}
+
+
+def test_paired_difference_rejects_unpaired_targets_and_unknown_measures():
+    with pytest.raises(ValueError, match="same targets"):
+        paired_difference(RANKS_A, RANKS_B[:3])
+    with pytest.raises(ValueError, match="measure = 'ndcg'"):
+        paired_difference(RANKS_A, RANKS_B, "ndcg", 10)
+    assert math.isnan(paired_difference(np.array([1]), np.array([2]))["se"])
+
+
+def test_paired_differences_keys_every_other_method_and_measure():
+    out = paired_differences(RANKS_A, {"B": RANKS_B, "A": RANKS_A})
+    assert list(out) == ["B", "A"] and list(out["B"]) == ["hit@10", "mrr@20"]
+    assert out["B"]["hit@10"]["mean"] == 0.25 and out["A"]["mrr@20"]["mean"] == 0.0
+
+
+def test_time_to_reach_is_the_first_time_at_or_above_the_level():
+    times, values = [10.0, 20.0, 30.0], [0.2, 0.5, 0.4]
+    assert time_to_reach(times, values, 0.5) == 20.0
+    assert time_to_reach(times, values, 0.1) == 10.0
+    assert time_to_reach(times, values, 0.6) is None
+    assert time_to_reach([], [], 0.0) is None

@@ -391,3 +391,23 @@ def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_p
         heatmap = figure(at, title)["data"][0]
         assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
     assert ATTENTION_MEANING in [c.value for c in at.caption]
+
+
+def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_available(
+    open_page, models
+):
+    # Copies of the tiny run under the shipped demos' names, "demo" the newer of the two.
+    shutil.copytree(models / "tiny", models / "demo-streaming")
+    shutil.copytree(models / "tiny", models / "demo")
+    runs.write_status(models / "demo", created=runs.read_status(models / "tiny")["created"] + 1)
+    at = open_page(PAGE)
+    assert_clean(at)
+    picker = at.selectbox(key="rec_run")
+    assert picker.value == "demo-streaming"
+    assert picker.options[0].startswith("demo · ")  # listed newest first, not picked
+    picker.set_value("demo").run()
+    assert_clean(at)
+    assert at.selectbox(key="rec_run").value == "demo"
+    shutil.rmtree(models / "demo-streaming")
+    at = open_page(PAGE)
+    assert at.selectbox(key="rec_run").value == "demo"  # without it, the case study's demo

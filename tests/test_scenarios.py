@@ -85,3 +85,20 @@ def test_train_with_a_scenario_takes_its_world_and_window_unless_a_flag_says_oth
     config = _config_from_args(parse(["train", "--scenario", "streaming", "--max-len", "12",
                                       "--repeat-prob", "0.2"]))
     assert config.train.max_len == 12 and config.sim.repeat_prob == 0.2
+
+
+def test_scenario_recommendations_reach_the_config_and_the_case_study_keeps_the_defaults():
+    from streamrec.__main__ import _config_from_args, build_parser
+    from streamrec.config import ModelConfig, TrainConfig
+
+    parse = build_parser().parse_args
+    case = _config_from_args(parse(["train", "--scenario", "casestudy"]))
+    assert case.model == ModelConfig() and case.train == TrainConfig()
+    for name, scenario in SCENARIOS.items():
+        config = _config_from_args(parse(["train", "--scenario", name]))
+        assert {key: getattr(config.model, key) for key in scenario.model} == scenario.model
+        assert {key: getattr(config.train, key) for key in scenario.train} == scenario.train
+        # An explicit flag still wins over a recommendation.
+        flagged = _config_from_args(parse(["train", "--scenario", name, "--dropout", "0.25",
+                                           "--epochs", "3"]))
+        assert flagged.model.dropout == 0.25 and flagged.train.epochs == 3
