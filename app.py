@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
     st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
     st.Page("pages/attention.py", title="Attention patterns", icon=":material/visibility:"),
     st.Page("pages/embeddings.py", title="Item embeddings", icon=":material/bubble_chart:"),

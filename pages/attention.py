@@ -12,6 +12,7 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.errors import StreamlitAPIException
 
 from streamrec import insights, runs
@@ -59,9 +60,12 @@ def profile_store() -> OrderedDict:
     return OrderedDict()
 
 
-def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile:
-    """The run's attention profile, computed once per checkpoint with a progress bar."""
-    key = (str(info.path), file_stamp(info.path), n_sessions)
+def profile_of(
+    info: runs.RunInfo, n_sessions: int, view: str | None
+) -> insights.AttentionProfile:
+    """The run's attention profile over its map `view`, computed once per checkpoint with a
+    progress bar."""
+    key = (str(info.path), file_stamp(info.path), n_sessions, view)
     store = profile_store()
     if key in store:
         store.move_to_end(key)
@@ -83,6 +87,7 @@ def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile
         config.train.max_len,
         n_sessions,
         progress=report,
+        view=view,
     )
     bar.empty()
     store[key] = profile
@@ -94,9 +99,39 @@ def profile_of(info: runs.RunInfo, n_sessions: int) -> insights.AttentionProfile
 def run_label(info: runs.RunInfo) -> str:
     """Run id with what tells runs apart on this page."""
     model = info.config.model if info.config else None
-    return f"{info.run_id} ({model.pooling} pooling)" if model else info.run_id
+    return f"{info.run_id} ({model.family}, {model.slug()})" if model else info.run_id
 
 
+def pick_view(info: runs.RunInfo, key: str, where: DeltaGenerator) -> str | None:
+    """The attention map of the run to profile, among those its model's `explain` names (the
+    last by default: the model's summary map, e.g. rollout); None for a model that names
+    none and is profiled by the weights its forward pass returns (last-state pooling)."""
+    model, _ = cached_model(info.path)
+    names = insights.explanation_names(model)
+    if not names:
+        return None
+    if st.session_state.get(key) not in names:
+        st.session_state.pop(key, None)
+    return where.selectbox(
+        f"Attention map of {info.run_id}",
+        names,
+        index=len(names) - 1,
+        key=key,
+        help="The model's own maps: one per layer and head, their means and rollout for a "
+        "transformer; the local attention for NARM; the pooling attention for the LSTM.",
+    )
+
+
+def without_attention(info: runs.RunInfo) -> str | None:
+    """Why the run has no attention to profile (its model weighs no clicks), or None."""
+    model, config = cached_model(info.path)
+    if insights.has_attention(model):
+        return None
+    return (
+        f"run {info.run_id} ({config.model.family}) pools its clicks without attention, so it "
+        "has no attention patterns; the Recommend page explains its recommendations by leaving "
+        "one click out at a time"
+    )
 def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo | None, int]:
     """Widgets: the run, the run to compare with (or none) and the number of sessions."""
     by_id = {info.run_id: info for info in choices}
@@ -117,7 +152,7 @@ def pick_runs(choices: list[runs.RunInfo]) -> tuple[runs.RunInfo, runs.RunInfo |
         others,
         format_func=lambda r: r if r == NO_COMPARISON else run_label(by_id[r]),
         key="att_compare",
-        help="A second run trained on the same data, e.g. last-state pooling.",
+        help="A second run trained on the same data, e.g. another model family.",
     )
     return info, by_id.get(other), int(n_sessions)
 
@@ -374,7 +409,11 @@ def comparison(
     st.subheader(f"{info.run_id} against {other.run_id}", anchor=False)
     try:
         insights.check_comparable(info.config, other.config)
-        other_profile = profile_of(other, n_sessions)
+        missing = without_attention(other)
+        if missing:
+            raise ValueError(missing)
+        other_view = pick_view(other, "att_compare_view", st)
+        other_profile = profile_of(other, n_sessions, other_view)
     except (ValueError, runs.RunError, OSError) as error:
         st.warning(f"Cannot compare {info.run_id} with {other.run_id}: {escape_markdown(error)}")
         return
@@ -406,7 +445,15 @@ st.caption(CASE_STUDY_NOTE)
 choices = openable_runs_or_stop()
 info, other, n_sessions = pick_runs(choices)
 try:
-    profile = profile_of(info, n_sessions)
+    missing = without_attention(info)
+    if missing:
+        st.info(escape_markdown(missing[0].upper() + missing[1:] + "."),
+                icon=":material/visibility_off:")
+        st.page_link(RECOMMEND_PAGE, label="Open the Recommend page", icon=":material/recommend:",
+                     query_params={"run": info.run_id})
+        st.stop()
+    view = pick_view(info, "att_view", st)
+    profile = profile_of(info, n_sessions, view)
     _, config = cached_model(info.path)
     data, _ = run_sessions(info.path, config)
     names = item_names(info.path, config)

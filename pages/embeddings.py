@@ -17,7 +17,7 @@ from streamrec import insights, runs
 from streamrec.charts import insights as charts
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.items import ItemNames
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
@@ -105,7 +105,7 @@ def purity_metrics(purity: insights.Purity, frequent: insights.Purity | None) ->
 
 
 def neighbours_section(
-    model: SessionRecommender,
+    model: SessionModel,
     names: ItemNames,
     projection: pd.DataFrame,
     n_categories: int,
@@ -147,7 +147,7 @@ def neighbours_section(
     st.caption(
         f"The two components keep {sum(ratio):.1%} of the vectors' variance, so the picture "
         "is a rough shadow; neighbours and purity use all "
-        f"{model.config.embed_dim} dimensions."
+        f"{model.item_embeddings().shape[1]} dimensions."
     )
     if category is not None:
         same = int(neighbours["same category"].sum())

@@ -18,7 +18,7 @@ from streamrec.charts import attention as charts
 from streamrec.charts.faithfulness import occlusion_bars
 from streamrec.config import RunConfig
 from streamrec.items import ItemNames
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.recommend import Recommendation
 from streamrec.session_view import (
     NO_CEILING,
@@ -35,6 +35,7 @@ from streamrec.session_view import (
     truth_ranks,
 )
 from streamrec.text import escape_markdown
+from studio.explain import attention_maps
 from studio.navigation import ensure_app_navigation
 from studio.runs import (
     broken_runs_expander,
@@ -168,7 +169,7 @@ def session_panel(
     usable: list[runs.RunInfo],
     k: int,
     exclude_seen: bool,
-    model: SessionRecommender,
+    model: SessionModel,
     config: RunConfig,
     names: ItemNames,
 ) -> None:
@@ -219,10 +220,7 @@ def session_panel(
     left, right = st.columns(2)
     with left:
         st.subheader(f"Model's top {k}", anchor=False)
-        st.caption(
-            f"This run's {config.model.cell.upper()} with {config.model.pooling} pooling, "
-            "best checkpoint."
-        )
+        st.caption(f"This run's {config.model.summary()}, best checkpoint.")
         ranked_table(update.model_table, "rec_table_model", truth is not None)
     with right:
         if update.oracle_table is None:
@@ -240,15 +238,13 @@ def session_panel(
             ranked_table(update.oracle_table, "rec_table_oracle", truth is not None)
 
     # Only the open tab is drawn: every chart on screen is redrawn after each edit.
-    tabs = ["Where the attention went", "Ranked list as a chart"]
+    tabs = ["Why these items", "Ranked list as a chart"]
     tabs += ["Hidden behaviour"] if view is not None else []
-    attention_tab, ranked_tab, *behaviour = st.tabs(tabs, key="rec_charts", on_change="rerun")
-    if attention_tab.open:
-        with attention_tab:
-            st.plotly_chart(
-                charts.attention_heatmap(rec.session, rec.attention, names),
-                key="rec_chart_attention",
-            )
+    explain_tab, ranked_tab, *behaviour = st.tabs(tabs, key="rec_charts", on_change="rerun")
+    if explain_tab.open:
+        with explain_tab:
+            if attention_maps(rec, names, key="rec_explain"):
+                st.caption(charts.ATTENTION_MEANING)
             if len(rec.session) < 2:
                 st.caption("Occlusion drops one click at a time: it needs 2+ clicks.")
             else:  # of the true next click on a sampled session, else of the top pick
@@ -262,13 +258,6 @@ def session_panel(
                     causes.cause_of(len(items)) if known else None,
                     names,
                 )
-            st.plotly_chart(
-                charts.attention_growth_heatmap(
-                    rec.session, rec.attention_growth, names, first_click=rec.dropped + 1
-                ),
-                key="rec_chart_growth",
-            )
-            st.caption(charts.ATTENTION_MEANING)
     if ranked_tab.open:
         with ranked_tab:
             st.plotly_chart(

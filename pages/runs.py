@@ -44,10 +44,9 @@ COLUMN_ORDER = (
     "verdict",
     "best rule",
     "best epoch",
-    "cell",
-    "pooling",
+    "family",
+    "model",
     "hidden",
-    "layers",
     "epochs",
     "protocol",
     "data",
@@ -82,10 +81,9 @@ def table_row(info: runs.RunInfo) -> dict:
     config = info.config
     if config is not None:
         row |= {
-            "cell": config.model.cell,
-            "pooling": config.model.pooling,
+            "family": config.model.family,
+            "model": config.model.slug(),
             "hidden": config.model.hidden_size,
-            "layers": config.model.num_layers,
             "epochs": config.train.epochs,
             "protocol": config.train.protocol,
             "items": config.model.n_items,

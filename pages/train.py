@@ -7,6 +7,7 @@ the page survives reruns, page switches and reloads: it re-attaches to whatever 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -16,20 +17,19 @@ from streamlit.errors import StreamlitAPIException
 from streamrec import datasets, jobs, runs
 from streamrec.charts import training as charts
 from streamrec.config import (
-    CELLS,
-    POOLINGS,
-    PROTOCOLS,
-    ModelConfig,
+    MODEL_CONFIGS,
     RunConfig,
     SimConfig,
     TrainConfig,
     from_dict,
+    model_config,
     to_dict,
 )
 from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from streamrec.scenarios import recommended_max_len
 from streamrec.sources import dataset_config
 from streamrec.text import escape_markdown
+from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker
 from studio.verdict import verdict_box
@@ -45,7 +45,7 @@ RECOMMEND_PAGE = "pages/recommend.py"
 DATA_PAGE = "pages/data.py"
 SIMULATED = ""  # the "Training data" choice of simulated sessions; any other is a data set name
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_DEFAULTS, TRAIN_DEFAULTS = ModelConfig(), TrainConfig()
+TRAIN_DEFAULTS = TrainConfig()
 PHASES = {
     "starting": "Starting the worker",
     "simulating": "Simulating the sessions",
@@ -100,10 +100,13 @@ def fill_from_run(path: Path) -> None:
         config = runs.read_config(path)
     except runs.RunError:
         return
-    for section, defaults in ((config.model, MODEL_DEFAULTS), (config.train, TRAIN_DEFAULTS)):
-        for name in FORM_FIELDS:
-            if hasattr(defaults, name):
-                st.session_state[f"train_{name}"] = getattr(section, name)
+    family = config.model.family
+    st.session_state["train_family"] = family
+    for name, value in dataclasses.asdict(config.model).items():
+        if name != "n_items":
+            st.session_state[f"train_{family}_{name}"] = value
+    for name in (n for names in TRAIN_SECTIONS.values() for n in names):
+        st.session_state[f"train_{name}"] = getattr(config.train, name)
     st.session_state["train_data"] = SIMULATED if config.data.is_simulated else config.data.dataset
     if SIM_CONFIG_KEY not in st.session_state:
         st.session_state[RUN_SIM_KEY] = (path.name, to_dict(config.sim))
@@ -123,13 +126,6 @@ def data_summary(sim: SimConfig, source: str) -> None:
             label="Change the data on the Simulator page",
             icon=":material/scatter_plot:",
         )
-
-
-# The settings the form shows; `fill_from_run` copies them from a running job.
-FORM_FIELDS = (
-    "embed_dim", "hidden_size", "num_layers", "dropout", "pooling", "cell", "epochs",
-    "batch_size", "max_len", "protocol", "seed", "lr", "step_size", "gamma", "clip_norm",
-)
 
 
 def pick_data() -> str:
@@ -185,97 +181,79 @@ def on_dataset(config: RunConfig, name: str) -> RunConfig:
     return RunConfig.from_dict(_on_dataset(config.to_dict(), name, stamp))
 
 
-def _number(label: str, key: str, default: float, help_text: str | None = None, **kw: object):
-    # A value already in session state (from `fill_from_run`) wins; passing a default too
-    # would only log Streamlit's duplicate-value warning.
-    value = None if f"train_{key}" in st.session_state else default
-    return st.number_input(
-        label, value=value, key=f"train_{key}", help=help_text, persist_state="session", **kw
-    )
+# Labels and help for the fields whose names say too little; the widgets themselves come from
+# the config dataclasses (studio.config_form), so every family's own settings show.
+LABELS = {
+    "batch_size": "Batch size (target clicks per batch)",
+    "max_len": "Max length (clicks seen)",
+    "protocol": "Evaluation protocol",
+    "lr": "Learning rate (Adam)",
+    "step_size": "StepLR step (epochs)",
+    "gamma": "StepLR gamma",
+    "clip_norm": "Gradient clipping (max norm)",
+    "cell": "Recurrent cell",
+    "loss": "Objective",
+    "n_negatives": "Sampled negatives",
+    "sample_alpha": "Negative sampling exponent",
+    "bpreg": "BPR-max score regulariser",
+    "embed_dim": "Embedding size",
+    "num_layers": "Layers",
+    "num_blocks": "Self-attention blocks",
+    "num_heads": "Attention heads",
+    "max_positions": "Learned positions",
+}
+HELP = {
+    "batch_size": "Whole sessions are packed up to this many next-click targets, so 256 means "
+    "256 examples.",
+    "max_len": "A prediction sees at most this many last clicks.",
+    "protocol": "session: hold out whole sessions (validation and test); example: the case "
+    "study's random split of prefixes.",
+    "step_size": "Multiply the learning rate by gamma every this many epochs.",
+    "clip_norm": "0 turns clipping off.",
+    "pooling": "attention: weigh every click; last: the final hidden state.",
+    "loss": "full: softmax over the whole catalog; sampled: softmax over the batch's targets "
+    "and popularity-sampled negatives with logQ correction; bpr-max: GRU4Rec's ranking loss "
+    "over the same candidates; auto: the family's own choice (sampled on big catalogs). "
+    "Evaluation always ranks the full catalog.",
+    "n_negatives": "sampled and bpr-max: items drawn beside the batch's own targets.",
+    "sample_alpha": "0: uniform negatives; 1: drawn by popularity.",
+    "device": "auto: a GPU when one is present, else the CPU.",
+    "embed_dim": "gru4rec: 0 ties the input embedding to the output one.",
+    "max_positions": "Must cover the max length.",
+}
+TRAIN_SECTIONS = {
+    "Training": ("epochs", "batch_size", "max_len", "protocol", "seed"),
+    "Optimiser": ("lr", "step_size", "gamma", "clip_norm"),
+    "Objective and device": ("loss", "n_negatives", "sample_alpha", "bpreg", "device"),
+}
 
 
-def _choice(label: str, key: str, options: tuple[str, ...], default: str, help_text: str):
-    return st.radio(
-        label,
-        options,
-        index=None if f"train_{key}" in st.session_state else options.index(default),
-        key=f"train_{key}",
-        help=help_text,
-        horizontal=True,
-        persist_state="session",
-    )
-
-
-def settings_form() -> tuple[dict, dict, str]:
-    """Model and training widgets; returns (model fields, train fields, run name)."""
-    m, t = MODEL_DEFAULTS, TRAIN_DEFAULTS
-    model_col, train_col, optim_col = st.columns(3, border=True)
+def settings_form() -> tuple[str, dict, dict, str]:
+    """The family, then its settings and the training settings, all built from the config
+    dataclasses; returns (family, model fields, train fields, run name)."""
+    model_col, *train_cols = st.columns(1 + len(TRAIN_SECTIONS), border=True)
     with model_col:
         st.markdown("**Model**")
-        model = {
-            "embed_dim": _number("Embedding size", "embed_dim", m.embed_dim, step=8),
-            "hidden_size": _number("Hidden size", "hidden_size", m.hidden_size, step=16),
-            "num_layers": _number("Layers", "num_layers", m.num_layers, step=1),
-            "dropout": _number("Dropout", "dropout", m.dropout, step=0.05, format="%.2f"),
-            "pooling": _choice(
-                "Pooling",
-                "pooling",
-                POOLINGS,
-                m.pooling,
-                "attention: weigh every click; last: the final hidden state.",
-            ),
-            "cell": _choice("Recurrent cell", "cell", CELLS, m.cell, "LSTM or GRU."),
-        }
-    with train_col:
-        st.markdown("**Training**")
-        train = {
-            "epochs": _number("Epochs", "epochs", t.epochs, step=1),
-            "batch_size": _number(
-                "Batch size (target clicks per batch)",
-                "batch_size",
-                t.batch_size,
-                "Whole sessions are packed up to this many "
-                "next-click targets, so 256 means 256 examples.",
-                step=64,
-            ),
-            "max_len": _number(
-                "Max length (clicks seen)",
-                "max_len",
-                t.max_len,
-                "A prediction sees at most this many last clicks.",
-                step=1,
-            ),
-            "protocol": _choice(
-                "Evaluation protocol",
-                "protocol",
-                PROTOCOLS,
-                t.protocol,
-                "session: hold out whole sessions (validation and test); "
-                "example: the case study's random split of prefixes.",
-            ),
-            "seed": _number("Seed", "seed", t.seed, step=1),
-        }
-    with optim_col:
-        st.markdown("**Optimiser**")
-        train |= {
-            "lr": _number("Learning rate (Adam)", "lr", t.lr, step=0.0005, format="%.5f"),
-            "step_size": _number(
-                "StepLR step (epochs)",
-                "step_size",
-                t.step_size,
-                "Multiply the learning rate by gamma every this many epochs.",
-                step=1,
-            ),
-            "gamma": _number("StepLR gamma", "gamma", t.gamma, step=0.05, format="%.2f"),
-            "clip_norm": _number(
-                "Gradient clipping (max norm)",
-                "clip_norm",
-                t.clip_norm,
-                "0 turns clipping off.",
-                step=0.5,
-                format="%.1f",
-            ),
-        }
+        family = st.selectbox(
+            "Model family",
+            list(MODEL_CONFIGS),
+            index=None if "train_family" in st.session_state else 0,  # a running job's wins
+            key="train_family",
+            persist_state="session",
+            help="Each family has its own settings below.",
+        )
+        st.caption(MODEL_CONFIGS[family].__doc__ or "")
+        # Keys carry the family, so each family keeps its own values when switching.
+        model = config_fields(
+            MODEL_CONFIGS[family](), f"train_{family}", skip=("n_items",), labels=LABELS,
+            help_texts=HELP,
+        )
+    train: dict = {}
+    for column, (section, names) in zip(train_cols, TRAIN_SECTIONS.items()):
+        with column:
+            st.markdown(f"**{section}**")
+            train |= config_fields(TRAIN_DEFAULTS, "train", names, labels=LABELS, help_texts=HELP)
+    with model_col:
         name = st.text_input(
             "Run name (optional)",
             key="train_name",
@@ -283,7 +261,7 @@ def settings_form() -> tuple[dict, dict, str]:
             placeholder="time stamp and model summary",
             help="Letters, digits, '_', '-' and '.'; must be new.",
         )
-    return model, train, name.strip()
+    return family, model, train, name.strip()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -432,8 +410,7 @@ def live_view(path: Path, was_running: bool) -> None:
 
 def results_table(status: dict, config: RunConfig) -> None:
     """The best checkpoint beside the baselines and the oracle on the report split."""
-    m = config.model
-    model_row = f"This model ({m.cell.upper()}, {m.pooling} pooling)"
+    model_row = f"This model ({config.model.summary()})"
     rows = {model_row: status.get("final", {})}
     baselines = status.get("baselines", {})
     for name in sorted(baselines, key=lambda n: (n == "Oracle", n)):
@@ -517,10 +494,10 @@ if source == SIMULATED:
     data_summary(sim, sim_source)
 else:
     dataset_summary(source)
-model_fields, train_fields, run_name = settings_form()
+family, model_fields, train_fields, run_name = settings_form()
 try:
     run_config: RunConfig | None = RunConfig(
-        sim, ModelConfig(n_items=sim.n_items, **model_fields), TrainConfig(**train_fields)
+        sim, model_config(family, n_items=sim.n_items, **model_fields), TrainConfig(**train_fields)
     ).validate()
     if source != SIMULATED:
         run_config = on_dataset(run_config, source)

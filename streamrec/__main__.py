@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from streamrec import runs
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
 from streamrec.datasets import DatasetError
 from streamrec.scenarios import SCENARIOS, Scenario, get_scenario
 
@@ -50,13 +50,22 @@ def _flag(section: str, name: str) -> str:
     return "--" + _RENAMES.get((section, name), name.replace("_", "-"))
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type]) -> None:
-    """One flag per config field, typed from the dataclass; defaults stay None (= not given)."""
-    for section, cls in sections.items():
+def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type | tuple[type, ...]]) -> None:
+    """One flag per config field, typed from the dataclass; defaults stay None (= not given).
+
+    A section may list several dataclasses (the model families): a field they share gets
+    one flag, whose help names each family's default."""
+    for section, classes in sections.items():
         group = parser.add_argument_group(f"{section} settings")
-        for f in dataclasses.fields(cls):
-            if (section, f.name) in _SKIP:
+        classes = classes if isinstance(classes, tuple) else (classes,)
+        seen: set[str] = set()
+        for f in (f for cls in classes for f in dataclasses.fields(cls)):
+            if (section, f.name) in _SKIP or f.name in seen:
                 continue
+            seen.add(f.name)
+            defaults = {cls.family: d.default for cls in classes if len(classes) > 1
+                        for d in dataclasses.fields(cls) if d.name == f.name}
+            shown = "; ".join(f"{k}: {v}" for k, v in defaults.items()) or f.default
             flag, dest = _flag(section, f.name), f"{section}__{f.name}"
             default = f.default
             if isinstance(default, bool):
@@ -67,7 +76,7 @@ def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type]
             else:
                 kind = type(default)
                 group.add_argument(flag, dest=dest, type=kind, default=None,
-                                   help=f"(default: {default})")
+                                   help=f"(default: {shown})")
 
 
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -84,7 +93,15 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
             section, name = key.split("__", 1)
             parts[section][name] = value
     sim = SimConfig(**parts["sim"])
-    model = ModelConfig(n_items=sim.n_items, **parts["model"])
+    family = getattr(args, "model", None) or "lstm"
+    known = {f.name for f in dataclasses.fields(model_config(family))}
+    foreign = sorted(set(parts["model"]) - known)
+    if foreign:
+        raise ValueError(
+            f"{', '.join(_flag('model', n) for n in foreign)} is not a setting of model {family}: "
+            f"its settings are {', '.join(_flag('model', n) for n in sorted(known - {'n_items'}))}"
+        )
+    model = model_config(family, n_items=sim.n_items, **parts["model"])
     return RunConfig(sim, model, TrainConfig(**parts["train"])).validate()
 
 
@@ -215,7 +232,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"\nstatus: {status['state']}" + (f" ({status['reason']})" if status.get("reason") else ""))
     baselines = status.get("baselines", {})  # stored with sorted keys: restore display order
     order = [scorer.name for scorer in default_scorers()]
-    rows = {"LSTM (this run)": status.get("final", {}),
+    rows = {f"{config.model.family.upper()} (this run)": status.get("final", {}),
             **{name: baselines[name] for name in order if name in baselines}}
     print(f"final metrics on the {status.get('report_split', 'valid')} split:")
     print(_table(rows, config.train.cutoffs))
@@ -240,9 +257,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     rec = recommend(model, items, args.k, config.train.max_len)
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
-    print("attention over the clicks:")
-    for item, weight in zip(rec.session, rec.attention):
-        print(f"  item {item:>6} (category {category[item]:>3})  {weight:.3f}")
+    if rec.attention is not None:
+        print("attention over the clicks:")
+        for item, weight in zip(rec.session, rec.attention):
+            print(f"  item {item:>6} (category {category[item]:>3})  {weight:.3f}")
     print(f"top {args.k}:")
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
         print(f"  {rank:>3}. item {item:>6} (category {category[item]:>3})  p = {prob:.4f}")
@@ -298,9 +316,11 @@ def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config:
     width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
-    print(f"data set {config.data.dataset!r}; attention over the clicks:")
-    for item, weight in zip(rec.session, rec.attention):
-        print(f"  {shown[item]:<{width}}  {weight:.3f}")
+    print(f"data set {config.data.dataset!r}")
+    if rec.attention is not None:
+        print("attention over the clicks:")
+        for item, weight in zip(rec.session, rec.attention):
+            print(f"  {shown[item]:<{width}}  {weight:.3f}")
     print(f"top {args.k}:")
     for rank, (item, prob) in enumerate(zip(rec.top_items, rec.top_probs), start=1):
         print(f"  {rank:>3}. {shown[int(item)]:<{width}}  p = {prob:.4f}")
@@ -443,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
-    everything = {"sim": SimConfig, "model": ModelConfig, "train": TrainConfig}
+    everything = {"sim": SimConfig, "model": tuple(MODEL_CONFIGS.values()), "train": TrainConfig}
 
     scenario_help = "start from a named world (see the scenarios command)"
 
@@ -466,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--dataset", metavar="NAME",
                    help="train on an imported data set instead of simulated sessions")
+    p.add_argument("--model", choices=list(MODEL_CONFIGS), default="lstm",
+                   help="model family; its settings are the model flags below (default: lstm)")
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 ENGINES = ("fast", "reference")
 POOLINGS = ("attention", "last")
@@ -17,6 +17,26 @@ PROTOCOLS = ("session", "example")
 SOURCES = ("simulator", "dataset")
 # SimConfig's order mechanisms, in the order they take their share of one uniform draw.
 MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
+LOSSES = ("auto", "full", "sampled", "bpr-max")
+DEVICES = ("auto", "cpu", "cuda")
+# Catalog size above which loss "auto" trains with sampled softmax instead of the family's
+# own default: where a full-softmax step costs about twice a sampled one. Measured with
+# benchmarks/bench_catalog_scale.py (gru4rec, 256 targets a step, 512 negatives, 1 thread):
+# full / sampled = 1.4x at 5,000 items, 1.3x at 10,000, 1.8x at 20,000, 2.7x at 50,000.
+SAMPLED_ABOVE = 25_000
+MAX_CATALOG_PARAMS = 200_000_000  # embedding + output parameters a model may hold
+
+# The allowed values of every text field of the configs, by field name: forms built from
+# the dataclasses offer these as options instead of a free text box.
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {
+    "engine": ENGINES,
+    "pooling": POOLINGS,
+    "cell": CELLS,
+    "protocol": PROTOCOLS,
+    "loss": LOSSES,
+    "device": DEVICES,
+    "source": SOURCES,
+}
 
 # Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
 MAX_SIM_BYTES = 4 * 1024**3
@@ -154,9 +174,22 @@ class SimConfig:
         return bool(self.active_mechanisms())
 
 
+def _check_catalog_params(config: Any, per_item: int) -> None:
+    """Refuse a catalog whose per-item parameters (embeddings, output rows) would not fit."""
+    total = per_item * (config.n_items + 1)
+    if total > MAX_CATALOG_PARAMS:
+        raise ValueError(
+            f"n_items = {config.n_items} with {per_item} parameters per item needs {total:,} "
+            f"parameters in the embedding and output layers: allowed up to {MAX_CATALOG_PARAMS:,}"
+        )
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of the session recommender (defaults are the case study's)."""
+    """Architecture of the `lstm` family, the case study's network (defaults are its own)."""
+
+    family: ClassVar[str] = "lstm"
+    default_loss: ClassVar[str] = "full"  # what loss "auto" trains with on a small catalog
 
     n_items: int = 5_000  # catalog size; item ids 0..n_items-1, model tokens shifted by +1
     embed_dim: int = 64
@@ -176,13 +209,143 @@ class ModelConfig:
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("cell", self.cell, CELLS)
         output_params = (self.hidden_size + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
-        if output_params > 200_000_000:
+        if output_params > MAX_CATALOG_PARAMS:
             raise ValueError(
                 f"n_items = {self.n_items} with embed_dim = {self.embed_dim} and hidden_size = "
                 f"{self.hidden_size} needs {output_params:,} parameters in the embedding and "
-                "output layers: allowed up to 200,000,000"
+                f"output layers: allowed up to {MAX_CATALOG_PARAMS:,}"
             )
         return self
+
+    def slug(self) -> str:
+        """A short description for run-folder names."""
+        return f"{self.cell}-{self.pooling}-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
+
+
+@dataclass(frozen=True)
+class SASRecConfig:
+    """Architecture of the `sasrec` family: causal self-attention (Kang & McAuley, 2018)."""
+
+    family: ClassVar[str] = "sasrec"
+    # Measured (bench_zoo, default data): sampled reached 97% of the oracle in one epoch at
+    # half the epoch time of full softmax, which needed 1.7 epochs for the same.
+    default_loss: ClassVar[str] = "sampled"
+
+    n_items: int = 5_000
+    hidden_size: int = 64  # item, position and block width (the paper's d)
+    num_blocks: int = 2
+    num_heads: int = 2
+    dropout: float = 0.2
+    max_positions: int = 50  # learned positions; must cover the training max_len
+
+    def validate(self) -> SASRecConfig:
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("n_items", self.n_items, 1, 1_000_000)
+        _check_int("hidden_size", self.hidden_size, 1, 4096)
+        _check_int("num_blocks", self.num_blocks, 1, 12)
+        _check_int("num_heads", self.num_heads, 1, 64)
+        if self.hidden_size % self.num_heads:
+            raise ValueError(
+                f"num_heads = {self.num_heads} does not divide hidden_size = {self.hidden_size}: "
+                "each head needs an equal share of the width"
+            )
+        _check_range("dropout", self.dropout, 0.0, 0.95)
+        _check_int("max_positions", self.max_positions, 1, 1_000)
+        _check_catalog_params(self, self.hidden_size)
+        return self
+
+    def slug(self) -> str:
+        """A short description for run-folder names."""
+        return f"sasrec-b{self.num_blocks}-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"SASRec ({self.num_blocks} blocks × {self.num_heads} heads, width {self.hidden_size})"
+
+
+@dataclass(frozen=True)
+class GRU4RecConfig:
+    """Architecture of the `gru4rec` family (Hidasi et al., 2016; Hidasi & Karatzoglou, 2018)."""
+
+    family: ClassVar[str] = "gru4rec"
+    default_loss: ClassVar[str] = "sampled"  # as the official code trains it
+
+    n_items: int = 5_000
+    hidden_size: int = 128
+    num_layers: int = 1
+    embed_dim: int = 0  # 0: the input embedding is the output one (the "constrained" embedding)
+    dropout_embed: float = 0.0
+    dropout_hidden: float = 0.0
+
+    def validate(self) -> GRU4RecConfig:
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("n_items", self.n_items, 1, 1_000_000)
+        _check_int("hidden_size", self.hidden_size, 1, 4096)
+        _check_int("num_layers", self.num_layers, 1, 8)
+        _check_int("embed_dim", self.embed_dim, 0, 4096)
+        _check_range("dropout_embed", self.dropout_embed, 0.0, 0.95)
+        _check_range("dropout_hidden", self.dropout_hidden, 0.0, 0.95)
+        _check_catalog_params(self, self.hidden_size + 1 + self.embed_dim)
+        return self
+
+    def slug(self) -> str:
+        """A short description for run-folder names."""
+        return f"gru4rec-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"GRU4Rec ({self.num_layers} × GRU {self.hidden_size}) with its last state"
+
+
+@dataclass(frozen=True)
+class NARMConfig:
+    """Architecture of the `narm` family: neural attentive session model (Li et al., 2017)."""
+
+    family: ClassVar[str] = "narm"
+    default_loss: ClassVar[str] = "full"
+
+    n_items: int = 5_000
+    embed_dim: int = 50  # the paper's sizes
+    hidden_size: int = 100
+    num_layers: int = 1
+    dropout_embed: float = 0.25
+    dropout_context: float = 0.5
+
+    def validate(self) -> NARMConfig:
+        """Raise ValueError on the first field out of range; return self when valid."""
+        _check_int("n_items", self.n_items, 1, 1_000_000)
+        _check_int("embed_dim", self.embed_dim, 1, 4096)
+        _check_int("hidden_size", self.hidden_size, 1, 4096)
+        _check_int("num_layers", self.num_layers, 1, 8)
+        _check_range("dropout_embed", self.dropout_embed, 0.0, 0.95)
+        _check_range("dropout_context", self.dropout_context, 0.0, 0.95)
+        _check_catalog_params(self, self.embed_dim)
+        return self
+
+    def slug(self) -> str:
+        """A short description for run-folder names."""
+        return f"narm-h{self.hidden_size}"
+
+    def summary(self) -> str:
+        """The architecture in a few words, for captions."""
+        return f"NARM (GRU {self.hidden_size}, items {self.embed_dim}) with local attention"
+
+
+AnyModelConfig = ModelConfig | SASRecConfig | GRU4RecConfig | NARMConfig
+# Family name -> its settings; config.json's model section names one ("lstm" when absent).
+MODEL_CONFIGS: dict[str, type[AnyModelConfig]] = {
+    cls.family: cls for cls in (ModelConfig, SASRecConfig, GRU4RecConfig, NARMConfig)
+}
+
+
+def model_config(family: str, **fields: Any) -> AnyModelConfig:
+    """The settings dataclass of a family by name; ValueError naming the known families."""
+    _check_choice("family", family, tuple(MODEL_CONFIGS))
+    return MODEL_CONFIGS[family](**fields)
 
 
 @dataclass(frozen=True)
@@ -206,6 +369,15 @@ class TrainConfig:
     log_every: int = 10  # emit a train-loss event every N batches
     max_seconds: float = 0.0  # stop after this much training time; 0 = no limit
     keep_last: bool = True  # keep last.safetensors beside best (the shipped demo drops it)
+    # Objective: "full" softmax over the catalog; "sampled" softmax over the batch's targets
+    # plus n_negatives items drawn by popularity**sample_alpha, with logQ correction (Jean et
+    # al., 2015; Yi et al., 2019); "bpr-max" over the same candidates (Hidasi & Karatzoglou,
+    # 2018); "auto": sampled above SAMPLED_ABOVE items, else the family's default_loss.
+    loss: str = "auto"
+    n_negatives: int = 512  # beside the batch's own targets; 2048 measured no better (README)
+    sample_alpha: float = 0.75  # 0: uniform negatives, 1: by popularity
+    bpreg: float = 1.0  # bpr-max: weight of the score regulariser
+    device: str = "auto"  # "auto": cuda when present, else cpu
 
     def validate(self) -> TrainConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -232,6 +404,11 @@ class TrainConfig:
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("log_every", self.log_every, 1, 100_000)
         _check_range("max_seconds", self.max_seconds, 0.0, 1e7)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_int("n_negatives", self.n_negatives, 0, 1_000_000)
+        _check_range("sample_alpha", self.sample_alpha, 0.0, 1.0)
+        _check_range("bpreg", self.bpreg, 0.0, 100.0)
+        _check_choice("device", self.device, DEVICES)
         return self
 
 
@@ -284,14 +461,31 @@ def to_dict(config: Any) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
+def model_from_dict(data: dict[str, Any]) -> AnyModelConfig:
+    """A family's settings from config.json's model section; no "family" key means lstm."""
+    if not isinstance(data, dict):
+        raise ValueError(f"model: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
+    fields = dict(data)
+    family = fields.pop("family", ModelConfig.family)
+    _check_choice("family", family, tuple(MODEL_CONFIGS))
+    return from_dict(MODEL_CONFIGS[family], fields)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything needed to rebuild a run: the data, the model and how it was trained."""
 
     sim: SimConfig = field(default_factory=SimConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: AnyModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
+
+    @property
+    def loss(self) -> str:
+        """The objective training uses: the configured one, with "auto" resolved."""
+        if self.train.loss != "auto":
+            return self.train.loss
+        return "sampled" if self.model.n_items > SAMPLED_ABOVE else self.model.default_loss
 
     def validate(self) -> RunConfig:
         """Validate every part and their consistency."""
@@ -317,11 +511,18 @@ class RunConfig:
                 f"n_sessions = {n} is too few: valid_fraction = {t.valid_fraction} and "
                 f"test_fraction = {t.test_fraction} leave no training sessions"
             )
+        positions = getattr(self.model, "max_positions", None)
+        if positions is not None and self.train.max_len > positions:
+            raise ValueError(
+                f"max_len = {self.train.max_len} is more than model max_positions = {positions}: "
+                f"allowed up to {positions}"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready nested dict."""
-        out = {"sim": to_dict(self.sim), "model": to_dict(self.model), "train": to_dict(self.train)}
+        model = {"family": self.model.family, **to_dict(self.model)}
+        out = {"sim": to_dict(self.sim), "model": model, "train": to_dict(self.train)}
         if not self.data.is_simulated:  # simulator runs keep the three-section file of old
             out["data"] = to_dict(self.data)
         return out
@@ -336,7 +537,7 @@ class RunConfig:
             raise ValueError(f"run config: unknown section(s) {', '.join(unknown)}")
         return cls(
             sim=from_dict(SimConfig, data.get("sim", {})),
-            model=from_dict(ModelConfig, data.get("model", {})),
+            model=model_from_dict(data.get("model", {})),
             train=from_dict(TrainConfig, data.get("train", {})),
             data=from_dict(DataConfig, data.get("data", {})),
         )

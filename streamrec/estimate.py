@@ -17,15 +17,15 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from torch import nn
 
 from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import Split, all_targets, batches, build_rows
-from streamrec.model import SessionRecommender, count_parameters
+from streamrec.data import Split, all_targets, batches, build_rows, target_items
+from streamrec.model import build_model, count_parameters
+from streamrec.objectives import make_loss, resolve_device
 from streamrec.sessions import SessionData
 from streamrec.simulator import simulate
 from streamrec.sources import open_data
-from streamrec.train import _row_batch
+from streamrec.train import _row_batch, training_step
 
 TIMED_BATCHES = 3  # at least this many batches are timed, after two warm-up batches
 TIMING_SECONDS = 0.5  # ...and batches are timed until this much time has passed
@@ -73,6 +73,9 @@ def speed_config(config: RunConfig) -> RunConfig:
         "test_fraction": tc.test_fraction,
         "example_valid_fraction": tc.example_valid_fraction,
         "clip_norm": 1.0 if tc.clip_norm > 0 else 0.0,
+        "loss": config.loss,
+        "n_negatives": tc.n_negatives if config.loss != "full" else TrainConfig.n_negatives,
+        "device": tc.device,
     }
     sim = config.sim
     sim_fields = {
@@ -96,10 +99,13 @@ def speed_config(config: RunConfig) -> RunConfig:
 
 def timing_bytes(config: RunConfig) -> int:
     """Rough peak memory of one training step: float32 weights with their gradient and Adam's
-    two moments, plus a batch's catalog logits, their softmax and gradient."""
+    two moments, plus a batch's scores (the catalog's, or the sampled candidates'), their
+    softmax and gradient."""
     with torch.device("meta"):  # counts the parameters without allocating them
-        n_params = count_parameters(SessionRecommender(config.model))
-    return 4 * 4 * n_params + 3 * 4 * config.train.batch_size * config.model.n_items
+        n_params = count_parameters(build_model(config.model))
+    tc = config.train
+    columns = config.model.n_items if config.loss == "full" else tc.batch_size + tc.n_negatives
+    return 4 * 4 * n_params + 3 * 4 * tc.batch_size * columns
 
 
 def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
@@ -126,23 +132,19 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
     order = batches(rows, tc.batch_size, np.random.default_rng(0))
     if not order:
         raise ValueError("the sample has no training targets: sessions are too short")
+    device = resolve_device(tc.device)
+    counts = np.bincount(target_items(data, all_targets(data)), minlength=config.model.n_items)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = SessionRecommender(config.model)
+        model = build_model(config.model).to(device)
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
+        loss_fn = make_loss(config.loss, tc, counts, device)
 
         def step(index: np.ndarray) -> int:
-            tokens, mask, target = _row_batch(rows, index)
-            optimizer.zero_grad()
-            contexts, _ = model.forward_rows(tokens)
-            loss = nn.functional.cross_entropy(model.logits(contexts[mask]), target)
-            loss.backward()
-            if tc.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), max_norm=tc.clip_norm)
-            optimizer.step()
-            loss.item()  # the trainer reads every loss, which waits for the step to finish
-            return int(target.shape[0])
+            batch = _row_batch(rows, index, device)
+            training_step(model, optimizer, loss_fn, batch, tc.clip_norm).item()  # waits for the device
+            return int(batch[2].shape[0])
 
         for b in range(WARM_UP):  # first-call allocations are not part of an epoch's pace
             step(order[b % len(order)])

@@ -22,9 +22,10 @@ from typing import Any
 from streamrec import runs
 from streamrec.baselines import evaluate_baselines, left_out_baselines
 from streamrec.config import RunConfig
+from streamrec.events import Event
 from streamrec.sources import open_data
 from streamrec.stopping import StopRequested
-from streamrec.train import Event, train
+from streamrec.train import train
 
 LOCK_FILE = ".launch.lock"
 HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in

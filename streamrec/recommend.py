@@ -1,14 +1,14 @@
-"""Top-K recommendations and attention for one session: the shared core of the CLI and the
-Recommend page."""
+"""Top-K recommendations and their explanation for one session: the shared core of the CLI
+and the Recommend page. Works for any model family through the `SessionModel` interface."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -39,19 +39,21 @@ class Recommendation:
     top_items: np.ndarray  # (K,) best first
     top_probs: np.ndarray  # (K,) softmax probabilities
     probs: np.ndarray  # (n_items,) the whole next-item distribution
-    attention: np.ndarray  # (L,) attention over `session` for the next-click prediction
-    attention_growth: np.ndarray  # (L, L): row t = attention over clicks 0..t after click t
+    attention: np.ndarray | None  # (L,) pooling attention over `session` for the next click
+    attention_growth: np.ndarray | None  # (L, L): row t = attention over clicks 0..t after click t
+    # The model's named explanation maps (L, L), e.g. "rollout"; empty for a family without.
+    explanations: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @torch.no_grad()
 def recommend(
-    model: SessionRecommender,
+    model: SessionModel,
     items: list[int],
     k: int = 10,
     max_len: int = 25,
     exclude_seen: bool = False,
 ) -> Recommendation:
-    """Top-k next items for a session of item ids, with its attention weights."""
+    """Top-k next items for a session of item ids, with its attention weights and maps."""
     if not items:
         raise ValueError("the session is empty: enter at least one item id")
     n_items = model.config.n_items
@@ -68,13 +70,14 @@ def recommend(
         logits[torch.tensor(session)] = float("-inf")
     probs = torch.softmax(logits, dim=0)
     top = torch.topk(probs, k)
-    growth = weights[0].numpy()
+    growth = None if weights is None else weights[0].numpy()
     return Recommendation(
         session=session,
         dropped=len(items) - len(session),
         top_items=top.indices.numpy(),
         top_probs=top.values.numpy(),
         probs=probs.numpy(),
-        attention=growth[-1].copy(),
+        attention=None if growth is None else growth[-1].copy(),
         attention_growth=growth,
+        explanations={name: m[0].numpy() for name, m in model.explain(tokens).items()},
     )

@@ -35,7 +35,7 @@ from safetensors.torch import load_file, save_file
 
 from streamrec.config import RunConfig
 from streamrec.data import Split, split_from_arrays, split_to_arrays
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel, build_model
 from streamrec.sessions import SessionData, from_arrays, to_arrays
 
 CONFIG_FILE = "config.json"
@@ -138,8 +138,7 @@ def new_run_id(config: RunConfig, root: Path, name: str | None = None) -> str:
         if (root / name).exists():
             raise ValueError(f"run name = {name!r} already exists in {root}")
         return name
-    m = config.model
-    base = time.strftime("%Y%m%d-%H%M%S") + f"-{m.cell}-{m.pooling}-h{m.hidden_size}"
+    base = time.strftime("%Y%m%d-%H%M%S") + f"-{config.model.slug()}"
     run_id, n = base, 1
     while (root / run_id).exists():
         n += 1
@@ -250,9 +249,9 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def save_weights(path: Path, kind: str, model: SessionRecommender) -> None:
+def save_weights(path: Path, kind: str, model: SessionModel) -> None:
     """Atomically save the model's weights as safetensors ('best' or 'last')."""
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     _atomic_write(Path(path) / WEIGHTS[kind], lambda p: save_file(state, str(p)))
 
 
@@ -313,9 +312,9 @@ def load_catalog(path: Path, n_items: int | None = None) -> tuple[np.ndarray, np
     return category, popularity
 
 
-def _new_model(config: RunConfig) -> SessionRecommender:
+def _new_model(config: RunConfig) -> SessionModel:
     """An untrained model of the run's family and size (on torch's current default device)."""
-    return SessionRecommender(config.model)
+    return build_model(config.model)
 
 
 def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
@@ -361,7 +360,7 @@ def check_files(path: Path, config: RunConfig) -> str | None:
     return None
 
 
-def load_model(path: Path, kind: str = "best") -> tuple[SessionRecommender, RunConfig]:
+def load_model(path: Path, kind: str = "best") -> tuple[SessionModel, RunConfig]:
     """Rebuild the model from the folder alone, in eval mode; RunError if anything is off."""
     path = Path(path)
     if not path.is_dir():

@@ -21,7 +21,7 @@ from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, tokens_from_items
 from streamrec.items import ItemNames, as_names
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.oracle import Oracle
 from streamrec.recommend import Recommendation, recommend
 from streamrec.runs import RunInfo
@@ -81,13 +81,9 @@ def catalog_summary(config: RunConfig) -> str:
 
 def run_caption(info: RunInfo, config: RunConfig) -> str:
     """Which catalog and model a run is (its scores are in `streamrec.verdict`)."""
-    m = config.model
     parts = [
         f"Trained on {catalog_summary(config)}.",
-        (
-            f"{m.cell.upper()} ({m.num_layers} × {m.hidden_size}) with {m.pooling} pooling, "
-            f"reads the last {config.train.max_len} clicks."
-        ),
+        f"{config.model.summary()}, reads the last {config.train.max_len} clicks.",
     ]
     if info.state != "completed":
         parts.append(f"Status: {info.state}.")
@@ -240,7 +236,7 @@ class SessionUpdate:
 
 
 def session_update(
-    model: SessionRecommender,
+    model: SessionModel,
     oracle: Oracle | None,
     items: Sequence[int],
     k: int,
@@ -291,7 +287,6 @@ def headlines(
     there is one) top pick, the most attended click (numbered in the whole session, cut
     clicks included)."""
     names = as_names(item_category)
-    heaviest = int(np.argmax(rec.attention))
     figures = [
         Headline(
             "Clicks the model reads",
@@ -304,14 +299,25 @@ def headlines(
         oracle_top = int(oracle_table[ITEM_ID].iloc[0])
         prob = oracle_table[PROBABILITY].iloc[0]
         figures.append(Headline("Oracle's top pick", *_pick(names, oracle_top, prob)))
-    figures.append(
-        Headline(
-            "Most attended click",
-            f"item {names.raw(rec.session[heaviest])}",
-            f"click {heaviest + 1 + rec.dropped} · weight {rec.attention[heaviest]:.2f}",
-        )
-    )
+    figures.append(_most_attended(rec, names))
     return figures
+
+
+def _most_attended(rec: Recommendation, names: ItemNames) -> Headline:
+    """The click the pooling attention weighs most; for a model that pools without it, the
+    click its last named map weighs most (e.g. a transformer's rollout), the map named."""
+    weights, source = rec.attention, ""
+    if weights is None and rec.explanations:
+        name, maps = list(rec.explanations.items())[-1]
+        weights, source = maps[-1], f" ({name})"
+    if weights is None:
+        return Headline("Most attended click", "—", "no attention: see the occlusion")
+    heaviest = int(np.argmax(weights))
+    return Headline(
+        "Most attended click",
+        f"item {names.raw(rec.session[heaviest])}",
+        f"click {heaviest + 1 + rec.dropped} · weight {weights[heaviest]:.2f}{source}",
+    )
 
 
 def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ from streamrec import runs
 from streamrec.config import RunConfig, SimConfig
 from streamrec.data import Split
 from streamrec.items import ItemNames
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.oracle import Oracle
 from streamrec.sessions import SessionData
 from streamrec.simulator import simulate
@@ -122,11 +122,11 @@ def file_stamp(path: Path, name: str = runs.WEIGHTS["best"]) -> int:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _model(path: str, stamp: int) -> tuple[SessionRecommender, RunConfig]:
+def _model(path: str, stamp: int) -> tuple[SessionModel, RunConfig]:
     return runs.load_model(Path(path), "best")
 
 
-def cached_model(path: Path) -> tuple[SessionRecommender, RunConfig]:
+def cached_model(path: Path) -> tuple[SessionModel, RunConfig]:
     """The run's best checkpoint in eval mode and its config, loaded once per checkpoint file."""
     return _model(str(path), file_stamp(path))
 

@@ -37,6 +37,13 @@ def test_attention_heatmap_one_cell_per_click_with_values_and_labels():
     assert list(fig.layout.xaxis.ticktext) == labels
 
 
+def test_a_named_map_says_which_map_it_is():
+    fig = attention_heatmap(SESSION, np.array([0.25, 0.25, 0.5]), CATEGORY, "layer 2 · head 1")
+    assert fig.layout.title.text.startswith("Attention (layer 2 · head 1) over the session's")
+    growth = attention_growth_heatmap(SESSION, np.eye(3), CATEGORY, map_name="rollout")
+    assert growth.layout.title.text.startswith("How the attention (rollout) shifts")
+
+
 def test_growth_heatmap_leaves_future_clicks_blank():
     growth = np.array([[1.0, 0.0, 0.0], [0.4, 0.6, 0.0], [0.2, 0.3, 0.5]])
     fig = attention_growth_heatmap(SESSION, growth, CATEGORY)

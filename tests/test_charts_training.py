@@ -129,6 +129,22 @@ def test_overlay_draws_one_line_per_run_for_the_chosen_metric():
     assert figure.layout.yaxis.title.text == "validation loss (nats per next click)"
 
 
+def test_overlay_against_training_time_with_reference_lines():
+    runs = {
+        "fast": [{"event": "epoch", "epoch": 1, "hit@10": 0.2, "train_seconds": 10.0},
+                 {"event": "epoch", "epoch": 2, "hit@10": 0.3, "train_seconds": 21.5}],
+        "old": [{"event": "epoch", "epoch": 1, "hit@10": 0.25}],  # no timing: nothing drawn
+    }
+    figure = charts.overlay_chart(runs, "hit@10", x="train_seconds",
+                                  references={"oracle": 0.4, "95% of oracle": 0.38})
+    assert list(figure.data[0].x) == [10.0, 21.5] and list(figure.data[0].y) == [0.2, 0.3]
+    assert list(figure.data[1].x) == []
+    assert [shape.y0 for shape in figure.layout.shapes] == [0.4, 0.38]
+    assert [a.text for a in figure.layout.annotations][-2:] == ["oracle", "95% of oracle"]
+    assert figure.layout.title.text == "Hit@10 on the validation sessions, per training time"
+    assert figure.layout.xaxis.title.text == charts.TIME_AXIS
+
+
 @pytest.mark.parametrize(
     ("name", "label"),
     [

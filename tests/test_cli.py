@@ -93,3 +93,29 @@ def test_baselines_json_lists_every_method():
         "V-SKNN", "Oracle",
     }
     assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
+
+
+def test_train_another_family_with_its_own_flags(tmp_path):
+    """`--model sasrec` takes sasrec's settings as flags, trains with the chosen objective,
+    stores the family in config.json, and recommends from the run without attention lines."""
+    result = cli("train", *SMALL, "--model", "sasrec", "--num-blocks", "1", "--num-heads", "2",
+                 "--hidden-size", "16", "--epochs", "1", "--loss", "sampled", "--n-negatives", "32",
+                 "--device", "cpu", "--name", "sas", "--no-baselines", "--json", "--quiet", models=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "completed" and "SASREC (this run)" in summary["results"]
+    config = json.loads((tmp_path / "sas" / "config.json").read_text())
+    assert config["model"] == {"family": "sasrec", "n_items": 120, "hidden_size": 16, "num_blocks": 1,
+                               "num_heads": 2, "dropout": 0.2, "max_positions": 50}
+    assert config["train"]["loss"] == "sampled"
+    rec = cli("recommend", "--run", str(tmp_path / "sas"), "--items", "1,2,3", "--k", "3",
+              models=tmp_path)
+    assert rec.returncode == 0, rec.stderr
+    assert "top 3:" in rec.stdout and "attention over the clicks" not in rec.stdout
+
+
+def test_a_flag_of_another_family_is_a_one_line_error(tmp_path):
+    result = cli("train", *SMALL, "--model", "gru4rec", "--pooling", "last", models=tmp_path)
+    assert result.returncode == 2
+    assert "--pooling is not a setting of model gru4rec" in result.stderr
+    assert "--dropout-hidden" in result.stderr and result.stderr.strip().count("\n") == 0

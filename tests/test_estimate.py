@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import (
+    GRU4RecConfig,
+    ModelConfig,
+    NARMConfig,
+    RunConfig,
+    SASRecConfig,
+    SimConfig,
+    TrainConfig,
+)
 from streamrec.estimate import (
     MAX_TIMING_BYTES,
     estimate_epoch_seconds,
@@ -69,6 +78,26 @@ def test_a_model_too_big_to_time_in_the_app_is_refused_not_allocated():
     with pytest.raises(ValueError, match=r"GiB in the app's own process"):
         estimate_epoch_seconds(huge)
     assert timing_bytes(TINY) < 10 * 1024**2
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        SASRecConfig(n_items=40, hidden_size=8, num_blocks=1, num_heads=2),
+        GRU4RecConfig(n_items=40, hidden_size=8),
+        NARMConfig(n_items=40, embed_dim=8, hidden_size=8),
+    ],
+)
+def test_every_family_is_timed_with_its_objective(model):
+    """The estimate measures any family through the model interface, with the loss it trains
+    with; a sampled objective needs far less memory on a big catalog than the full one."""
+    config = RunConfig(SIM, model, TrainConfig(batch_size=64))
+    assert estimate_epoch_seconds(config) > 0
+    big = SimConfig(n_items=500_000)
+    full = RunConfig(big, dataclasses.replace(model, n_items=500_000), TrainConfig(loss="full"))
+    sampled = RunConfig(big, full.model, TrainConfig(loss="sampled"))
+    assert timing_bytes(full) > 10 * timing_bytes(sampled)
+    assert speed_config(sampled).train.loss == "sampled"
 
 
 @pytest.mark.parametrize(

@@ -142,15 +142,15 @@ def test_compare_with_last_state_pooling(page):
     assert len(charts) == len(CHARTS) + 2
     overlay = charts[-2]
     assert [t["name"] for t in overlay["data"]] == [
-        "demo (attention pooling)",
-        "last (last pooling)",
+        "demo (lstm, lstm-attention-h16)",
+        "last (lstm, lstm-last-h16)",
     ]
     last = values(overlay["data"][1]["y"])
     assert last[0] == pytest.approx(1.0)  # all weight on the last click
     np.testing.assert_allclose(last[1:], 0.0)
     table = at.dataframe[-1].value
-    assert list(table.columns) == ["demo (attention pooling)", "last (last pooling)"]
-    assert table.loc["mean last-click share", "last (last pooling)"] == pytest.approx(1.0)
+    assert list(table.columns) == ["demo (lstm, lstm-attention-h16)", "last (lstm, lstm-last-h16)"]
+    assert table.loc["mean last-click share", "last (lstm, lstm-last-h16)"] == pytest.approx(1.0)
 
 
 def test_compare_refuses_a_run_on_other_data(page):

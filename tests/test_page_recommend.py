@@ -111,10 +111,10 @@ def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, mode
     model, _ = runs.load_model(models / "tiny")
     expected = recommend(model, [3, 10, 25, 3], 10, MAX_LEN)
     assert model_table["item_id"].tolist() == expected.top_items.tolist()
-    heatmap = figure(at, "Attention over the session's clicks")["data"][0]
+    heatmap = figure(at, "Attention (attention pooling) over the session's clicks")["data"][0]
     np.testing.assert_allclose(decoded(heatmap["z"]), expected.attention, rtol=1e-5)
     assert heatmap["texttemplate"] == "%{z:.2f}"
-    growth = figure(at, "How the attention shifts")["data"][0]
+    growth = figure(at, "How the attention (attention pooling) shifts")["data"][0]
     assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
     assert decoded(figure(at, "Occlusion: drop one click")["data"][0]["y"]).size == 4
     assert len(plotly_figures(at)) == 3  # the other charts' tabs are closed: not drawn
@@ -169,9 +169,9 @@ def test_a_session_longer_than_max_len_is_cut_with_a_notice(open_page, models):
     at = type_session(open_page(PAGE), ", ".join(str(i) for i in range(1, 13)))
     assert_clean(at)
     assert any("reads only the last 8" in i.value for i in at.info)
-    heatmap = figure(at, "Attention over the session's clicks")["data"][0]
+    heatmap = figure(at, "Attention (attention pooling) over the session's clicks")["data"][0]
     assert decoded(heatmap["z"]).size == MAX_LEN
-    growth = figure(at, "How the attention shifts")
+    growth = figure(at, "How the attention (attention pooling) shifts")
     assert growth["layout"]["yaxis"]["ticktext"][0] == "after click 5 (item 5 · cat 0)"
     assert {m.label: m.value for m in at.metric}["Clicks the model reads"] == "8 of 12"
 
@@ -277,7 +277,7 @@ def test_dropping_a_click_and_appending_a_recommendation_update_the_session(open
     at.button_group(key="rec_drop").set_value(1).run()
     assert_clean(at)
     assert at.text_input(key="rec_text").value == "3, 25"
-    assert decoded(figure(at, "Attention over the session's clicks")["data"][0]["z"]).size == 2
+    assert decoded(figure(at, "Attention (attention pooling) over the session's clicks")["data"][0]["z"]).size == 2
 
     top = int(at.dataframe[0].value["item_id"].iloc[0])
     at.button_group(key="rec_append").set_value(top).run()
@@ -386,7 +386,8 @@ def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_pa
 def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_page, models):
     at = type_session(open_page(PAGE), "3, 10, 25, 3")
     assert_clean(at)
-    for title in ("Attention over the session's clicks", "How the attention shifts"):
+    for title in ("Attention (attention pooling) over the session's clicks",
+                  "How the attention (attention pooling) shifts"):
         heatmap = figure(at, title)["data"][0]
         assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
     assert ATTENTION_MEANING in [c.value for c in at.caption]

@@ -69,9 +69,9 @@ def test_lists_the_completed_run_and_the_unreadable_folder(runs_page):
     assert set(table.index) == {"tiny-done", "garbage"}
     done = table.loc["tiny-done"]
     assert done["status"] == "✓ completed"
-    assert (done["cell"], done["pooling"], done["hidden"], done["epochs"]) == (
+    assert (done["family"], done["model"], done["hidden"], done["epochs"]) == (
         "lstm",
-        "attention",
+        "lstm-attention-h8",
         8,
         2,
     )

@@ -3,6 +3,7 @@ from the page. Each training is a worker process writing into a temporary models
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -14,15 +15,23 @@ import pytest
 
 from streamrec import jobs, runs
 from streamrec.charts.training import METRICS_TITLE
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig, to_dict
+from streamrec.config import (
+    MODEL_CONFIGS,
+    ModelConfig,
+    RunConfig,
+    SimConfig,
+    TrainConfig,
+    model_config,
+    to_dict,
+)
 from streamrec.verdict import verdict
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))
 SMALL_MODEL = {
-    "train_embed_dim": 8,
-    "train_hidden_size": 16,
-    "train_num_layers": 1,
+    "train_lstm_embed_dim": 8,
+    "train_lstm_hidden_size": 16,
+    "train_lstm_num_layers": 1,
     "train_batch_size": 128,
 }
 TRAINING_DEADLINE = 150.0  # seconds: worker start, simulation, baselines, epochs, under load
@@ -98,10 +107,10 @@ def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
     assert "Simulator page" in summary
     numbers = {w.key for w in at.number_input}
     assert numbers >= {
-        "train_embed_dim",
-        "train_hidden_size",
-        "train_num_layers",
-        "train_dropout",
+        "train_lstm_embed_dim",
+        "train_lstm_hidden_size",
+        "train_lstm_num_layers",
+        "train_lstm_dropout",
         "train_epochs",
         "train_batch_size",
         "train_max_len",
@@ -113,23 +122,64 @@ def test_page_shows_the_data_the_settings_and_a_time_estimate(train_page):
     }
     choices = {w.key: list(w.options) for w in at.radio}
     assert choices == {
-        "train_pooling": ["attention", "last"],
-        "train_cell": ["lstm", "gru"],
+        "train_lstm_pooling": ["attention", "last"],
+        "train_lstm_cell": ["lstm", "gru"],
         "train_protocol": ["session", "example"],
+        "train_loss": ["auto", "full", "sampled", "bpr-max"],
+        "train_device": ["auto", "cpu", "cuda"],
     }
+    assert at.selectbox(key="train_family").options == ["lstm", "sasrec", "gru4rec", "narm"]
     assert at.text_input(key="train_name").value == ""
     assert at.button(key="train_start").label == "Start training"
     assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
     assert any("No training yet" in t for t in texts(at.info))
 
 
+@pytest.mark.parametrize("family", list(MODEL_CONFIGS))
+def test_each_family_shows_its_own_settings_and_start_builds_its_config(
+    train_page, monkeypatch, family
+):
+    """The form holds the chosen family's fields and no other's; the time estimate works for
+    it; Start hands the launcher that family's config with the values set on the page."""
+    launched: list[tuple[RunConfig, str | None]] = []
+
+    def record(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
+        launched.append((config, name))
+        raise jobs.JobBusy("recorded by the test: nothing launched")
+
+    monkeypatch.setattr(jobs, "launch", record)
+    at = train_page()
+    at.selectbox(key="train_family").set_value(family).run()
+    assert not at.exception and not at.error, texts(at.error)
+    keys = {w.key for w in at.number_input} | {w.key for w in at.radio}
+    mine = {f"train_{family}_{f.name}" for f in dataclasses.fields(MODEL_CONFIGS[family])}
+    assert mine - {f"train_{family}_n_items"} <= keys and f"train_{family}_n_items" not in keys
+    others = {k for k in keys if k.split("_")[1] in MODEL_CONFIGS and k.split("_")[1] != family}
+    assert not others, f"another family's settings are on the form: {sorted(others)}"
+    assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
+
+    at.number_input(key=f"train_{family}_hidden_size").set_value(24)
+    at.radio(key="train_loss").set_value("sampled")
+    at.radio(key="train_device").set_value("cpu")
+    at.number_input(key="train_n_negatives").set_value(32)
+    at.text_input(key="train_name").input(f"tiny-{family}").run()
+    at.button(key="train_start").click().run()
+
+    assert any("recorded by the test" in t for t in texts(at.error))
+    ((config, name),) = launched
+    assert name == f"tiny-{family}"
+    assert config.model == model_config(family, n_items=60, hidden_size=24)
+    assert (config.train.loss, config.train.device, config.train.n_negatives) == ("sampled", "cpu", 32)
+    assert config.sim == SimConfig(**TINY_SIM)
+
+
 def test_bad_settings_show_the_error_and_start_nothing(train_page, models_dir):
-    at = train_page(train_hidden_size=0)
+    at = train_page(train_lstm_hidden_size=0)
     assert any("hidden_size = 0 is out of range" in t for t in texts(at.error))
     at.button(key="train_start").click().run()
     assert list(models_dir.iterdir()) == []
 
-    at.number_input(key="train_hidden_size").set_value(16)
+    at.number_input(key="train_lstm_hidden_size").set_value(16)
     at.text_input(key="train_name").input("no spaces please").run()
     assert not at.error  # the settings are valid; the name is checked on Start
     at.button(key="train_start").click().run()
@@ -157,7 +207,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert {"this model", "Best possible (oracle)", "Markov chain"} <= set(metrics)
     assert metrics["this model"]["x"] == [1, 2]
     table = at.dataframe[0].value
-    assert table.index[0] == "This model (LSTM, attention pooling)"
+    assert table.index[0] == "This model (LSTM (1 × 16) with attention pooling)"
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
     status = runs.read_status(path)
@@ -218,8 +268,8 @@ def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
 def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_page, models_dir):
     config = RunConfig(
         SimConfig(**{**TINY_SIM, "n_sessions": 321}),
-        ModelConfig(n_items=60, embed_dim=24, hidden_size=40, num_layers=1, pooling="last"),
-        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example"),
+        model_config("sasrec", n_items=60, hidden_size=40, num_blocks=1, num_heads=4),
+        TrainConfig(epochs=77, batch_size=96, lr=0.002, protocol="example", loss="sampled"),
     )
     path = runs.create_run(config, models_dir, "live-run")
     stand_in = subprocess.Popen(["sleep", "60"])  # a live pid the teardown may stop safely
@@ -227,12 +277,14 @@ def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_p
                       phase="training")
     at = open_page(PAGE)  # a reload: nothing in session state, the defaults would show
     assert not at.exception
-    values = {k: at.number_input(key=f"train_{k}").value
-              for k in ("embed_dim", "hidden_size", "num_layers", "epochs", "batch_size", "lr")}
-    assert values == {"embed_dim": 24, "hidden_size": 40, "num_layers": 1, "epochs": 77,
-                      "batch_size": 96, "lr": 0.002}
-    assert at.radio(key="train_pooling").value == "last"
+    assert at.selectbox(key="train_family").value == "sasrec"  # the job's family, its fields
+    values = {k: at.number_input(key=f"train_sasrec_{k}").value
+              for k in ("hidden_size", "num_blocks", "num_heads")}
+    assert values == {"hidden_size": 40, "num_blocks": 1, "num_heads": 4}
+    values = {k: at.number_input(key=f"train_{k}").value for k in ("epochs", "batch_size", "lr")}
+    assert values == {"epochs": 77, "batch_size": 96, "lr": 0.002}
     assert at.radio(key="train_protocol").value == "example"
+    assert at.radio(key="train_loss").value == "sampled"
     summary = " ".join(texts(at.markdown))
     assert "321 sessions" in summary and "the data of run live-run" in summary
     # The user's own edits are not overwritten on the next rerun.

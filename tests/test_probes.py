@@ -205,7 +205,8 @@ CLI_CASES: list[tuple[str, list[str], str, str | None]] = [
     ("recommend no catalog", ["recommend", "--run", "no-catalog", "--items", "1"],
      "catalog.npz is missing", None),
     # flags and config values
-    ("train --model (abbreviation)", ["train", "--model", "x"], "unrecognized arguments", None),
+    ("train --models (abbreviation)", ["train", "--models", "x"], "unrecognized arguments", None),
+    ("train --model unknown family", ["train", "--model", "x"], "invalid choice: 'x'", None),
     ("train --epoch (abbreviation)", ["train", "--epoch", "3"], "unrecognized arguments", None),
     ("recommend --item (abbreviation)", ["recommend", "--run", "good", "--item", "1"],
      "required: --items", None),

@@ -71,9 +71,11 @@ def _cell_font(n_clicks: int) -> dict[str, int]:
 
 
 def attention_heatmap(
-    session: Sequence[int], attention: np.ndarray, item_category: np.ndarray
+    session: Sequence[int], attention: np.ndarray, item_category: np.ndarray,
+    map_name: str | None = None,
 ) -> go.Figure:
-    """One row: the attention weight of each click in the prediction of the next click."""
+    """One row: the attention weight of each click in the prediction of the next click;
+    `map_name` names which of the model's maps it is (e.g. "layer 2 · head 1")."""
     labels = click_labels(session, item_category)
     weights = np.asarray(attention, dtype=np.float64)
     n = len(labels)
@@ -94,7 +96,8 @@ def attention_heatmap(
         hovertemplate="click %{x}: %{customdata}<br>attention weight %{z:.3f}<extra></extra>",
     )
     layout = figure_layout(
-        "Attention over the session's clicks when predicting the next click (weights sum to 1)",
+        f"Attention{f' ({map_name})' if map_name else ''} over the session's clicks when "
+        "predicting the next click (weights sum to 1)",
         "click in session (oldest → newest)",
         "prediction",
         height=250 if n <= 6 else 300,
@@ -108,9 +111,11 @@ def attention_heatmap(
 
 
 def attention_growth_heatmap(
-    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1
+    session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1,
+    map_name: str | None = None,
 ) -> go.Figure:
-    """Row t: the attention over clicks 1..t in the prediction made right after click t.
+    """Row t: the attention over clicks 1..t in the prediction made right after click t
+    (`map_name`: which of the model's maps).
 
     Cells right of the diagonal (clicks not yet made) are left blank. Colours use the fixed
     ATTENTION_RANGE shared with `attention_heatmap` (the first row's single weight is 1, the
@@ -140,7 +145,8 @@ def attention_growth_heatmap(
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
     )
     layout = figure_layout(
-        "How the attention shifts as the session grows (row t: prediction after click t)",
+        f"How the attention{f' ({map_name})' if map_name else ''} shifts as the session grows "
+        "(row t: prediction after click t)",
         "attended click (oldest → newest)",
         "prediction made",
         height=max(300, 26 * n + 170),

@@ -279,23 +279,43 @@ def metrics_chart(
     return fig
 
 
-def overlay_chart(curves: Mapping[str, Sequence[Event]], metric: str = "hit@10") -> go.Figure:
-    """The same per-epoch curve (a validation metric or loss) of several runs, one line each."""
+TIME_AXIS = "training time (s, validation excluded)"
+
+
+def overlay_chart(
+    curves: Mapping[str, Sequence[Event]],
+    metric: str = "hit@10",
+    x: str = "epoch",
+    references: Mapping[str, float] | None = None,
+) -> go.Figure:
+    """The same per-epoch curve (a validation metric or loss) of several runs, one line each,
+    against the epoch or (`x="train_seconds"`) the training time; `references` are dashed
+    horizontal lines, e.g. the oracle's score and 95% of it."""
     fig = go.Figure()
+    x_unit = "%{x:.1f} s" if x == "train_seconds" else "epoch %{x:.2f}"
     for i, (run_id, events) in enumerate(curves.items()):
-        rows = [e for e in _of(events, "epoch") if e.get(metric) is not None]
+        rows = [e for e in _of(events, "epoch") if e.get(metric) is not None and x in e]
         fig.add_trace(
             go.Scatter(
-                x=[e["epoch"] for e in rows],
+                x=[e[x] for e in rows],
                 y=[e[metric] for e in rows],
                 mode="lines+markers",
                 name=run_id,
                 line={"color": _RUN_COLORS[i % len(_RUN_COLORS)], "width": 2},
-                hovertemplate=f"{run_id}<br>epoch %{{x:.2f}}: %{{y:.4f}}<extra></extra>",
+                hovertemplate=f"{run_id}<br>{x_unit}: %{{y:.4f}}<extra></extra>",
             )
         )
-    title = f"{metric_label(metric)} on the validation sessions, per epoch"
-    fig = _finish(fig, title, EPOCH_AXIS, metric_axis(metric), None, height=440)
+    for name, value in (references or {}).items():
+        fig.add_hline(
+            y=value,
+            line={"color": ORACLE_COLOR, "dash": "dash", "width": 1},
+            annotation_text=name,
+            annotation_position="top left",
+        )
+    against = "training time" if x == "train_seconds" else "epoch"
+    title = f"{metric_label(metric)} on the validation sessions, per {against}"
+    x_title = TIME_AXIS if x == "train_seconds" else EPOCH_AXIS
+    fig = _finish(fig, title, x_title, metric_axis(metric), None, height=440)
     if metric.startswith("hit@"):
         fig.update_yaxes(tickformat=".1%")  # runs often differ by tenths of a percent
     return fig

@@ -9,6 +9,8 @@
   the cause the simulator recorded for each click, beside the last-click guess and chance.
 - `embeddings`: PCA of the learned item vectors, cosine neighbours, and category purity@k
   against its chance level.
+- `explanations`: one recommendation explained for any family: `map_layout` arranges the
+  maps a model's `explain` names (occlusion, for any model, is `faithfulness.occlusion`).
 
 Everything is re-exported here, so callers write `insights.attention_profile(...)`.
 """
@@ -25,6 +27,12 @@ from streamrec.insights.embeddings import (
     purity_sentence,
     structure_grade,
     training_clicks,
+)
+from streamrec.insights.explanations import (
+    MapLayout,
+    explanation_names,
+    has_attention,
+    map_layout,
 )
 from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
@@ -82,6 +90,7 @@ __all__ = [
     "SHORT",
     "AttentionProfile",
     "Faithfulness",
+    "MapLayout",
     "Purity",
     "StructureGrade",
     "attention_profile",
@@ -95,10 +104,13 @@ __all__ = [
     "embedding_projection",
     "entropy",
     "entropy_by_length",
+    "explanation_names",
     "from_end",
+    "has_attention",
     "held_out_targets",
     "item_embeddings",
     "length_buckets",
+    "map_layout",
     "mean_by_position",
     "measure_faithfulness",
     "nearest_neighbours",

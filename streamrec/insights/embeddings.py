@@ -14,7 +14,7 @@ import pandas as pd
 from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
 from streamrec.data import Split, make_split, target_items
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.sessions import SessionData
 
 
@@ -87,9 +87,9 @@ def training_clicks(data: SessionData, config: RunConfig, split: Split | None = 
     return np.bincount(target_items(data, split.train), minlength=data.n_items)
 
 
-def item_embeddings(model: SessionRecommender) -> np.ndarray:
-    """(n_items, E) learned item vectors; row i is item i (embedding row i + 1, 0 is padding)."""
-    return model.item_embedding.weight.detach()[1:].cpu().numpy().astype(np.float64)
+def item_embeddings(model: SessionModel) -> np.ndarray:
+    """(n_items, E) learned item vectors; row i is item i."""
+    return model.item_embeddings().detach().cpu().numpy().astype(np.float64)
 
 
 def pca_2d(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +114,7 @@ def pca_2d(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coords, ratio
 
 
-def _check_catalog(model: SessionRecommender, item_category: np.ndarray) -> None:
+def _check_catalog(model: SessionModel, item_category: np.ndarray) -> None:
     if item_category.shape[0] != model.config.n_items:
         raise ValueError(
             f"the catalog has {item_category.shape[0]} items but the model has "
@@ -123,7 +123,7 @@ def _check_catalog(model: SessionRecommender, item_category: np.ndarray) -> None
 
 
 def embedding_projection(
-    model: SessionRecommender, item_category: np.ndarray, item_popularity: np.ndarray
+    model: SessionModel, item_category: np.ndarray, item_popularity: np.ndarray
 ) -> pd.DataFrame:
     """Item vectors projected on their first two principal components.
 
@@ -150,7 +150,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 
 def nearest_neighbours(
-    model: SessionRecommender, item: int, k: int = 10, item_category: np.ndarray | None = None
+    model: SessionModel, item: int, k: int = 10, item_category: np.ndarray | None = None
 ) -> pd.DataFrame:
     """The k items most cosine-similar to `item` (itself excluded), most similar first.
 
@@ -182,7 +182,7 @@ def chance_purity(item_category: np.ndarray) -> float:
 
 
 def category_purity_at_k(
-    model: SessionRecommender,
+    model: SessionModel,
     item_category: np.ndarray,
     k: int = 10,
     items: np.ndarray | None = None,

@@ -12,7 +12,7 @@ import torch
 
 from streamrec.config import RunConfig
 from streamrec.data import Split, Targets, build_rows, make_split
-from streamrec.model import SessionRecommender
+from streamrec.model import SessionModel
 from streamrec.sessions import SessionData
 from streamrec.threads import one_thread
 
@@ -60,9 +60,26 @@ def sample_targets(targets: Targets, n_sessions: int, seed: int = 0) -> Targets:
     return targets.take(np.flatnonzero(np.isin(targets.session, sessions)))
 
 
+def _attention(model: SessionModel, tokens: torch.Tensor, view: str | None) -> torch.Tensor:
+    """(B, T, T) the pooling attention, or the named explanation map; ValueError if absent."""
+    if view is None:
+        _, attention = model.forward_rows(tokens)
+        if attention is not None:
+            return attention
+        maps = model.explain(tokens)
+        raise ValueError(
+            "this model pools without attention: choose a view"
+            + (f" ({', '.join(maps)})" if maps else "; it has no attention maps at all")
+        )
+    maps = model.explain(tokens)
+    if view not in maps:
+        raise ValueError(f"view = {view!r} is not one of this model's maps: {', '.join(maps) or 'none'}")
+    return maps[view]
+
+
 @torch.no_grad()
 def attention_profile(
-    model: SessionRecommender,
+    model: SessionModel,
     data: SessionData,
     sessions: Targets,
     max_len: int,
@@ -70,12 +87,14 @@ def attention_profile(
     seed: int = 0,
     progress: Progress | None = None,
     rows_per_batch: int = 512,
+    view: str | None = None,
 ) -> AttentionProfile:
     """Attention of every target of `n_sessions` sessions drawn from the held-out `sessions`.
 
     `sessions` are prediction targets (e.g. `held_out_targets`); the model runs
     session-parallel on rows from `build_rows`, so each prefix is exactly the window the
-    model is scored on. `progress(fraction)` is called after each batch.
+    model is scored on. `progress(fraction)` is called after each batch. `view` names one of
+    the model's `explain` maps (e.g. "rollout"); None takes its pooling attention.
     """
     targets = sample_targets(sessions, n_sessions, seed)
     n = len(targets)
@@ -91,7 +110,7 @@ def attention_profile(
             for start in range(0, len(rows), rows_per_batch):
                 index = order[start : start + rows_per_batch]
                 width = int(rows.lengths[index].max())
-                _, attention = model.forward_rows(torch.from_numpy(rows.tokens[index, :width]))
+                attention = _attention(model, torch.from_numpy(rows.tokens[index, :width]), view)
                 row, col = np.nonzero(rows.loss_mask[index, :width])
                 # The output after row click `col` attends to row clicks 0..col, its whole prefix.
                 keep = min(width, max_len)

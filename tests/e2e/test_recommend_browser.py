@@ -28,7 +28,11 @@ CONFIG = RunConfig(
 TEXT_BOX = "Session: item ids in click order, oldest first"
 # The result charts sit in tabs and only the open tab is drawn: its title -> its charts.
 CHART_TABS = {
-    "Where the attention went": ["Attention over the session's clicks", "How the attention shifts"],
+    "Why these items": [
+        "Attention (attention pooling) over the session's clicks",
+        "How the attention (attention pooling) shifts",
+        "Occlusion: drop one click",
+    ],
     "Ranked list as a chart": ["Model's top items"],
     "Hidden behaviour": ["Hidden behaviour: the oracle's belief"],
 }
@@ -91,7 +95,7 @@ def test_type_a_session_and_see_its_recommendations_and_attention(st_app, sessio
 
     type_session(st_app, ", ".join(str(i) for i in session_items))
     charts = page.get_by_test_id("stPlotlyChart")
-    heatmap = charts.filter(has_text="Attention over the session's clicks")
+    heatmap = charts.filter(has_text="Attention (attention pooling) over the session's clicks")
     expect(heatmap).to_have_count(1)
     expect(heatmap.get_by_text("click in session (oldest → newest)")).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
@@ -125,8 +129,8 @@ def test_sample_a_held_out_session_and_see_its_hidden_truth(st_app, session_item
     page.get_by_role("button", name="Sample a session").click()
     st_app.wait()
     expect(page.get_by_text("preferred categories")).to_be_visible()
-    expect(page.get_by_text("The click that really came next")).to_be_visible()
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)  # the attention tab's
+    expect(page.get_by_text("The click that really came next:")).to_be_visible()  # not the occlusion caption
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # the explanation tab's
     expect(page.get_by_test_id("stException")).to_have_count(0)
     st_app.screenshot("recommend-sampled")
 

@@ -1,4 +1,5 @@
-"""The session recommender: item embedding -> LSTM/GRU -> attention pooling -> catalog softmax.
+"""The `lstm` family, the case study's network: item embedding -> LSTM/GRU -> attention
+(or last-state) pooling -> catalog softmax. Attention pooling after Bahdanau et al. (2015).
 
 The case study's network, with two passes over the same weights:
 
@@ -105,11 +106,20 @@ class SessionRecommender(nn.Module):
         contexts = weights @ states  # (B, T, H)
         return contexts, weights
 
-    def logits(self, contexts: torch.Tensor) -> torch.Tensor:
-        """Catalog logits (..., n_items) from pooled contexts (..., H)."""
-        return self.output(self.dropout(contexts))
+    def logits(self, contexts: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
+        """Catalog logits (..., n_items) from pooled contexts (..., H), or (..., C) of `items`."""
+        contexts = self.dropout(contexts)
+        if items is None:
+            return self.output(contexts)
+        return contexts @ self.output.weight[items].T + self.output.bias[items]  # (..., C)
 
+    def item_embeddings(self) -> torch.Tensor:
+        """(n_items, E) input item vectors (row 0 of the table, the padding, left out)."""
+        return self.item_embedding.weight[1:]
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The pooling attention (B, T, T) by name; empty with last-state pooling."""
+        if self.config.pooling != "attention":
+            return {}
+        _, weights = self.forward_rows(tokens)
+        return {"attention pooling": weights}

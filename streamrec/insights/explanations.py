@@ -1,0 +1,86 @@
+"""How one recommendation is explained, for any model family: the named maps a model's
+`explain` returns, laid out for pickers.
+
+`map_layout` reads the map names only: names of the form "layer L · X" make a layer × X grid
+(X = a head, or a reduction such as "mean over heads"); any other name ("rollout", "local
+attention", "attention pooling") is a map of its own. A model whose `explain` is empty has no
+map, and the page shows leave-one-out occlusion (`faithfulness.occlusion`) alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from streamrec.model import SessionModel
+
+_GRID_NAME = re.compile(r"^(layer \d+) · (.+)$")
+
+
+@dataclass(frozen=True)
+class MapLayout:
+    """The maps of an explanation arranged for pickers: a grid and the maps of their own."""
+
+    layers: list[str]  # e.g. ["layer 1", "layer 2"], in order; empty without a grid
+    views: list[str]  # per layer, e.g. ["head 1", "head 2", "mean over heads"]
+    single: list[str]  # maps outside the grid, e.g. ["rollout"]
+
+    @staticmethod
+    def grid_name(layer: str, view: str) -> str:
+        """The map name of one grid cell: 'layer 2 · head 1'."""
+        return f"{layer} · {view}"
+
+    @property
+    def empty(self) -> bool:
+        """True when the model explained nothing (no attention to show)."""
+        return not self.layers and not self.single
+
+
+def map_layout(names: Sequence[str]) -> MapLayout:
+    """Split `explain`'s map names into a layer × view grid and single maps, in their order;
+    the grid's views are those every layer has (heads first, as the model lists them)."""
+    layers: list[str] = []
+    views: dict[str, list[str]] = {}
+    single: list[str] = []
+    for name in names:
+        match = _GRID_NAME.match(name)
+        if match is None:
+            single.append(name)
+            continue
+        layer, view = match.groups()
+        if layer not in views:
+            layers.append(layer)
+            views[layer] = []
+        views[layer].append(view)
+    common = [v for v in views[layers[0]] if all(v in views[la] for la in layers)] if layers else []
+    return MapLayout(layers=layers, views=common, single=single)
+
+
+@torch.no_grad()
+def explanation_names(model: SessionModel) -> list[str]:
+    """The names of the maps the model's `explain` returns (empty for a model without
+    attention), read off a two-click session."""
+    was_training = model.training
+    model.eval()
+    try:
+        return list(model.explain(torch.tensor([[1, 2]])))
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def has_attention(model: SessionModel) -> bool:
+    """True when the model weighs clicks in some way an attention profile can read: named
+    maps from `explain`, or the weights `forward_rows` returns (one-hot for last-state
+    pooling)."""
+    if explanation_names(model):
+        return True
+    was_training = model.training
+    model.eval()
+    try:
+        return model.forward_rows(torch.tensor([[1, 2]]))[1] is not None
+    finally:
+        model.train(was_training)

@@ -1,0 +1,133 @@
+"""Every model family end to end in a real browser: sasrec trained from the Train page, the
+other families from the command line (`train --model NAME`), all four on the leaderboard, and
+each explained on the Recommend page by what its model returns.
+
+The app's runs go to the session's temporary `models_dir` (see conftest), never to models/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from streamrec import jobs, runs
+from tests.e2e.server import ROOT
+
+TRAINING_MS = 150_000  # worker start, simulation, baselines and one tiny epoch, under load
+SIM_FLAGS = ["--n-sessions", "300", "--n-items", "100", "--n-categories", "6"]
+SIMULATOR = {"Sessions": "300", "Items": "100", "Categories": "6"}  # the same data on the page
+CLI_FAMILIES = {
+    "lstm": ["--embed-dim", "8", "--hidden-size", "8", "--num-layers", "1"],
+    "gru4rec": ["--hidden-size", "8"],
+    "narm": ["--embed-dim", "8", "--hidden-size", "8"],
+}
+SASREC_SETTINGS = {
+    "Hidden size": "8",
+    "Self-attention blocks": "2",
+    "Attention heads": "2",
+    "Epochs": "1",
+    "Batch size (target clicks per batch)": "128",
+}
+ITEMS = "3,10,25,7"
+# What the Recommend page's explanation tab must draw for each family's run.
+EXPLAINED = {
+    "zoo-sasrec": "Attention (layer 2 · mean over heads)",
+    "zoo-narm": "Attention (local attention)",
+    "zoo-lstm": "Attention (attention pooling)",
+    "zoo-gru4rec": None,  # no attention: occlusion alone
+}
+
+
+@pytest.fixture
+def no_training_left(models_dir: Path) -> Iterator[None]:
+    """Workers live in their own process group: stop any this test leaves running."""
+    yield
+    for info in runs.list_runs(models_dir):
+        if info.state == "running":
+            jobs.stop(info.path, timeout=10)
+
+
+def fill(st_app, values: dict[str, str]) -> None:
+    """Type into inputs by label, letting each rerun finish."""
+    for label, value in values.items():
+        box = st_app.page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")
+        st_app.wait()
+
+
+def open_in_sidebar(st_app, title: str) -> None:
+    """Switch page through the navigation, which keeps the browser session (and its state)."""
+    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    st_app.wait()
+
+
+def train_from_cli(models_dir: Path, family: str) -> None:
+    """`python -m streamrec train --model FAMILY` on the same data, into the app's folder."""
+    result = subprocess.run(
+        [sys.executable, "-m", "streamrec", "train", "--model", family, *CLI_FAMILIES[family],
+         *SIM_FLAGS, "--epochs", "1", "--batch-size", "128", "--name", f"zoo-{family}",
+         "--models-dir", str(models_dir), "--quiet"],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_each_family_trains_shows_on_the_leaderboard_and_explains(
+    st_app, models_dir, no_training_left
+):
+    page = st_app.goto()
+    open_in_sidebar(st_app, "Simulator")
+    fill(st_app, SIMULATOR)
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
+    st_app.wait()
+
+    open_in_sidebar(st_app, "Train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
+    page.get_by_role("option", name="sasrec", exact=True).click()
+    st_app.wait()
+    expect(page.get_by_label("Self-attention blocks", exact=True)).to_be_visible()
+    expect(page.get_by_label("Pooling", exact=True)).to_have_count(0)  # an lstm setting
+    fill(st_app, {**SASREC_SETTINGS, "Run name (optional)": "zoo-sasrec"})
+    expect(page.get_by_text("Estimated time:")).to_be_visible()
+    page.get_by_role("button", name="Start training").click()
+    for family in CLI_FAMILIES:  # while the page's worker trains
+        train_from_cli(models_dir, family)
+    expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
+    assert runs.read_config(models_dir / "zoo-sasrec").model.family == "sasrec"
+    st_app.screenshot("zoo-train-sasrec")
+
+    open_in_sidebar(st_app, "Leaderboard")
+    page.get_by_test_id("stSelectbox").filter(has_text="Data set").click()
+    page.get_by_role("option").filter(has_text="n_sessions 300").click()
+    st_app.wait()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart")
+    expect(chart).to_contain_text("per training time")
+    for run_id in EXPLAINED:  # with no row chosen, every run's curve is drawn
+        expect(chart.locator(".legend")).to_contain_text(run_id)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    st_app.screenshot("zoo-leaderboard")
+
+    for run_id, attention_title in EXPLAINED.items():
+        st_app.goto(f"recommend?run={run_id}&items={ITEMS}")
+        charts = page.get_by_test_id("stPlotlyChart")
+        expect(charts.filter(has_text="Occlusion: drop one click")).to_have_count(1)
+        if attention_title is None:
+            expect(charts.filter(has_text=re.compile(r"[Aa]ttention \("))).to_have_count(0)
+            expect(page.get_by_text("pools its clicks without attention")).to_be_visible()
+        else:
+            # Case-sensitive: the growth chart's title says "the attention (…)" too.
+            expect(charts.filter(has_text=re.compile(re.escape(attention_title)))).to_have_count(1)
+        expect(page.locator("[data-testid='stException']")).to_have_count(0)
+        st_app.screenshot(f"zoo-recommend-{run_id}")
