@@ -10,7 +10,7 @@ whole `train` command (loading, validation after every epoch and the test scorin
 The best validation MRR@20 and the training seconds it took to reach it come from the run's
 metrics.jsonl (the issue's "best validation MRR@20 within 2 minutes").
 
-Usage: python benchmarks/bench_real_data.py [--only yoochoose-100k] [--presets yoochoose,...]
+Usage: python benchmarks/bench_real_data.py [--only yoochoose-100k] [--train '--preset yoochoose']
 """
 from __future__ import annotations
 
@@ -30,16 +30,20 @@ from streamrec.__main__ import main as cli
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STREAMREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
 YC = SHARED / "yoochoose-100k" / "yoochoose-clicks-100k_"
-# name -> (import arguments, as in the README; model presets trained on it)
-SAMPLES: dict[str, tuple[list[str], list[str]]] = {
+# Families without a tuned preset: their own defaults, a fixed epoch count and time limit.
+UNTUNED = ["--epochs", "5", "--max-seconds", "110"]
+# name -> (import arguments, as in the README; the `train` flags of each model row)
+SAMPLES: dict[str, tuple[list[str], list[list[str]]]] = {
     "yoochoose-100k": (
         [f"{YC}train_full.txt", "--test", f"{YC}test.txt", "--split", "given"],
-        ["yoochoose"],
+        [["--preset", "yoochoose"], ["--preset", "yoochoose-lstm"],
+         ["--model", "narm", *UNTUNED], ["--model", "sasrec", *UNTUNED]],
     ),
     "diginetica-sample": (
         [str(SHARED / "diginetica-sample" / "sample_train-item-views.csv"),
          "--split", "time", "--test-days", "7"],
-        ["diginetica"],
+        [["--preset", "diginetica"], ["--model", "gru4rec", "--epochs", "40"],
+         ["--model", "narm", "--epochs", "40"], ["--model", "sasrec", "--epochs", "40"]],
     ),
 }
 COLUMNS = ("hit@10", "hit@20", "mrr@20", "ndcg@20")
@@ -65,14 +69,19 @@ def epoch_figures(run: Path) -> dict[str, float]:
             "best_at_seconds": best["train_seconds"], "best_at_elapsed": best["elapsed"]}
 
 
+def family_of(config: dict) -> str:
+    """The model family a run folder's config.json names."""
+    return str(config.get("model", {}).get("family", "lstm")).upper()
+
+
 def row(name: str, metrics: dict[str, float], seconds: str) -> str:
     """One markdown table row."""
     return f"| {name} | " + " | ".join(f"{metrics[c]:.4f}" for c in COLUMNS) + f" | {seconds} |"
 
 
-def bench(name: str, presets: list[str], data_dir: Path, models_dir: Path) -> None:
-    """Import one sample, score the baselines, train every preset; print its table."""
-    import_args, default_presets = SAMPLES[name]
+def bench(name: str, rows: list[list[str]], data_dir: Path, models_dir: Path) -> None:
+    """Import one sample, score the baselines, train every model row; print its table."""
+    import_args, default_rows = SAMPLES[name]
     if not Path(import_args[0]).exists():
         print(f"\n{name}: skipped, {import_args[0]} is absent (set STREAMREC_SHARED_DATA)")
         return
@@ -84,18 +93,19 @@ def bench(name: str, presets: list[str], data_dir: Path, models_dir: Path) -> No
         if isinstance(metrics, dict) and all(c in metrics for c in COLUMNS):
             lines.append(row(method, metrics, "fit in the scoring"))
     notes = []
-    for preset in presets or default_presets:
-        run_name = f"{name}-{preset}"
+    for i, flags in enumerate(rows or default_rows):
+        run_name, label = f"{name}-{i}", " ".join(flags)
         start = time.perf_counter()
-        result = run_cli(["train", "--dataset", name, "--preset", preset, "--name", run_name,
+        result = run_cli(["train", "--dataset", name, *flags, "--name", run_name,
                           "--models-dir", str(models_dir), "--no-baselines", "--quiet"])
         wall = time.perf_counter() - start
         figures = epoch_figures(models_dir / run_name)
         metrics = next(iter(result["results"].values()))
-        lines.append(row(f"`--preset {preset}`", metrics,
+        family = json.loads((models_dir / run_name / "config.json").read_text())
+        lines.append(row(f"{family_of(family)} `{label}`", metrics,
                          f"{figures['train_seconds']:.0f} s train, {wall:.0f} s wall, "
                          f"{figures['epochs']:g} epochs"))
-        notes.append(f"- `{preset}`: best validation MRR@20 {figures['best_valid_mrr20']:.4f} at "
+        notes.append(f"- `{label}`: best validation MRR@20 {figures['best_valid_mrr20']:.4f} at "
                      f"epoch {figures['best_epoch']:g}, after {figures['best_at_seconds']:.0f} s "
                      f"of training ({figures['best_at_elapsed']:.0f} s with validation); "
                      f"status {result['status']}")
@@ -106,16 +116,17 @@ def bench(name: str, presets: list[str], data_dir: Path, models_dir: Path) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SAMPLES), help="one sample")
-    parser.add_argument("--presets", default="", help="comma-separated presets (default: each "
-                        "sample's own)")
+    parser.add_argument("--train", action="append", default=[], metavar="FLAGS",
+                        help="train flags of one model row, e.g. '--preset yoochoose' "
+                        "(repeatable; default: each sample's own rows)")
     args = parser.parse_args()
     print(machine(), "|", os.popen("uptime").read().strip())
-    presets = [p for p in args.presets.split(",") if p]
+    rows = [flags.split() for flags in args.train]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir, models_dir = Path(tmp) / "data", Path(tmp) / "models"
         os.environ["STREAMREC_DATA_DIR"] = str(data_dir)
         for name in [args.only] if args.only else list(SAMPLES):
-            bench(name, presets, data_dir, models_dir)
+            bench(name, rows, data_dir, models_dir)
 
 
 if __name__ == "__main__":

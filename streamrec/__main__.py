@@ -33,7 +33,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "yoochoose": {
         "family": "gru4rec",
         "model": {"hidden_size": 256},
-        "train": {"epochs": 5, "lr": 6e-3, "loss": "full"},
+        "train": {"epochs": 4, "lr": 6e-3, "step_size": 2, "gamma": 0.5, "loss": "full"},
     },
     # The LSTM family on the same sample, as a GRU at its last state (better there than LSTM
     # with attention pooling): wider, smaller batches and a gentler rate than the defaults.

@@ -14,7 +14,7 @@ def config(*argv: str):
 def test_the_yoochoose_preset_trains_gru4rec_with_its_tuned_settings():
     run = config("--preset", "yoochoose")
     assert run.model.family == "gru4rec" and run.model.hidden_size == 256
-    assert run.train.loss == "full" and run.train.epochs == 5
+    assert run.train.loss == "full" and run.train.epochs == 4
 
 
 def test_a_preset_without_model_keeps_lstm_and_flags_override_the_preset():
