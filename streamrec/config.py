@@ -22,7 +22,8 @@ DEVICES = ("auto", "cpu", "cuda")
 # Catalog size above which loss "auto" trains with sampled softmax instead of the family's
 # own default: where a full-softmax step costs about twice a sampled one. Measured with
 # benchmarks/bench_catalog_scale.py (gru4rec, 256 targets a step, 512 negatives, 1 thread):
-# full / sampled = 1.4x at 5,000 items, 1.3x at 10,000, 1.8x at 20,000, 2.7x at 50,000.
+# full / sampled = 1.4x at 5,000 items, 1.3x at 10,000, 1.8x at 20,000, 2.7x at 50,000 (load
+# ~8); a later run at load ~4.5: 1.1x at 5,000, 2.2x at 20,000, 3.1x at 100,000, 8.8x at 1M.
 SAMPLED_ABOVE = 25_000
 MAX_CATALOG_PARAMS = 200_000_000  # embedding + output parameters a model may hold
 

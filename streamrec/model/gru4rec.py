@@ -45,9 +45,9 @@ class GRU4Rec(nn.Module):
 
     def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
         """Scores (..., n_items), or (..., C) of `items`: state . output vector + bias."""
-        if items is None:
-            return states @ self.output.weight.T + self.output_bias
-        return states @ self.output.weight[items].T + self.output_bias[items]
+        if items is None:  # one fused pass: a separate bias add re-reads (..., n_items)
+            return F.linear(states, self.output.weight, self.output_bias)
+        return F.linear(states, self.output.weight[items], self.output_bias[items])
 
     def item_embeddings(self) -> torch.Tensor:
         """(n_items, H) output item vectors (the input ones too when embed_dim = 0)."""
