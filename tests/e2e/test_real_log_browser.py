@@ -116,9 +116,10 @@ def test_import_train_recommend_and_inspect_a_real_log(
     box.press("Enter")
     st_app.wait()
     heatmap = page.get_by_test_id("stPlotlyChart").filter(
-        has_text="Attention over the session's clicks"
+        has_text="Attention (attention pooling) over the session's clicks"
     )
     expect(heatmap).to_have_count(1)
+    expect(heatmap.get_by_text("click in session (oldest → newest)")).to_be_visible()
     expect(heatmap.locator(".main-svg").first).to_be_visible()
     expect(page.get_by_text(f"item {raw[-1]}").first).to_be_visible()
     expect(page.get_by_text("No oracle here").first).to_be_visible()
