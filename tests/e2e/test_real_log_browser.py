@@ -1,0 +1,137 @@
+"""A real click log end to end in a browser: Data -> Train -> Recommend -> Attention patterns.
+
+The Diginetica sample (``$STREAMREC_SHARED_DATA/diginetica-sample``, default
+``<repo>/../shared/data``) is uploaded on the Data page and imported with the literature's time
+split (last 7 days = test); without it the test writes a small log of its own and imports that.
+Then a 1-epoch tiny model is trained on it from the Train page, a session of the log's raw item
+ids is typed on Recommend (the attention heatmap must draw) and Attention patterns opens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from streamrec import jobs, runs
+from streamrec.datasets import load_dataset
+from tests.e2e.server import ROOT
+
+NAME, RUN = "real-e2e", "real-e2e-run"
+TRAINING_MS = 120_000  # worker start, loading the data set and one tiny epoch, under load
+TEXT_BOX = "Session: item ids in click order, oldest first"
+SETTINGS = {
+    "Embedding size": "8",
+    "Hidden size": "16",
+    "Layers": "1",
+    "Epochs": "1",
+    "Max length (clicks seen)": "10",
+}
+
+
+def shared_sample() -> Path:
+    """Where the shared Diginetica sample would be (it may be absent)."""
+    root = Path(os.environ.get("STREAMREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return root / "diginetica-sample" / "sample_train-item-views.csv"
+
+
+def own_log(path: Path) -> Path:
+    """A small Diginetica-shaped log (semicolon, timeframe + eventdate) over 14 days."""
+    lines = ["session_id;user_id;item_id;timeframe;eventdate"]
+    for s in range(200):
+        day = 1 + s * 14 // 200
+        for k in range(4):
+            lines.append(f"{s + 1};NA;{1000 + (s * 3 + k * 7) % 40};{k * 1000};2016-05-{day:02d}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def no_training_left(models_dir: Path) -> Iterator[None]:
+    """Workers live in their own process group: stop any this test leaves running."""
+    yield
+    for info in runs.list_runs(models_dir):
+        if info.state == "running":
+            jobs.stop(info.path, timeout=10)
+
+
+def open_in_sidebar(st_app, title: str) -> None:
+    """Switch page through the navigation, which keeps the browser session."""
+    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    st_app.wait()
+
+
+def fill(st_app, values: dict[str, str]) -> None:
+    """Type into inputs by label, letting each rerun finish."""
+    for label, value in values.items():
+        box = st_app.page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")
+        st_app.wait()
+
+
+def test_import_train_recommend_and_inspect_a_real_log(
+    st_app, data_dir: Path, models_dir: Path, tmp_path: Path, no_training_left
+):
+    log = shared_sample()
+    if not log.exists():
+        log = own_log(tmp_path / "clicks.csv")
+
+    # Data: upload, time split with the last 7 days as test, import.
+    page = st_app.goto()
+    open_in_sidebar(st_app, "Data")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(log))
+    expect(page.get_by_text(f"First rows of {log.name}, separated by semicolon")).to_be_visible()
+    st_app.wait()
+    fill(st_app, {"Test days": "7", "Data set name": NAME})
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text(f"Imported {NAME}:")).to_be_visible()
+    st_app.wait()
+    dataset = load_dataset(NAME, data_dir)
+    assert dataset.n_test_sessions > 0 and dataset.data.item_ids is not None
+
+    # Train: the imported data set, a tiny model, one epoch.
+    open_in_sidebar(st_app, "Train")
+    page.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name=NAME).click()
+    st_app.wait()
+    expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()
+    fill(st_app, SETTINGS | {"Run name (optional)": RUN})
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
+    st_app.wait()
+    assert (models_dir / RUN / "metrics.jsonl").exists()
+
+    # Recommend: a test session typed with the log's raw item ids draws the heatmap.
+    test_sessions = dataset.test_sessions
+    first = dataset.data.session(int(test_sessions[0]))[:4]
+    raw = [str(dataset.data.item_ids[i]) for i in first]
+    page = st_app.goto(f"recommend?run={RUN}")
+    box = page.get_by_label(TEXT_BOX, exact=True)
+    box.fill(", ".join(raw))
+    box.press("Enter")
+    st_app.wait()
+    heatmap = page.get_by_test_id("stPlotlyChart").filter(
+        has_text="Attention (attention pooling) over the session's clicks"
+    )
+    expect(heatmap).to_have_count(1)
+    expect(heatmap.get_by_text("click in session (oldest → newest)")).to_be_visible()
+    expect(heatmap.locator(".main-svg").first).to_be_visible()
+    expect(page.get_by_text(f"item {raw[-1]}").first).to_be_visible()
+    expect(page.get_by_text("No oracle here").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    st_app.screenshot("real-log-recommend")
+
+    # Attention patterns on the same run.
+    open_in_sidebar(st_app, "Attention patterns")
+    page.get_by_test_id("stSelectbox").filter(has_text="Run").first.click()
+    page.get_by_role("option", name=RUN).first.click()
+    st_app.wait()
+    expect(page.get_by_text("Attention patterns by prefix length")).to_be_visible()
+    expect(page.get_by_text("This data has no hidden behaviour")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    st_app.screenshot("real-log-attention")
