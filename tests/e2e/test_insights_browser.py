@@ -20,7 +20,7 @@ from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from tests.e2e.server import ROOT, running_app
 
 SHIPPED_DEMO = ROOT / "models" / "demo"
-N_ATTENTION_CHARTS = 6
+N_ATTENTION_CHARTS = 7  # six attention charts and the faithfulness chart (the demo records causes)
 
 
 def models_folder(root: Path) -> Path:
