@@ -27,6 +27,7 @@ from streamrec.datasets import (
     load_dataset,
 )
 from studio.navigation import ensure_app_navigation
+from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
 
@@ -200,6 +201,9 @@ def listing_section() -> list[str]:
     broken = [info.name for info in infos if info.error]
     if broken:
         st.warning(f"Broken data set folder(s): {', '.join(broken)}. Delete and re-import them.")
+    if viewer_mode():
+        viewer_note("Delete")
+        return [info.name for info in infos if not info.error]
     with st.expander("Delete a data set"):
         target = st.selectbox("Data set to delete", [info.name for info in infos],
                               key="data_delete_name")
@@ -216,6 +220,9 @@ def report_table(dataset: Dataset) -> None:
     table = pd.DataFrame(dataset.report)
     columns = ["step", "part"] + [f"{k}{s}" for k in ("sessions", "clicks", "items")
                                   for s in ("_before", "")]
+    if not set(columns) <= set(table.columns):  # saved by other code than the importer
+        st.caption("This data set records no preprocessing report.")
+        return
     st.dataframe(table[columns], hide_index=True, key="data_report", column_config={
         f"{k}{s}": st.column_config.NumberColumn(f"{k} {'before' if s else 'after'}",
                                                  format="localized")
@@ -273,8 +280,11 @@ st.caption(
     "standard session-based preprocessing, then look at what it holds. The same import runs "
     "from the command line: `python -m streamrec import PATH --name NAME`."
 )
-with st.expander("Import a click log", expanded=VIEW_KEY not in st.session_state):
-    import_section()
+if viewer_mode():  # an import reads server paths and writes a data set folder
+    viewer_note("Importing a click log")
+else:
+    with st.expander("Import a click log", expanded=VIEW_KEY not in st.session_state):
+        import_section()
 st.header("Data sets")
 names = listing_section()
 if names:

@@ -1,7 +1,8 @@
 """Viewer mode: a demo server that can be looked at but not changed.
 
 `STREAMREC_VIEWER=1 streamlit run app.py --server.address 0.0.0.0` serves every page, but
-hides Start and Stop on the Train page and Delete on the Runs page, so nobody on the
+hides Start and Stop on the Train page, Delete on the Runs page and import and delete on the
+Data page, so nobody on the
 network can start, stop, delete or write anything. This module alone decides it.
 """
 

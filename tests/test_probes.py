@@ -40,7 +40,9 @@ CONFIG = RunConfig(
 )
 TINY = ["--n-sessions", "80", "--n-items", "40", "--n-categories", "4", "--max-preferred", "3",
         "--embed-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--quiet"]
-PAGES = ("home", "simulator", "train", "runs", "recommend", "attention", "embeddings")
+PAGES = (
+    "home", "simulator", "data", "train", "runs", "leaderboard", "recommend", "attention", "embeddings",
+)
 EVIL_LINK = "[click](https://evil.example/x)"
 
 

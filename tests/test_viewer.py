@@ -74,3 +74,25 @@ def test_every_page_says_viewer_mode_and_still_shows_the_run(
     at = open_page(page)
     assert not at.exception, [e.message for e in at.exception]
     assert "Viewer mode" in at.info[0].value
+
+
+@pytest.mark.parametrize("viewer", [True, False])
+def test_data_page_has_no_import_or_delete_in_viewer_mode(
+    open_page: Callable[..., Any], models: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    viewer: bool,
+) -> None:
+    """An import reads a path on the server and writes a data set: neither on a viewer server."""
+    from streamrec.datasets import Dataset, content_hash, save_dataset
+    from tests.test_sessions import log_data
+
+    data_root = tmp_path / "data"
+    save_dataset(Dataset("shop", log_data(), 1, content_hash(log_data(), 1)), data_root)
+    monkeypatch.setenv("STREAMREC_DATA_DIR", str(data_root))
+    if viewer:
+        monkeypatch.setenv("STREAMREC_VIEWER", "1")
+    at = open_page("pages/data.py")
+    assert not at.exception, [e.message for e in at.exception]
+    keys = {w.key for kind in ("text_input", "button", "checkbox") for w in at.get(kind)}
+    assert ("data_delete" in keys) == (not viewer)
+    assert ("Importing a click log is turned off" in words(at)) == viewer
+    assert len(at.dataframe) >= 1 and (data_root / "shop").is_dir()  # the listing is still there
