@@ -48,7 +48,8 @@ def run_family(config: RunConfig, data, split) -> dict:
             out["epochs"] = event["epoch"]
             out["valid"] = event["hit@10"]
         elif event["event"] == "end":
-            out.update(event["final"], seconds=event["train_seconds"], status=event["reason"] or event["status"],
+            metrics = {k: v for k, v in event["final"].items() if k in COLUMNS}  # not its test "loss"
+            out.update(metrics, seconds=event["train_seconds"], status=event["reason"] or event["status"],
                        best_epoch=event["best_epoch"])
     out["rate"] = out["epochs"] * out["targets"] / out["seconds"] if out["seconds"] else float("nan")
     return out
