@@ -20,14 +20,17 @@ def apply_scenario(name: str) -> None:
     for field in fields(SimConfig):
         st.session_state[f"sim_{field.name}"] = getattr(config, field.name)
     st.session_state[SIM_CONFIG_KEY] = to_dict(config)
-    # The Train page's widgets (keys train_<field>) get the scenario's recommended settings;
+    # The Train page's widgets get the scenario's recommended settings;
     # a setting only another scenario recommends goes back to its default.
     chosen = {"model": scenario.model, "train": {**scenario.train, "max_len": scenario.max_len}}
     defaults = {"model": ModelConfig(), "train": TrainConfig()}
+    # Model widgets carry their family in the key (train_lstm_<field>): the recommended model
+    # settings are the LSTM's, the family the scenarios were tuned for.
+    prefixes = {"model": f"train_{ModelConfig.family}_", "train": "train_"}
     for section, names in recommended_settings().items():
         for setting in names:
             value = chosen[section].get(setting, getattr(defaults[section], setting))
-            st.session_state[f"train_{setting}"] = value
+            st.session_state[prefixes[section] + setting] = value
     for key in PICKER_KEYS:
         st.session_state[key] = name
 
