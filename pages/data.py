@@ -283,7 +283,10 @@ st.caption(
 if viewer_mode():  # an import reads server paths and writes a data set folder
     viewer_note("Importing a click log")
 else:
-    with st.expander("Import a click log", expanded=VIEW_KEY not in st.session_state):
+    # Open while nothing is imported yet, and while an import is under way (a log chosen), so
+    # showing a data set below never folds the form away under the user's hands.
+    started = st.session_state.get("data_log_upload") or st.session_state.get("data_log_path")
+    with st.expander("Import a click log", expanded=VIEW_KEY not in st.session_state or bool(started)):
         import_section()
 st.header("Data sets")
 names = listing_section()
