@@ -114,6 +114,22 @@ class StreamlitApp:
         """Wait for the current script run to finish."""
         wait_for_app(self.page, timeout_ms)
 
+    def fill(self, values: dict[str, str]) -> None:
+        """Type into inputs by label, letting each rerun finish."""
+        for label, value in values.items():
+            box = self.page.get_by_label(label, exact=True)
+            box.fill(value)
+            box.press("Tab")
+            self.wait()
+
+    def open_in_sidebar(self, title: str) -> None:
+        """Switch page through the navigation, which keeps the browser session (and its state)."""
+        from playwright.sync_api import expect
+
+        self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+        expect(self.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        self.wait()
+
     def screenshot(self, name: str) -> Path:
         """Save the whole page as test-output/screenshots/<name>.png."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -127,6 +143,17 @@ class StreamlitApp:
         self.page.screenshot(path=str(path), full_page=True)
         self.page.set_viewport_size(viewport)
         return path
+
+
+@pytest.fixture
+def no_training_left(models_dir: Path) -> Iterator[None]:
+    """Workers live in their own process group: stop any the test leaves running."""
+    from streamrec import jobs, runs
+
+    yield
+    for info in runs.list_runs(models_dir):
+        if info.state == "running":
+            jobs.stop(info.path, timeout=10)
 
 
 @pytest.fixture

@@ -10,13 +10,10 @@ ids is typed on Recommend (the attention heatmap must draw) and Attention patter
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from streamrec import jobs, runs
 from streamrec.datasets import load_dataset
 from tests.e2e.server import ROOT
 
@@ -49,29 +46,7 @@ def own_log(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def no_training_left(models_dir: Path) -> Iterator[None]:
-    """Workers live in their own process group: stop any this test leaves running."""
-    yield
-    for info in runs.list_runs(models_dir):
-        if info.state == "running":
-            jobs.stop(info.path, timeout=10)
 
-
-def open_in_sidebar(st_app, title: str) -> None:
-    """Switch page through the navigation, which keeps the browser session."""
-    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-    st_app.wait()
-
-
-def fill(st_app, values: dict[str, str]) -> None:
-    """Type into inputs by label, letting each rerun finish."""
-    for label, value in values.items():
-        box = st_app.page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")
-        st_app.wait()
 
 
 def test_import_train_recommend_and_inspect_a_real_log(
@@ -83,11 +58,11 @@ def test_import_train_recommend_and_inspect_a_real_log(
 
     # Data: upload, time split with the last 7 days as test, import.
     page = st_app.goto()
-    open_in_sidebar(st_app, "Data")
+    st_app.open_in_sidebar("Data")
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(log))
     expect(page.get_by_text(f"First rows of {log.name}, separated by semicolon")).to_be_visible()
     st_app.wait()
-    fill(st_app, {"Test days": "7", "Data set name": NAME})
+    st_app.fill({"Test days": "7", "Data set name": NAME})
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text(f"Imported {NAME}:")).to_be_visible()
     st_app.wait()
@@ -95,12 +70,12 @@ def test_import_train_recommend_and_inspect_a_real_log(
     assert dataset.n_test_sessions > 0 and dataset.data.item_ids is not None
 
     # Train: the imported data set, a tiny model, one epoch.
-    open_in_sidebar(st_app, "Train")
+    st_app.open_in_sidebar("Train")
     page.locator("[data-testid='stSelectbox']").first.click()
     page.get_by_role("option", name=NAME).click()
     st_app.wait()
     expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()
-    fill(st_app, SETTINGS | {"Run name (optional)": RUN})
+    st_app.fill(SETTINGS | {"Run name (optional)": RUN})
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
     st_app.wait()
@@ -127,7 +102,7 @@ def test_import_train_recommend_and_inspect_a_real_log(
     st_app.screenshot("real-log-recommend")
 
     # Attention patterns on the same run.
-    open_in_sidebar(st_app, "Attention patterns")
+    st_app.open_in_sidebar("Attention patterns")
     page.get_by_test_id("stSelectbox").filter(has_text="Run").first.click()
     page.get_by_role("option", name=RUN).first.click()
     st_app.wait()

@@ -6,13 +6,9 @@ The app's runs go to the session's temporary `models_dir` (see conftest), never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import expect
 
-from streamrec import jobs, runs
+from streamrec import runs
 
 TRAINING_MS = 150_000  # worker start, simulation, baselines and two tiny epochs, under load
 SIMULATOR = {"Sessions": "300", "Items": "100", "Categories": "6"}
@@ -25,29 +21,7 @@ SETTINGS = {
 }
 
 
-@pytest.fixture
-def no_training_left(models_dir: Path) -> Iterator[None]:
-    """Workers live in their own process group: stop any this test leaves running."""
-    yield
-    for info in runs.list_runs(models_dir):
-        if info.state == "running":
-            jobs.stop(info.path, timeout=10)
 
-
-def fill(st_app, values: dict[str, str]) -> None:
-    """Type into number inputs by label, letting each rerun finish."""
-    for label, value in values.items():
-        box = st_app.page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")
-        st_app.wait()
-
-
-def open_in_sidebar(st_app, title: str) -> None:
-    """Switch page through the navigation, which keeps the browser session (and its state)."""
-    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-    st_app.wait()
 
 
 def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_training_left):
@@ -55,15 +29,15 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
     # legacy pages/ mode) until app.py has called st.navigation once.
     before = {info.run_id for info in runs.list_runs(models_dir)}  # the folder is session-wide
     page = st_app.goto()
-    open_in_sidebar(st_app, "Simulator")
-    fill(st_app, SIMULATOR)
+    st_app.open_in_sidebar("Simulator")
+    st_app.fill(SIMULATOR)
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
     st_app.wait()
 
-    open_in_sidebar(st_app, "Train")
+    st_app.open_in_sidebar("Train")
     expect(page.get_by_text("300 sessions of 5–34 clicks over 100 items")).to_be_visible()
-    fill(st_app, SETTINGS)
+    st_app.fill(SETTINGS)
     expect(page.get_by_text("Estimated time:")).to_be_visible()
     page.get_by_role("button", name="Start training").click()
 
@@ -85,7 +59,7 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
     (info,) = [info for info in runs.list_runs(models_dir) if info.run_id not in before]
     assert info.state == "completed" and info.has_weights
 
-    open_in_sidebar(st_app, "Runs")
+    st_app.open_in_sidebar("Runs")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     # One overlay per data set among the runs compared (other modules' runs share the folder).
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible()

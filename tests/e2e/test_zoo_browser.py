@@ -11,13 +11,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from streamrec import jobs, runs
+from streamrec import runs
 from tests.e2e.server import ROOT
 
 TRAINING_MS = 150_000  # worker start, simulation, baselines and one tiny epoch, under load
@@ -45,29 +43,7 @@ EXPLAINED = {
 }
 
 
-@pytest.fixture
-def no_training_left(models_dir: Path) -> Iterator[None]:
-    """Workers live in their own process group: stop any this test leaves running."""
-    yield
-    for info in runs.list_runs(models_dir):
-        if info.state == "running":
-            jobs.stop(info.path, timeout=10)
 
-
-def fill(st_app, values: dict[str, str]) -> None:
-    """Type into inputs by label, letting each rerun finish."""
-    for label, value in values.items():
-        box = st_app.page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")
-        st_app.wait()
-
-
-def open_in_sidebar(st_app, title: str) -> None:
-    """Switch page through the navigation, which keeps the browser session (and its state)."""
-    st_app.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    expect(st_app.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
-    st_app.wait()
 
 
 def train_from_cli(models_dir: Path, family: str) -> None:
@@ -86,19 +62,19 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     st_app, models_dir, no_training_left
 ):
     page = st_app.goto()
-    open_in_sidebar(st_app, "Simulator")
-    fill(st_app, SIMULATOR)
+    st_app.open_in_sidebar("Simulator")
+    st_app.fill(SIMULATOR)
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
     st_app.wait()
 
-    open_in_sidebar(st_app, "Train")
+    st_app.open_in_sidebar("Train")
     page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
     page.get_by_role("option", name="sasrec", exact=True).click()
     st_app.wait()
     expect(page.get_by_label("Self-attention blocks", exact=True)).to_be_visible()
     expect(page.get_by_label("Pooling", exact=True)).to_have_count(0)  # an lstm setting
-    fill(st_app, {**SASREC_SETTINGS, "Run name (optional)": "zoo-sasrec"})
+    st_app.fill({**SASREC_SETTINGS, "Run name (optional)": "zoo-sasrec"})
     expect(page.get_by_text("Estimated time:")).to_be_visible()
     page.get_by_role("button", name="Start training").click()
     for family in CLI_FAMILIES:  # while the page's worker trains
@@ -107,7 +83,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     assert runs.read_config(models_dir / "zoo-sasrec").model.family == "sasrec"
     st_app.screenshot("zoo-train-sasrec")
 
-    open_in_sidebar(st_app, "Leaderboard")
+    st_app.open_in_sidebar("Leaderboard")
     page.get_by_test_id("stSelectbox").filter(has_text="Data set").click()
     page.get_by_role("option").filter(has_text="n_sessions 300").click()
     st_app.wait()
