@@ -11,9 +11,10 @@ import torch
 from torch import nn
 
 from streamrec.config import NARMConfig
+from streamrec.model.shared import SharedItemTable
 
 
-class NARM(nn.Module):
+class NARM(SharedItemTable, nn.Module):
     """GRU with a global (last state) and a local (attention) session encoder."""
 
     def __init__(self, config: NARMConfig) -> None:
@@ -52,15 +53,6 @@ class NARM(nn.Module):
         local = alpha @ states  # (B, T, H)
         session = torch.cat([states, local], dim=2) * (tokens != 0).unsqueeze(2)  # (B, T, 2H)
         return self.decoder(self.dropout_context(session)), alpha
-
-    def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
-        """Bilinear scores (..., n_items), or (..., C) of `items`."""
-        table = self.item_embeddings() if items is None else self.item_embedding.weight[items + 1]
-        return states @ table.T
-
-    def item_embeddings(self) -> torch.Tensor:
-        """(n_items, E) item vectors, shared by the input and the decoder."""
-        return self.item_embedding.weight[1:]
 
     def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         """The local encoder's attention (B, T, T) by name."""

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from streamrec.config import SASRecConfig
+from streamrec.model.shared import SharedItemTable
 
 
 class _Block(nn.Module):
@@ -53,7 +54,7 @@ class _Block(nn.Module):
         return x, weights
 
 
-class SASRec(nn.Module):
+class SASRec(SharedItemTable, nn.Module):
     """Causal self-attention over a session's clicks; the state after click t is its output t."""
 
     def __init__(self, config: SASRecConfig) -> None:
@@ -95,15 +96,6 @@ class SASRec(nn.Module):
         """States (B, T, D) after every click of right-padded rows (B, T); no pooling attention."""
         states, _ = self._encode(tokens, keep_weights=False)
         return states, None
-
-    def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
-        """Dot products (..., n_items) with the item embeddings, or (..., C) with `items`."""
-        table = self.item_embeddings() if items is None else self.item_embedding.weight[items + 1]
-        return states @ table.T
-
-    def item_embeddings(self) -> torch.Tensor:
-        """(n_items, D) item vectors, shared by the input and the output."""
-        return self.item_embedding.weight[1:]
 
     def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every head of every layer, each layer's mean over heads, and attention rollout
