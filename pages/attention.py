@@ -19,7 +19,7 @@ from streamrec import insights, runs
 from streamrec.charts import faithfulness as faith_charts
 from streamrec.charts import insights as charts
 from streamrec.data_identity import data_label
-from streamrec.insights.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION
+from streamrec.insights.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION, POINTER
 from streamrec.items import ItemNames
 from streamrec.sessions import SessionData
 from streamrec.text import escape_markdown
@@ -349,6 +349,7 @@ def faithfulness_section(info: runs.RunInfo) -> None:
         f"{name} {share(method, 1):.0%}"
         for method, name in (
             (ATTENTION, "attention"),
+            (POINTER, "the copy pointer"),
             (OCCLUSION, "occlusion"),
             (LAST_CLICK, "the last click"),
             (CHANCE, "chance"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from streamrec import runs
-from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
+from streamrec.config import MODEL_CONFIGS, ModelConfig, RunConfig, SimConfig, TrainConfig, model_config
 from streamrec.datasets import DatasetError
 from streamrec.scenarios import SCENARIOS, Scenario, get_scenario
 
@@ -26,13 +26,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # The demo run shipped in models/demo: default simulator and model, a short training.
     "demo": {"train": {"epochs": 6, "keep_last": False}},
-    # models/demo-streaming: the scenario with the largest oracle gap; a smaller model (3.5 MB
-    # of weights) so both shipped runs stay under 10 MB together; less dropout and a longer
-    # first learning-rate step, because the default underfits the successor links there.
+    # models/demo-streaming: the scenario with the largest oracle gap, trained with the
+    # scenario's recommended settings (so it is what `train --scenario streaming` gives).
     "demo-streaming": {
         "sim": dict(SCENARIOS["streaming"].sim),
-        "model": {"embed_dim": 48, "hidden_size": 96, "dropout": 0.1},
-        "train": {"max_len": SCENARIOS["streaming"].max_len, "step_size": 4, "keep_last": False},
+        "model": dict(SCENARIOS["streaming"].model),
+        "train": {"max_len": SCENARIOS["streaming"].max_len, **SCENARIOS["streaming"].train,
+                  "keep_last": False},
     },
     # The real-data samples (README "Real click logs"), tuned on each one's validation sessions
     # (the latest 10% of training), never its test set. A preset may name its model family
@@ -104,17 +104,18 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     for section, values in preset.items():
         if section != "family":
             parts[section].update(values)
+    family = getattr(args, "model", None) or preset.get("family") or "lstm"
     if getattr(args, "scenario", None):
         scenario = get_scenario(args.scenario)
         parts["sim"].update(scenario.sim)
-        parts["model"].update(scenario.model)
+        if family == ModelConfig.family:  # the recommended model settings are the LSTM's
+            parts["model"].update(scenario.model)
         parts["train"].update(scenario.train, max_len=scenario.max_len)
     for key, value in vars(args).items():
         if "__" in key and value is not None:
             section, name = key.split("__", 1)
             parts[section][name] = value
     sim = SimConfig(**parts["sim"])
-    family = getattr(args, "model", None) or preset.get("family") or "lstm"
     known = {f.name for f in dataclasses.fields(model_config(family))}
     foreign = sorted(set(parts["model"]) - known)
     if foreign:

@@ -57,6 +57,11 @@ def _check_int(name: str, value: int, lo: int, hi: int) -> None:
     _check_range(name, value, lo, hi)
 
 
+def _check_bool(name: str, value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} = {value!r} must be true or false")  # noqa: TRY004
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} = {value!r} is not allowed: choose one of {', '.join(allowed)}")
@@ -199,6 +204,9 @@ class ModelConfig:
     dropout: float = 0.3
     pooling: str = "attention"  # "attention" over all clicks, or "last" hidden state
     cell: str = "lstm"  # "lstm" or "gru"
+    # Beyond the case study (off by default; on in the order-carrying scenarios, measured there):
+    item_skip: bool = False  # pooled item embeddings join the context: a direct item-to-item path
+    copy: bool = False  # a pointer over the session's clicks shares the softmax (re-clicks)
 
     def validate(self) -> ModelConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -209,7 +217,10 @@ class ModelConfig:
         _check_range("dropout", self.dropout, 0.0, 0.95)
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("cell", self.cell, CELLS)
-        output_params = (self.hidden_size + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
+        _check_bool("item_skip", self.item_skip)
+        _check_bool("copy", self.copy)
+        context = self.hidden_size + (self.embed_dim if self.item_skip else 0)
+        output_params = (context + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
         if output_params > MAX_CATALOG_PARAMS:
             raise ValueError(
                 f"n_items = {self.n_items} with embed_dim = {self.embed_dim} and hidden_size = "
@@ -220,11 +231,14 @@ class ModelConfig:
 
     def slug(self) -> str:
         """A short description for run-folder names."""
-        return f"{self.cell}-{self.pooling}-h{self.hidden_size}"
+        extras = ("-skip" if self.item_skip else "") + ("-copy" if self.copy else "")
+        return f"{self.cell}-{self.pooling}-h{self.hidden_size}{extras}"
 
     def summary(self) -> str:
         """The architecture in a few words, for captions."""
-        return f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
+        extras = [name for name, on in (("item skip path", self.item_skip), ("copy pointer", self.copy)) if on]
+        return (f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
+                + (f", {' and '.join(extras)}" if extras else ""))
 
 
 @dataclass(frozen=True)

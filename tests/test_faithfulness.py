@@ -135,6 +135,34 @@ def test_a_model_without_attention_gets_occlusion_only():
     assert np.isnan(result.share(fa.ATTENTION, 1))
 
 
+class PointerModel(SuccessorModel):
+    """SuccessorModel with a copy pointer map that weighs each click by 1 / token: the
+    reverse of its attention, so the two explainers rank the clicks oppositely."""
+
+    def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+        t = tokens.shape[1]
+        causal = torch.ones(t, t).tril().unsqueeze(0) * (tokens != 0).unsqueeze(1)
+        raw = causal / tokens.clamp(min=1).float().unsqueeze(1)
+        return {fa.POINTER: raw / raw.sum(dim=2, keepdim=True).clamp(min=1e-9)}
+
+
+def test_a_copy_pointer_is_a_fifth_explainer_ranked_from_its_own_map():
+    data = hand_made()
+    result = fa.measure_faithfulness(PointerModel(), data, all_targets(data), MAX_LEN)
+    frame = result.targets.set_index("session_id")
+    # Reversed weights: session 0's cause (the lowest token) comes first, sessions 1 and 2's
+    # causes (the highest tokens in their windows) last.
+    assert frame["copy pointer rank"].tolist() == [1, 2, 3]
+    assert frame["attention rank"].tolist() == [3, 1, 1]
+    assert result.has_pointer and fa.POINTER in set(result.table["method"])
+    assert result.share(fa.POINTER, 1) == pytest.approx(1 / 3)
+    assert "| copy pointer |" in fa.markdown_table(result)
+    # A model without the map gets no pointer row and a NaN rank column.
+    plain = fa.measure_faithfulness(SuccessorModel(), data, all_targets(data), MAX_LEN)
+    assert not plain.has_pointer and fa.POINTER not in set(plain.table["method"])
+    assert plain.targets["copy pointer rank"].isna().all()
+
+
 def test_data_without_causes_is_refused_by_name():
     data = hand_made()
     bare = SessionData(items=data.items, offsets=data.offsets, name="imported log")

@@ -11,21 +11,26 @@ from streamrec.model import SessionRecommender, count_parameters
 from streamrec.simulator import simulate
 
 VARIANTS = [(p, c) for p in ("attention", "last") for c in ("lstm", "gru")]
+# The scenarios' options (item-embedding skip path, copy pointer) on top of both poolings.
+EXTRAS = [(p, skip, copy) for p in ("attention", "last") for skip in (False, True)
+          for copy in (False, True) if skip or copy]
 
 
-def make_model(pooling: str = "attention", cell: str = "lstm", n_items: int = 60) -> SessionRecommender:
+def make_model(pooling: str = "attention", cell: str = "lstm", n_items: int = 60, **extra) -> SessionRecommender:
     torch.manual_seed(0)
     return SessionRecommender(
-        ModelConfig(n_items=n_items, embed_dim=8, hidden_size=16, num_layers=2, pooling=pooling, cell=cell)
+        ModelConfig(n_items=n_items, embed_dim=8, hidden_size=16, num_layers=2, pooling=pooling, cell=cell,
+                    **extra)
     ).eval()
 
 
-@pytest.mark.parametrize(("pooling", "cell"), VARIANTS)
-def test_session_parallel_equals_per_prefix_for_every_target(pooling, cell):
+@pytest.mark.parametrize(("pooling", "cell", "skip", "copy"),
+                         [(p, c, False, False) for p, c in VARIANTS] + [(p, "lstm", s, k) for p, s, k in EXTRAS])
+def test_session_parallel_equals_per_prefix_for_every_target(pooling, cell, skip, copy):
     """Every target, including those past max_len (window rows), sees the same prediction."""
     max_len = 6
     data = simulate(SimConfig(n_sessions=40, n_items=60, n_categories=6, seed=5))
-    model = make_model(pooling, cell)
+    model = make_model(pooling, cell, item_skip=skip, copy=copy)
     targets = all_targets(data)
     rows = build_rows(data, targets, max_len)
     prefixes = torch.from_numpy(prefix_matrix(data, targets, max_len))
@@ -45,9 +50,10 @@ def test_session_parallel_equals_per_prefix_for_every_target(pooling, cell):
         torch.testing.assert_close(row_weights, expected_attention[k, max_len - n_clicks :], atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize(("pooling", "cell"), VARIANTS)
-def test_padding_side_does_not_matter_and_gets_zero_attention(pooling, cell):
-    model = make_model(pooling, cell)
+@pytest.mark.parametrize(("pooling", "cell", "skip", "copy"),
+                         [(p, c, False, False) for p, c in VARIANTS] + [(p, "lstm", s, k) for p, s, k in EXTRAS])
+def test_padding_side_does_not_matter_and_gets_zero_attention(pooling, cell, skip, copy):
+    model = make_model(pooling, cell, item_skip=skip, copy=copy)
     clicks = torch.tensor([5, 9, 9, 30])
     left = torch.cat([torch.zeros(4, dtype=torch.long), clicks]).unsqueeze(0)
     right = torch.cat([clicks, torch.zeros(4, dtype=torch.long)]).unsqueeze(0)
@@ -83,6 +89,59 @@ def test_empty_prefix_gives_bias_logits_and_no_attention():
     torch.testing.assert_close(logits[0], model.output.bias)
 
 
+@pytest.mark.parametrize("skip", [False, True])
+def test_copy_mixes_the_catalog_softmax_with_the_pointer_over_the_session(skip):
+    """P(item) ∝ exp(catalog score) + Σ exp(pointer score) over the item's clicks: checked
+    against the mixture computed by hand, a repeated item's clicks summed."""
+    model = make_model(item_skip=skip, copy=True)
+    tokens = torch.tensor([[5, 9, 9, 30, 0]])
+    with torch.no_grad():
+        states, _ = model.forward_rows(tokens)
+        state = states[0, 3]  # after the 4th click
+        logits = model.logits(state)
+        d = model.context_size
+        catalog = model.output(state[:d])  # (n_items,)
+        pointer = state[d : d + 5]
+        assert torch.all(pointer[4] < -1e3)  # padding is never pointed at
+        expected = torch.exp(catalog)
+        for slot, token in enumerate([5, 9, 9, 30]):
+            expected[token - 1] += torch.exp(pointer[slot])
+        torch.testing.assert_close(torch.softmax(logits, 0), expected / expected.sum(), atol=1e-6, rtol=1e-5)
+        unseen = torch.ones(60, dtype=torch.bool)
+        unseen[[4, 8, 29]] = False
+        torch.testing.assert_close(logits[unseen], catalog[unseen])  # no copy for unseen items
+        # A few candidates (a sampled loss) get the same scores as the whole catalog.
+        items = torch.tensor([8, 3, 29, 4, 8])
+        torch.testing.assert_close(model.logits(states[0], items), model.logits(states[0])[:, items])
+        pointer_map = model.explain(tokens)["copy pointer"][0]
+    torch.testing.assert_close(pointer_map[:4].sum(1), torch.ones(4))
+    assert torch.all(pointer_map.triu(1) == 0) and torch.all(pointer_map[4] == 0)
+
+
+def test_copy_learns_to_repeat_and_its_gradients_are_finite():
+    """A few steps on sessions whose next click is always the previous click's item: the
+    pointer takes it (every rank 1), with finite gradients despite the -1e4 masking."""
+    torch.manual_seed(1)
+    model = SessionRecommender(ModelConfig(n_items=200, embed_dim=8, hidden_size=16, copy=True, dropout=0.0))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(60):
+        first = torch.randint(1, 201, (64, 1))
+        tokens = torch.cat([first, torch.randint(1, 201, (64, 3)), first], dim=1)  # click 5 = click 1
+        states, _ = model.forward_rows(tokens[:, :4])
+        loss = torch.nn.functional.cross_entropy(model.logits(states[:, 3]), tokens[:, 4] - 1)
+        optimizer.zero_grad()
+        loss.backward()
+        assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+        optimizer.step()
+    model.eval()
+    first = torch.randint(1, 201, (256, 1))
+    tokens = torch.cat([first, torch.randint(1, 201, (256, 3))], dim=1)
+    with torch.no_grad():
+        states, _ = model.forward_rows(tokens)
+        top = model.logits(states[:, 3]).argmax(1)
+    assert (top == first[:, 0] - 1).float().mean() > 0.95
+
+
 def expected_parameters(c: ModelConfig) -> int:
     """Parameter count from the architecture, layer by layer."""
     gates = 4 if c.cell == "lstm" else 3
@@ -92,12 +151,16 @@ def expected_parameters(c: ModelConfig) -> int:
         total += gates * c.hidden_size * (d_in + c.hidden_size) + 2 * gates * c.hidden_size
     if c.pooling == "attention":
         total += c.hidden_size + c.hidden_size * c.hidden_size + c.hidden_size
-    return total + c.hidden_size * c.n_items + c.n_items
+    context = c.hidden_size + (c.embed_dim if c.item_skip else 0)
+    if c.copy:  # query, key, one bias per distance
+        total += (context + 1) * c.embed_dim + (c.embed_dim + 1) * c.embed_dim + 64
+    return total + context * c.n_items + c.n_items
 
 
-@pytest.mark.parametrize(("pooling", "cell"), VARIANTS)
-def test_parameter_count(pooling, cell):
-    config = ModelConfig(pooling=pooling, cell=cell)
+@pytest.mark.parametrize(("pooling", "cell", "skip", "copy"),
+                         [(p, c, False, False) for p, c in VARIANTS] + [(p, "lstm", s, k) for p, s, k in EXTRAS])
+def test_parameter_count(pooling, cell, skip, copy):
+    config = ModelConfig(pooling=pooling, cell=cell, item_skip=skip, copy=copy)
     assert count_parameters(SessionRecommender(config)) == expected_parameters(config)
 
 
@@ -109,7 +172,8 @@ def test_default_parameter_count_is_not_the_case_studys():
 @pytest.mark.parametrize(
     ("changes", "field"),
     [({"pooling": "max"}, "pooling"), ({"cell": "rnn"}, "cell"), ({"dropout": 1.5}, "dropout"),
-     ({"hidden_size": 0}, "hidden_size"), ({"num_layers": 2.5}, "num_layers")],
+     ({"hidden_size": 0}, "hidden_size"), ({"num_layers": 2.5}, "num_layers"),
+     ({"copy": "yes"}, "copy"), ({"item_skip": 1}, "item_skip")],
 )
 def test_bad_model_configs(changes, field):
     with pytest.raises(ValueError, match=field):

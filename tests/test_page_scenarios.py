@@ -40,10 +40,12 @@ def test_train_picker_fills_the_data_and_the_window(open_page, tmp_path, monkeyp
     assert "4–20 clicks" in summary
     assert at.number_input(key="train_max_len").value == SCENARIOS["streaming"].max_len
     # Its recommended training settings fill the form; another world puts them back.
-    assert at.number_input(key="train_lstm_dropout").value == SCENARIOS["streaming"].model["dropout"]
+    assert at.checkbox(key="train_lstm_copy").value is SCENARIOS["streaming"].model["copy"] is True
+    assert at.checkbox(key="train_lstm_item_skip").value is True
     assert at.number_input(key="train_step_size").value == SCENARIOS["streaming"].train["step_size"]
     at.selectbox(key="train_scenario").set_value("casestudy").run()
-    assert at.number_input(key="train_lstm_dropout").value == 0.3
+    assert at.checkbox(key="train_lstm_copy").value is False
+    assert at.checkbox(key="train_lstm_item_skip").value is False
     assert at.number_input(key="train_step_size").value == 3
     at.selectbox(key="train_scenario").set_value("streaming").run()
     assert at.session_state["sim_config"] == to_dict(SCENARIOS["streaming"].config())

@@ -102,3 +102,7 @@ def test_scenario_recommendations_reach_the_config_and_the_case_study_keeps_the_
         flagged = _config_from_args(parse(["train", "--scenario", name, "--dropout", "0.25",
                                            "--epochs", "3"]))
         assert flagged.model.dropout == 0.25 and flagged.train.epochs == 3
+        # Another family takes the world and the training settings, not the LSTM's options.
+        other = _config_from_args(parse(["train", "--scenario", name, "--model", "sasrec"]))
+        assert other.model == type(other.model)(n_items=config.sim.n_items)
+        assert other.sim == config.sim and other.train == config.train

@@ -14,16 +14,18 @@ import plotly.graph_objects as go
 
 from streamrec.charts.attention import BAR_COLOR, TEMPLATE, TRUTH_COLOR
 from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
-from streamrec.insights.faithfulness import ALL, ATTENTION, CHANCE, LAST_CLICK, METHODS, OCCLUSION
+from streamrec.insights.faithfulness import ALL, ATTENTION, CHANCE, LAST_CLICK, METHODS, OCCLUSION, POINTER
 
 METHOD_COLORS = {
     ATTENTION: "#636EFA",
+    POINTER: "#00A08A",
     OCCLUSION: "#EF553B",
     LAST_CLICK: "#7F7F7F",
     CHANCE: "#BAB0AC",
 }
 METHOD_NAMES = {
     ATTENTION: "attention",
+    POINTER: "copy pointer",
     OCCLUSION: "occlusion",
     LAST_CLICK: "always the last click",
     CHANCE: "chance (a random click)",

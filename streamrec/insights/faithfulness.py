@@ -12,7 +12,10 @@ among the first two (top 2):
   through representation erasure", 2016): drop each click of the window, run the model on the
   remaining clicks and measure how far the true next item's probability falls;
 - last click: always the most recent click (then the one before it);
-- chance: a uniformly random click, top-k hit probability k / L, averaged over targets.
+- chance: a uniformly random click, top-k hit probability k / L, averaged over targets;
+- copy pointer: for a model with one (the LSTM's `copy` option), the pointer's split of its
+  copy mass over the window's clicks (`explain`'s "copy pointer" map), a second attention
+  that the model uses to re-click an item.
 
 Whether attention is an explanation is measured here, not assumed (Jain & Wallace, "Attention
 is not Explanation", NAACL 2019; Wiegreffe & Pinter, "Attention is not not Explanation",
@@ -39,7 +42,9 @@ from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.threads import one_thread
 
 ATTENTION, OCCLUSION, LAST_CLICK, CHANCE = "attention", "occlusion", "last click", "chance"
-METHODS = (ATTENTION, OCCLUSION, LAST_CLICK, CHANCE)
+POINTER = "copy pointer"  # also the name of the map the model's `explain` returns for it
+METHODS = (ATTENTION, POINTER, OCCLUSION, LAST_CLICK, CHANCE)
+RANKED = (ATTENTION, POINTER, OCCLUSION, LAST_CLICK)  # the methods with a rank per target
 TOPS = (1, 2)
 ALL = "all"  # the mechanism label of the pooled rows
 MIN_WINDOW = 2  # a one-click window has only one candidate: every explainer is right
@@ -68,7 +73,8 @@ class Faithfulness:
 
     `targets` has one row per analysed target (one per session): where it is, its mechanism,
     the window length L, how many clicks back the cause is, and the cause's rank under each
-    explainer (NaN for attention when the model has none). `table` is the tidy summary.
+    explainer (NaN for attention or the pointer when the model has none). `table` is the tidy
+    summary.
     """
 
     targets: pd.DataFrame
@@ -76,6 +82,7 @@ class Faithfulness:
     n_sessions: int  # sessions analysed (one target each)
     n_outside: int  # eligible-looking targets skipped: the cause fell before the model's window
     has_attention: bool
+    has_pointer: bool = False
 
     def share(self, method: str, top: int, mechanism: str = ALL) -> float:
         """The share of targets whose cause `method` ranks within `top` (NaN if absent)."""
@@ -175,27 +182,49 @@ def last_output(
 
     Rows run in batches of similar length, each cut to its longest row.
     """
+    probs, maps = last_output_maps(model, tokens, lengths, items, rows_per_batch,
+                                   (ATTENTION,) if want_attention else (), progress)
+    return probs, maps.get(ATTENTION)
+
+
+@torch.no_grad()
+def last_output_maps(
+    model: RowModel,
+    tokens: np.ndarray,
+    lengths: np.ndarray,
+    items: np.ndarray,
+    rows_per_batch: int = 1024,
+    wanted: tuple[str, ...] = (ATTENTION, POINTER),
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`last_output` with every wanted map the model has, by name: ATTENTION (the weights
+    `forward_rows` returns) and POINTER (the "copy pointer" map of `explain`), each (N, T)."""
     n, width = tokens.shape
     probs = np.zeros(n, dtype=np.float64)
-    attention = np.zeros((n, width), dtype=np.float32) if want_attention else None
+    maps = {name: np.zeros((n, width), dtype=np.float32) for name in wanted}
+    explain = getattr(model, "explain", None)
     order = np.argsort(-lengths, kind="stable")
     for start in range(0, n, rows_per_batch):
         index = order[start : start + rows_per_batch]
         t = int(lengths[index].max())
-        states, weights = model.forward_rows(torch.from_numpy(tokens[index, :t]))
+        rows = torch.from_numpy(tokens[index, :t])
+        states, weights = model.forward_rows(rows)
         last = torch.from_numpy(lengths[index] - 1)  # (B,)
         batch = torch.arange(index.size)
         logits = model.logits(states[batch, last])  # (B, n_items)
         log_p = torch.log_softmax(logits.float(), dim=-1)[batch, torch.from_numpy(items[index])]
         probs[index] = log_p.exp().double().numpy()
-        if attention is not None:
-            if weights is None:
-                attention = None
+        found = {ATTENTION: weights}
+        if POINTER in maps:
+            found[POINTER] = explain(rows).get(POINTER) if explain is not None else None
+        for name in list(maps):
+            if found[name] is None:
+                del maps[name]  # the model has no such map
             else:
-                attention[index, :t] = weights[batch, last].numpy()  # (B, t)
+                maps[name][index, :t] = found[name][batch, last].numpy()  # (B, t)
         if progress is not None:
             progress(min(1.0, (start + index.size) / n))
-    return probs, attention
+    return probs, maps
 
 
 def cause_rank(scores: np.ndarray, lengths: np.ndarray, cause: np.ndarray) -> np.ndarray:
@@ -234,8 +263,8 @@ def measure_faithfulness(
         return None if progress is None else (lambda f: progress(done + share * f))
 
     with evaluating(model), one_thread():
-        full, attention = last_output(
-            model, tokens, lengths, truth, rows_per_batch, True, step(0.0, 0.1)
+        full, maps = last_output_maps(
+            model, tokens, lengths, truth, rows_per_batch, progress=step(0.0, 0.1)
         )
         variants, row, dropped = drop_one(tokens, lengths)
         without, _ = last_output(
@@ -248,8 +277,8 @@ def measure_faithfulness(
         OCCLUSION: cause_rank(fall, lengths, cause_at),
         LAST_CLICK: cause_rank(recency, lengths, cause_at),
     }
-    if attention is not None:
-        ranks[ATTENTION] = cause_rank(attention, lengths, cause_at)
+    for name, weights in maps.items():
+        ranks[name] = cause_rank(weights, lengths, cause_at)
     assert data.cause is not None
     mechanism = np.asarray(CAUSES, dtype=object)[
         data.cause[data.offsets[targets.session] + targets.position]
@@ -262,21 +291,27 @@ def measure_faithfulness(
             "window": lengths,
             "cause_back": lengths - 1 - cause_at,  # 0 = the last click
             "p_true_next": full,
-            **{f"{method} rank": ranks.get(method, np.full(n, np.nan)) for method in METHODS[:3]},
+            **{f"{method} rank": ranks.get(method, np.full(n, np.nan)) for method in RANKED},
         }
     )
     return Faithfulness(
         targets=frame,
-        table=summary_table(frame, attention is not None),
+        table=summary_table(frame, ATTENTION in maps, POINTER in maps),
         n_sessions=n,
         n_outside=n_outside,
-        has_attention=attention is not None,
+        has_attention=ATTENTION in maps,
+        has_pointer=POINTER in maps,
     )
 
 
-def summary_table(targets: pd.DataFrame, has_attention: bool = True) -> pd.DataFrame:
+def _methods(has_attention: bool, has_pointer: bool) -> list[str]:
+    absent = {ATTENTION: not has_attention, POINTER: not has_pointer}
+    return [m for m in METHODS if not absent.get(m, False)]
+
+
+def summary_table(targets: pd.DataFrame, has_attention: bool = True, has_pointer: bool = False) -> pd.DataFrame:
     """Tidy shares per mechanism (and ALL), explainer and top-k from the per-target frame."""
-    methods = [m for m in METHODS if has_attention or m != ATTENTION]
+    methods = _methods(has_attention, has_pointer)
     records = []
     groups = [(ALL, targets)] + [
         (name, targets[targets["mechanism"] == name])
@@ -320,7 +355,7 @@ def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np
 def markdown_table(result: Faithfulness) -> str:
     """The result as a Markdown table (for the README): one row per mechanism and, per
     explainer, the percent of targets whose cause it ranks first / in its top two."""
-    methods = [m for m in METHODS if result.has_attention or m != ATTENTION]
+    methods = _methods(result.has_attention, result.has_pointer)
     table = result.table.set_index(["mechanism", "method", "top"])
     header = "| mechanism (targets) | " + " | ".join(methods) + " |"
     lines = [

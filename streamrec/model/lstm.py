@@ -16,6 +16,24 @@ case study left-pads and runs the LSTM over the pad tokens, so the state a prefi
 from depends on how much padding precedes it (the pad embedding is zero, but the gates'
 biases still move the state). Here the clicks of each prefix are moved to the front before
 the recurrence, so a prediction depends on the clicks alone.
+
+Two options beyond the case study, off by default (its network is unchanged), on in the
+order-carrying scenarios (streamrec/scenarios.py), where each was measured (README):
+
+- `item_skip`: the attention-pooled *item embeddings* join the pooled recurrent states in the
+  context the output layer reads, so an item can vote for its successor directly through a
+  bilinear item-to-item path (a factorised first-order chain, as in FPMC: Rendle et al.,
+  2010, and NARM's hybrid of global and local encoders: Li et al., 2017).
+- `copy`: a pointer over the session's own clicks (Vinyals et al., 2015) shares one softmax
+  normaliser with the catalog scores, as CopyNet does (Gu et al., 2016), so re-clicking an
+  item already seen is one mode of the output rather than something the output layer must
+  relearn for every item (RepeatNet makes the same split: Ren et al., 2019). The pointer's
+  score of click j for the prediction after click t is a query from the context at t against
+  a key from click j's embedding, plus a learned bias per distance t - j:
+  P(item) ∝ exp(catalog score) + Σ_{j ≤ t, item_j = item} exp(pointer score of j).
+  The pointer's scores and the window's items ride in the state `forward_rows` returns (the
+  engine never reads a state, it only hands it back to `logits`), so the model interface
+  stays as it is; `explain` shows the pointer as a second map beside the pooling attention.
 """
 from __future__ import annotations
 
@@ -25,8 +43,12 @@ from torch import nn
 from streamrec.config import ModelConfig
 
 
+COPY_DISTANCES = 64  # the pointer learns a bias per distance 0..63; farther clicks share the last
+
+
 class SessionRecommender(nn.Module):
-    """LSTM (or GRU) over a session's clicks with attention (or last-state) pooling."""
+    """LSTM (or GRU) over a session's clicks with attention (or last-state) pooling, and
+    optionally an item-embedding skip path and a copy pointer (module docstring)."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -46,7 +68,12 @@ class SessionRecommender(nn.Module):
             self.attention_vector = nn.Parameter(torch.randn(h))
             self.attention_proj = nn.Linear(h, h)
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(h, config.n_items)
+        self.context_size = h + (config.embed_dim if config.item_skip else 0)
+        self.output = nn.Linear(self.context_size, config.n_items)
+        if config.copy:  # pointer score = query(context_t) . key(embedding_j) / sqrt(E) + bias[t - j]
+            self.copy_query = nn.Linear(self.context_size, config.embed_dim)
+            self.copy_key = nn.Linear(config.embed_dim, config.embed_dim)
+            self.copy_distance = nn.Parameter(torch.zeros(COPY_DISTANCES))
 
     def _states(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T, H) recurrent outputs for right-padded tokens (B, T)."""
@@ -78,15 +105,17 @@ class SessionRecommender(nn.Module):
             last = (lengths - 1).clamp(min=0)
             weights = nn.functional.one_hot(last, tokens.shape[1]).to(states.dtype)
             weights = weights * (lengths > 0).unsqueeze(1)
-        context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)  # (B, H)
-        logits = self.output(self.dropout(context))  # (B, n_items)
+        query = (lengths - 1).clamp(min=0).unsqueeze(1)  # (B, 1): the prefix's last click
+        contexts = self._contexts(packed, states, weights.unsqueeze(1), query)  # (B, 1, D')
+        logits = self.logits(contexts.squeeze(1))  # (B, n_items)
         attention = torch.zeros_like(weights).scatter(1, order, weights)  # back to input order
         return logits, attention
 
     def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Session-parallel pass over right-padded rows (B, T).
 
-        Returns contexts (B, T, H), the pooled state after each click, and attention
+        Returns the states `logits` reads (B, T, H; wider with `item_skip` or `copy`, see
+        `_contexts`), the pooled context after each click, and attention
         (B, T, T) where attention[b, t, j] is the weight of click j in the prediction made
         after click t (zero for j > t and at padding).
         """
@@ -103,12 +132,65 @@ class SessionRecommender(nn.Module):
             eye = torch.eye(t, dtype=states.dtype, device=tokens.device).unsqueeze(0)
             weights = eye * mask.unsqueeze(1)  # (B, T, T)
         weights = weights * mask.unsqueeze(2)  # no prediction after a padding position
-        contexts = weights @ states  # (B, T, H)
-        return contexts, weights
+        query = torch.arange(t, device=tokens.device).expand(tokens.shape[0], -1)  # (B, T)
+        return self._contexts(tokens, states, weights, query), weights
+
+    def _contexts(
+        self, tokens: torch.Tensor, states: torch.Tensor, weights: torch.Tensor, query: torch.Tensor
+    ) -> torch.Tensor:
+        """The states `logits` reads, (B, Q, D') for Q queries over right-padded rows.
+
+        tokens (B, T), recurrent states (B, T, H), pooling weights (B, Q, T) (zero beyond each
+        query's click and at padding), query (B, Q) the position of each query's last click.
+        D' = H, + E with `item_skip`, + 2T with `copy`: the pointer's scores over the window's
+        T clicks (-1e4 where a click is not visible) and the window's tokens.
+        """
+        contexts = weights @ states  # (B, Q, H)
+        if not (self.config.item_skip or self.config.copy):
+            return contexts
+        embedded = self.item_embedding(tokens)  # (B, T, E), undropped: the pointer's keys
+        if self.config.item_skip:
+            contexts = torch.cat([contexts, weights @ embedded], dim=-1)  # (B, Q, H + E)
+        if not self.config.copy:
+            return contexts
+        positions = torch.arange(tokens.shape[1], device=tokens.device)  # (T,)
+        distance = query.unsqueeze(2) - positions  # (B, Q, T)
+        visible = (distance >= 0) & (tokens != 0).unsqueeze(1) & (weights.sum(2, keepdim=True) > 0)
+        keys = self.copy_key(embedded)  # (B, T, E)
+        scores = self.copy_query(contexts) @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5
+        scores = scores + self.copy_distance[distance.clamp(0, COPY_DISTANCES - 1)]
+        scores = scores.clamp(-30.0, 30.0).masked_fill(~visible, -1e4)  # exp(-1e4) is 0
+        window = tokens.unsqueeze(1).expand(-1, query.shape[1], -1).to(contexts.dtype)
+        return torch.cat([contexts, scores, window], dim=-1)  # (B, Q, D + 2T)
 
     def logits(self, contexts: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:
-        """Catalog logits (..., n_items) from pooled contexts (..., H), or (..., C) of `items`."""
-        contexts = self.dropout(contexts)
+        """Catalog logits (..., n_items) from the states `forward_rows` returns, or (..., C)
+        of `items`. With `copy` they are log(exp(catalog score) + the pointer's mass on the
+        item), which a softmax turns into the mixture of the module docstring."""
+        d = self.context_size
+        generated = self._catalog_scores(self.dropout(contexts[..., :d]), items)
+        if not self.config.copy:
+            return generated
+        t = (contexts.shape[-1] - d) // 2
+        scores, window = contexts[..., d : d + t], contexts[..., d + t :].long()
+        mass = torch.exp(scores)  # (..., T); 0 where a click is not visible
+        if items is not None:  # a few candidates: sum each one's mass over the window
+            match = (window.unsqueeze(-1) == (items + 1)).to(mass.dtype)  # (..., T, C)
+            copied = (mass.unsqueeze(-2) @ match).squeeze(-2)  # (..., C)
+            return torch.logaddexp(generated, torch.log(copied + 1e-30))  # log 1e-30: no copy
+        # The whole catalog: only the window's items change, so add log(1 + mass / exp(score))
+        # at the T slots rather than take a log over every item. Each item gets it once, at its
+        # first slot, with the mass of all its slots; other slots add 0.
+        same = window.unsqueeze(-1) == window.unsqueeze(-2)  # (..., T, T)
+        total = (same.to(mass.dtype) @ mass.unsqueeze(-1)).squeeze(-1)  # (..., T)
+        earlier = (same & torch.ones(t, t, dtype=torch.bool, device=same.device).tril(-1)).any(-1)
+        column = (window - 1).clamp(min=0)  # (..., T)
+        at = generated.gather(-1, column)
+        lift = nn.functional.softplus(torch.log(total.clamp(min=1e-30)) - at)
+        lift = lift.masked_fill(earlier | (total == 0), 0.0)
+        return generated.scatter_add(-1, column, lift)
+
+    def _catalog_scores(self, contexts: torch.Tensor, items: torch.Tensor | None) -> torch.Tensor:
         if items is None:
             return self.output(contexts)
         return contexts @ self.output.weight[items].T + self.output.bias[items]  # (..., C)
@@ -118,8 +200,13 @@ class SessionRecommender(nn.Module):
         return self.item_embedding.weight[1:]
 
     def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The pooling attention (B, T, T) by name; empty with last-state pooling."""
-        if self.config.pooling != "attention":
-            return {}
-        _, weights = self.forward_rows(tokens)
-        return {"attention pooling": weights}
+        """Named (B, T, T) maps: the pooling attention (not with last-state pooling) and, with
+        `copy`, the pointer: row t is how the copy mode would split its mass over clicks 1..t."""
+        states, weights = self.forward_rows(tokens)
+        maps = {"attention pooling": weights} if self.config.pooling == "attention" else {}
+        if self.config.copy:
+            t = tokens.shape[1]
+            scores = states[..., self.context_size : self.context_size + t]
+            pointer = torch.softmax(scores, dim=2) * (scores > -1e3).any(2, keepdim=True)
+            maps["copy pointer"] = pointer * (scores > -1e3)
+        return maps
