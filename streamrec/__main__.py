@@ -518,7 +518,7 @@ def cmd_faithfulness(args: argparse.Namespace) -> int:
     from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
     from streamrec.sources import open_data
 
-    path = Path(args.run)
+    path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)
     data, split = runs.load_data(path, config) or open_data(config)
     start = time.perf_counter()
@@ -667,7 +667,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="does attention point at each click's recorded cause? (a run)",
         allow_abbrev=False,
     )
-    p.add_argument("--run", required=True, help="run folder, e.g. models/demo")
+    p.add_argument("--run", required=True, help="a run in the models folder: demo or models/demo")
+    p.add_argument("--models-dir", default=None, help="models folder (default: models/)")
     p.add_argument("--sessions", type=int, default=2000, help="held-out sessions, one target each")
     p.add_argument("--json", action="store_true", help="print the tidy table as JSON last")
     p.set_defaults(func=cmd_faithfulness)

@@ -274,7 +274,7 @@ def untrained_run(root, data: SessionData) -> Path:
 
 def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
     path = untrained_run(tmp_path, hand_made())
-    assert main(["faithfulness", "--run", str(path), "--json"]) == 0
+    assert main(["faithfulness", "--run", str(path), "--models-dir", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("3 held-out targets caused by an earlier click inside the model's")
     assert "(1 caused targets skipped" in out[0]
@@ -286,5 +286,5 @@ def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
 def test_cli_names_a_run_whose_data_has_no_causes(tmp_path, capsys):
     data = hand_made()
     path = untrained_run(tmp_path, SessionData(items=data.items, offsets=data.offsets))
-    assert main(["faithfulness", "--run", str(path)]) == 2
+    assert main(["faithfulness", "--run", "tiny", "--models-dir", str(tmp_path)]) == 2
     assert "records no cause per click" in capsys.readouterr().err
