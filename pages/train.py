@@ -201,6 +201,8 @@ LABELS = {
     "num_blocks": "Self-attention blocks",
     "num_heads": "Attention heads",
     "max_positions": "Learned positions",
+    "item_skip": "Item skip path",
+    "copy": "Copy pointer (re-clicks)",
 }
 HELP = {
     "batch_size": "Whole sessions are packed up to this many next-click targets, so 256 means "
@@ -220,6 +222,10 @@ HELP = {
     "device": "auto: a GPU when one is present, else the CPU.",
     "embed_dim": "gru4rec: 0 ties the input embedding to the output one.",
     "max_positions": "Must cover the max length.",
+    "item_skip": "The pooled item embeddings join the context: an item's successor is learned "
+    "from a few transitions. On in the order scenarios.",
+    "copy": "A pointer over the session's own clicks shares the softmax, so re-clicking an item "
+    "already seen is one mode of the output. On in the order scenarios.",
 }
 TRAIN_SECTIONS = {
     "Training": ("epochs", "batch_size", "max_len", "protocol", "seed"),

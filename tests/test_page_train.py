@@ -151,7 +151,7 @@ def test_each_family_shows_its_own_settings_and_start_builds_its_config(
     at = train_page()
     at.selectbox(key="train_family").set_value(family).run()
     assert not at.exception and not at.error, texts(at.error)
-    keys = {w.key for w in at.number_input} | {w.key for w in at.radio}
+    keys = {w.key for w in at.number_input} | {w.key for w in at.radio} | {w.key for w in at.checkbox}
     mine = {f"train_{family}_{f.name}" for f in dataclasses.fields(MODEL_CONFIGS[family])}
     assert mine - {f"train_{family}_n_items"} <= keys and f"train_{family}_n_items" not in keys
     others = {k for k in keys if k.split("_")[1] in MODEL_CONFIGS and k.split("_")[1] != family}
@@ -159,6 +159,9 @@ def test_each_family_shows_its_own_settings_and_start_builds_its_config(
     assert any("per epoch" in t for t in texts(at.markdown) if "Estimated time" in t)
 
     at.number_input(key=f"train_{family}_hidden_size").set_value(24)
+    extra = {"copy": True} if family == "lstm" else {}  # the LSTM's options are checkboxes
+    for name, value in extra.items():
+        at.checkbox(key=f"train_{family}_{name}").set_value(value)
     at.radio(key="train_loss").set_value("sampled")
     at.radio(key="train_device").set_value("cpu")
     at.number_input(key="train_n_negatives").set_value(32)
@@ -168,7 +171,7 @@ def test_each_family_shows_its_own_settings_and_start_builds_its_config(
     assert any("recorded by the test" in t for t in texts(at.error))
     ((config, name),) = launched
     assert name == f"tiny-{family}"
-    assert config.model == model_config(family, n_items=60, hidden_size=24)
+    assert config.model == model_config(family, n_items=60, hidden_size=24, **extra)
     assert (config.train.loss, config.train.device, config.train.n_negatives) == ("sampled", "cpu", 32)
     assert config.sim == SimConfig(**TINY_SIM)
 
