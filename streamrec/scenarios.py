@@ -58,7 +58,7 @@ SCENARIOS: dict[str, Scenario] = {
             "viewers drift back to the genre of the title they opened the session with.",
             {
                 "explorer_share": 0.2, "deep_dive_share": 0.6, "comparison_share": 0.2,
-                "successor_prob": 0.45, "recall_prob": 0.1, "anchor_return": 0.15,
+                "successor_prob": 0.5, "recall_prob": 0.1, "anchor_return": 0.15,
                 "repeat_prob": 0.05, "repeat_decay": 0.5,
                 "min_session_length": 4, "max_session_length": 20, "n_items": 2_500,
             },
