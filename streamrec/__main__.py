@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from streamrec import runs
-from streamrec.config import MODEL_CONFIGS, ModelConfig, RunConfig, SimConfig, TrainConfig, model_config
+from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
 from streamrec.datasets import DatasetError
 from streamrec.scenarios import SCENARIOS, Scenario, get_scenario
 
@@ -108,8 +108,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     if getattr(args, "scenario", None):
         scenario = get_scenario(args.scenario)
         parts["sim"].update(scenario.sim)
-        if family == ModelConfig.family:  # the recommended model settings are the LSTM's
-            parts["model"].update(scenario.model)
+        parts["model"].update(scenario.model_settings(MODEL_CONFIGS[family]))
         parts["train"].update(scenario.train, max_len=scenario.max_len)
     for key, value in vars(args).items():
         if "__" in key and value is not None:

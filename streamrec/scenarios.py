@@ -8,7 +8,7 @@ The mechanisms themselves are described in docs/scenarios.md and streamrec/mecha
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from streamrec.config import SimConfig
@@ -26,6 +26,12 @@ class Scenario:
     # Recommended ModelConfig / TrainConfig settings beyond max_len, each measured (README):
     model: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
+
+    def model_settings(self, config_class: type) -> dict[str, Any]:
+        """The recommended model settings for a family's config dataclass: all of them when
+        the family has every one of those settings (they were measured on the LSTM), else none."""
+        names = {f.name for f in fields(config_class)}
+        return dict(self.model) if set(self.model) <= names else {}
 
     def config(self, **overrides: Any) -> SimConfig:
         """The scenario's SimConfig, with `overrides` on top; validated."""
