@@ -103,9 +103,9 @@ def run_label(info: runs.RunInfo) -> str:
 
 
 def pick_view(info: runs.RunInfo, key: str, where: DeltaGenerator) -> str | None:
-    """The attention map of the run to profile, among those its model's `explain` names (the
-    last by default: the model's summary map, e.g. rollout); None for a model that names
-    none and is profiled by the weights its forward pass returns (last-state pooling)."""
+    """The attention map of the run to profile, among those its model's `explain` names (by
+    default its summary map: the LSTM's pooling attention, SASRec's rollout); None for a model
+    that names none and is profiled by the weights its forward pass returns (last-state pooling)."""
     model, _ = cached_model(info.path)
     names = insights.explanation_names(model)
     if not names:
@@ -115,10 +115,11 @@ def pick_view(info: runs.RunInfo, key: str, where: DeltaGenerator) -> str | None
     return where.selectbox(
         f"Attention map of {info.run_id}",
         names,
-        index=len(names) - 1,
+        index=names.index(insights.summary_map(names)),
         key=key,
         help="The model's own maps: one per layer and head, their means and rollout for a "
-        "transformer; the local attention for NARM; the pooling attention for the LSTM.",
+        "transformer; the local attention for NARM; the pooling attention (and, with the "
+        "option on, the copy pointer) for the LSTM.",
     )
 
 

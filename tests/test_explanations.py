@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.insights import map_layout, occlusion  # occlusion: faithfulness.occlusion
+from streamrec.insights import map_layout, occlusion, summary_map  # occlusion: faithfulness.occlusion
 from streamrec.model import build_model
 from streamrec.recommend import recommend
 from tests.zoo_runs import tiny_config
@@ -24,6 +24,10 @@ def test_layer_head_names_make_a_grid_and_other_names_stand_alone():
     assert map_layout(["local attention"]).single == ["local attention"]
     assert not map_layout(["local attention"]).layers
     assert map_layout([]).empty
+    # The map a profile reads by default: the first of its own, else the grid's last.
+    assert summary_map(names) == "rollout"
+    assert summary_map(["attention pooling", "copy pointer"]) == "attention pooling"
+    assert summary_map(["layer 1 · head 1", "layer 1 · mean over heads"]) == "layer 1 · mean over heads"
 
 
 @pytest.mark.parametrize("family", ["lstm", "sasrec", "gru4rec", "narm"])

@@ -20,12 +20,13 @@ SIM = SimConfig(n_sessions=200, n_items=60, n_categories=4, max_preferred=3, see
 CHARTS = ("by_length", "by_behaviour", "edges", "entropy", "patterns", "examples", "faithfulness")
 
 
-def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attention") -> Path:
-    """Train a one-epoch run small enough for a test."""
+def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attention", **options) -> Path:
+    """Train a one-epoch run small enough for a test (`options`: the LSTM's item_skip, copy)."""
     config = RunConfig(
         sim,
         ModelConfig(
-            n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1, pooling=pooling
+            n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1, pooling=pooling,
+            **options,
         ),
         TrainConfig(epochs=1, batch_size=256),
     )
@@ -178,3 +179,16 @@ def test_no_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_page):
     assert_clean(at)
     assert "No trained run" in at.info[0].value
     assert not at.get("plotly_chart")
+
+
+def test_a_copy_pointer_run_profiles_its_pooling_attention_first(tmp_path, monkeypatch, open_page):
+    """Both of its maps are offered; the pooling attention, the one it predicts with, first."""
+    tiny_run(tmp_path, "copy", item_skip=True, copy=True)
+    monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path))
+    at = open_page(PAGE)
+    assert_clean(at)
+    view = at.selectbox(key="att_view")
+    assert view.options == ["attention pooling", "copy pointer"] and view.value == "attention pooling"
+    view.set_value("copy pointer").run()
+    assert_clean(at)
+    assert at.get("plotly_chart")

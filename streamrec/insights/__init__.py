@@ -33,6 +33,7 @@ from streamrec.insights.explanations import (
     explanation_names,
     has_attention,
     map_layout,
+    summary_map,
 )
 from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
@@ -111,6 +112,7 @@ __all__ = [
     "item_embeddings",
     "length_buckets",
     "map_layout",
+    "summary_map",
     "mean_by_position",
     "measure_faithfulness",
     "nearest_neighbours",

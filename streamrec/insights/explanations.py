@@ -59,6 +59,14 @@ def map_layout(names: Sequence[str]) -> MapLayout:
     return MapLayout(layers=layers, views=common, single=single)
 
 
+def summary_map(names: Sequence[str]) -> str:
+    """The map that sums up a model's attention, to profile by default: its first map of its
+    own (the LSTM's pooling attention, NARM's local attention, SASRec's rollout), else the
+    last map of its grid. `names` is `explain`'s, non-empty."""
+    layout = map_layout(names)
+    return layout.single[0] if layout.single else list(names)[-1]
+
+
 @torch.no_grad()
 def explanation_names(model: SessionModel) -> list[str]:
     """The names of the maps the model's `explain` returns (empty for a model without
