@@ -267,7 +267,7 @@ def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
     _, models = roots
     at = open_page("pages/train.py")
     at.selectbox(key="train_data").set_value(NAME)
-    for key, value in {"train_embed_dim": 8, "train_hidden_size": 16, "train_epochs": 1}.items():
+    for key, value in {"train_lstm_embed_dim": 8, "train_lstm_hidden_size": 16, "train_epochs": 1}.items():
         at.number_input(key=key).set_value(value)
     at.text_input(key="train_name").set_value("from-page")
     at.run()

@@ -73,6 +73,14 @@ def test_two_scenarios_lead_last_category_popularity_by_ten_points():
     gaps = {name: scenario_gap(scenario)[0] for name, scenario in SCENARIOS.items()}
     assert abs(gaps["casestudy"]) < 0.01
     assert sum(gap >= 0.10 for gap in gaps.values()) >= 2, gaps
+    # The shipped second demo is trained on the world with the largest gap.
+    from pathlib import Path
+
+    from streamrec import runs
+    from streamrec.scenarios import scenario_of
+
+    demo = Path(__file__).resolve().parents[1] / "models" / "demo-streaming"
+    assert scenario_of(runs.read_config(demo).sim) == max(gaps, key=gaps.get), gaps
 
 
 def test_train_with_a_scenario_takes_its_world_and_window_unless_a_flag_says_otherwise():
