@@ -44,6 +44,8 @@ from streamrec.config import ModelConfig
 
 
 COPY_DISTANCES = 64  # the pointer learns a bias per distance 0..63; farther clicks share the last
+COPY_RANGE = 30.0  # pointer scores are clamped to +-30, so exp() stays finite in float32
+NOT_VISIBLE = -1e4  # the pointer score of a click it cannot see: exp() of it is exactly 0
 
 
 class SessionRecommender(nn.Module):
@@ -75,11 +77,12 @@ class SessionRecommender(nn.Module):
             self.copy_key = nn.Linear(config.embed_dim, config.embed_dim)
             self.copy_distance = nn.Parameter(torch.zeros(COPY_DISTANCES))
 
-    def _states(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, T, H) recurrent outputs for right-padded tokens (B, T)."""
-        embedded = self.dropout(self.item_embedding(tokens))  # (B, T, E)
-        states, _ = self.rnn(embedded)  # (B, T, H)
-        return states
+    def _states(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, H) recurrent outputs for right-padded tokens (B, T), and the (B, T, E) item
+        embeddings they read (before dropout: the skip path and the pointer's keys use them)."""
+        embedded = self.item_embedding(tokens)  # (B, T, E)
+        states, _ = self.rnn(self.dropout(embedded))  # (B, T, H)
+        return states, embedded
 
     def _scores(self, states: torch.Tensor) -> torch.Tensor:
         """(B, T) unnormalised attention scores."""
@@ -96,7 +99,7 @@ class SessionRecommender(nn.Module):
         order = torch.sort((~mask).to(torch.int8), dim=1, stable=True).indices  # clicks first
         packed = tokens.gather(1, order)  # (B, T) right-padded
         packed_mask = mask.gather(1, order)
-        states = self._states(packed)  # (B, T, H)
+        states, embedded = self._states(packed)  # (B, T, H), (B, T, E)
         lengths = packed_mask.sum(dim=1)  # (B,)
         if self.config.pooling == "attention":
             scores = self._scores(states).masked_fill(~packed_mask, float("-inf"))
@@ -106,7 +109,7 @@ class SessionRecommender(nn.Module):
             weights = nn.functional.one_hot(last, tokens.shape[1]).to(states.dtype)
             weights = weights * (lengths > 0).unsqueeze(1)
         query = (lengths - 1).clamp(min=0).unsqueeze(1)  # (B, 1): the prefix's last click
-        contexts = self._contexts(packed, states, weights.unsqueeze(1), query)  # (B, 1, D')
+        contexts = self._contexts(packed, embedded, states, weights.unsqueeze(1), query)  # (B, 1, D')
         logits = self.logits(contexts.squeeze(1))  # (B, n_items)
         attention = torch.zeros_like(weights).scatter(1, order, weights)  # back to input order
         return logits, attention
@@ -120,7 +123,7 @@ class SessionRecommender(nn.Module):
         after click t (zero for j > t and at padding).
         """
         mask = tokens != 0  # (B, T)
-        states = self._states(tokens)  # (B, T, H)
+        states, embedded = self._states(tokens)  # (B, T, H), (B, T, E)
         t = tokens.shape[1]
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         allowed = causal.unsqueeze(0) & mask.unsqueeze(1)  # (B, T, T): query t, key j
@@ -133,22 +136,25 @@ class SessionRecommender(nn.Module):
             weights = eye * mask.unsqueeze(1)  # (B, T, T)
         weights = weights * mask.unsqueeze(2)  # no prediction after a padding position
         query = torch.arange(t, device=tokens.device).expand(tokens.shape[0], -1)  # (B, T)
-        return self._contexts(tokens, states, weights, query), weights
+        return self._contexts(tokens, embedded, states, weights, query), weights
 
     def _contexts(
-        self, tokens: torch.Tensor, states: torch.Tensor, weights: torch.Tensor, query: torch.Tensor
+        self,
+        tokens: torch.Tensor,
+        embedded: torch.Tensor,
+        states: torch.Tensor,
+        weights: torch.Tensor,
+        query: torch.Tensor,
     ) -> torch.Tensor:
         """The states `logits` reads, (B, Q, D') for Q queries over right-padded rows.
 
-        tokens (B, T), recurrent states (B, T, H), pooling weights (B, Q, T) (zero beyond each
-        query's click and at padding), query (B, Q) the position of each query's last click.
-        D' = H, + E with `item_skip`, + 2T with `copy`: the pointer's scores over the window's
-        T clicks (-1e4 where a click is not visible) and the window's tokens.
+        tokens (B, T), their item embeddings (B, T, E), recurrent states (B, T, H), pooling
+        weights (B, Q, T) (zero beyond each query's click and at padding), query (B, Q) the
+        position of each query's last click. D' = H, + E with `item_skip`, + 2T with `copy`:
+        the pointer's scores over the window's T clicks (NOT_VISIBLE where a click is not
+        visible) and the window's tokens.
         """
         contexts = weights @ states  # (B, Q, H)
-        if not (self.config.item_skip or self.config.copy):
-            return contexts
-        embedded = self.item_embedding(tokens)  # (B, T, E), undropped: the pointer's keys
         if self.config.item_skip:
             contexts = torch.cat([contexts, weights @ embedded], dim=-1)  # (B, Q, H + E)
         if not self.config.copy:
@@ -159,7 +165,7 @@ class SessionRecommender(nn.Module):
         keys = self.copy_key(embedded)  # (B, T, E)
         scores = self.copy_query(contexts) @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5
         scores = scores + self.copy_distance[distance.clamp(0, COPY_DISTANCES - 1)]
-        scores = scores.clamp(-30.0, 30.0).masked_fill(~visible, -1e4)  # exp(-1e4) is 0
+        scores = scores.clamp(-COPY_RANGE, COPY_RANGE).masked_fill(~visible, NOT_VISIBLE)
         window = tokens.unsqueeze(1).expand(-1, query.shape[1], -1).to(contexts.dtype)
         return torch.cat([contexts, scores, window], dim=-1)  # (B, Q, D + 2T)
 
@@ -207,6 +213,6 @@ class SessionRecommender(nn.Module):
         if self.config.copy:
             t = tokens.shape[1]
             scores = states[..., self.context_size : self.context_size + t]
-            pointer = torch.softmax(scores, dim=2) * (scores > -1e3).any(2, keepdim=True)
-            maps["copy pointer"] = pointer * (scores > -1e3)
+            seen = (scores > NOT_VISIBLE).any(2, keepdim=True)  # a prediction is made there
+            maps["copy pointer"] = torch.softmax(scores, dim=2) * seen
         return maps
