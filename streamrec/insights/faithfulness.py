@@ -201,8 +201,10 @@ def last_output_maps(
     `forward_rows` returns) and POINTER (the "copy pointer" map of `explain`), each (N, T)."""
     n, width = tokens.shape
     probs = np.zeros(n, dtype=np.float64)
+    explain = getattr(model, "explain", None)  # asked once whether it names a pointer, not per batch
+    if POINTER in wanted and (explain is None or POINTER not in explain(torch.tensor([[1, 2]]))):
+        wanted = tuple(name for name in wanted if name != POINTER)
     maps = {name: np.zeros((n, width), dtype=np.float32) for name in wanted}
-    explain = getattr(model, "explain", None)
     order = np.argsort(-lengths, kind="stable")
     for start in range(0, n, rows_per_batch):
         index = order[start : start + rows_per_batch]
@@ -216,7 +218,7 @@ def last_output_maps(
         probs[index] = log_p.exp().double().numpy()
         found = {ATTENTION: weights}
         if POINTER in maps:
-            found[POINTER] = explain(rows).get(POINTER) if explain is not None else None
+            found[POINTER] = explain(rows)[POINTER]
         for name in list(maps):
             if found[name] is None:
                 del maps[name]  # the model has no such map
