@@ -57,7 +57,6 @@ def main() -> None:
     report = split.report
     causes = np.asarray(data.cause)[data.offsets[report.session] + report.position]
     ranks: dict[str, np.ndarray] = {}
-    seconds: dict[str, float] = {}
     for name in args.variants.split(","):
         config = replace(base, model=replace(base.model, **VARIANTS[name]))
         started = time.perf_counter()
@@ -71,9 +70,9 @@ def main() -> None:
             if event["event"] == "end":
                 end = event
         _, ranks[f"LSTM {name}"] = evaluate_model(holder["model"], data, report, config.train.max_len)
-        seconds[f"LSTM {name}"] = end.get("train_seconds", float("nan"))
-        print(f"LSTM {name}: best epoch {end.get('best_epoch')}, {seconds[f'LSTM {name}']:.0f} s of "
-              f"training ({time.perf_counter() - started:.0f} s wall)", flush=True)
+        print(f"LSTM {name}: best epoch {end.get('best_epoch')}, "
+              f"{end.get('train_seconds', float('nan')):.0f} s of training "
+              f"({time.perf_counter() - started:.0f} s wall)", flush=True)
     for scorer in (MarkovChain(), VSKNN(), Oracle()):
         _, ranks[scorer.name] = evaluate_scorer(scorer.fit(data, split.train), data, report,
                                                 base.train.max_len)

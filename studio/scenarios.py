@@ -22,7 +22,8 @@ def apply_scenario(name: str) -> None:
     st.session_state[SIM_CONFIG_KEY] = to_dict(config)
     # The Train page's widgets get the scenario's recommended settings;
     # a setting only another scenario recommends goes back to its default.
-    chosen = {"model": scenario.model, "train": {**scenario.train, "max_len": scenario.max_len}}
+    chosen = {"model": scenario.model_settings(ModelConfig),
+              "train": {**scenario.train, "max_len": scenario.max_len}}
     defaults = {"model": ModelConfig(), "train": TrainConfig()}
     # Model widgets carry their family in the key (train_lstm_<field>): the recommended model
     # settings are the LSTM's, the family the scenarios were tuned for.
