@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.insights import map_layout, occlusion, summary_map  # occlusion: faithfulness.occlusion
+from streamrec.insights import (  # occlusion: faithfulness.occlusion
+    map_layout,
+    occlusion,
+    summary_map,
+)
 from streamrec.model import build_model
 from streamrec.recommend import recommend
 from tests.zoo_runs import tiny_config

@@ -286,5 +286,5 @@ def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
 def test_cli_names_a_run_whose_data_has_no_causes(tmp_path, capsys):
     data = hand_made()
     path = untrained_run(tmp_path, SessionData(items=data.items, offsets=data.offsets))
-    assert main(["faithfulness", "--run", "tiny", "--models-dir", str(tmp_path)]) == 2
+    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path)]) == 2
     assert "records no cause per click" in capsys.readouterr().err

@@ -14,7 +14,15 @@ import plotly.graph_objects as go
 
 from streamrec.charts.attention import BAR_COLOR, TEMPLATE, TRUTH_COLOR
 from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
-from streamrec.insights.faithfulness import ALL, ATTENTION, CHANCE, LAST_CLICK, METHODS, OCCLUSION, POINTER
+from streamrec.insights.faithfulness import (
+    ALL,
+    ATTENTION,
+    CHANCE,
+    LAST_CLICK,
+    METHODS,
+    OCCLUSION,
+    POINTER,
+)
 
 METHOD_COLORS = {
     ATTENTION: "#636EFA",

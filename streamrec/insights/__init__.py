@@ -112,7 +112,6 @@ __all__ = [
     "item_embeddings",
     "length_buckets",
     "map_layout",
-    "summary_map",
     "mean_by_position",
     "measure_faithfulness",
     "nearest_neighbours",
@@ -126,5 +125,6 @@ __all__ = [
     "purity_sentence",
     "sample_targets",
     "structure_grade",
+    "summary_map",
     "training_clicks",
 ]

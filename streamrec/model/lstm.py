@@ -42,7 +42,6 @@ from torch import nn
 
 from streamrec.config import ModelConfig
 
-
 COPY_DISTANCES = 64  # the pointer learns a bias per distance 0..63; farther clicks share the last
 COPY_RANGE = 30.0  # pointer scores are clamped to +-30, so exp() stays finite in float32
 NOT_VISIBLE = -1e4  # the pointer score of a click it cannot see: exp() of it is exactly 0
