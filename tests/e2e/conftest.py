@@ -122,6 +122,18 @@ class StreamlitApp:
             box.press("Tab")
             self.wait()
 
+    def generate(self, settings: dict[str, str]) -> None:
+        """Generate sessions on the Simulator page with `settings` (labels to values, "Sessions"
+        among them) and wait until its metrics show that many sessions."""
+        from playwright.sync_api import expect
+
+        self.open_in_sidebar("Simulator")
+        self.fill(settings)
+        self.page.get_by_role("button", name="Generate").click()
+        sessions = self.page.get_by_test_id("stMetric").filter(has_text="Sessions").first
+        expect(sessions).to_contain_text(settings["Sessions"])
+        self.wait()
+
     def open_in_sidebar(self, title: str) -> None:
         """Switch page through the navigation, which keeps the browser session (and its state)."""
         from playwright.sync_api import expect

@@ -29,11 +29,7 @@ def test_train_a_tiny_model_and_find_it_on_the_runs_page(st_app, models_dir, no_
     # legacy pages/ mode) until app.py has called st.navigation once.
     before = {info.run_id for info in runs.list_runs(models_dir)}  # the folder is session-wide
     page = st_app.goto()
-    st_app.open_in_sidebar("Simulator")
-    st_app.fill(SIMULATOR)
-    page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
-    st_app.wait()
+    st_app.generate(SIMULATOR)
 
     st_app.open_in_sidebar("Train")
     expect(page.get_by_text("300 sessions of 5–34 clicks over 100 items")).to_be_visible()

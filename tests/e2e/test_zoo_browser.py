@@ -62,11 +62,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     st_app, models_dir, no_training_left
 ):
     page = st_app.goto()
-    st_app.open_in_sidebar("Simulator")
-    st_app.fill(SIMULATOR)
-    page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_test_id("stMetric").filter(has_text="Sessions").first).to_contain_text("300")
-    st_app.wait()
+    st_app.generate(SIMULATOR)
 
     st_app.open_in_sidebar("Train")
     page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
