@@ -89,7 +89,7 @@ def test_attention_embeddings_and_train_pages_on_the_data_set(app: StreamlitApp)
     app.screenshot("dataset-embeddings")
 
     page = app.goto("train")
-    page.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Training data").click()
     page.get_by_role("option", name=NAME).click()
     app.wait()
     expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()

@@ -71,7 +71,7 @@ def test_import_train_recommend_and_inspect_a_real_log(
 
     # Train: the imported data set, a tiny model, one epoch.
     st_app.open_in_sidebar("Train")
-    page.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Training data").click()
     page.get_by_role("option", name=NAME).click()
     st_app.wait()
     expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()
