@@ -13,10 +13,10 @@ import time
 import torch
 from _common import machine
 
-from streamrec.baselines import default_scorers, evaluate_scorer
 from streamrec.config import SimConfig, TrainConfig
-from streamrec.data import all_targets, make_split
-from streamrec.simulator import simulate
+from streamrec.data.splits import all_targets, make_split
+from streamrec.evaluation.baselines import default_scorers, evaluate_scorer
+from streamrec.world.simulator import simulate
 
 
 def main() -> None:

@@ -24,7 +24,10 @@ import numpy as np
 import torch
 from _common import machine
 
-from streamrec.baselines import (
+from streamrec.data.log_import import ImportConfig, import_log
+from streamrec.data.sessions import SessionData
+from streamrec.data.splits import Split, Targets, all_targets
+from streamrec.evaluation.baselines import (
     VSKNN,
     GlobalPopularity,
     MarkovChain,
@@ -32,9 +35,6 @@ from streamrec.baselines import (
     SessionKNN,
     evaluate_scorer,
 )
-from streamrec.data import Split, Targets, all_targets
-from streamrec.logs import ImportConfig, import_log
-from streamrec.sessions import SessionData
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STREAMREC_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -26,12 +26,12 @@ import torch
 from _common import best_of, machine, uptime
 
 from streamrec.config import RunConfig, SimConfig, TrainConfig, model_config
-from streamrec.data import all_targets, batches, build_rows, target_items
+from streamrec.data.splits import all_targets, batches, build_rows, target_items
 from streamrec.model import build_model
-from streamrec.objectives import make_loss
 from streamrec.recommend import recommend
-from streamrec.simulator import simulate
-from streamrec.train import _row_batch, training_step
+from streamrec.training.loop import _row_batch, training_step
+from streamrec.training.objectives import make_loss
+from streamrec.world.simulator import simulate
 
 STEPS = 3  # timed after 1 warm-up step; the median is reported
 

@@ -16,11 +16,11 @@ import torch
 from _common import best_of, machine
 
 from streamrec.config import ModelConfig, SimConfig
-from streamrec.data import Targets, all_targets, target_items
-from streamrec.metrics import metrics_from_ranks, target_ranks
+from streamrec.data.splits import Targets, all_targets, target_items
+from streamrec.evaluation.metrics import metrics_from_ranks, target_ranks
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
-from streamrec.train import evaluate_model
+from streamrec.training.loop import evaluate_model
+from streamrec.world.simulator import simulate
 
 N_TARGETS = 100_000
 CHUNK = 4096

@@ -18,10 +18,10 @@ from _common import best_of, machine
 
 from streamrec import insights
 from streamrec.config import RunConfig
-from streamrec.insights.faithfulness import occlusion
+from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
+from streamrec.explain.faithfulness import occlusion
 from streamrec.model import SessionRecommender
-from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 N_SESSIONS = 2_000
 BUDGET_SECONDS = 5.0  # issue #10: the faithfulness analysis of 2,000 sessions

@@ -1,5 +1,5 @@
 """Quality per model family at one wall-clock training budget, on every simulator world: the
-case study's and each named scenario (streamrec/scenarios.py, read with its recommended
+case study's and each named scenario (streamrec/world/scenarios.py, read with its recommended
 max_len), with the best baseline and the Bayes-optimal oracle on the same test sessions.
 
 Every family trains at its defaults (model config, TrainConfig, the family's default
@@ -20,11 +20,11 @@ import time
 import torch
 from _common import machine, uptime
 
-from streamrec.baselines import Oracle, evaluate_baselines, evaluate_scorer
 from streamrec.config import MODEL_CONFIGS, DataConfig, RunConfig, TrainConfig, model_config
-from streamrec.scenarios import SCENARIOS
-from streamrec.sources import open_data
-from streamrec.train import train
+from streamrec.data.sources import open_data
+from streamrec.evaluation.baselines import Oracle, evaluate_baselines, evaluate_scorer
+from streamrec.training.loop import train
+from streamrec.world.scenarios import SCENARIOS
 
 COLUMNS = ("hit@10", "hit@20", "mrr@20", "ndcg@20")
 

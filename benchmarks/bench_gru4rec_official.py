@@ -22,10 +22,10 @@ import torch
 from _common import machine, uptime
 from bench_zoo import parse_try, run
 
-from streamrec.baselines import Oracle, evaluate_scorer
 from streamrec.config import RunConfig, TrainConfig
-from streamrec.data import make_split
-from streamrec.metrics import metrics_from_ranks
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import Oracle, evaluate_scorer
+from streamrec.evaluation.metrics import metrics_from_ranks
 
 
 def train_frame(data, split) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def main() -> None:
     spec.loader.exec_module(official)
 
     config = RunConfig()
-    from streamrec.simulator import simulate
+    from streamrec.world.simulator import simulate
 
     data = simulate(config.sim)
     split = make_split(data, TrainConfig())

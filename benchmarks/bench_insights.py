@@ -16,7 +16,7 @@ from _common import best_of, machine
 from streamrec import insights
 from streamrec.config import RunConfig
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 N_SESSIONS = 2_000
 K = 10

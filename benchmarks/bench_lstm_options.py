@@ -19,10 +19,10 @@ from bench_order_options import VARIANTS
 from bench_training import session_parallel_epoch
 
 from streamrec.config import ModelConfig, TrainConfig
-from streamrec.data import build_rows, make_split
+from streamrec.data.splits import build_rows, make_split
 from streamrec.model import build_model
-from streamrec.scenarios import get_scenario
-from streamrec.simulator import simulate
+from streamrec.world.scenarios import get_scenario
+from streamrec.world.simulator import simulate
 
 
 def main() -> None:

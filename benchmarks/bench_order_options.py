@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from _common import machine
 
-from streamrec.baselines import MarkovChain, Oracle, evaluate_scorer
 from streamrec.config import ModelConfig, RunConfig, TrainConfig
-from streamrec.knn import VSKNN
-from streamrec.scenarios import get_scenario
-from streamrec.sessions import CAUSES
-from streamrec.sources import open_data
-from streamrec.train import evaluate_model, train
+from streamrec.data.sessions import CAUSES
+from streamrec.data.sources import open_data
+from streamrec.evaluation.baselines import MarkovChain, Oracle, evaluate_scorer
+from streamrec.evaluation.knn import VSKNN
+from streamrec.training.loop import evaluate_model, train
+from streamrec.world.scenarios import get_scenario
 
 VARIANTS = {
     "base": {"item_skip": False, "copy": False},

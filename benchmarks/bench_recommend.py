@@ -18,13 +18,13 @@ from collections.abc import Callable
 import torch
 from _common import machine
 
-from streamrec.baselines import Oracle
-from streamrec.charts import attention as charts
+from streamrec.charts import explain_charts as charts
 from streamrec.config import ModelConfig, SimConfig, TrainConfig
-from streamrec.data import make_split
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import Oracle
 from streamrec.model import SessionRecommender
-from streamrec.session_view import SessionUpdate, session_update
-from streamrec.simulator import simulate
+from streamrec.views.session_view import SessionUpdate, session_update
+from streamrec.world.simulator import simulate
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:

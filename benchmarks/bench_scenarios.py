@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from _common import machine
 
-from streamrec.baselines import Oracle
 from streamrec.config import SimConfig
-from streamrec.data import all_targets, prefix_matrix, target_items
-from streamrec.scenarios import SCENARIOS
-from streamrec.simulator import simulate
+from streamrec.data.splits import all_targets, prefix_matrix, target_items
+from streamrec.evaluation.baselines import Oracle
+from streamrec.world.scenarios import SCENARIOS
+from streamrec.world.simulator import simulate
 
 ALL_ON = SimConfig(anchor_return=0.15, successor_prob=0.3, recall_prob=0.1, repeat_prob=0.15,
                    repeat_decay=0.6)

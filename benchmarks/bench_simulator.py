@@ -14,7 +14,7 @@ from pathlib import Path
 from _common import best_of, machine
 
 from streamrec.config import SimConfig
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 
 def peak_mib(fn) -> float:

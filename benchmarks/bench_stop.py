@@ -14,8 +14,8 @@ from pathlib import Path
 
 from _common import machine
 
-from streamrec import jobs, runs
 from streamrec.config import RunConfig
+from streamrec.training import jobs, runs
 
 
 def wait(predicate: Callable[[], bool], timeout: float = 300.0) -> None:

@@ -10,11 +10,11 @@ import dataclasses
 
 from _common import machine
 
-from streamrec.baselines import Oracle, evaluate_scorer
 from streamrec.config import RunConfig, TrainConfig
-from streamrec.data import make_split
-from streamrec.simulator import simulate
-from streamrec.train import train
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import Oracle, evaluate_scorer
+from streamrec.training.loop import train
+from streamrec.world.simulator import simulate
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ from _common import machine
 from torch import nn
 
 from streamrec.config import ModelConfig, SimConfig, TrainConfig
-from streamrec.data import batches, build_rows, make_split, prefix_matrix, target_items
+from streamrec.data.splits import batches, build_rows, make_split, prefix_matrix, target_items
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
-from streamrec.train import _row_batch
+from streamrec.training.loop import _row_batch
+from streamrec.world.simulator import simulate
 
 
 def per_prefix_epoch(model, optimizer, prefixes, targets, batch_size, fraction, rng) -> tuple[float, int]:

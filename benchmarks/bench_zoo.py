@@ -17,11 +17,11 @@ from typing import Any
 import torch
 from _common import machine, uptime
 
-from streamrec.baselines import Oracle, evaluate_scorer
 from streamrec.config import MODEL_CONFIGS, RunConfig, TrainConfig, model_config
-from streamrec.data import make_split
-from streamrec.simulator import simulate
-from streamrec.train import evaluate_model, train
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import Oracle, evaluate_scorer
+from streamrec.training.loop import evaluate_model, train
+from streamrec.world.simulator import simulate
 
 # name -> (family, model fields, train fields): each family at its defaults under each
 # objective, plus the fastest configuration found (a "max_seconds" field overrides --budget).

@@ -15,16 +15,17 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import insights, runs
-from streamrec.charts import faithfulness as faith_charts
-from streamrec.charts import insights as charts
-from streamrec.data_identity import data_label
-from streamrec.insights.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION, POINTER
-from streamrec.items import ItemNames
-from streamrec.sessions import SessionData
+from streamrec import insights
+from streamrec.charts import faithfulness_charts as faith_charts
+from streamrec.charts import insight_charts as charts
+from streamrec.data.identity import data_label
+from streamrec.data.items import ItemNames
+from streamrec.data.sessions import SessionData
+from streamrec.explain.faithfulness import ATTENTION, CHANCE, LAST_CLICK, OCCLUSION, POINTER
 from streamrec.text import escape_markdown
+from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
-from studio.runs import (
+from studio.run_picker import (
     cached_model,
     file_stamp,
     item_names,

@@ -1,6 +1,6 @@
 """Data: import a click log (an upload or a path on the server) and look at the data sets.
 
-The import itself is `streamrec.logs.import_log`, the same code as `python -m streamrec import`;
+The import itself is `streamrec.data.log_import.import_log`, the same code as `python -m streamrec import`;
 this page only gathers its settings (columns mapped over a preview of the first rows, the
 preprocessing from `ImportConfig`'s fields) and shows what came out.
 """
@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from streamrec import logfiles, logs
-from streamrec.charts import data as charts
-from streamrec.datasets import (
+from streamrec.charts import log_charts as charts
+from streamrec.data import log_files as logfiles
+from streamrec.data import log_import as logs
+from streamrec.data.datasets import (
     META_FILE,
     Dataset,
     DatasetError,

@@ -13,14 +13,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from streamrec import insights, runs
-from streamrec.charts import insights as charts
-from streamrec.columns import CATEGORY, ITEM_ID
-from streamrec.items import ItemNames
+from streamrec import insights
+from streamrec.charts import insight_charts as charts
+from streamrec.data.columns import CATEGORY, ITEM_ID
+from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
+from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
-from studio.runs import (
+from studio.run_picker import (
     cached_model,
     file_stamp,
     item_names,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from streamrec.runs import list_runs
 from streamrec.text import escape_markdown
+from streamrec.training.runs import list_runs
 from studio.navigation import ensure_app_navigation
 
 ensure_app_navigation()

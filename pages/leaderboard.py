@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamrec import leaderboard, runs
-from streamrec.charts import training as charts
+from streamrec.charts import training_charts as charts
+from streamrec.evaluation import leaderboard
 from streamrec.text import escape_markdown
+from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
 
 ensure_app_navigation()

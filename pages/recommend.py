@@ -13,14 +13,16 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import insights, runs
-from streamrec.charts import attention as charts
-from streamrec.charts.faithfulness import occlusion_bars
+from streamrec import insights
+from streamrec.charts import explain_charts as charts
+from streamrec.charts.faithfulness_charts import occlusion_bars
 from streamrec.config import RunConfig
-from streamrec.items import ItemNames
+from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
 from streamrec.recommend import Recommendation
-from streamrec.session_view import (
+from streamrec.text import escape_markdown
+from streamrec.training import runs
+from streamrec.views.session_view import (
     NO_CEILING,
     ClickCauses,
     SampledSession,
@@ -34,10 +36,9 @@ from streamrec.session_view import (
     session_update,
     truth_ranks,
 )
-from streamrec.text import escape_markdown
 from studio.explain import attention_maps
 from studio.navigation import ensure_app_navigation
-from studio.runs import (
+from studio.run_picker import (
     broken_runs_expander,
     cached_model,
     item_names,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from streamrec import runs
-from streamrec.charts import training as charts
-from streamrec.data_identity import data_key, data_label, group_by_data
+from streamrec.charts import training_charts as charts
+from streamrec.data.identity import data_key, data_label, group_by_data
+from streamrec.evaluation.verdict import verdict
 from streamrec.text import escape_markdown
-from streamrec.verdict import verdict
+from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
 from studio.viewer import viewer_mode, viewer_note
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamrec.baselines import evaluate_baselines
-from streamrec.charts import simulator as charts
+from streamrec.charts import world_charts as charts
 from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
-from streamrec.data import make_split
-from streamrec.scenarios import recommended_max_len
-from streamrec.sessions import SessionData
-from streamrec.simulator import dataset_stats
+from streamrec.data.sessions import SessionData
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import evaluate_baselines
+from streamrec.world.scenarios import recommended_max_len
+from streamrec.world.simulator import dataset_stats
 from studio.navigation import ensure_app_navigation
-from studio.runs import simulated_sessions
+from studio.run_picker import simulated_sessions
 from studio.scenarios import scenario_picker
 
 ensure_app_navigation()

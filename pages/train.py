@@ -1,6 +1,6 @@
 """Train: model and training settings, Start, and a live view of the run that trains.
 
-The training runs in a separate worker process (`streamrec.jobs.launch`); this page only
+The training runs in a separate worker process (`streamrec.training.jobs.launch`); this page only
 reads its run folder. A fragment polls the folder once a second while the run is alive, so
 the page survives reruns, page switches and reloads: it re-attaches to whatever trains.
 """
@@ -14,8 +14,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from streamrec import datasets, jobs, runs
-from streamrec.charts import training as charts
+from streamrec.charts import training_charts as charts
 from streamrec.config import (
     MODEL_CONFIGS,
     RunConfig,
@@ -25,10 +24,12 @@ from streamrec.config import (
     model_config,
     to_dict,
 )
-from streamrec.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
-from streamrec.scenarios import recommended_max_len
-from streamrec.sources import dataset_config
+from streamrec.data import datasets
+from streamrec.data.sources import dataset_config
 from streamrec.text import escape_markdown
+from streamrec.training import jobs, runs
+from streamrec.training.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.world.scenarios import recommended_max_len
 from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from streamrec import runs
 from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
-from streamrec.datasets import DatasetError
-from streamrec.scenarios import SCENARIOS, Scenario, get_scenario
+from streamrec.data.datasets import DatasetError
+from streamrec.training import runs
+from streamrec.world.scenarios import SCENARIOS, Scenario, get_scenario
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The case study's exact setup: its generator, its random example split and optimiser.
@@ -132,7 +132,7 @@ def _with_dataset(config: RunConfig, args: argparse.Namespace) -> RunConfig:
     name = getattr(args, "dataset", None)
     if not name:
         return config
-    from streamrec.sources import dataset_config
+    from streamrec.data.sources import dataset_config
 
     ignored = [_flag("sim", key.split("__", 1)[1]) for key, value in vars(args).items()
                if key.startswith("sim__") and value is not None]
@@ -150,7 +150,7 @@ def _print_stats(stats: dict[str, float]) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Generate sessions, print statistics, optionally write a CSV."""
-    from streamrec.simulator import dataset_stats, simulate
+    from streamrec.world.simulator import dataset_stats, simulate
 
     config = _config_from_args(args).sim
     out = _writable_file(args.out) if args.out else None
@@ -232,8 +232,8 @@ def _print_left_out(left_out: dict[str, str]) -> None:
 
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
-    from streamrec.baselines import evaluate_baselines, left_out_baselines
-    from streamrec.sources import open_data
+    from streamrec.data.sources import open_data
+    from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines
 
     if args.compare:
         return _compare_run(args)
@@ -261,11 +261,11 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def _compare_run(args: argparse.Namespace) -> int:
     """`baselines --compare RUN`: the run's best checkpoint beside every baseline on its own
     stored sessions and report split, with the paired differences and its time to the oracle."""
-    from streamrec.baselines import left_out_baselines, score_baselines
-    from streamrec.jobs import to_oracle
-    from streamrec.metrics import paired_differences
-    from streamrec.sources import open_data
-    from streamrec.train import evaluate_model
+    from streamrec.data.sources import open_data
+    from streamrec.evaluation.baselines import left_out_baselines, score_baselines
+    from streamrec.evaluation.metrics import paired_differences
+    from streamrec.training.jobs import to_oracle
+    from streamrec.training.loop import evaluate_model
 
     path = runs.cli_run_path(args.compare, _models_root(args))
     given = [key for key, value in vars(args).items() if "__" in key and value is not None]
@@ -298,8 +298,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a run folder with a progress bar; print the final table."""
     from tqdm import tqdm
 
-    from streamrec.baselines import default_scorers
-    from streamrec.jobs import run_training
+    from streamrec.evaluation.baselines import default_scorers
+    from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
     path = runs.create_run(config, _models_root(args), args.name)
@@ -382,9 +382,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def scenario_gap(scenario: Scenario) -> tuple[float, float]:
     """(oracle minus last-category popularity, oracle) Hit@10 on the scenario's test split."""
-    from streamrec.baselines import LastCategoryPopularity, Oracle, evaluate_scorer
-    from streamrec.data import make_split
-    from streamrec.simulator import simulate
+    from streamrec.data.splits import make_split
+    from streamrec.evaluation.baselines import LastCategoryPopularity, Oracle, evaluate_scorer
+    from streamrec.world.simulator import simulate
 
     data = simulate(scenario.config())
     split = make_split(data, TrainConfig(max_len=scenario.max_len))
@@ -399,9 +399,9 @@ def scenario_gap(scenario: Scenario) -> tuple[float, float]:
 
 def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config: RunConfig) -> int:
     """`recommend` for a run trained on an imported log: raw item ids in and out."""
-    from streamrec.items import ItemNames
+    from streamrec.data.items import ItemNames
+    from streamrec.data.sources import open_data
     from streamrec.recommend import recommend
-    from streamrec.sources import open_data
 
     stored = runs.load_data(path, config)
     data = stored[0] if stored is not None else open_data(config)[0]
@@ -427,7 +427,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import a click log as a data set, with a progress bar; print every step's counts."""
     from tqdm import tqdm
 
-    from streamrec.logs import (
+    from streamrec.data.log_import import (
         ImportConfig,
         check_import,
         describe_columns,
@@ -480,7 +480,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     """List the imported data sets; a broken folder is listed with its error."""
-    from streamrec.datasets import default_data_root, list_datasets
+    from streamrec.data.datasets import default_data_root, list_datasets
 
     root = Path(args.data_dir) if args.data_dir else default_data_root()
     infos = list_datasets(root)
@@ -506,7 +506,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
-    from streamrec.jobs import run_training
+    from streamrec.training.jobs import run_training
 
     status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
     return 0 if status["state"] in ("completed", "stopped") else 1
@@ -514,8 +514,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_faithfulness(args: argparse.Namespace) -> int:
     """Attention and occlusion against the recorded causes of a run's held-out clicks."""
-    from streamrec.insights.faithfulness import markdown_table, measure_faithfulness
-    from streamrec.sources import open_data
+    from streamrec.data.sources import open_data
+    from streamrec.explain.faithfulness import markdown_table, measure_faithfulness
 
     path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)

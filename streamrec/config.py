@@ -432,7 +432,7 @@ class DataConfig:
     """Where a run's sessions come from: the simulator (the `sim` section) or an imported log."""
 
     source: str = "simulator"  # "simulator" or "dataset"
-    dataset: str = ""  # name of an imported data set (source "dataset"), see streamrec.datasets
+    dataset: str = ""  # name of an imported data set (source "dataset"), see streamrec.data.datasets
     content_hash: str = ""  # the imported clicks' hash, checked when the run's data is opened
 
     def validate(self) -> DataConfig:

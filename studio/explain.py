@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from streamrec.charts import attention as charts
+from streamrec.charts import explain_charts as charts
+from streamrec.data.items import ItemNames
 from streamrec.insights import MapLayout, map_layout
-from streamrec.items import ItemNames
 from streamrec.recommend import Recommendation
 
 GRID = "by layer and head"  # the map-kind option that opens the layer × head pickers

@@ -7,7 +7,7 @@ from dataclasses import fields
 import streamlit as st
 
 from streamrec.config import ModelConfig, SimConfig, TrainConfig, to_dict
-from streamrec.scenarios import SCENARIOS, get_scenario, recommended_settings
+from streamrec.world.scenarios import SCENARIOS, get_scenario, recommended_settings
 
 SIM_CONFIG_KEY = "sim_config"  # the last generated SimConfig (as on the Simulator page)
 PICKER_KEYS = ("sim_scenario", "train_scenario")

@@ -14,10 +14,11 @@ import numpy as np
 import streamlit as st
 
 from streamrec.config import RunConfig
-from streamrec.data_identity import data_key
-from streamrec.items import ItemNames
-from streamrec.runs import RunInfo
-from streamrec.session_view import (
+from streamrec.data.identity import data_key
+from streamrec.data.items import ItemNames
+from streamrec.text import escape_markdown
+from streamrec.training.runs import RunInfo
+from streamrec.views.session_view import (
     BEHAVIOUR_NAMES,
     SampledSession,
     drop_choices,
@@ -26,10 +27,9 @@ from streamrec.session_view import (
     sample_session,
     sampling_hint,
 )
-from streamrec.simulator import BEHAVIOURS
-from streamrec.text import escape_markdown
+from streamrec.world.simulator import BEHAVIOURS
 from studio.notices import Notice
-from studio.runs import run_sessions
+from studio.run_picker import run_sessions
 
 EXAMPLE = "302, 310, 365"
 APPEND_CHOICES = 10  # recommendations offered as one-click appends

@@ -7,8 +7,15 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from streamrec.columns import CATEGORY, ITEM_ID
-from streamrec.session_view import IN_SESSION, LABEL, PROBABILITY, RANK, TOP_K_COLUMNS, TRUE_NEXT
+from streamrec.data.columns import CATEGORY, ITEM_ID
+from streamrec.views.session_view import (
+    IN_SESSION,
+    LABEL,
+    PROBABILITY,
+    RANK,
+    TOP_K_COLUMNS,
+    TRUE_NEXT,
+)
 
 
 def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:

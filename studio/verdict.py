@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from streamrec.verdict import verdict
+from streamrec.evaluation.verdict import verdict
 
 HEADING = "Is the model worth it?"
 

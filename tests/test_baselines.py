@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.baselines import (
+from streamrec.config import SimConfig, TrainConfig
+from streamrec.data.splits import Split, Targets, all_targets, make_split, tokens_from_items
+from streamrec.evaluation.baselines import (
     VSKNN,
     GlobalPopularity,
     LastCategoryPopularity,
@@ -19,11 +21,9 @@ from streamrec.baselines import (
     evaluate_scorer,
     left_out_baselines,
 )
-from streamrec.config import SimConfig, TrainConfig
-from streamrec.data import Split, Targets, all_targets, make_split, tokens_from_items
-from streamrec.metrics import metrics_from_ranks, target_ranks
-from streamrec.scenarios import get_scenario
-from streamrec.simulator import Catalog, SessionData, simulate
+from streamrec.evaluation.metrics import metrics_from_ranks, target_ranks
+from streamrec.world.scenarios import get_scenario
+from streamrec.world.simulator import Catalog, SessionData, simulate
 
 # Items 0-2 are category 0, items 3-5 category 1.
 CATEGORY = np.array([0, 0, 0, 1, 1, 1])
@@ -422,7 +422,7 @@ def test_vsknn_agrees_with_a_step_by_step_port(small_sim):
 
 
 def test_vsknn_sample_cut_finds_the_nth_smallest_across_buckets():
-    from streamrec.knn import _smallest
+    from streamrec.evaluation.knn import _smallest
 
     rng = np.random.default_rng(4)
     bound, n = 5_000, 37  # 20 buckets of 256

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from streamrec.charts.attention import (
+from streamrec.charts.explain_charts import (
     ATTENTION_MEANING,
     ATTENTION_RANGE,
     GROWTH_TEXT_UP_TO,
@@ -13,8 +13,8 @@ from streamrec.charts.attention import (
     behaviour_posterior_chart,
     top_k_bars,
 )
-from streamrec.charts.simulator import category_colors
-from streamrec.session_view import top_k_table
+from streamrec.charts.world_charts import category_colors
+from streamrec.views.session_view import top_k_table
 
 CATEGORY = np.array([0, 0, 1, 2, 1])
 SESSION = [3, 0, 3]  # item 3 twice: two separate cells

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamrec.charts import data as charts
-from streamrec.sessions import Catalog, SessionData
+from streamrec.charts import log_charts as charts
+from streamrec.data.sessions import Catalog, SessionData
 
 DAY = 86_400.0
 T0 = 1_400_025_600.0  # 2014-05-14 00:00 UTC

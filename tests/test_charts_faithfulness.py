@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from streamrec.charts.faithfulness import faithfulness_bars, occlusion_bars
-from streamrec.insights.faithfulness import summary_table
-from streamrec.session_view import click_labels
+from streamrec.charts.faithfulness_charts import faithfulness_bars, occlusion_bars
+from streamrec.explain.faithfulness import summary_table
+from streamrec.views.session_view import click_labels
 
 CATEGORY = np.array([0, 0, 1, 2, 1])
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from streamrec.charts import insights as charts
-from streamrec.charts.simulator import category_colors
+from streamrec.charts import insight_charts as charts
+from streamrec.charts.world_charts import category_colors
 from streamrec.insights import PATTERNS
 
 

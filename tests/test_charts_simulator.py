@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from streamrec.charts import simulator as charts
+from streamrec.charts import world_charts as charts
 from streamrec.config import SimConfig
-from streamrec.simulator import Catalog, SessionData, simulate
+from streamrec.world.simulator import Catalog, SessionData, simulate
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from streamrec.charts import training as charts
+from streamrec.charts import training_charts as charts
 
 EVENTS = [
     {"event": "start", "epochs": 2, "batches_per_epoch": 4},

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import random_split
 
 from streamrec.config import SimConfig, TrainConfig
-from streamrec.data import (
+from streamrec.data.splits import (
     all_targets,
     batches,
     build_rows,
@@ -16,7 +16,7 @@ from streamrec.data import (
     target_items,
     tokens_from_items,
 )
-from streamrec.simulator import Catalog, SessionData, simulate
+from streamrec.world.simulator import Catalog, SessionData, simulate
 
 
 def tiny_data() -> SessionData:

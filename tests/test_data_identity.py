@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data_identity import data_key, data_label, group_by_data
+from streamrec.data.identity import data_key, data_label, group_by_data
 
 BASE = RunConfig(SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3),
                  ModelConfig(n_items=40))

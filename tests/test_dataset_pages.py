@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import jobs, runs
 from streamrec.__main__ import main
-from streamrec.baselines import evaluate_baselines, left_out_baselines
-from streamrec.datasets import Dataset, content_hash, load_dataset, save_dataset
-from streamrec.sessions import SessionData
+from streamrec.data.datasets import Dataset, content_hash, load_dataset, save_dataset
+from streamrec.data.sessions import SessionData
+from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines
+from streamrec.training import jobs, runs
 
 NAME = "clicks"
 N_ITEMS, N_SESSIONS, N_TEST = 60, 320, 60
@@ -290,8 +290,8 @@ def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
 
 def test_time_estimate_counts_the_data_sets_training_targets(roots):
     from streamrec.config import ModelConfig, RunConfig, TrainConfig
-    from streamrec.estimate import estimate_epoch_seconds, expected_train_targets
-    from streamrec.sources import dataset_config, open_data
+    from streamrec.data.sources import dataset_config, open_data
+    from streamrec.training.estimate import estimate_epoch_seconds, expected_train_targets
 
     config = dataset_config(
         RunConfig(model=ModelConfig(embed_dim=8, hidden_size=16), train=TrainConfig()), NAME

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import runs
-from streamrec.baselines import Oracle, default_scorers, evaluate_scorer
-from streamrec.data import make_split
-from streamrec.metrics import paired_difference, standard_error
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import Oracle, default_scorers, evaluate_scorer
+from streamrec.evaluation.metrics import paired_difference, standard_error
 from streamrec.recommend import recommend
-from streamrec.scenarios import scenario_of
-from streamrec.simulator import simulate
-from streamrec.train import evaluate_model
+from streamrec.training import runs
+from streamrec.training.loop import evaluate_model
+from streamrec.world.scenarios import scenario_of
+from streamrec.world.simulator import simulate
 
 DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
 

@@ -16,14 +16,14 @@ from streamrec.config import (
     SimConfig,
     TrainConfig,
 )
-from streamrec.estimate import (
+from streamrec.training.estimate import (
     MAX_TIMING_BYTES,
     estimate_epoch_seconds,
     expected_train_targets,
     speed_config,
     timing_bytes,
 )
-from streamrec.train import train
+from streamrec.training.loop import train
 
 SIM = SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3)
 TINY = RunConfig(

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec import runs
 from streamrec.__main__ import main
 from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import Split, Targets, all_targets
-from streamrec.data_identity import data_label as data_identity
-from streamrec.insights import faithfulness as fa
+from streamrec.data.identity import data_label as data_identity
+from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
+from streamrec.data.splits import Split, Targets, all_targets
+from streamrec.explain import faithfulness as fa
 from streamrec.model import SessionRecommender
-from streamrec.scenarios import get_scenario
-from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
+from streamrec.training import runs
+from streamrec.world.scenarios import get_scenario
 
 N_ITEMS = 10
 FIRST, STAY, SWITCH, ANCHOR, SUCCESSOR, RECALL, REPEAT = range(len(CAUSES))

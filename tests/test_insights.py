@@ -11,10 +11,10 @@ import torch
 
 from streamrec import insights
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import make_split, prefix_matrix
+from streamrec.data.splits import make_split, prefix_matrix
 from streamrec.insights import ANCHOR, COHERENT, MIXED, RECENCY, SHORT, AttentionProfile
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 
 def profile_of(rows: list[list[float]], behaviour: list[int] | None = None) -> AttentionProfile:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamrec.items import ItemNames, as_names
-from streamrec.sessions import Catalog, SessionData
+from streamrec.data.items import ItemNames, as_names
+from streamrec.data.sessions import Catalog, SessionData
 
 IDS = np.array(["214536502", "214536500", "a-7", "99"])
 
@@ -69,7 +69,7 @@ def test_without_categories_items_group_by_popularity_decile():
 
 
 def test_top_k_table_shows_raw_ids_and_labels_and_no_category():
-    from streamrec.session_view import top_k_table
+    from streamrec.views.session_view import top_k_table
 
     names = ItemNames.from_data(log(labels=True))
     table = top_k_table(np.array([2, 0]), np.array([0.5, 0.25]), names, [0], true_next=2)
@@ -84,7 +84,7 @@ def test_top_k_table_shows_raw_ids_and_labels_and_no_category():
 
 def test_headlines_without_an_oracle_name_raw_ids():
     from streamrec.recommend import Recommendation
-    from streamrec.session_view import headlines
+    from streamrec.views.session_view import headlines
 
     rec = Recommendation(
         session=[1, 3], dropped=0, top_items=np.array([2, 0]), top_probs=np.array([0.5, 0.2]),

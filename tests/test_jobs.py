@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.model import SessionRecommender
+from streamrec.training import jobs, runs
 
 # Small enough that an epoch takes well under a second, long enough that it never finishes
 # before the test stops it.

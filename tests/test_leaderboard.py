@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import leaderboard, runs
 from streamrec.config import DataConfig, RunConfig
+from streamrec.evaluation import leaderboard
+from streamrec.training import runs
 from tests.zoo_runs import tiny_config
 
 EPOCHS = [

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from streamrec import logfiles
-from streamrec.datasets import list_datasets, load_dataset
-from streamrec.logfiles import parse_times, preview_log
-from streamrec.logs import ImportConfig, import_log
+from streamrec.data import log_files as logfiles
+from streamrec.data.datasets import list_datasets, load_dataset
+from streamrec.data.log_files import parse_times, preview_log
+from streamrec.data.log_import import ImportConfig, import_log
 
 BASE = 1_400_000_000  # Unix seconds, 2014-05-13
 DAY = 86_400
@@ -160,7 +160,7 @@ def test_valid_days_sets_aside_the_last_training_days(tmp_path):
     assert load_dataset("tiny", tmp_path).n_valid_sessions == 1
     # Training on the data set validates on those sessions, not on a share of the rest.
     from streamrec.config import RunConfig
-    from streamrec.sources import dataset_config, open_data
+    from streamrec.data.sources import dataset_config, open_data
 
     _, split = open_data(dataset_config(RunConfig(), "tiny", tmp_path), tmp_path)
     assert set(split.valid.session.tolist()) == set(dataset.valid_sessions.tolist())
@@ -327,7 +327,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
         fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr("streamrec.datasets.np.savez", broken)
+    monkeypatch.setattr("streamrec.data.datasets.np.savez", broken)
     with pytest.raises(OSError, match="disk full"):
         import_log(config(path), root=tmp_path / "data")
     assert_nothing_written(tmp_path / "data")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from streamrec.config import SimConfig
-from streamrec.mechanisms import _truncated_geometric, successor_links
-from streamrec.sessions import CAUSES, NO_CAUSE, NO_SUCCESSOR
-from streamrec.simulator import simulate
+from streamrec.data.sessions import CAUSES, NO_CAUSE, NO_SUCCESSOR
+from streamrec.world.mechanisms import _truncated_geometric, successor_links
+from streamrec.world.simulator import simulate
 
 ALL_ON = SimConfig(n_sessions=4000, n_items=600, n_categories=8, anchor_return=0.15,
                    successor_prob=0.3, recall_prob=0.1, repeat_prob=0.15, repeat_decay=0.6)
@@ -162,7 +162,7 @@ def test_bad_mechanism_settings_raise_naming_the_field(changes, field):
 
 
 def test_causes_and_successor_links_survive_the_run_folder_arrays():
-    from streamrec.sessions import from_arrays, to_arrays
+    from streamrec.data.sessions import from_arrays, to_arrays
 
     data = simulate(replace(ALL_ON, n_sessions=50))
     back = from_arrays(to_arrays(data), data.config)
@@ -173,7 +173,7 @@ def test_causes_and_successor_links_survive_the_run_folder_arrays():
 
 
 def test_cause_sentences_name_the_clicks_one_based():
-    from streamrec.mechanisms import cause_sentence
+    from streamrec.world.mechanisms import cause_sentence
 
     assert cause_sentence(6, CODE["anchor"], 0) == "click 7 came back to the anchor, click 1"
     assert cause_sentence(0, CODE["first"], NO_CAUSE) == "click 1 started the session"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.metrics import (
+from streamrec.evaluation.metrics import (
     mask_seen,
     metrics_from_ranks,
     paired_difference,

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from streamrec.config import ModelConfig, SimConfig
-from streamrec.data import all_targets, build_rows, prefix_matrix
+from streamrec.data.splits import all_targets, build_rows, prefix_matrix
 from streamrec.model import SessionRecommender, count_parameters
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 VARIANTS = [(p, c) for p in ("attention", "last") for c in ("lstm", "gru")]
 # The scenarios' options (item-embedding skip path, copy pointer) on top of both poolings.

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec import runs
 from streamrec.config import (
     SAMPLED_ABOVE,
     GRU4RecConfig,
@@ -19,15 +18,16 @@ from streamrec.config import (
     SimConfig,
     TrainConfig,
 )
-from streamrec.events import metric_keys
-from streamrec.objectives import (
+from streamrec.training import runs
+from streamrec.training.events import metric_keys
+from streamrec.training.loop import train
+from streamrec.training.objectives import (
     NegativeSampler,
     bpr_max,
     make_loss,
     resolve_device,
     sampled_softmax,
 )
-from streamrec.train import train
 
 
 class TableModel:

@@ -10,11 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.baselines import Oracle, default_scorers, evaluate_scorer
 from streamrec.config import SimConfig, TrainConfig
-from streamrec.data import all_targets, make_split, prefix_matrix, target_items, tokens_from_items
-from streamrec.metrics import standard_error
-from streamrec.simulator import Catalog, SessionData, simulate
+from streamrec.data.splits import (
+    all_targets,
+    make_split,
+    prefix_matrix,
+    target_items,
+    tokens_from_items,
+)
+from streamrec.evaluation.baselines import Oracle, default_scorers, evaluate_scorer
+from streamrec.evaluation.metrics import standard_error
+from streamrec.world.simulator import Catalog, SessionData, simulate
 
 # Three categories of two items each; item 2c is the popular one of category c.
 POPULARITY = np.array([0.75, 0.25, 0.6, 0.4, 0.5, 0.5])

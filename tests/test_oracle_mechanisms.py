@@ -11,13 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.baselines import Oracle, default_scorers, evaluate_scorer
 from streamrec.config import SimConfig, TrainConfig
-from streamrec.data import all_targets, make_split, prefix_matrix, target_items, tokens_from_items
-from streamrec.metrics import standard_error, target_ranks
-from streamrec.scenarios import SCENARIOS
-from streamrec.sessions import NO_SUCCESSOR, Catalog, SessionData
-from streamrec.simulator import simulate
+from streamrec.data.sessions import NO_SUCCESSOR, Catalog, SessionData
+from streamrec.data.splits import (
+    all_targets,
+    make_split,
+    prefix_matrix,
+    target_items,
+    tokens_from_items,
+)
+from streamrec.evaluation.baselines import Oracle, default_scorers, evaluate_scorer
+from streamrec.evaluation.metrics import standard_error, target_ranks
+from streamrec.world.scenarios import SCENARIOS
+from streamrec.world.simulator import simulate
 
 # Three categories: items 0-2, 3-4, 5-6. Chains 0 -> 1 -> 2 and 5 -> 6; item 3, 4 stand alone.
 CATEGORY = np.array([0, 0, 0, 1, 1, 2, 2])

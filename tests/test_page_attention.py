@@ -11,8 +11,9 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from streamrec import insights, jobs, runs
+from streamrec import insights
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.training import jobs, runs
 
 PAGE = "pages/attention.py"
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from streamrec.datasets import list_datasets
+from streamrec.data.datasets import list_datasets
 
 PAGE = "pages/data.py"
 BASE = 1_400_000_000

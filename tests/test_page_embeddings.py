@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import insights, jobs, runs
+from streamrec import insights
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.simulator import simulate
+from streamrec.training import jobs, runs
+from streamrec.world.simulator import simulate
 
 PAGE = "pages/embeddings.py"
 SIM = SimConfig(n_sessions=200, n_items=60, n_categories=4, max_preferred=3, seed=5)

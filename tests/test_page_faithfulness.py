@@ -12,20 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import insights, jobs, runs
+from streamrec import insights
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data_identity import data_label
-from streamrec.insights.faithfulness import ATTENTION, occlusion
+from streamrec.data.identity import data_label
+from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
+from streamrec.explain.faithfulness import ATTENTION, occlusion
 from streamrec.recommend import recommend
-from streamrec.session_view import (
+from streamrec.training import jobs, runs
+from streamrec.views.session_view import (
     SampledSession,
     causes_paragraph,
     format_session,
     held_out_sessions,
     session_causes,
 )
-from streamrec.sessions import CAUSES, NO_CAUSE, SessionData
-from streamrec.simulator import BEHAVIOURS
+from streamrec.world.simulator import BEHAVIOURS
 
 ATTENTION_PAGE, RECOMMEND_PAGE = "pages/attention.py", "pages/recommend.py"
 MAX_LEN = 8

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec import runs
-from streamrec.charts.attention import ATTENTION_MEANING
+from streamrec.charts.explain_charts import ATTENTION_MEANING
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import make_split
-from streamrec.jobs import run_training
+from streamrec.data.splits import make_split
 from streamrec.model import SessionRecommender
 from streamrec.recommend import recommend
-from streamrec.session_view import held_out_sessions
-from streamrec.simulator import BEHAVIOURS, simulate
+from streamrec.training import runs
+from streamrec.training.jobs import run_training
+from streamrec.views.session_view import held_out_sessions
+from streamrec.world.simulator import BEHAVIOURS, simulate
 
 PAGE = "pages/recommend.py"
 N_ITEMS, MAX_LEN = 300, 8

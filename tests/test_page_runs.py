@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data_identity import data_key
-from streamrec.train import BEFORE_FIRST_EPOCH
-from streamrec.verdict import verdict
+from streamrec.data.identity import data_key
+from streamrec.evaluation.verdict import verdict
+from streamrec.training import jobs, runs
+from streamrec.training.loop import BEFORE_FIRST_EPOCH
 
 PAGE = "pages/runs.py"
 STATE_LABELS = {"running": "▶ training now", "completed": "✓ completed"}  # as the page shows them

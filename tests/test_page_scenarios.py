@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from streamrec.config import SimConfig, to_dict
-from streamrec.scenarios import SCENARIOS
+from streamrec.world.scenarios import SCENARIOS
 
 
 def test_simulator_picker_fills_the_form_and_shows_the_world(open_page):

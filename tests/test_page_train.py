@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from streamrec import jobs, runs
-from streamrec.charts.training import METRICS_TITLE
+from streamrec.charts.training_charts import METRICS_TITLE
 from streamrec.config import (
     MODEL_CONFIGS,
     ModelConfig,
@@ -24,7 +23,8 @@ from streamrec.config import (
     model_config,
     to_dict,
 )
-from streamrec.verdict import verdict
+from streamrec.evaluation.verdict import verdict
+from streamrec.training import jobs, runs
 
 PAGE = "pages/train.py"
 TINY_SIM = to_dict(SimConfig(n_sessions=200, n_items=60, n_categories=6, seed=1))

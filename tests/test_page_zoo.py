@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from streamrec import runs
-from streamrec.data_identity import data_key
+from streamrec.data.identity import data_key
+from streamrec.training import runs
 from tests.zoo_runs import TINY_SIM, tiny_config, train_tiny_runs
 
 FAMILIES = ("lstm", "sasrec", "gru4rec", "narm")

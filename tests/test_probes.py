@@ -28,10 +28,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from streamrec import jobs, runs
 from streamrec.__main__ import main
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.model import SessionRecommender
+from streamrec.training import jobs, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM = SimConfig(n_sessions=150, n_items=40, n_categories=4, max_preferred=3)

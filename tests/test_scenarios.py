@@ -8,7 +8,7 @@ import pytest
 
 from streamrec.__main__ import main, scenario_gap
 from streamrec.config import SimConfig
-from streamrec.scenarios import SCENARIOS, get_scenario, recommended_max_len, scenario_of
+from streamrec.world.scenarios import SCENARIOS, get_scenario, recommended_max_len, scenario_of
 
 
 def test_casestudy_is_the_default_world_and_the_others_turn_mechanisms_on():
@@ -76,8 +76,8 @@ def test_two_scenarios_lead_last_category_popularity_by_ten_points():
     # The shipped second demo is trained on the world with the largest gap.
     from pathlib import Path
 
-    from streamrec import runs
-    from streamrec.scenarios import scenario_of
+    from streamrec.training import runs
+    from streamrec.world.scenarios import scenario_of
 
     demo = Path(__file__).resolve().parents[1] / "models" / "demo-streaming"
     assert scenario_of(runs.read_config(demo).sim) == max(gaps, key=gaps.get), gaps

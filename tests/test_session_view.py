@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
-from streamrec.baselines import Oracle
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import Split, Targets, make_split, tokens_from_items
+from streamrec.data.splits import Split, Targets, make_split, tokens_from_items
+from streamrec.evaluation.baselines import Oracle
 from streamrec.model import SessionRecommender
 from streamrec.recommend import Recommendation, parse_items, recommend
-from streamrec.runs import RunInfo
-from streamrec.session_view import (
+from streamrec.training.runs import RunInfo
+from streamrec.views.session_view import (
     ClickCauses,
     Headline,
     OracleView,
@@ -46,7 +46,7 @@ from streamrec.session_view import (
     top_k_table,
     truth_ranks,
 )
-from streamrec.simulator import Catalog, SessionData, simulate
+from streamrec.world.simulator import Catalog, SessionData, simulate
 
 CATEGORY = np.array([0, 0, 1, 2, 1])  # item -> category of a 5-item catalog
 

@@ -7,12 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from streamrec import datasets, runs
 from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import all_targets, make_split, split_from_arrays, split_given, split_to_arrays
-from streamrec.sessions import SessionData, from_arrays, to_arrays
-from streamrec.simulator import simulate
-from streamrec.sources import dataset_config, open_data
+from streamrec.data import datasets
+from streamrec.data.sessions import SessionData, from_arrays, to_arrays
+from streamrec.data.sources import dataset_config, open_data
+from streamrec.data.splits import (
+    all_targets,
+    make_split,
+    split_from_arrays,
+    split_given,
+    split_to_arrays,
+)
+from streamrec.training import runs
+from streamrec.world.simulator import simulate
 
 
 def log_data(name: str = "shop") -> SessionData:

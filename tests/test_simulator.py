@@ -9,9 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec.columns import CLICK_COLUMNS
 from streamrec.config import SimConfig
-from streamrec.simulator import BEHAVIOURS, COMPARISON, DEEP_DIVE, EXPLORER, dataset_stats, simulate
+from streamrec.data.columns import CLICK_COLUMNS
+from streamrec.world.simulator import (
+    BEHAVIOURS,
+    COMPARISON,
+    DEEP_DIVE,
+    EXPLORER,
+    dataset_stats,
+    simulate,
+)
 
 
 def digest(data) -> str:

@@ -6,14 +6,14 @@ import math
 import pytest
 import torch
 
-from streamrec import train as train_module
-from streamrec.baselines import evaluate_baselines
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import make_split
+from streamrec.data.splits import make_split
+from streamrec.evaluation.baselines import evaluate_baselines
 from streamrec.model import SessionRecommender
-from streamrec.simulator import simulate
-from streamrec.stopping import StopRequested
-from streamrec.train import evaluate_model, train
+from streamrec.training import loop as train_module
+from streamrec.training.loop import evaluate_model, train
+from streamrec.training.stopping import StopRequested
+from streamrec.world.simulator import simulate
 
 SIM = SimConfig(n_sessions=300, n_items=120, n_categories=6)
 MODEL = ModelConfig(n_items=120, embed_dim=16, hidden_size=24)
@@ -139,8 +139,8 @@ def test_evaluate_model_matches_per_prefix_scoring():
     torch.manual_seed(0)
     model = SessionRecommender(MODEL).eval()
     metrics, ranks = evaluate_model(model, data, split.valid, max_len=5)
-    from streamrec.data import prefix_matrix, target_items
-    from streamrec.metrics import metrics_from_ranks, target_ranks
+    from streamrec.data.splits import prefix_matrix, target_items
+    from streamrec.evaluation.metrics import metrics_from_ranks, target_ranks
 
     prefixes = torch.from_numpy(prefix_matrix(data, split.valid, 5))
     with torch.no_grad():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streamrec.verdict import verdict
+from streamrec.evaluation.verdict import verdict
 
 DEMO = {  # the shipped demo's held-out Hit@10 figures (README table)
     "Popularity": {"hit@10": 0.0483},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streamrec import runs
+from streamrec.training import runs
 from tests.test_probes import CONFIG, make_run
 
 
@@ -82,7 +82,7 @@ def test_data_page_has_no_import_or_delete_in_viewer_mode(
     viewer: bool,
 ) -> None:
     """An import reads a path on the server and writes a data set: neither on a viewer server."""
-    from streamrec.datasets import Dataset, content_hash, save_dataset
+    from streamrec.data.datasets import Dataset, content_hash, save_dataset
     from tests.test_sessions import log_data
 
     data_root = tmp_path / "data"

@@ -20,9 +20,9 @@ from streamrec.config import (
     TrainConfig,
     model_from_dict,
 )
-from streamrec.data import all_targets, build_rows, prefix_matrix
+from streamrec.data.splits import all_targets, build_rows, prefix_matrix
 from streamrec.model import build_model, count_parameters
-from streamrec.simulator import simulate
+from streamrec.world.simulator import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 N_ITEMS = 60

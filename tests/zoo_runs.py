@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from streamrec import jobs, runs
 from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
+from streamrec.training import jobs, runs
 
 TINY_SIM = SimConfig(n_sessions=160, n_items=40, n_categories=4, max_preferred=3, seed=3)
 # Each family at a size that trains an epoch in about a second on one thread.

@@ -15,6 +15,14 @@
 Everything is re-exported here, so callers write `insights.attention_profile(...)`.
 """
 
+from streamrec.explain.explanations import (
+    MapLayout,
+    explanation_names,
+    has_attention,
+    map_layout,
+    summary_map,
+)
+from streamrec.explain.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.embeddings import (
     Purity,
     StructureGrade,
@@ -28,14 +36,6 @@ from streamrec.insights.embeddings import (
     structure_grade,
     training_clicks,
 )
-from streamrec.insights.explanations import (
-    MapLayout,
-    explanation_names,
-    has_attention,
-    map_layout,
-    summary_map,
-)
-from streamrec.insights.faithfulness import Faithfulness, measure_faithfulness, occlusion
 from streamrec.insights.patterns import (
     ANCHOR,
     ANCHOR_MIDDLE_RATIO,

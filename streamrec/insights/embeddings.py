@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from streamrec.columns import CATEGORY, ITEM_ID
 from streamrec.config import RunConfig
-from streamrec.data import Split, make_split, target_items
+from streamrec.data.columns import CATEGORY, ITEM_ID
+from streamrec.data.sessions import SessionData
+from streamrec.data.splits import Split, make_split, target_items
 from streamrec.model import SessionModel
-from streamrec.sessions import SessionData
 
 
 @dataclass(frozen=True)

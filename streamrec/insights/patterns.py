@@ -10,9 +10,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from streamrec.columns import SESSION_ID
+from streamrec.data.columns import SESSION_ID
 from streamrec.insights.profile import AttentionProfile
-from streamrec.simulator import BEHAVIOURS
+from streamrec.world.simulator import BEHAVIOURS
 
 # ---- Pattern rules -------------------------------------------------------------------------
 # Applied in this order to the attention vector w (w sums to 1) over a prefix of L clicks.

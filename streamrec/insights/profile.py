@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from streamrec.config import RunConfig
-from streamrec.data import Split, Targets, build_rows, make_split
+from streamrec.data.sessions import SessionData
+from streamrec.data.splits import Split, Targets, build_rows, make_split
 from streamrec.model import SessionModel
-from streamrec.sessions import SessionData
 from streamrec.threads import one_thread
 
 Progress = Callable[[float], None]

@@ -160,7 +160,7 @@ class StreamlitApp:
 @pytest.fixture
 def no_training_left(models_dir: Path) -> Iterator[None]:
     """Workers live in their own process group: stop any the test leaves running."""
-    from streamrec import jobs, runs
+    from streamrec.training import jobs, runs
 
     yield
     for info in runs.list_runs(models_dir):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from streamrec.datasets import load_dataset
+from streamrec.data.datasets import load_dataset
 
 BASE = 1_400_000_000
 LOG = "SessionId\tItemId\tTime\n" + "".join(

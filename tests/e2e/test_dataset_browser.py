@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from streamrec.__main__ import main
-from streamrec.datasets import Dataset, content_hash, save_dataset
+from streamrec.data.datasets import Dataset, content_hash, save_dataset
 from tests.e2e.conftest import APP_IDLE_MS, StreamlitApp
 from tests.e2e.server import running_app
 from tests.test_dataset_pages import N_TEST, NAME, RUN, raw, tiny_log

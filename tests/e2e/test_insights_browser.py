@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from streamrec import jobs, runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.training import jobs, runs
 from tests.e2e.server import ROOT, running_app
 
 SHIPPED_DEMO = ROOT / "models" / "demo"

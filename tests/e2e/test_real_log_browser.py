@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from streamrec.datasets import load_dataset
+from streamrec.data.datasets import load_dataset
 from tests.e2e.server import ROOT
 
 NAME, RUN = "real-e2e", "real-e2e-run"

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from streamrec import runs
 from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.data import make_split
-from streamrec.jobs import run_training
-from streamrec.session_view import held_out_sessions
-from streamrec.simulator import DEEP_DIVE, simulate
+from streamrec.data.splits import make_split
+from streamrec.training import runs
+from streamrec.training.jobs import run_training
+from streamrec.views.session_view import held_out_sessions
+from streamrec.world.simulator import DEEP_DIVE, simulate
 
 RUN = "recommend-e2e"
 CONFIG = RunConfig(

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from streamrec import runs
+from streamrec.training import runs
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.server import running_app
 from tests.test_probes import EVIL_LINK, make_run

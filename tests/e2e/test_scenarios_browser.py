@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from streamrec.scenarios import SCENARIOS
+from streamrec.world.scenarios import SCENARIOS
 
 
 def pick_scenario(page, title: str) -> None:
@@ -34,9 +34,9 @@ def test_a_scenario_picked_on_the_simulator_fills_both_pages(st_app):
 def test_an_order_world_lstm_shows_its_copy_pointer_beside_the_true_cause(st_app, models_dir):
     """A tiny run of the streaming world with the scenario's LSTM options: on Recommend a
     sampled session says what caused each click, and the copy pointer is a second map."""
-    from streamrec import runs
     from streamrec.config import ModelConfig, RunConfig, TrainConfig
-    from streamrec.jobs import run_training
+    from streamrec.training import runs
+    from streamrec.training.jobs import run_training
 
     scenario = SCENARIOS["streaming"]
     sim = scenario.config(n_sessions=600, n_items=300)

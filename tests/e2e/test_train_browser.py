@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from streamrec import runs
+from streamrec.training import runs
 
 TRAINING_MS = 150_000  # worker start, simulation, baselines and two tiny epochs, under load
 SIMULATOR = {"Sessions": "300", "Items": "100", "Categories": "6"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from streamrec import runs
+from streamrec.training import runs
 from tests.e2e.server import ROOT
 
 TRAINING_MS = 150_000  # worker start, simulation, baselines and one tiny epoch, under load

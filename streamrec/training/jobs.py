@@ -1,0 +1,372 @@
+"""Training jobs: a worker that trains one run folder, and the launcher the dashboard uses.
+
+The worker is the same code path as `python -m streamrec train`: it streams the trainer's
+events into the run folder (metrics.jsonl, status.json with a heartbeat, checkpoints).
+The dashboard starts it as a separate process in its own process group, so training
+survives page switches and reloads, never blocks the app, and can really be stopped.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypedDict
+
+from streamrec.config import RunConfig
+from streamrec.data.sessions import SessionData
+from streamrec.data.sources import open_data
+from streamrec.data.splits import Split
+from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines, score_baselines
+from streamrec.evaluation.metrics import paired_differences, time_to_reach
+from streamrec.training import runs
+from streamrec.training.events import Event
+from streamrec.training.loop import evaluate_model, train
+from streamrec.training.stopping import ShouldStop, StopRequested
+
+LOCK_FILE = ".launch.lock"
+HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in
+BASELINE_SAMPLE = 10_000  # validation targets scored for the live chart's reference lines
+ORACLE_FRACTION = 0.95  # "time to 95% of the oracle": the share of its validation Hit@K
+
+
+def run_training(
+    path: Path,
+    config: RunConfig | None = None,
+    with_baselines: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+) -> dict[str, Any]:
+    """Train the run in `path` to the end, recording everything there; returns the final status.
+
+    SIGTERM and a STOP file both end the run after the current batch with state 'stopped';
+    they also cut short the scoring of the baselines, between batches.
+    """
+    path = Path(path)
+    claim(path)
+    config = config or runs.read_config(path)
+    stop = {"signal": False}
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        stop["signal"] = True
+
+    def should_stop() -> bool:
+        return stop["signal"] or runs.stop_requested(path)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    status = runs.write_status(
+        path, state="running", reason="", pid=os.getpid(), started=time.time(),
+        heartbeat=time.time(), phase="simulating" if config.data.is_simulated else "loading",
+    )
+    beating = _heartbeat(path)
+    try:
+        if runs.stop_requested(path):  # Stop pressed while the worker was still starting up
+            return runs.write_status(
+                path, state="stopped", reason="stop requested before training began",
+                finished=time.time(), phase="done",
+            )
+        data, split = open_data(config)
+        if data.catalog is not None:
+            runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
+        runs.save_data(path, data, split)
+        if with_baselines:
+            runs.write_status(path, heartbeat=time.time(), phase="baselines")
+            tc = config.train
+            # Reference lines for the live validation chart, on a seeded sample so training
+            # starts within seconds; the full report split is scored after training.
+            sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
+            try:
+                scores = evaluate_baselines(
+                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample,
+                    should_stop=should_stop,
+                )
+            except StopRequested:
+                return runs.write_status(
+                    path, state="stopped", reason="stop requested before training began",
+                    finished=time.time(), phase="done",
+                )
+            runs.write_status(
+                path, baselines_valid=scores, baselines_valid_targets=len(sample),
+                baselines_left_out=left_out_baselines(data),
+            )
+        runs.write_status(path, heartbeat=time.time(), phase="training")
+
+        last_beat = 0.0
+        epochs: list[Event] = []
+        for event in train(
+            config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model)
+        ):
+            runs.append_event(path, event)
+            if on_event:
+                on_event(event)
+            now = time.time()
+            if event["event"] == "epoch":
+                epochs.append(event)
+            if event["event"] == "end":
+                if not config.train.keep_last:
+                    (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
+                reason = event["reason"]
+                if with_baselines and event["final"]:
+                    runs.write_status(path, phase="final evaluation")
+                    try:
+                        runs.write_status(path, **_compare(path, config, data, split, should_stop))
+                    except StopRequested:
+                        reason = "stop requested while the baselines were scored: they are left out"
+                    runs.write_status(path, to_oracle=to_oracle(
+                        epochs, runs.read_status(path).get("baselines_valid", {}), config
+                    ))
+                status = runs.write_status(
+                    path, state=event["status"], reason=reason, heartbeat=now,
+                    finished=now, final=event["final"], best_epoch=event["best_epoch"],
+                    report_split=event["report_split"], phase="done",
+                )
+            elif now - last_beat > HEARTBEAT_EVERY or event["event"] != "batch":
+                fields: dict[str, Any] = {"heartbeat": now}
+                if "progress" in event:
+                    fields.update(progress=event["progress"], eta=event["eta"])
+                runs.write_status(path, **fields)
+                last_beat = now
+    except KeyboardInterrupt:  # Ctrl-C in `python -m streamrec train`: the best checkpoint stays
+        _record_end(path, state="stopped", reason="interrupted (Ctrl-C)")
+        raise
+    except Exception as exc:  # any crash becomes a failed status with its reason, not a zombie
+        if not path.is_dir():
+            raise runs.RunError(f"run folder {path} was deleted during training") from None
+        _record_end(path, state="failed", reason=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        beating.set()
+        signal.signal(signal.SIGTERM, previous)
+    return status
+
+
+def _compare(
+    path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
+) -> dict[str, Any]:
+    """Status fields after training: every baseline's metrics on the report split, and the
+    paired difference of the best checkpoint minus each of them on the same targets."""
+    tc = config.train
+    scored = score_baselines(
+        data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, should_stop=should_stop
+    )
+    model, _ = runs.load_model(path, "best")  # the checkpoint `final` reports on
+    _, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
+    return {
+        "baselines": {name: metrics for name, (metrics, _) in scored.items()},
+        "paired": paired_differences(ranks, {name: other for name, (_, other) in scored.items()}),
+    }
+
+
+class OracleReach(TypedDict):
+    """When a run's validation Hit@K first reached `fraction` of the oracle's (None: never)."""
+
+    fraction: float
+    key: str  # "hit@10"
+    oracle: float  # the oracle's validation Hit@K (baselines_valid)
+    best: float | None  # the best epoch's validation Hit@K
+    epoch: float | None
+    train_seconds: float | None  # training time by then, validation excluded
+    elapsed: float | None  # wall time by then, validation included
+
+
+def to_oracle(
+    epochs: list[Event], baselines_valid: dict[str, dict[str, float]], config: RunConfig
+) -> OracleReach | dict[str, Any]:
+    """When the validation Hit@K (smallest cutoff) first reached ORACLE_FRACTION of the
+    oracle's, as the epoch and the training seconds (validation excluded) by then; None for
+    both if it never did. Empty without an oracle (imported data)."""
+    key = f"hit@{min(config.train.cutoffs)}"
+    oracle = baselines_valid.get("Oracle", {}).get(key)
+    if oracle is None:
+        return {}
+    level = ORACLE_FRACTION * oracle
+    values = [event[key] for event in epochs]
+    return OracleReach(
+        fraction=ORACLE_FRACTION, key=key, oracle=oracle, best=max(values, default=None),
+        epoch=time_to_reach([event["epoch"] for event in epochs], values, level),
+        train_seconds=time_to_reach([event["train_seconds"] for event in epochs], values, level),
+        elapsed=time_to_reach([event["elapsed"] for event in epochs], values, level),
+    )
+
+
+def claim(path: Path) -> None:
+    """RunError unless this process may train the run: it was just created, or the launcher
+    marked it running for this very process. A run that ended is never trained again (that
+    would overwrite its checkpoints and double its metrics)."""
+    status = runs.read_status(path)
+    state = status.get("state")
+    if state == "created" or (state == "running" and status.get("pid") == os.getpid()):
+        return
+    if state in runs.TERMINAL:
+        raise runs.RunError(
+            f"run {Path(path).name!r} has already ended ({state}); train a new run instead"
+        )
+    raise runs.RunError(f"run {Path(path).name!r} is not waiting to be trained (state: {state})")
+
+
+def _record_end(path: Path, **fields: Any) -> None:
+    """Write the final status if the disk still lets us; the original error matters more."""
+    try:
+        runs.write_status(path, heartbeat=time.time(), finished=time.time(), phase="done", **fields)
+    except OSError:
+        pass
+
+
+def _heartbeat(path: Path) -> threading.Event:
+    """Rewrite the status heartbeat every HEARTBEAT_EVERY s from a daemon thread until the
+    returned event is set: long steps without events (simulating, scoring the baselines on a
+    big dataset, validating a big model) must not make a live worker read as dead."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_EVERY):
+            try:
+                runs.write_status(path, heartbeat=time.time())
+            except OSError:  # the folder is gone: nothing left to keep alive
+                return
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+    return done
+
+
+def active_runs(root: Path | None = None) -> list[runs.RunInfo]:
+    """Runs whose training process is alive."""
+    return [info for info in runs.list_runs(root) if info.state == "running"]
+
+
+class JobBusy(RuntimeError):
+    """Raised when a training is already running and only one is allowed."""
+
+
+def launch(
+    config: RunConfig,
+    root: Path | None = None,
+    name: str | None = None,
+    max_jobs: int = 1,
+) -> Path:
+    """Create a run folder and start its training in a separate process; returns the folder.
+
+    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
+    """
+    root = runs.make_root(root)
+    with _launch_lock(root):
+        busy = active_runs(root)
+        if len(busy) >= max_jobs:
+            names = ", ".join(info.run_id for info in busy)
+            raise JobBusy(
+                f"a training is already running ({names}); with 2 CPU cores one job at a time "
+                "keeps both fast. Stop it or wait for it to finish."
+            )
+        path = runs.create_run(config, root, name)
+        token = secrets.token_hex(8)
+        try:
+            runs.write_status(path, token=token)
+            with open(path / runs.LOG_FILE, "ab") as log:  # the child keeps its own copy
+                process = subprocess.Popen(
+                    worker_command(path, token),
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True, cwd=Path(__file__).resolve().parents[2],
+                )
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)  # no worker, no half-made run left behind
+            raise
+        # Reap it the moment it exits, so no zombie lingers while the server lives.
+        threading.Thread(target=process.wait, name=f"reap {path.name}", daemon=True).start()
+        # Mark it running at once so a second Start in the same instant sees it; the worker
+        # has not written yet (it is still importing torch) unless it already failed.
+        if runs.read_status(path).get("state") == "created":
+            runs.write_status(
+                path, state="running", pid=process.pid, heartbeat=time.time(), phase="starting"
+            )
+    return path
+
+
+def worker_command(path: Path, token: str) -> list[str]:
+    """The worker's command line: it names the run folder and the run's start token, which
+    `is_worker` checks before any signal is sent."""
+    path = Path(path).resolve()
+    return [
+        sys.executable, "-m", "streamrec", "worker", str(path),
+        "--models-dir", str(path.parent), f"--token={token}",
+    ]
+
+
+def is_worker(pid: int, path: Path, token: str | None) -> bool:
+    """True if process `pid` is the worker started for this run with this start token, read
+    from /proc/<pid>/cmdline: a pid in status.json alone is never trusted."""
+    if not token:
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    expected = worker_command(path, token)[1:]  # the interpreter's path may read differently
+    return argv[1 : len(expected) + 1] == expected
+
+
+def stop(path: Path, timeout: float = 0.0) -> None:
+    """Stop a run's worker after its current batch (STOP file + SIGTERM).
+
+    With a timeout, wait that long and then kill its process group if it is still there.
+    Only a process that `is_worker` confirms is signalled; any other training (the CLI's
+    `train`) stops through the STOP file alone.
+    """
+    path = Path(path)
+    runs.request_stop(path)
+    status = runs.read_status(path)
+    pid = status.get("pid")
+    if status.get("state") != "running" or not isinstance(pid, int):
+        return
+    if status.get("phase") == "starting":
+        return  # no SIGTERM handler yet: the worker reads the STOP file as its first step
+    if not is_worker(pid, path, status.get("token")):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline and runs.pid_running(pid):
+        time.sleep(0.1)
+    if timeout and runs.pid_running(pid) and is_worker(pid, path, status.get("token")):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        runs.write_status(path, state="stopped", reason="killed after not stopping in time", phase="done")
+
+
+class _launch_lock:
+    """An exclusive lock file so two Start clicks cannot both pass the busy check."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / LOCK_FILE
+
+    def __enter__(self) -> None:
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                return
+            except FileExistsError:
+                if time.time() - _mtime(self.path) > 30:  # left by a crashed launcher
+                    self.path.unlink(missing_ok=True)
+                elif time.time() > deadline:
+                    raise JobBusy("another training is being launched right now; try again") from None
+                time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+        self.path.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()

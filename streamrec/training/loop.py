@@ -1,0 +1,280 @@
+"""Training as a stream of typed events (streamrec/training/events.py), consumed alike by the CLI and
+the dashboard's worker. Any model family trains here through the `SessionModel` interface,
+with the objective TrainConfig.loss names, on TrainConfig.device.
+
+Each event is a JSON-ready dict with an "event" key:
+
+- ``start``: family, objective, device, sizes of the split, batches per epoch, parameter count.
+- ``batch``: every `log_every` batches: mean train loss since the last one, lr, progress, ETA.
+- ``epoch``: after each epoch (or at a stop): train loss, validation loss and ranking metrics.
+- ``end``: status ``completed`` / ``stopped`` / ``failed`` with a reason, the best epoch and
+  the best checkpoint's metrics on the report split (test, or validation under "example").
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import cast
+
+import numpy as np
+import torch
+from torch import nn
+
+from streamrec.config import RunConfig, TrainConfig
+from streamrec.data.sessions import SessionData
+from streamrec.data.sources import open_data
+from streamrec.data.splits import (
+    Rows,
+    Split,
+    Targets,
+    batches,
+    build_rows,
+    make_split,
+    prefix_matrix,
+    target_items,
+)
+from streamrec.evaluation.metrics import metrics_from_ranks, ranks_from_batches
+from streamrec.model import SessionModel, build_model, count_parameters
+from streamrec.training.events import BatchEvent, EndEvent, EpochEvent, Event, StartEvent
+from streamrec.training.objectives import Loss, make_loss, resolve_device
+from streamrec.training.stopping import ShouldStop, StopRequested, check
+
+__all__ = ["Event", "evaluate_model", "train", "training_step"]
+
+STOP_REASON = "stop requested"
+BEFORE_FIRST_EPOCH = "stop requested before the first epoch ended: no trained checkpoint"
+Saver = Callable[[str, SessionModel], None]  # ("best" | "last", model)
+
+
+def _row_batch(
+    rows: Rows, index: np.ndarray, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Tokens trimmed to the batch's longest row, the target mask and the target items."""
+    tokens = rows.tokens[index]
+    width = int((tokens != 0).sum(axis=1).max())
+    tokens = torch.from_numpy(tokens[:, :width])
+    mask = torch.from_numpy(rows.loss_mask[index, :width])
+    # Output at j predicts click j + 1 of the row.
+    next_tokens = torch.nn.functional.pad(tokens[:, 1:], (0, 1))
+    target = next_tokens[mask] - 1
+    if device is not None and device.type != "cpu":
+        return tokens.to(device), mask.to(device), target.to(device)
+    return tokens, mask, target
+
+
+def training_step(
+    model: SessionModel,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Loss,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    clip_norm: float,
+) -> torch.Tensor:
+    """One optimiser step on a (tokens, mask, targets) batch; returns the loss (not stepped
+    when it is not finite)."""
+    tokens, mask, target = batch
+    optimizer.zero_grad()
+    states, _ = model.forward_rows(tokens)  # (B, T, H)
+    loss = loss_fn(model, states[mask], target)
+    if not torch.isfinite(loss):
+        return loss
+    loss.backward()
+    if clip_norm > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_norm)
+    optimizer.step()
+    return loss
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: SessionModel,
+    data: SessionData,
+    targets: Targets,
+    max_len: int,
+    cutoffs: tuple[int, ...] = (10, 20),
+    exclude_seen: bool = False,
+    targets_per_batch: int = 1024,  # (1024, n_items) logits stay cache-friendly: 4096 took 1.7x as long
+    should_stop: ShouldStop | None = None,
+) -> tuple[dict[str, float], np.ndarray]:
+    """Ranking metrics and validation loss ("loss" key) of the model on `targets`, session-parallel.
+
+    Returns the metrics dict and the (N,) target ranks in the order of `targets`. Raises
+    StopRequested between batches once `should_stop()` is true.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.parameters())).device
+    rows = build_rows(data, targets, max_len)
+    ranks = np.zeros(len(targets), dtype=np.int64)
+    loss_sum = 0.0
+    for index in batches(rows, targets_per_batch, rng=None):
+        check(should_stop)
+        tokens, mask, target = _row_batch(rows, index, device)
+        contexts, _ = model.forward_rows(tokens)
+        logits = model.logits(contexts[mask])  # (N_b, n_items): always the full catalog
+        loss_sum += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
+        order = rows.target_index[index, : mask.shape[1]][mask.cpu().numpy()]
+        seen = None
+        if exclude_seen:
+            seen = torch.from_numpy(prefix_matrix(data, targets.take(order), max_len)).to(device)
+        ranks[order] = ranks_from_batches([(logits, target, seen)])
+    model.train(was_training)
+    metrics = metrics_from_ranks(ranks, cutoffs)
+    metrics["loss"] = loss_sum / max(len(targets), 1)
+    return metrics, ranks
+
+
+def train(
+    config: RunConfig,
+    data: SessionData | None = None,
+    split: Split | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    save: Saver | None = None,
+) -> Iterator[Event]:
+    """Train the model described by `config`, yielding events; never raises on a bad loss.
+
+    `should_stop` is checked between batches and inside every evaluation: once it is true the
+    run ends at once, without validating a partial epoch or scoring the best checkpoint (a
+    time limit, by contrast, still validates and scores).
+    """
+    config.validate()
+    tc: TrainConfig = config.train
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    if data is None:
+        data, opened = open_data(config)
+        split = split if split is not None else opened
+    split = split if split is not None else make_split(data, tc)
+    device = resolve_device(tc.device)
+    model = build_model(config.model).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=tc.step_size, gamma=tc.gamma)
+    counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
+    loss_fn = make_loss(config.loss, tc, counts, device)
+    rows = build_rows(data, split.train, tc.max_len)
+    n_batches = len(batches(rows, tc.batch_size, np.random.default_rng(0)))  # varies by ~1
+    yield StartEvent(
+        event="start",
+        family=config.model.family,
+        loss=config.loss,
+        device=str(device),
+        n_params=count_parameters(model),
+        n_train_targets=len(split.train),
+        n_valid_targets=len(split.valid),
+        n_report_targets=len(split.report),
+        n_rows=len(rows),
+        batches_per_epoch=n_batches,
+        epochs=tc.epochs,
+        time=time.time(),
+    )
+
+    started = time.perf_counter()
+    train_seconds = 0.0  # excludes validation, for an honest per-epoch speed
+    best = {"epoch": 0, "score": -1.0, "state": None}
+    key = f"hit@{min(tc.cutoffs)}"
+    status, reason, step = "completed", "", 0
+
+    def validate(epoch: float, train_loss: float, epoch_seconds: float) -> EpochEvent:
+        metrics, _ = evaluate_model(
+            model, data, split.valid, tc.max_len, tc.cutoffs, tc.exclude_seen,
+            should_stop=should_stop,
+        )
+        is_best = metrics[key] > best["score"]
+        if is_best:
+            best.update(epoch=epoch, score=metrics[key])
+            best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if save:
+                save("best", model)
+        if save:
+            save("last", model)
+        return cast(EpochEvent, {
+            "event": "epoch",
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "valid_loss": metrics.pop("loss"),
+            **metrics,
+            "lr": optimizer.param_groups[0]["lr"],
+            "epoch_seconds": epoch_seconds,
+            "train_seconds": train_seconds,  # cumulative, validation excluded
+            "elapsed": time.perf_counter() - started,
+            "best": is_best,
+        })
+
+    for epoch in range(1, tc.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        losses, window = [], []
+        epoch_batches = batches(rows, tc.batch_size, rng)
+        for b, index in enumerate(epoch_batches, start=1):
+            if should_stop():
+                status, reason = "stopped", STOP_REASON
+                break
+            spent = train_seconds + time.perf_counter() - epoch_start
+            if tc.max_seconds and spent > tc.max_seconds:
+                status, reason = "stopped", f"time limit of {tc.max_seconds:g} s reached"
+                break
+            loss = training_step(model, optimizer, loss_fn, _row_batch(rows, index, device), tc.clip_norm)
+            if not torch.isfinite(loss):
+                status, reason = "failed", f"non-finite loss ({loss.item()}) at epoch {epoch}, batch {b}"
+                break
+            step += 1
+            losses.append(loss.item())
+            window.append(losses[-1])
+            if b % tc.log_every == 0 or b == len(epoch_batches):
+                elapsed = time.perf_counter() - started
+                progress = (epoch - 1 + b / len(epoch_batches)) / tc.epochs
+                yield BatchEvent(
+                    event="batch",
+                    epoch=epoch,
+                    batch=b,
+                    step=step,
+                    loss=float(np.mean(window)),
+                    lr=optimizer.param_groups[0]["lr"],
+                    progress=progress,
+                    elapsed=elapsed,
+                    eta=elapsed / progress * (1 - progress),
+                )
+                window = []
+        train_seconds += time.perf_counter() - epoch_start
+        if status == "failed":
+            break
+        if losses and reason != STOP_REASON:
+            fraction = len(losses) / len(epoch_batches)
+            try:
+                event = validate(
+                    epoch - 1 + fraction if status == "stopped" else epoch,
+                    float(np.mean(losses)),
+                    time.perf_counter() - epoch_start,
+                )
+            except StopRequested:
+                status, reason = "stopped", STOP_REASON
+            else:
+                yield event
+        if status != "completed":
+            break
+        scheduler.step()
+
+    final: dict[str, float] = {}
+    if best["state"] is not None and reason != STOP_REASON:
+        model.load_state_dict(best["state"])
+        try:
+            final, _ = evaluate_model(
+                model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen,
+                should_stop=should_stop,
+            )
+        except StopRequested:
+            status, reason = "stopped", STOP_REASON
+    elif status == "completed":
+        status, reason = "failed", "no batch was trained"
+    if reason == STOP_REASON and best["state"] is None:
+        reason = BEFORE_FIRST_EPOCH
+    yield EndEvent(
+        event="end",
+        status=status,
+        reason=reason,
+        best_epoch=best["epoch"],
+        final=final,
+        report_split="test" if len(split.test) else "valid",
+        elapsed=time.perf_counter() - started,
+        train_seconds=train_seconds,
+        steps=step,
+    )

@@ -1,0 +1,484 @@
+"""Run folders under models/: config, live metrics, weights and status, all written atomically.
+
+A run folder holds:
+
+- ``config.json``: the RunConfig (simulator, model, training) that rebuilds everything.
+- ``catalog.npz``: item -> category and true popularity, to check a session's ids against.
+- ``sessions.npz`` and ``split.npz``: the sessions the run was trained and tested on (with the
+  item-id map and whatever extras the source has) and its train / validation / test targets,
+  so a page rebuilds exactly what the run saw without re-simulating or re-importing.
+- ``metrics.jsonl``: the training events, one JSON object per line, appended live.
+- ``status.json``: state (created / running / completed / stopped / failed), reason, pid,
+  heartbeat, final metrics and baselines.
+- ``best.safetensors`` and ``last.safetensors``: weights; loading never unpickles code.
+
+A corrupt or foreign folder raises `RunError` with a clear message when opened, and shows
+up in `list_runs` with its error instead of breaking the listing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from streamrec.config import RunConfig
+from streamrec.data.sessions import SessionData, from_arrays, to_arrays
+from streamrec.data.splits import Split, split_from_arrays, split_to_arrays
+from streamrec.model import SessionModel, build_model
+
+CONFIG_FILE = "config.json"
+STATUS_FILE = "status.json"
+METRICS_FILE = "metrics.jsonl"
+CATALOG_FILE = "catalog.npz"
+DATA_FILE = "sessions.npz"
+SPLIT_FILE = "split.npz"
+STOP_FILE = "STOP"
+LOG_FILE = "log.txt"
+WEIGHTS = {"best": "best.safetensors", "last": "last.safetensors"}
+TERMINAL = ("completed", "stopped", "failed")
+HEARTBEAT_TIMEOUT = 120.0  # seconds without a heartbeat before a running run counts as dead
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+class RunError(Exception):
+    """A run folder that is missing, corrupt, foreign or incompatible."""
+
+
+def default_root() -> Path:
+    """models/ next to the package, or $STREAMREC_MODELS_DIR."""
+    env = os.environ.get("STREAMREC_MODELS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+
+
+def run_path(run_id: str, root: Path | None = None) -> Path:
+    """The folder of run `run_id` under `root`; RunError unless `run_id` is a plain run name
+    (letters, digits, '_', '-', '.', starting with a letter or digit) whose folder, symlinks
+    resolved, lies directly inside `root`. Every page, the CLI and the jobs go through here."""
+    root = Path(root) if root else default_root()
+    shown = str(run_id)[:80]
+    if not isinstance(run_id, str) or not _NAME.fullmatch(run_id):
+        raise RunError(
+            f"{shown!r} is not a run name: use 1-80 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    path = root / run_id
+    try:
+        inside = path.resolve(strict=False).parent == root.resolve(strict=False)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        inside = False
+    if not inside:
+        raise RunError(f"run {run_id!r} points outside the models folder (a symlink loop or link)")
+    return path
+
+
+def cli_run_path(arg: str, root: Path | None = None) -> Path:
+    """A run given on the command line, as a name (`demo`) or a folder (`models/demo`), checked
+    with `run_path`: the folder must lie directly inside the models folder `root`."""
+    root = Path(root) if root else default_root()
+    given = Path(arg)
+    if given.name != arg and given.name not in ("", ".", ".."):
+        try:
+            parent_ok = given.parent.resolve() == root.resolve()
+        except (OSError, RuntimeError):
+            parent_ok = False
+        if not parent_ok:
+            raise RunError(f"{arg!r} is not a run folder inside the models folder {root}")
+        arg = given.name
+    return run_path(arg, root)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temp file in the same folder, then rename over the target."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Atomically write a JSON object."""
+    _atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, sort_keys=True)))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"{path.parent.name}: {path.name} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path.parent.name}: {path.name} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{path.parent.name}: {path.name} does not hold a JSON object")
+    return data
+
+
+def new_run_id(config: RunConfig, root: Path, name: str | None = None) -> str:
+    """A readable, unique folder name: given name, or time + a short description."""
+    if name:
+        if not _NAME.match(name):
+            raise ValueError(
+                f"run name = {name!r}: use 1-80 letters, digits, '_', '-' or '.', "
+                "starting with a letter or digit"
+            )
+        if (root / name).exists():
+            raise ValueError(f"run name = {name!r} already exists in {root}")
+        return name
+    base = time.strftime("%Y%m%d-%H%M%S") + f"-{config.model.slug()}"
+    run_id, n = base, 1
+    while (root / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+def make_root(root: Path | None = None) -> Path:
+    """The models folder, created if missing; RunError if a file stands in its place."""
+    root = Path(root) if root else default_root()
+    if root.exists() and not root.is_dir():
+        raise RunError(f"the models folder {root.name!r} is a file, not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def create_run(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
+    """Make a run folder holding the validated config and a 'created' status."""
+    config.validate()
+    root = make_root(root)
+    path = run_path(new_run_id(config, root, name), root)
+    path.mkdir()
+    try:
+        write_json(path / CONFIG_FILE, config.to_dict())
+        write_status(path, state="created", created=time.time())
+    except BaseException:  # disk full, folder removed: leave no half-made run behind
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return path
+
+
+_status_lock = threading.Lock()  # a worker's heartbeat thread merges into status.json too
+
+
+def write_status(path: Path, **fields: Any) -> dict[str, Any]:
+    """Merge fields into status.json (atomically) and return the new status."""
+    with _status_lock:
+        try:
+            status = _read_json(path / STATUS_FILE)
+        except RunError:
+            status = {}
+        status.update(fields)
+        write_json(path / STATUS_FILE, status)
+    return status
+
+
+def read_status(path: Path) -> dict[str, Any]:
+    """The status dict, with a 'running' run whose process is gone reported as failed."""
+    status = _read_json(Path(path) / STATUS_FILE)
+    if status.get("state") == "running" and not _alive(status):
+        status = {**status, "state": "failed", "reason": "the training process died (no heartbeat)"}
+    return status
+
+
+def _alive(status: dict[str, Any]) -> bool:
+    pid = status.get("pid")
+    if not isinstance(pid, int) or not pid_running(pid):
+        return False
+    beat = status.get("heartbeat", 0)
+    return isinstance(beat, (int, float)) and time.time() - beat < HEARTBEAT_TIMEOUT
+
+
+def pid_running(pid: int) -> bool:
+    """True if a process with this pid exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def read_config(path: Path) -> RunConfig:
+    """The run's config, validated."""
+    data = _read_json(Path(path) / CONFIG_FILE)
+    try:
+        return RunConfig.from_dict(data).validate()
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{Path(path).name}: config.json is not a valid StreamRec config ({exc})") from None
+
+
+def append_event(path: Path, event: dict[str, Any]) -> None:
+    """Append one event as a JSON line (a single write, so readers never see half a line
+    unless the process dies mid-write; `read_events` skips such a tail)."""
+    with open(Path(path) / METRICS_FILE, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(event) + "\n")
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """All complete events of a run (an unfinished or corrupt line is skipped)."""
+    try:
+        text = (Path(path) / METRICS_FILE).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:  # e.g. a folder in its place
+        raise RunError(f"{Path(path).name}: {METRICS_FILE} is unreadable ({exc.strerror})") from None
+    events = []
+    for line in text.splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and "event" in event:
+            events.append(event)
+    return events
+
+
+def save_weights(path: Path, kind: str, model: SessionModel) -> None:
+    """Atomically save the model's weights as safetensors ('best' or 'last')."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write(Path(path) / WEIGHTS[kind], lambda p: save_file(state, str(p)))
+
+
+def save_catalog(path: Path, item_category: np.ndarray, item_popularity: np.ndarray) -> None:
+    """Store the catalog the run was trained on."""
+    def write(p: Path) -> None:
+        with open(p, "wb") as fh:
+            np.savez(fh, item_category=item_category, item_popularity=item_popularity)
+
+    _atomic_write(Path(path) / CATALOG_FILE, write)
+
+
+def save_data(path: Path, data: SessionData, split: Split) -> None:
+    """Store the run's sessions and split (compressed; a few MB for the default simulator)."""
+    def write(arrays: dict[str, np.ndarray]) -> Any:
+        def to(p: Path) -> None:
+            with open(p, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+
+        return to
+
+    _atomic_write(Path(path) / DATA_FILE, write(to_arrays(data)))
+    _atomic_write(Path(path) / SPLIT_FILE, write(split_to_arrays(split)))
+
+
+def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None:
+    """The sessions and split stored with the run, or None for a run folder that has none
+    (made before runs stored them: rebuild from its config with `sources.open_data`)."""
+    path = Path(path)
+    if not (path / DATA_FILE).exists() or not (path / SPLIT_FILE).exists():
+        return None
+    try:
+        with np.load(path / DATA_FILE, allow_pickle=False) as npz:
+            sim = config.sim if config.data.is_simulated else None
+            data = from_arrays({key: npz[key] for key in npz.files}, sim)
+        with np.load(path / SPLIT_FILE, allow_pickle=False) as npz:
+            split = split_from_arrays({key: npz[key] for key in npz.files})
+    except (OSError, ValueError, KeyError) as exc:
+        raise RunError(f"{path.name}: its stored sessions are unreadable ({exc})") from None
+    return data, split
+
+
+def load_catalog(path: Path, n_items: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(item_category, item_popularity) of the run's catalog; RunError if it is unreadable or,
+    given `n_items` (the model's catalog size), holds another number of items."""
+    try:
+        with np.load(Path(path) / CATALOG_FILE, allow_pickle=False) as npz:
+            category, popularity = npz["item_category"], npz["item_popularity"]
+    except FileNotFoundError:
+        raise RunError(f"{Path(path).name}: catalog.npz is missing") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise RunError(f"{Path(path).name}: catalog.npz is unreadable ({exc})") from None
+    if n_items is not None and (category.shape != (n_items,) or popularity.shape != (n_items,)):
+        raise RunError(
+            f"{Path(path).name}: catalog.npz has {category.shape[0] if category.ndim else 0} "
+            f"items, the model {n_items}"
+        )
+    return category, popularity
+
+
+def _new_model(config: RunConfig) -> SessionModel:
+    """An untrained model of the run's family and size (on torch's current default device)."""
+    return build_model(config.model)
+
+
+def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape of the model `config` describes, built on the meta device (no
+    memory, no initialisation), so any model family is checked the same way."""
+    with torch.device("meta"):
+        model = _new_model(config)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def check_files(path: Path, config: RunConfig) -> str | None:
+    """Why the run's files cannot serve its config, or None: the best checkpoint's safetensors
+    header (read without loading a tensor) against the model's tensor shapes, the catalog's
+    size, and metrics.jsonl. Cheap enough to run for every run in a listing."""
+    path = Path(path)
+    metrics = path / METRICS_FILE
+    if metrics.exists() and not metrics.is_file():
+        return f"{path.name}: {METRICS_FILE} is not a file"
+    weights = path / WEIGHTS["best"]
+    if not weights.exists():
+        return None  # not trained yet, or stopped before its first epoch: nothing to check
+    if not weights.is_file():
+        return f"{path.name}: {weights.name} is not a file"
+    try:
+        with safe_open(str(weights), framework="pt") as fh:
+            stored = {name: tuple(fh.get_slice(name).get_shape()) for name in fh.keys()}  # noqa: SIM118 (not iterable)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        return f"{path.name}: {weights.name} is not a readable safetensors file ({exc})"
+    expected = expected_shapes(config)
+    if stored != expected:
+        wrong = sorted(set(stored) ^ set(expected)) or sorted(
+            name for name in expected if stored[name] != expected[name]
+        )
+        return (
+            f"{path.name}: {weights.name} does not fit its config.json "
+            f"({len(wrong)} tensor(s) missing, extra or of another shape, e.g. {wrong[0]})"
+        )
+    if config.data.is_simulated or (path / CATALOG_FILE).exists():  # imported logs may have none
+        try:
+            load_catalog(path, config.model.n_items)
+        except RunError as exc:
+            return str(exc)
+    return None
+
+
+def load_model(path: Path, kind: str = "best") -> tuple[SessionModel, RunConfig]:
+    """Rebuild the model from the folder alone, in eval mode; RunError if anything is off."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunError(f"run {path.name!r} does not exist (was it deleted?)")
+    config = read_config(path)
+    weights = path / WEIGHTS[kind]
+    if not weights.exists():
+        raise RunError(f"{path.name}: no {kind} checkpoint yet ({weights.name} is missing)")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RunError(f"{path.name}: {weights.name} is not a readable safetensors file ({exc})") from None
+    bad = [name for name, tensor in state.items() if not torch.isfinite(tensor).all()]
+    if bad:
+        raise RunError(
+            f"{path.name}: {weights.name} holds NaN or infinite weights ({', '.join(bad[:3])}); "
+            "the training diverged, so this checkpoint cannot rank anything"
+        )
+    model = _new_model(config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise RunError(f"{path.name}: weights do not fit its config.json ({first})") from None
+    model.eval()
+    return model, config
+
+
+@dataclass
+class RunInfo:
+    """One row of the runs listing; `error` is set for a folder that cannot be read."""
+
+    path: Path
+    status: dict[str, Any] = field(default_factory=dict)
+    config: RunConfig | None = None
+    error: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        """The folder name."""
+        return self.path.name
+
+    @property
+    def state(self) -> str:
+        """created / running / completed / stopped / failed, or 'corrupt'."""
+        return "corrupt" if self.error else str(self.status.get("state", "unknown"))
+
+    @property
+    def has_weights(self) -> bool:
+        """True if a best checkpoint exists."""
+        return (self.path / WEIGHTS["best"]).exists()
+
+    @property
+    def listed_state(self) -> str:
+        """`state`, except 'stopped early' for a run stopped before its first epoch ended: it
+        has no trained model and must not be listed like one."""
+        untrained = not self.status.get("best_epoch") and not self.has_weights
+        return "stopped early" if self.state == "stopped" and untrained else self.state
+
+
+def list_runs(root: Path | None = None) -> list[RunInfo]:
+    """Every run folder, newest first; unreadable folders are listed with their error."""
+    root = Path(root) if root else default_root()
+    if not root.is_dir():
+        return []
+    infos = []
+    for path in root.iterdir():
+        if path.name.startswith(".") or not (path.is_dir() or path.is_symlink()):
+            continue
+        info = RunInfo(path)
+        try:
+            run_path(path.name, root)
+            if not path.is_dir():
+                raise RunError(f"{path.name}: a symlink that leads to no folder")
+            info.config = read_config(path)
+            info.status = read_status(path)
+            info.error = check_files(path, info.config)
+        except RunError as exc:
+            info.error = str(exc)
+        infos.append(info)
+    return sorted(infos, key=lambda i: (-float(i.status.get("created", 0) or 0), i.run_id))
+
+
+def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo]]:
+    """(runs with a readable config and a best checkpoint, run folders that cannot be read).
+
+    A run still training is openable once it has saved a best checkpoint.
+    """
+    listed = list_runs(root)
+    return (
+        [info for info in listed if info.error is None and info.has_weights],
+        [info for info in listed if info.error is not None],
+    )
+
+
+def delete_run(path: Path) -> None:
+    """Remove a run folder; refuses while its training process is alive."""
+    path = Path(path)
+    if path.is_symlink():  # a link (to itself, outside, anywhere): remove the link, not its target
+        path.unlink()
+        return
+    if not path.is_dir():
+        raise RunError(f"run {path.name!r} does not exist")
+    try:
+        status = read_status(path)
+    except RunError:
+        status = {}
+    if status.get("state") == "running":
+        raise RunError(f"run {path.name!r} is still training: stop it before deleting it")
+    shutil.rmtree(path)
+
+
+def request_stop(path: Path) -> None:
+    """Ask a running worker to stop after its current batch (it polls for this file)."""
+    (Path(path) / STOP_FILE).touch()
+
+
+def stop_requested(path: Path) -> bool:
+    """True once `request_stop` was called for this run."""
+    return (Path(path) / STOP_FILE).exists()
+

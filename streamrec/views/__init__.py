@@ -1,0 +1,1 @@
+"""What pages show, as plain data: view-building code the pages call (no Streamlit here)."""
