@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from _common import best_of, machine
 
-from streamrec.config import ModelConfig, SimConfig
+from streamrec.config import LSTMConfig, SimConfig
 from streamrec.data.splits import Targets, all_targets, target_items
 from streamrec.evaluation.metrics import metrics_from_ranks, target_ranks
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.training.loop import evaluate_model
 from streamrec.world.simulator import simulate
 
@@ -46,7 +46,7 @@ def main() -> None:
     targets = Targets(targets.session[:N_TARGETS], targets.position[:N_TARGETS])
     items = torch.from_numpy(target_items(data, targets))
     torch.manual_seed(0)
-    model = SessionRecommender(ModelConfig()).eval()
+    model = LSTMRecommender(LSTMConfig()).eval()
     print(f"machine: {machine()}")
     print(f"{len(targets):,} targets over a 5,000-item catalog")
 

@@ -1,6 +1,6 @@
 """Time the attention-faithfulness analysis (2,000 sessions) and one Recommend occlusion.
 
-The model is a randomly initialised default ModelConfig network and every click gets a
+The model is a randomly initialised default LSTMConfig network and every click gets a
 random recorded cause (an earlier click of its session): the time depends on the shapes, not
 on the weights or on which click is the cause, so no trained run or scenario is needed.
 
@@ -20,7 +20,7 @@ from streamrec import insights
 from streamrec.config import RunConfig
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.explain.faithfulness import occlusion
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.world.simulator import simulate
 
 N_SESSIONS = 2_000
@@ -41,10 +41,10 @@ def with_random_causes(data: SessionData, seed: int = 0) -> SessionData:
 def main() -> None:
     config = RunConfig()
     torch.manual_seed(0)
-    model = SessionRecommender(config.model).eval()
+    model = LSTMRecommender(config.model).eval()
     print(machine())
     print(
-        f"model: randomly initialised default ModelConfig ({config.model.cell}, "
+        f"model: randomly initialised default LSTMConfig ({config.model.cell}, "
         f"{config.model.pooling} pooling, {config.model.num_layers} x "
         f"{config.model.hidden_size}, {config.model.n_items:,} items): timing only"
     )

@@ -1,6 +1,6 @@
 """Time the Insight pages' computations at the default scale.
 
-The model is a randomly initialised default ModelConfig network: the time depends on the
+The model is a randomly initialised default LSTMConfig network: the time depends on the
 shapes, not on the trained weights, so no trained run is needed (its purity is near chance).
 
 Usage: python benchmarks/bench_insights.py
@@ -15,7 +15,7 @@ from _common import best_of, machine
 
 from streamrec import insights
 from streamrec.config import RunConfig
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.world.simulator import simulate
 
 N_SESSIONS = 2_000
@@ -26,10 +26,10 @@ BUDGET_SECONDS = 3.0  # the Attention page's budget for one profile of 2,000 ses
 def main() -> None:
     config = RunConfig()
     torch.manual_seed(0)
-    model = SessionRecommender(config.model).eval()
+    model = LSTMRecommender(config.model).eval()
     print(machine())
     print(
-        f"model: randomly initialised default ModelConfig ({config.model.cell}, "
+        f"model: randomly initialised default LSTMConfig ({config.model.cell}, "
         f"{config.model.pooling} pooling, hidden {config.model.hidden_size}, "
         f"{config.model.n_items:,} items): timing only"
     )

@@ -18,7 +18,7 @@ from _common import machine
 from bench_order_options import VARIANTS
 from bench_training import session_parallel_epoch
 
-from streamrec.config import ModelConfig, TrainConfig
+from streamrec.config import LSTMConfig, TrainConfig
 from streamrec.data.splits import build_rows, make_split
 from streamrec.model import build_model
 from streamrec.world.scenarios import get_scenario
@@ -42,7 +42,7 @@ def main() -> None:
     models = {}
     for name, options in VARIANTS.items():
         torch.manual_seed(0)
-        model = build_model(ModelConfig(n_items=sim.n_items, **options)).train()
+        model = build_model(LSTMConfig(n_items=sim.n_items, **options)).train()
         models[name] = (model, torch.optim.Adam(model.parameters(), lr=tc.lr))
     best = {name: float("inf") for name in models}
     for _ in range(args.rounds):

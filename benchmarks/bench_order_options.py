@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from _common import machine
 
-from streamrec.config import ModelConfig, RunConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, TrainConfig
 from streamrec.data.sessions import CAUSES
 from streamrec.data.sources import open_data
 from streamrec.evaluation.baselines import MarkovChain, Oracle, evaluate_scorer
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--n-items", type=int, default=0, help="catalog size (default: the scenario's)")
-    parser.add_argument("--dropout", type=float, default=ModelConfig.dropout)
+    parser.add_argument("--dropout", type=float, default=LSTMConfig.dropout)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
@@ -50,7 +50,7 @@ def main() -> None:
     sim = scenario.config(**({"n_items": args.n_items} if args.n_items else {}))
     base = RunConfig(
         sim=sim,
-        model=ModelConfig(n_items=sim.n_items, dropout=args.dropout),
+        model=LSTMConfig(n_items=sim.n_items, dropout=args.dropout),
         train=replace(TrainConfig(), **scenario.train, max_len=scenario.max_len, epochs=args.epochs),
     )
     data, split = open_data(base)

@@ -3,7 +3,7 @@
 One update is what the page computes after every edit of the session, `session_update`:
 the model's top-K and attention, the oracle's posterior and top-K, and both top-K tables.
 The four figures the page then builds are timed separately. The model is a randomly
-initialised default ModelConfig: its speed does not depend on the weights.
+initialised default LSTMConfig: its speed does not depend on the weights.
 
 Usage: python benchmarks/bench_recommend.py [--repeat 200]
 """
@@ -19,10 +19,10 @@ import torch
 from _common import machine
 
 from streamrec.charts import explain_charts as charts
-from streamrec.config import ModelConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
 from streamrec.evaluation.baselines import Oracle
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.views.session_view import SessionUpdate, session_update
 from streamrec.world.simulator import simulate
 
@@ -49,7 +49,7 @@ def main() -> None:
     sim, train = SimConfig(), TrainConfig()
     data = simulate(sim)
     oracle = Oracle().fit(data, make_split(data, train).train)
-    model = SessionRecommender(ModelConfig(n_items=sim.n_items)).eval()
+    model = LSTMRecommender(LSTMConfig(n_items=sim.n_items)).eval()
     category = data.item_category
     lengths = data.lengths
     session_id = int((lengths >= train.max_len).argmax())  # a session that fills the window

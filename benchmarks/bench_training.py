@@ -18,9 +18,9 @@ import torch
 from _common import machine
 from torch import nn
 
-from streamrec.config import ModelConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, SimConfig, TrainConfig
 from streamrec.data.splits import batches, build_rows, make_split, prefix_matrix, target_items
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.training.loop import _row_batch
 from streamrec.world.simulator import simulate
 
@@ -73,7 +73,7 @@ def main() -> None:
     results = {}
     for name in ("per-prefix", "session-parallel"):
         torch.manual_seed(0)
-        model = SessionRecommender(ModelConfig()).train()
+        model = LSTMRecommender(LSTMConfig()).train()
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         rng = np.random.default_rng(0)
         if name == "per-prefix":

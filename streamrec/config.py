@@ -191,7 +191,7 @@ def _check_catalog_params(config: Any, per_item: int) -> None:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class LSTMConfig:
     """Architecture of the `lstm` family, the case study's network (defaults are its own)."""
 
     family: ClassVar[str] = "lstm"
@@ -208,7 +208,7 @@ class ModelConfig:
     item_skip: bool = False  # pooled item embeddings join the context: a direct item-to-item path
     copy: bool = False  # a pointer over the session's clicks shares the softmax (re-clicks)
 
-    def validate(self) -> ModelConfig:
+    def validate(self) -> LSTMConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
         _check_int("n_items", self.n_items, 1, 1_000_000)
         _check_int("embed_dim", self.embed_dim, 1, 4096)
@@ -350,10 +350,10 @@ class NARMConfig:
         return f"NARM (GRU {self.hidden_size}, items {self.embed_dim}) with local attention"
 
 
-AnyModelConfig = ModelConfig | SASRecConfig | GRU4RecConfig | NARMConfig
+AnyModelConfig = LSTMConfig | SASRecConfig | GRU4RecConfig | NARMConfig
 # Family name -> its settings; config.json's model section names one ("lstm" when absent).
 MODEL_CONFIGS: dict[str, type[AnyModelConfig]] = {
-    cls.family: cls for cls in (ModelConfig, SASRecConfig, GRU4RecConfig, NARMConfig)
+    cls.family: cls for cls in (LSTMConfig, SASRecConfig, GRU4RecConfig, NARMConfig)
 }
 
 
@@ -481,7 +481,7 @@ def model_from_dict(data: dict[str, Any]) -> AnyModelConfig:
     if not isinstance(data, dict):
         raise ValueError(f"model: expected a mapping, got {type(data).__name__}")  # noqa: TRY004
     fields = dict(data)
-    family = fields.pop("family", ModelConfig.family)
+    family = fields.pop("family", LSTMConfig.family)
     _check_choice("family", family, tuple(MODEL_CONFIGS))
     return from_dict(MODEL_CONFIGS[family], fields)
 
@@ -491,7 +491,7 @@ class RunConfig:
     """Everything needed to rebuild a run: the data, the model and how it was trained."""
 
     sim: SimConfig = field(default_factory=SimConfig)
-    model: AnyModelConfig = field(default_factory=ModelConfig)
+    model: AnyModelConfig = field(default_factory=LSTMConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
 

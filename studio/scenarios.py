@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import streamlit as st
 
-from streamrec.config import ModelConfig, SimConfig, TrainConfig, to_dict
+from streamrec.config import LSTMConfig, SimConfig, TrainConfig, to_dict
 from streamrec.world.scenarios import SCENARIOS, get_scenario, recommended_settings
 
 SIM_CONFIG_KEY = "sim_config"  # the last generated SimConfig (as on the Simulator page)
@@ -22,12 +22,12 @@ def apply_scenario(name: str) -> None:
     st.session_state[SIM_CONFIG_KEY] = to_dict(config)
     # The Train page's widgets get the scenario's recommended settings;
     # a setting only another scenario recommends goes back to its default.
-    chosen = {"model": scenario.model_settings(ModelConfig),
+    chosen = {"model": scenario.model_settings(LSTMConfig),
               "train": {**scenario.train, "max_len": scenario.max_len}}
-    defaults = {"model": ModelConfig(), "train": TrainConfig()}
+    defaults = {"model": LSTMConfig(), "train": TrainConfig()}
     # Model widgets carry their family in the key (train_lstm_<field>): the recommended model
     # settings are the LSTM's, the family the scenarios were tuned for.
-    prefixes = {"model": f"train_{ModelConfig.family}_", "train": "train_"}
+    prefixes = {"model": f"train_{LSTMConfig.family}_", "train": "train_"}
     for section, names in recommended_settings().items():
         for setting in names:
             value = chosen[section].get(setting, getattr(defaults[section], setting))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import DataConfig, LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_key, data_label, group_by_data
 
 BASE = RunConfig(SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3),
-                 ModelConfig(n_items=40))
+                 LSTMConfig(n_items=40))
 
 
 def test_same_simulation_same_key_whatever_the_model_and_training():
-    other = RunConfig(BASE.sim, ModelConfig(n_items=40, hidden_size=16), TrainConfig(epochs=1))
+    other = RunConfig(BASE.sim, LSTMConfig(n_items=40, hidden_size=16), TrainConfig(epochs=1))
     assert data_key(BASE) == data_key(other)
     assert re.fullmatch(r"sim-[0-9a-f]{10}", data_key(BASE))
 

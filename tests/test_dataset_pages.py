@@ -289,12 +289,12 @@ def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
 
 
 def test_time_estimate_counts_the_data_sets_training_targets(roots):
-    from streamrec.config import ModelConfig, RunConfig, TrainConfig
+    from streamrec.config import LSTMConfig, RunConfig, TrainConfig
     from streamrec.data.sources import dataset_config, open_data
     from streamrec.training.estimate import estimate_epoch_seconds, expected_train_targets
 
     config = dataset_config(
-        RunConfig(model=ModelConfig(embed_dim=8, hidden_size=16), train=TrainConfig()), NAME
+        RunConfig(model=LSTMConfig(embed_dim=8, hidden_size=16), train=TrainConfig()), NAME
     )
     _, split = open_data(config)
     assert expected_train_targets(config) == len(split.train)

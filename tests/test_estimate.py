@@ -9,7 +9,7 @@ import pytest
 
 from streamrec.config import (
     GRU4RecConfig,
-    ModelConfig,
+    LSTMConfig,
     NARMConfig,
     RunConfig,
     SASRecConfig,
@@ -28,7 +28,7 @@ from streamrec.training.loop import train
 SIM = SimConfig(n_sessions=100, n_items=40, n_categories=4, max_preferred=3)
 TINY = RunConfig(
     SIM,
-    ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
+    LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
     TrainConfig(batch_size=64),
 )
 
@@ -56,7 +56,7 @@ def test_expected_training_targets_follow_lengths_and_split():
 def test_speed_config_ignores_what_cannot_change_the_speed():
     slow_learner = RunConfig(SIM, TINY.model, TrainConfig(batch_size=64, lr=0.1, epochs=3, seed=7))
     assert speed_config(slow_learner) == speed_config(TINY)
-    bigger = RunConfig(SIM, ModelConfig(n_items=40, hidden_size=16), TINY.train)
+    bigger = RunConfig(SIM, LSTMConfig(n_items=40, hidden_size=16), TINY.train)
     assert speed_config(bigger) != speed_config(TINY)
     assert speed_config(RunConfig(SIM, TINY.model, TrainConfig(batch_size=128))) != speed_config(
         TINY
@@ -71,7 +71,7 @@ def test_estimate_is_a_positive_number_of_seconds():
 def test_a_model_too_big_to_time_in_the_app_is_refused_not_allocated():
     huge = RunConfig(
         SimConfig(n_items=200_000),
-        ModelConfig(n_items=200_000, hidden_size=512),
+        LSTMConfig(n_items=200_000, hidden_size=512),
         TrainConfig(batch_size=4096),
     )
     assert timing_bytes(huge) > MAX_TIMING_BYTES
@@ -112,7 +112,7 @@ def test_estimate_is_within_1_5x_of_a_measured_epoch(n_sessions, n_items, embed,
                                                      batch):
     config = RunConfig(
         SimConfig(n_sessions=n_sessions, n_items=n_items, n_categories=10),
-        ModelConfig(n_items=n_items, embed_dim=embed, hidden_size=hidden, num_layers=layers),
+        LSTMConfig(n_items=n_items, embed_dim=embed, hidden_size=hidden, num_layers=layers),
         TrainConfig(epochs=1, batch_size=batch),
     )
     # Another process can stall one side of a pair by a second on a shared 2-core machine, so

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from streamrec.__main__ import main
-from streamrec.config import DataConfig, ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import DataConfig, LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_label as data_identity
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.data.splits import Split, Targets, all_targets
 from streamrec.explain import faithfulness as fa
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.training import runs
 from streamrec.world.scenarios import get_scenario
 
@@ -194,8 +194,8 @@ def test_cause_rank_counts_ties_against_the_cause():
 
 def test_batched_variants_equal_the_model_on_each_variant_alone():
     torch.manual_seed(0)
-    model = SessionRecommender(
-        ModelConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=12, num_layers=2)
+    model = LSTMRecommender(
+        LSTMConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=12, num_layers=2)
     ).eval()
     rng = np.random.default_rng(0)
     lengths = rng.integers(2, 7, size=9)
@@ -236,9 +236,9 @@ def test_occlusion_of_one_session_is_the_fall_of_the_items_probability():
 def test_data_identity_names_the_data_a_run_was_trained_on():
     assert data_identity(RunConfig()) == "scenario casestudy"
     news = get_scenario("news")
-    seeded = RunConfig(sim=news.config(seed=7), model=ModelConfig())
+    seeded = RunConfig(sim=news.config(seed=7), model=LSTMConfig())
     assert data_identity(seeded) == "scenario news (seed 7)"
-    changed = RunConfig(sim=SimConfig(n_items=60, seed=5), model=ModelConfig(n_items=60))
+    changed = RunConfig(sim=SimConfig(n_items=60, seed=5), model=LSTMConfig(n_items=60))
     assert data_identity(changed) == "custom simulator (n_items 60, seed 5)"
     imported = RunConfig(data=DataConfig(source="dataset", dataset="yoochoose"))
     assert data_identity(imported) == "data set yoochoose"
@@ -261,12 +261,12 @@ def untrained_run(root, data: SessionData) -> Path:
     (every session held out for validation)."""
     config = RunConfig(
         SimConfig(n_items=N_ITEMS, n_categories=2, min_preferred=1, max_preferred=2),
-        ModelConfig(n_items=N_ITEMS, embed_dim=4, hidden_size=4, num_layers=1),
+        LSTMConfig(n_items=N_ITEMS, embed_dim=4, hidden_size=4, num_layers=1),
         TrainConfig(max_len=MAX_LEN, cutoffs=(5, 10)),
     )
     path = runs.create_run(config, root, "tiny")
     torch.manual_seed(0)
-    runs.save_weights(path, "best", SessionRecommender(config.model))
+    runs.save_weights(path, "best", LSTMRecommender(config.model))
     empty = Targets(np.zeros(0, np.int64), np.zeros(0, np.int64))
     runs.save_data(path, data, Split("session", empty, all_targets(data), empty))
     return path

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from streamrec import insights
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split, prefix_matrix
 from streamrec.insights import ANCHOR, COHERENT, MIXED, RECENCY, SHORT, AttentionProfile
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.world.simulator import simulate
 
 
@@ -188,10 +188,10 @@ def test_profile_summary():
 
 def test_check_comparable_refuses_different_data_or_split():
     base = RunConfig()
-    insights.check_comparable(base, RunConfig(model=ModelConfig(pooling="last")))
+    insights.check_comparable(base, RunConfig(model=LSTMConfig(pooling="last")))
     with pytest.raises(ValueError, match="different simulated data.*n_items 5000 vs 4000"):
         insights.check_comparable(
-            base, RunConfig(SimConfig(n_items=4000), ModelConfig(n_items=4000))
+            base, RunConfig(SimConfig(n_items=4000), LSTMConfig(n_items=4000))
         )
     with pytest.raises(ValueError, match="hold out different sessions.*seed 42 vs 7"):
         insights.check_comparable(base, RunConfig(train=TrainConfig(seed=7)))
@@ -206,7 +206,7 @@ def tiny():
     sim = SimConfig(n_sessions=60, n_items=40, n_categories=3, max_preferred=2, seed=3)
     data = simulate(sim)
     torch.manual_seed(0)
-    model = SessionRecommender(ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1))
+    model = LSTMRecommender(LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1))
     return data, model.eval()
 
 
@@ -253,7 +253,7 @@ def test_profile_runs_on_one_thread_and_restores_the_setting(tiny):
 
 def test_sample_targets_keeps_every_target_of_the_drawn_sessions(tiny):
     data, _ = tiny
-    held_out = insights.held_out_targets(data, RunConfig(data.config, ModelConfig(n_items=40)))
+    held_out = insights.held_out_targets(data, RunConfig(data.config, LSTMConfig(n_items=40)))
     sample = insights.sample_targets(held_out, 3, seed=1)
     chosen = np.unique(sample.session)
     assert chosen.size == 3
@@ -265,7 +265,7 @@ def test_sample_targets_keeps_every_target_of_the_drawn_sessions(tiny):
 
 def test_training_clicks_count_the_training_targets(tiny):
     data, _ = tiny
-    config = RunConfig(data.config, ModelConfig(n_items=40))
+    config = RunConfig(data.config, LSTMConfig(n_items=40))
     clicks = insights.training_clicks(data, config)
     train = make_split(data, config.train).train
     assert clicks.shape == (40,) and clicks.sum() == len(train)
@@ -278,10 +278,10 @@ def test_training_clicks_count_the_training_targets(tiny):
 # ---- Embeddings --------------------------------------------------------------------------
 
 
-def model_with_vectors(vectors: np.ndarray) -> SessionRecommender:
+def model_with_vectors(vectors: np.ndarray) -> LSTMRecommender:
     """A model whose item i has the given vector (row i + 1 of the embedding)."""
     n, dim = vectors.shape
-    model = SessionRecommender(ModelConfig(n_items=n, embed_dim=dim, hidden_size=4, num_layers=1))
+    model = LSTMRecommender(LSTMConfig(n_items=n, embed_dim=dim, hidden_size=4, num_layers=1))
     with torch.no_grad():
         model.item_embedding.weight[1:] = torch.tensor(vectors, dtype=torch.float32)
     return model

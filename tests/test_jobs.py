@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.model import SessionRecommender
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.model import LSTMRecommender
 from streamrec.training import jobs, runs
 
 # Small enough that an epoch takes well under a second, long enough that it never finishes
@@ -24,7 +24,7 @@ from streamrec.training import jobs, runs
 SIM = SimConfig(n_sessions=150, n_items=40, n_categories=4, max_preferred=3)
 LONG = RunConfig(
     SIM,
-    ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
+    LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
     TrainConfig(epochs=5_000, batch_size=64, log_every=1),
 )
 WORKER_DEADLINE = 90.0  # seconds for a worker to start and train an epoch on a loaded machine
@@ -157,7 +157,7 @@ def test_corrupt_folders_are_listed_with_their_error(root):
 
 def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):
     trained = fake_run(root, "trained", state="running")
-    runs.save_weights(trained, "best", SessionRecommender(LONG.model))
+    runs.save_weights(trained, "best", LSTMRecommender(LONG.model))
     runs.save_catalog(trained, np.zeros(40, np.int64), np.full(40, 1 / 40))
     fake_run(root, "untrained", state="created")
     (root / "garbage").mkdir()

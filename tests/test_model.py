@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from streamrec.config import ModelConfig, SimConfig
+from streamrec.config import LSTMConfig, SimConfig
 from streamrec.data.splits import all_targets, build_rows, prefix_matrix
-from streamrec.model import SessionRecommender, count_parameters
+from streamrec.model import LSTMRecommender, count_parameters
 from streamrec.world.simulator import simulate
 
 VARIANTS = [(p, c) for p in ("attention", "last") for c in ("lstm", "gru")]
@@ -16,10 +16,10 @@ EXTRAS = [(p, skip, copy) for p in ("attention", "last") for skip in (False, Tru
           for copy in (False, True) if skip or copy]
 
 
-def make_model(pooling: str = "attention", cell: str = "lstm", n_items: int = 60, **extra) -> SessionRecommender:
+def make_model(pooling: str = "attention", cell: str = "lstm", n_items: int = 60, **extra) -> LSTMRecommender:
     torch.manual_seed(0)
-    return SessionRecommender(
-        ModelConfig(n_items=n_items, embed_dim=8, hidden_size=16, num_layers=2, pooling=pooling, cell=cell,
+    return LSTMRecommender(
+        LSTMConfig(n_items=n_items, embed_dim=8, hidden_size=16, num_layers=2, pooling=pooling, cell=cell,
                     **extra)
     ).eval()
 
@@ -122,7 +122,7 @@ def test_copy_learns_to_repeat_and_its_gradients_are_finite():
     """A few steps on sessions whose next click is always the previous click's item: the
     pointer takes it (every rank 1), with finite gradients despite the -1e4 masking."""
     torch.manual_seed(1)
-    model = SessionRecommender(ModelConfig(n_items=200, embed_dim=8, hidden_size=16, copy=True, dropout=0.0))
+    model = LSTMRecommender(LSTMConfig(n_items=200, embed_dim=8, hidden_size=16, copy=True, dropout=0.0))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(60):
         first = torch.randint(1, 201, (64, 1))
@@ -142,7 +142,7 @@ def test_copy_learns_to_repeat_and_its_gradients_are_finite():
     assert (top == first[:, 0] - 1).float().mean() > 0.95
 
 
-def expected_parameters(c: ModelConfig) -> int:
+def expected_parameters(c: LSTMConfig) -> int:
     """Parameter count from the architecture, layer by layer."""
     gates = 4 if c.cell == "lstm" else 3
     total = (c.n_items + 1) * c.embed_dim
@@ -160,13 +160,13 @@ def expected_parameters(c: ModelConfig) -> int:
 @pytest.mark.parametrize(("pooling", "cell", "skip", "copy"),
                          [(p, c, False, False) for p, c in VARIANTS] + [(p, "lstm", s, k) for p, s, k in EXTRAS])
 def test_parameter_count(pooling, cell, skip, copy):
-    config = ModelConfig(pooling=pooling, cell=cell, item_skip=skip, copy=copy)
-    assert count_parameters(SessionRecommender(config)) == expected_parameters(config)
+    config = LSTMConfig(pooling=pooling, cell=cell, item_skip=skip, copy=copy)
+    assert count_parameters(LSTMRecommender(config)) == expected_parameters(config)
 
 
 def test_default_parameter_count_is_not_the_case_studys():
     # The case study prints 951,192 for this architecture; its own layers give 1,213,128.
-    assert count_parameters(SessionRecommender(ModelConfig())) == 1_213_128
+    assert count_parameters(LSTMRecommender(LSTMConfig())) == 1_213_128
 
 
 @pytest.mark.parametrize(
@@ -177,4 +177,4 @@ def test_default_parameter_count_is_not_the_case_studys():
 )
 def test_bad_model_configs(changes, field):
     with pytest.raises(ValueError, match=field):
-        SessionRecommender(ModelConfig(**changes))
+        LSTMRecommender(LSTMConfig(**changes))

@@ -11,7 +11,7 @@ import torch
 from streamrec.config import (
     SAMPLED_ABOVE,
     GRU4RecConfig,
-    ModelConfig,
+    LSTMConfig,
     NARMConfig,
     RunConfig,
     SASRecConfig,
@@ -94,7 +94,7 @@ def test_auto_loss_is_the_family_default_on_small_catalogs_and_sampled_on_large(
     assert RunConfig(model=SASRecConfig()).loss == "sampled"
     assert RunConfig(model=NARMConfig()).loss == "full"
     big = SAMPLED_ABOVE + 1
-    assert RunConfig(SimConfig(n_items=big), ModelConfig(n_items=big)).loss == "sampled"
+    assert RunConfig(SimConfig(n_items=big), LSTMConfig(n_items=big)).loss == "sampled"
     assert RunConfig(model=GRU4RecConfig(), train=TrainConfig(loss="full")).loss == "full"
     with pytest.raises(ValueError, match="loss = 'hinge'"):
         TrainConfig(loss="hinge").validate()
@@ -114,7 +114,7 @@ def test_device_choice():
 
 SIM = SimConfig(n_sessions=150, n_items=50, n_categories=5, seed=3)
 TINY = {
-    "lstm": ModelConfig(n_items=50, embed_dim=8, hidden_size=8, num_layers=1),
+    "lstm": LSTMConfig(n_items=50, embed_dim=8, hidden_size=8, num_layers=1),
     "sasrec": SASRecConfig(n_items=50, hidden_size=8, num_blocks=1, num_heads=2, max_positions=25),
     "gru4rec": GRU4RecConfig(n_items=50, hidden_size=8),
     "narm": NARMConfig(n_items=50, embed_dim=8, hidden_size=8),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from streamrec import insights
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.training import jobs, runs
 
 PAGE = "pages/attention.py"
@@ -25,7 +25,7 @@ def tiny_run(root: Path, name: str, sim: SimConfig = SIM, pooling: str = "attent
     """Train a one-epoch run small enough for a test (`options`: the LSTM's item_skip, copy)."""
     config = RunConfig(
         sim,
-        ModelConfig(
+        LSTMConfig(
             n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1, pooling=pooling,
             **options,
         ),

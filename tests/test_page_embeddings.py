@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from streamrec import insights
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.training import jobs, runs
 from streamrec.world.simulator import simulate
 
@@ -24,7 +24,7 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("models")
     config = RunConfig(
         SIM,
-        ModelConfig(n_items=SIM.n_items, embed_dim=8, hidden_size=16, num_layers=1),
+        LSTMConfig(n_items=SIM.n_items, embed_dim=8, hidden_size=16, num_layers=1),
         TrainConfig(epochs=1, batch_size=256),
     )
     demo = runs.create_run(config, root, "demo")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from streamrec import insights
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_label
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.explain.faithfulness import ATTENTION, occlusion
@@ -57,7 +57,7 @@ def tiny_run(root: Path, name: str, sim: SimConfig, with_causes: bool) -> Path:
     """A one-epoch run whose stored sessions have hand-made causes, or none."""
     config = RunConfig(
         sim,
-        ModelConfig(n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1),
+        LSTMConfig(n_items=sim.n_items, embed_dim=8, hidden_size=16, num_layers=1),
         TrainConfig(epochs=1, batch_size=256, max_len=MAX_LEN),
     )
     path = runs.create_run(config, root, name)

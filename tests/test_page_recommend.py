@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from streamrec.charts.explain_charts import ATTENTION_MEANING
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.recommend import recommend
 from streamrec.training import runs
 from streamrec.training.jobs import run_training
@@ -27,7 +27,7 @@ PAGE = "pages/recommend.py"
 N_ITEMS, MAX_LEN = 300, 8
 CONFIG = RunConfig(
     sim=SimConfig(n_sessions=600, n_items=N_ITEMS, n_categories=8),
-    model=ModelConfig(n_items=N_ITEMS, embed_dim=16, hidden_size=32, num_layers=1, dropout=0.0),
+    model=LSTMConfig(n_items=N_ITEMS, embed_dim=16, hidden_size=32, num_layers=1, dropout=0.0),
     train=TrainConfig(epochs=1, max_len=MAX_LEN),
 )
 TABLE_COLUMNS = ["rank", "item_id", "category", "probability", "in_session"]
@@ -311,12 +311,12 @@ def test_session_and_settings_survive_a_page_switch(open_page, models):
 def test_k_larger_than_a_small_catalog_lists_the_whole_catalog(open_page, models):
     small = RunConfig(
         sim=SimConfig(n_sessions=100, n_items=30, n_categories=6),
-        model=ModelConfig(n_items=30, embed_dim=4, hidden_size=4, num_layers=1),
+        model=LSTMConfig(n_items=30, embed_dim=4, hidden_size=4, num_layers=1),
     )
     path = runs.create_run(small, models, "small")
     data = simulate(small.sim)
     runs.save_catalog(path, data.item_category, data.item_popularity)
-    runs.save_weights(path, "best", SessionRecommender(small.model))
+    runs.save_weights(path, "best", LSTMRecommender(small.model))
     runs.write_status(path, state="completed")
 
     at = open_page(PAGE)

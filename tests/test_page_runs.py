@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_key
 from streamrec.evaluation.verdict import verdict
 from streamrec.training import jobs, runs
@@ -23,7 +23,7 @@ PAGE = "pages/runs.py"
 STATE_LABELS = {"running": "▶ training now", "completed": "✓ completed"}  # as the page shows them
 TINY = RunConfig(
     SimConfig(n_sessions=120, n_items=40, n_categories=4, max_preferred=3),
-    ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
+    LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1),
     TrainConfig(epochs=2, batch_size=128),
 )
 

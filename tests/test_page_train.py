@@ -16,7 +16,7 @@ import pytest
 from streamrec.charts.training_charts import METRICS_TITLE
 from streamrec.config import (
     MODEL_CONFIGS,
-    ModelConfig,
+    LSTMConfig,
     RunConfig,
     SimConfig,
     TrainConfig,
@@ -256,7 +256,7 @@ def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
 
 
 def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):
-    config = RunConfig(SimConfig(**TINY_SIM), ModelConfig(n_items=60), TrainConfig(epochs=1))
+    config = RunConfig(SimConfig(**TINY_SIM), LSTMConfig(n_items=60), TrainConfig(epochs=1))
     path = runs.create_run(config, models_dir, "broken-run")
     runs.write_status(path, state="failed", reason="RuntimeError: out of memory", phase="done")
     at = open_page()
@@ -298,7 +298,7 @@ def test_after_a_reload_the_form_shows_the_running_jobs_data_and_settings(open_p
 
 
 def test_a_run_stopped_before_its_first_epoch_says_there_is_no_model(open_page, models_dir):
-    config = RunConfig(SimConfig(**TINY_SIM), ModelConfig(n_items=60), TrainConfig(epochs=1))
+    config = RunConfig(SimConfig(**TINY_SIM), LSTMConfig(n_items=60), TrainConfig(epochs=1))
     path = runs.create_run(config, models_dir, "early")
     runs.write_status(path, state="stopped", reason="stop requested before the first epoch "
                       "ended: no trained checkpoint", phase="done")

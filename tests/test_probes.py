@@ -29,14 +29,14 @@ import torch
 from safetensors.torch import save_file
 
 from streamrec.__main__ import main
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.model import SessionRecommender
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.model import LSTMRecommender
 from streamrec.training import jobs, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM = SimConfig(n_sessions=150, n_items=40, n_categories=4, max_preferred=3)
 CONFIG = RunConfig(
-    SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1), TrainConfig(epochs=1)
+    SIM, LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1), TrainConfig(epochs=1)
 )
 TINY = ["--n-sessions", "80", "--n-items", "40", "--n-categories", "4", "--max-preferred", "3",
         "--embed-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--quiet"]
@@ -53,7 +53,7 @@ def make_run(root: Path, name: str, config: RunConfig = CONFIG) -> Path:
     """A complete, finished run folder with untrained weights (no training needed)."""
     path = runs.create_run(config, root, name)
     torch.manual_seed(0)
-    runs.save_weights(path, "best", SessionRecommender(config.model))
+    runs.save_weights(path, "best", LSTMRecommender(config.model))
     n = config.model.n_items
     category = np.arange(n, dtype=np.int64) % config.sim.n_categories
     runs.save_catalog(path, category, np.full(n, 1.0 / n))
@@ -153,7 +153,7 @@ def _fault_folder_deleted(mp: pytest.MonkeyPatch, root: Path) -> None:
 def _broken_copies(root: Path) -> None:
     """Runs whose files the recommend command must refuse."""
     nan = make_run(root, "nan-weights")
-    state = {k: v.clone() for k, v in SessionRecommender(CONFIG.model).state_dict().items()}
+    state = {k: v.clone() for k, v in LSTMRecommender(CONFIG.model).state_dict().items()}
     state["output.weight"][0, 0] = float("nan")
     save_file(state, str(nan / runs.WEIGHTS["best"]))
     small = make_run(root, "small-catalog")
@@ -303,14 +303,14 @@ def _truncate(path: Path) -> None:
 
 
 def _other_model(path: Path) -> None:
-    other = RunConfig(SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=16, num_layers=1))
-    runs.save_weights(path, "best", SessionRecommender(other.model))
+    other = RunConfig(SIM, LSTMConfig(n_items=40, embed_dim=8, hidden_size=16, num_layers=1))
+    runs.save_weights(path, "best", LSTMRecommender(other.model))
 
 
 def _other_family(path: Path) -> None:
-    other = RunConfig(SIM, ModelConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1,
+    other = RunConfig(SIM, LSTMConfig(n_items=40, embed_dim=8, hidden_size=8, num_layers=1,
                                        cell="gru", pooling="last"))
-    runs.save_weights(path, "best", SessionRecommender(other.model))
+    runs.save_weights(path, "best", LSTMRecommender(other.model))
 
 
 def _dir_instead(name: str) -> Callable[[Path], None]:

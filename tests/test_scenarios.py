@@ -97,11 +97,11 @@ def test_train_with_a_scenario_takes_its_world_and_window_unless_a_flag_says_oth
 
 def test_scenario_recommendations_reach_the_config_and_the_case_study_keeps_the_defaults():
     from streamrec.__main__ import _config_from_args, build_parser
-    from streamrec.config import ModelConfig, TrainConfig
+    from streamrec.config import LSTMConfig, TrainConfig
 
     parse = build_parser().parse_args
     case = _config_from_args(parse(["train", "--scenario", "casestudy"]))
-    assert case.model == ModelConfig() and case.train == TrainConfig()
+    assert case.model == LSTMConfig() and case.train == TrainConfig()
     for name, scenario in SCENARIOS.items():
         config = _config_from_args(parse(["train", "--scenario", name]))
         assert {key: getattr(config.model, key) for key in scenario.model} == scenario.model

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import torch
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import Split, Targets, make_split, tokens_from_items
 from streamrec.evaluation.baselines import Oracle
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.recommend import Recommendation, parse_items, recommend
 from streamrec.training.runs import RunInfo
 from streamrec.views.session_view import (
@@ -172,7 +172,7 @@ def test_oracle_view_excluding_seen_items_renormalises_the_rest(small_oracle):
 
 def test_session_update_agrees_with_recommend_and_the_oracle(small_oracle):
     torch.manual_seed(0)
-    model = SessionRecommender(ModelConfig(n_items=40, embed_dim=8, hidden_size=8)).eval()
+    model = LSTMRecommender(LSTMConfig(n_items=40, embed_dim=8, hidden_size=8)).eval()
     category = small_oracle.item_category.numpy()
     session = [5, 1, 5, 30]
     update = session_update(model, small_oracle, session, 4, 3, category, true_next=1)
@@ -190,7 +190,7 @@ def test_session_update_agrees_with_recommend_and_the_oracle(small_oracle):
 
 def catalog_run(name: str, n_items: int) -> RunInfo:
     """A listed run whose model reads a catalog of `n_items` items."""
-    config = RunConfig(SimConfig(n_items=n_items), ModelConfig(n_items=n_items))
+    config = RunConfig(SimConfig(n_items=n_items), LSTMConfig(n_items=n_items))
     return RunInfo(Path("/models") / name, {"state": "completed"}, config)
 
 

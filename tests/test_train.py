@@ -6,17 +6,17 @@ import math
 import pytest
 import torch
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
 from streamrec.evaluation.baselines import evaluate_baselines
-from streamrec.model import SessionRecommender
+from streamrec.model import LSTMRecommender
 from streamrec.training import loop as train_module
 from streamrec.training.loop import evaluate_model, train
 from streamrec.training.stopping import StopRequested
 from streamrec.world.simulator import simulate
 
 SIM = SimConfig(n_sessions=300, n_items=120, n_categories=6)
-MODEL = ModelConfig(n_items=120, embed_dim=16, hidden_size=24)
+MODEL = LSTMConfig(n_items=120, embed_dim=16, hidden_size=24)
 
 
 def tiny(**train_changes) -> RunConfig:
@@ -91,7 +91,7 @@ def test_a_stop_after_an_epoch_keeps_its_checkpoint_and_scores_nothing_more():
 def test_a_stop_inside_an_evaluation_ends_it_between_batches():
     data = simulate(SIM)
     split = make_split(data, TrainConfig())
-    model = SessionRecommender(MODEL).eval()
+    model = LSTMRecommender(MODEL).eval()
     calls = {"n": 0}
 
     def should_stop() -> bool:
@@ -137,7 +137,7 @@ def test_evaluate_model_matches_per_prefix_scoring():
     data = simulate(SIM)
     split = make_split(data, TrainConfig())
     torch.manual_seed(0)
-    model = SessionRecommender(MODEL).eval()
+    model = LSTMRecommender(MODEL).eval()
     metrics, ranks = evaluate_model(model, data, split.valid, max_len=5)
     from streamrec.data.splits import prefix_matrix, target_items
     from streamrec.evaluation.metrics import metrics_from_ranks, target_ranks

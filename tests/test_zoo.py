@@ -12,7 +12,7 @@ import torch
 
 from streamrec.config import (
     GRU4RecConfig,
-    ModelConfig,
+    LSTMConfig,
     NARMConfig,
     RunConfig,
     SASRecConfig,
@@ -27,8 +27,8 @@ from streamrec.world.simulator import simulate
 ROOT = Path(__file__).resolve().parents[1]
 N_ITEMS = 60
 FAMILIES = {
-    "lstm": ModelConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=16, num_layers=2),
-    "lstm-last-gru": ModelConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=16, pooling="last", cell="gru"),
+    "lstm": LSTMConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=16, num_layers=2),
+    "lstm-last-gru": LSTMConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=16, pooling="last", cell="gru"),
     "sasrec": SASRecConfig(n_items=N_ITEMS, hidden_size=16, num_blocks=2, num_heads=2, max_positions=8),
     "gru4rec": GRU4RecConfig(n_items=N_ITEMS, hidden_size=16),
     "gru4rec-embed": GRU4RecConfig(n_items=N_ITEMS, hidden_size=16, embed_dim=8, num_layers=2),
@@ -170,17 +170,17 @@ def test_config_json_round_trip_names_the_family(name):
 
 
 def test_old_config_without_family_is_the_lstm():
-    assert model_from_dict({"hidden_size": 32}) == ModelConfig(hidden_size=32)
+    assert model_from_dict({"hidden_size": 32}) == LSTMConfig(hidden_size=32)
     demo = json.loads((ROOT / "models" / "demo" / "config.json").read_text())
     assert "family" not in demo["model"]
-    assert isinstance(RunConfig.from_dict(demo).model, ModelConfig)
+    assert isinstance(RunConfig.from_dict(demo).model, LSTMConfig)
     with pytest.raises(ValueError, match="family = 'bert4rec'"):
         model_from_dict({"family": "bert4rec"})
     with pytest.raises(ValueError, match="num_blocks"):
         model_from_dict({"family": "narm", "num_blocks": 2})
 
 
-CLASSES = "(SessionRecommender|SASRec|GRU4Rec|NARM)"
+CLASSES = "(LSTMRecommender|SASRec|GRU4Rec|NARM)"
 
 
 def test_only_build_model_names_the_families():

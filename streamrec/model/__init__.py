@@ -16,13 +16,13 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from streamrec.config import AnyModelConfig, GRU4RecConfig, ModelConfig, NARMConfig, SASRecConfig
+from streamrec.config import AnyModelConfig, GRU4RecConfig, LSTMConfig, NARMConfig, SASRecConfig
 from streamrec.model.gru4rec import GRU4Rec
-from streamrec.model.lstm import SessionRecommender
+from streamrec.model.lstm import LSTMRecommender
 from streamrec.model.narm import NARM
 from streamrec.model.sasrec import SASRec
 
-__all__ = ["SessionModel", "SessionRecommender", "build_model", "count_parameters"]
+__all__ = ["LSTMRecommender", "SessionModel", "build_model", "count_parameters"]
 
 
 class SessionModel(Protocol):
@@ -59,7 +59,7 @@ class SessionModel(Protocol):
 
 
 _FAMILIES: dict[type, type[nn.Module]] = {
-    ModelConfig: SessionRecommender,
+    LSTMConfig: LSTMRecommender,
     SASRecConfig: SASRec,
     GRU4RecConfig: GRU4Rec,
     NARMConfig: NARM,

@@ -40,18 +40,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from streamrec.config import ModelConfig
+from streamrec.config import LSTMConfig
 
 COPY_DISTANCES = 64  # the pointer learns a bias per distance 0..63; farther clicks share the last
 COPY_RANGE = 30.0  # pointer scores are clamped to +-30, so exp() stays finite in float32
 NOT_VISIBLE = -1e4  # the pointer score of a click it cannot see: exp() of it is exactly 0
 
 
-class SessionRecommender(nn.Module):
+class LSTMRecommender(nn.Module):
     """LSTM (or GRU) over a session's clicks with attention (or last-state) pooling, and
     optionally an item-embedding skip path and a copy pointer (module docstring)."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
         config.validate()
         self.config = config

@@ -23,7 +23,7 @@ class Scenario:
     story: str
     sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields that differ from default
     max_len: int = 25  # recommended TrainConfig.max_len (covers whole sessions with mechanisms)
-    # Recommended ModelConfig / TrainConfig settings beyond max_len, each measured (README):
+    # Recommended LSTMConfig / TrainConfig settings beyond max_len, each measured (README):
     model: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
 

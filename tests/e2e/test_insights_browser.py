@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.training import jobs, runs
 from tests.e2e.server import ROOT, running_app
 
@@ -31,7 +31,7 @@ def models_folder(root: Path) -> Path:
     sim = SimConfig(n_sessions=400, n_items=120, n_categories=6, max_preferred=3)
     config = RunConfig(
         sim,
-        ModelConfig(n_items=sim.n_items, embed_dim=16, hidden_size=32, num_layers=1),
+        LSTMConfig(n_items=sim.n_items, embed_dim=16, hidden_size=32, num_layers=1),
         TrainConfig(epochs=2, batch_size=256),
     )
     jobs.run_training(runs.create_run(config, root, "demo"), config, with_baselines=False)

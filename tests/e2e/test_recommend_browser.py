@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from streamrec.config import ModelConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
 from streamrec.training import runs
 from streamrec.training.jobs import run_training
@@ -22,7 +22,7 @@ from streamrec.world.simulator import DEEP_DIVE, simulate
 RUN = "recommend-e2e"
 CONFIG = RunConfig(
     sim=SimConfig(n_sessions=1000, n_items=200, n_categories=6),
-    model=ModelConfig(n_items=200, embed_dim=32, hidden_size=64, num_layers=1, dropout=0.1),
+    model=LSTMConfig(n_items=200, embed_dim=32, hidden_size=64, num_layers=1, dropout=0.1),
     train=TrainConfig(epochs=4),
 )
 TEXT_BOX = "Session: item ids in click order, oldest first"

@@ -34,7 +34,7 @@ def test_a_scenario_picked_on_the_simulator_fills_both_pages(st_app):
 def test_an_order_world_lstm_shows_its_copy_pointer_beside_the_true_cause(st_app, models_dir):
     """A tiny run of the streaming world with the scenario's LSTM options: on Recommend a
     sampled session says what caused each click, and the copy pointer is a second map."""
-    from streamrec.config import ModelConfig, RunConfig, TrainConfig
+    from streamrec.config import LSTMConfig, RunConfig, TrainConfig
     from streamrec.training import runs
     from streamrec.training.jobs import run_training
 
@@ -42,7 +42,7 @@ def test_an_order_world_lstm_shows_its_copy_pointer_beside_the_true_cause(st_app
     sim = scenario.config(n_sessions=600, n_items=300)
     config = RunConfig(
         sim=sim,
-        model=ModelConfig(n_items=300, embed_dim=16, hidden_size=32, num_layers=1, **scenario.model),
+        model=LSTMConfig(n_items=300, embed_dim=16, hidden_size=32, num_layers=1, **scenario.model),
         train=TrainConfig(epochs=2, max_len=scenario.max_len),
     )
     name = "streaming-copy-e2e"
