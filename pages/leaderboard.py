@@ -66,9 +66,9 @@ def overlay(board: leaderboard.Board, chosen: list[str]) -> None:
     x = axis_col.radio("Against", list(X_AXES), format_func=X_AXES.get, horizontal=True,
                        key="board_x")
     curves = {run_id: runs.read_events(by_id[run_id].path) for run_id in chosen}
-    oracle = next((info.status["baselines_valid"][leaderboard.ORACLE].get(metric)
+    oracle = next((info.status.baselines_valid[leaderboard.ORACLE].get(metric)
                    for info in board.runs
-                   if leaderboard.ORACLE in (info.status.get("baselines_valid") or {})), None)
+                   if leaderboard.ORACLE in info.status.baselines_valid), None)
     references = {} if oracle is None else {
         "oracle (validation sample)": oracle,
         f"{leaderboard.CEILING_SHARE:.0%} of the oracle": leaderboard.CEILING_SHARE * oracle,

@@ -76,7 +76,7 @@ def table_row(info: runs.RunInfo) -> dict:
     """One row of the runs table: status, key settings, best epoch and final scores."""
     state = info.listed_state
     row: dict = {"run": info.run_id, "status": STATE_LABELS.get(state, state)}
-    created = info.status.get("created")
+    created = info.status.created
     row["created"] = pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT
     config = info.config
     if config is not None:
@@ -97,17 +97,17 @@ def table_row(info: runs.RunInfo) -> dict:
             }
         else:  # the data set's own sizes are in its folder; the run records its name
             row["data"] = config.data.dataset
-    row["best epoch"] = info.status.get("best_epoch")
-    final = info.status.get("final") or {}
+    row["best epoch"] = info.status.best_epoch
+    final = info.status.final
     for metric in ("hit@10", "hit@20", "mrr@20"):
         row[charts.metric_label(metric)] = final.get(metric)
     # Is the model worth it: the strongest simple rule and the ceiling, on the same targets.
-    worth = verdict(final, info.status.get("baselines"))
+    worth = verdict(final, info.status.baselines)
     row["best rule"] = worth.rule_name
     row["best rule Hit@10"] = worth.rule
     row["ceiling Hit@10"] = worth.ceiling
     row["verdict"] = worth.lift
-    row["problem"] = info.error or (info.status.get("reason") if info.state == "failed" else "")
+    row["problem"] = info.error or (info.status.reason if info.state == "failed" else "")
     return row
 
 
@@ -274,7 +274,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     if info.error:
         st.error(escape_markdown(info.error))
     elif info.state == "failed":
-        reason = info.status.get("reason") or "no reason recorded"
+        reason = info.status.reason or "no reason recorded"
         st.error(f"This run failed: {escape_markdown(reason)}")
     try:  # never serve files through a link that leads out of the models folder
         runs.run_path(info.run_id, info.path.parent)

@@ -7,12 +7,23 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
+from streamrec.config import (
+    MODEL_CONFIGS,
+    FieldInfo,
+    RunConfig,
+    SimConfig,
+    TrainConfig,
+    field_infos,
+    model_config,
+)
 from streamrec.data.datasets import DatasetError
+from streamrec.evaluation.metrics import PairedDifference
 from streamrec.training import runs
+from streamrec.training.runs import OracleReach
 from streamrec.world.scenarios import SCENARIOS, Scenario, get_scenario
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -68,8 +79,11 @@ def _flag(section: str, name: str) -> str:
     return "--" + _RENAMES.get((section, name), name.replace("_", "-"))
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type | tuple[type, ...]]) -> None:
-    """One flag per config field, typed from the dataclass; defaults stay None (= not given).
+def _add_config_flags(
+    parser: argparse.ArgumentParser, sections: Mapping[str, type[Any] | tuple[type[Any], ...]]
+) -> None:
+    """One flag per config field, typed from the dataclass, its help from the field's
+    metadata (`streamrec.config.setting`: help, unit, range); defaults stay None (= not given).
 
     A section may list several dataclasses (the model families): a field they share gets
     one flag, whose help names each family's default."""
@@ -77,24 +91,38 @@ def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type 
         group = parser.add_argument_group(f"{section} settings")
         classes = classes if isinstance(classes, tuple) else (classes,)
         seen: set[str] = set()
-        for f in (f for cls in classes for f in dataclasses.fields(cls)):
-            if (section, f.name) in _SKIP or f.name in seen:
+        for info in (info for cls in classes for info in field_infos(cls).values()):
+            if (section, info.name) in _SKIP or info.name in seen:
                 continue
-            seen.add(f.name)
-            defaults = {cls.family: d.default for cls in classes if len(classes) > 1
-                        for d in dataclasses.fields(cls) if d.name == f.name}
-            shown = "; ".join(f"{k}: {v}" for k, v in defaults.items()) or f.default
-            flag, dest = _flag(section, f.name), f"{section}__{f.name}"
-            default = f.default
+            seen.add(info.name)
+            shared = [field_infos(cls)[info.name] for cls in classes
+                      if info.name in field_infos(cls)]
+            defaults = {cls.family: field_infos(cls)[info.name].default for cls in classes
+                        if len(classes) > 1 and info.name in field_infos(cls)}
+            shown = "; ".join(f"{k}: {v}" for k, v in defaults.items()) or info.default
+            flag, dest = _flag(section, info.name), f"{section}__{info.name}"
+            one_range = len({(other.lo, other.hi) for other in shared}) == 1  # else per family
+            help_text = _flag_help(info, shown, one_range)
+            default = info.default
             if isinstance(default, bool):
-                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None)
+                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=help_text)
             elif isinstance(default, tuple):
-                group.add_argument(flag, dest=dest, default=None, metavar="K,K",
+                group.add_argument(flag, dest=dest, default=None, metavar="K,K", help=help_text,
                                    type=lambda s: tuple(int(x) for x in s.split(",") if x))
             else:
-                kind = type(default)
-                group.add_argument(flag, dest=dest, type=kind, default=None,
-                                   help=f"(default: {shown})")
+                group.add_argument(flag, dest=dest, type=type(default), default=None,
+                                   help=help_text)
+
+
+def _flag_help(info: FieldInfo, shown: object, with_range: bool = True) -> str:
+    """'Label: help [lo, hi] (default: 20000 sessions)' for a config field's flag."""
+    text = info.label + (f": {info.help.rstrip('.')}" if info.help else "")
+    if with_range and info.lo is not None and info.hi is not None:
+        ends = [f"{x:,}" if isinstance(x, int) else f"{x:g}" for x in (info.lo, info.hi)]
+        text += f" [{ends[0]}, {ends[1]}]"
+    unit = f" {info.unit}" if info.unit and not isinstance(shown, str) else ""
+    return f"{text} (default: {shown}{unit})".replace("%", "%%")  # argparse formats help with %
 
 
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -195,7 +223,7 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     return "\n".join(lines)
 
 
-def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
+def _paired_table(paired: Mapping[str, Mapping[str, PairedDifference]]) -> str:
     """The model minus each method, per measure: mean difference ± SE and how many SEs."""
     measures = list(next(iter(paired.values()), {}))
     n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
@@ -212,11 +240,13 @@ def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-def _to_oracle_line(to_oracle: dict[str, Any]) -> str:
+def _to_oracle_line(to_oracle: OracleReach) -> str:
     """One line: when validation Hit@K first reached the set share of the oracle's."""
-    share, key = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"]
+    share, key, best = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"], to_oracle["best"]
+    if best is None:
+        return f"validation {key}: oracle {to_oracle['oracle']:.4f}; no epoch was validated"
     head = (f"validation {key}: oracle {to_oracle['oracle']:.4f}, best epoch "
-            f"{to_oracle['best']:.4f} ({100 * to_oracle['best'] / to_oracle['oracle']:.1f}% of it)")
+            f"{best:.4f} ({100 * best / to_oracle['oracle']:.1f}% of it)")
     if to_oracle["epoch"] is None:
         return f"{head}; never reached {share} of the oracle"
     return (f"{head}; {share} of the oracle reached at epoch {to_oracle['epoch']:g}, after "
@@ -233,7 +263,12 @@ def _print_left_out(left_out: dict[str, str]) -> None:
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.data.sources import open_data
-    from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines
+    from streamrec.evaluation.baselines import (
+        LastCategoryPopularity,
+        evaluate_baselines,
+        left_out_baselines,
+    )
+    from streamrec.world.oracle import Oracle
 
     if args.compare:
         return _compare_run(args)
@@ -245,8 +280,9 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     print(_table(results, tc.cutoffs))
     _print_left_out(left_out_baselines(data))
     k = min(tc.cutoffs)
-    if "Oracle" in results and "Last-category popularity" in results:  # simulated data
-        gap = results["Oracle"][f"hit@{k}"] - results["Last-category popularity"][f"hit@{k}"]
+    oracle, rule = Oracle.name, LastCategoryPopularity.name
+    if oracle in results and rule in results:  # simulated data
+        gap = results[oracle][f"hit@{k}"] - results[rule][f"hit@{k}"]
         print(f"oracle minus last-category popularity: {100 * gap:+.1f} points of Hit@{k}")
     simulated = config.data.is_simulated
     if simulated and config.sim.has_mechanisms and tc.max_len < config.sim.max_session_length:
@@ -286,7 +322,7 @@ def _compare_run(args: argparse.Namespace) -> int:
     paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
     print(_paired_table(paired))
     epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
-    reached = to_oracle(epochs, runs.read_status(path).get("baselines_valid", {}), config)
+    reached = to_oracle(epochs, runs.read_status(path).baselines_valid, config)
     if reached and epochs:
         print(_to_oracle_line(reached))
     if args.json:
@@ -299,6 +335,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from streamrec.evaluation.baselines import default_scorers
+    from streamrec.training.events import Event, epoch_metric
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
@@ -307,35 +344,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
 
-    def on_event(event: dict[str, Any]) -> None:
+    def on_event(event: Event) -> None:
         if event["event"] == "batch":
             bar.n = round(event["progress"], 4)
             bar.set_postfix_str(f"epoch {event['epoch']} loss {event['loss']:.3f}")
         elif event["event"] == "epoch":
-            k = min(config.train.cutoffs)
+            key = f"hit@{min(config.train.cutoffs)}"
             bar.write(f"epoch {event['epoch']:>5.2f}: valid loss {event['valid_loss']:.4f}  "
-                      f"hit@{k} {event[f'hit@{k}']:.4f}  ({event['epoch_seconds']:.1f} s)")
+                      f"{key} {epoch_metric(event, key) or 0.0:.4f}  "
+                      f"({event['epoch_seconds']:.1f} s)")
 
     status = run_training(path, config, with_baselines=not args.no_baselines, on_event=on_event)
     bar.close()
-    print(f"\nstatus: {status['state']}" + (f" ({status['reason']})" if status.get("reason") else ""))
-    baselines = status.get("baselines", {})  # stored with sorted keys: restore display order
+    print(f"\nstatus: {status.state}" + (f" ({status.reason})" if status.reason else ""))
+    baselines = status.baselines  # stored with sorted keys: restore display order
     order = [scorer.name for scorer in default_scorers()]
-    rows = {f"{config.model.family.upper()} (this run)": status.get("final", {}),
+    rows = {f"{config.model.family.upper()} (this run)": status.final,
             **{name: baselines[name] for name in order if name in baselines}}
-    print(f"final metrics on the {status.get('report_split', 'valid')} split:")
+    print(f"final metrics on the {status.report_split} split:")
     print(_table(rows, config.train.cutoffs))
-    _print_left_out(status.get("baselines_left_out", {}))
-    if status.get("paired"):
-        print(_paired_table({name: status["paired"][name] for name in order
-                             if name in status["paired"]}))
-    if status.get("to_oracle"):
-        print(_to_oracle_line(status["to_oracle"]))
+    _print_left_out(status.baselines_left_out)
+    if status.paired:
+        print(_paired_table({name: status.paired[name] for name in order
+                             if name in status.paired}))
+    if status.to_oracle:
+        print(_to_oracle_line(status.to_oracle))
     if args.json:
-        print(json.dumps({"run": str(path), "status": status["state"], "results": rows,
-                          "paired": status.get("paired", {}),
-                          "to_oracle": status.get("to_oracle", {})}))
-    return 0 if status["state"] in ("completed", "stopped") else 1
+        print(json.dumps({"run": str(path), "status": status.state, "results": rows,
+                          "paired": status.paired, "to_oracle": status.to_oracle or {}}))
+    return 0 if status.state in ("completed", "stopped") else 1
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -383,7 +420,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def scenario_gap(scenario: Scenario) -> tuple[float, float]:
     """(oracle minus last-category popularity, oracle) Hit@10 on the scenario's test split."""
     from streamrec.data.splits import make_split
-    from streamrec.evaluation.baselines import LastCategoryPopularity, Oracle, evaluate_scorer
+    from streamrec.evaluation.baselines import LastCategoryPopularity, evaluate_scorer
+    from streamrec.world.oracle import Oracle
     from streamrec.world.simulator import simulate
 
     data = simulate(scenario.config())
@@ -509,7 +547,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streamrec.training.jobs import run_training
 
     status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
-    return 0 if status["state"] in ("completed", "stopped") else 1
+    return 0 if status.state in ("completed", "stopped") else 1
 
 
 def cmd_faithfulness(args: argparse.Namespace) -> int:
@@ -559,7 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
-    everything = {"sim": SimConfig, "model": tuple(MODEL_CONFIGS.values()), "train": TrainConfig}
+    everything: dict[str, type[Any] | tuple[type[Any], ...]] = {
+        "sim": SimConfig, "model": tuple(MODEL_CONFIGS.values()), "train": TrainConfig
+    }
 
     scenario_help = "start from a named world (see the scenarios command)"
 
@@ -682,7 +722,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 2

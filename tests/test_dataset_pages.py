@@ -284,7 +284,7 @@ def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
         data, _ = runs.load_data(path, runs.read_config(path))
         assert data.raw_ids(range(N_ITEMS)) == IDS.tolist()
     finally:
-        if runs.read_status(path).get("state") == "running":
+        if runs.read_status(path).state == "running":
             jobs.stop(path, timeout=10)
 
 

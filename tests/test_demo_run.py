@@ -23,7 +23,7 @@ def test_demo_is_complete_and_small():
     names = {p.name for p in DEMO.iterdir()}
     assert {"config.json", "status.json", "metrics.jsonl", "catalog.npz", "best.safetensors"} <= names
     assert sum(p.stat().st_size for p in DEMO.iterdir()) <= 10 * 2**20
-    assert runs.read_status(DEMO)["state"] == "completed"
+    assert runs.read_status(DEMO).state == "completed"
 
 
 def test_demo_recommends_the_readme_session():
@@ -59,7 +59,7 @@ def test_shipped_runs_fit_in_10_mb_and_the_streaming_demo_is_complete():
     assert {"config.json", "status.json", "metrics.jsonl", "catalog.npz", "best.safetensors",
             "sessions.npz", "split.npz"} <= names
     assert "last.safetensors" not in names
-    assert runs.read_status(STREAMING)["state"] == "completed"
+    assert runs.read_status(STREAMING).state == "completed"
 
 
 def test_the_streaming_demo_is_what_its_preset_builds():
@@ -68,7 +68,7 @@ def test_the_streaming_demo_is_what_its_preset_builds():
     args = build_parser().parse_args(["train", "--preset", "demo-streaming"])
     stored = runs.read_config(STREAMING)
     # It was trained with a safety time limit that it never reached (it completed every epoch).
-    assert runs.read_status(STREAMING)["state"] == "completed"
+    assert runs.read_status(STREAMING).state == "completed"
     assert replace(stored, train=replace(stored.train, max_seconds=0.0)) == _config_from_args(args)
     assert scenario_of(runs.read_config(STREAMING).sim) == "streaming"
 
@@ -93,7 +93,7 @@ def test_the_streaming_demo_beats_every_baseline_and_never_the_oracle():
         below = paired_difference(lstm, oracle, measure, k)
         assert below["mean"] <= 3 * below["se"], (measure, below)
     # The stored pairs are these: the worker computed them on the same targets.
-    stored = runs.read_status(STREAMING)["paired"]
+    stored = runs.read_status(STREAMING).paired
     assert stored["Oracle"]["hit@10"]["mean"] == pytest.approx(
         paired_difference(lstm, oracle)["mean"]
     )

@@ -374,7 +374,7 @@ def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_pa
     }
     runs.write_status(models / "tiny", baselines=baselines)
     at = open_page(PAGE)
-    hit = status["final"]["hit@10"]
+    hit = status.final["hit@10"]
     (box,) = [w.value for w in at.warning if "Is the model worth it?" in w.value]
     assert box == (
         f"**Is the model worth it?** On the held-out sessions, Hit@10 {hit:.3f}: "
@@ -399,7 +399,7 @@ def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_availab
     # Copies of the tiny run under the shipped demos' names, "demo" the newer of the two.
     shutil.copytree(models / "tiny", models / "demo-streaming")
     shutil.copytree(models / "tiny", models / "demo")
-    runs.write_status(models / "demo", created=runs.read_status(models / "tiny")["created"] + 1)
+    runs.write_status(models / "demo", created=runs.read_status(models / "tiny").created + 1)
     at = open_page(PAGE)
     assert_clean(at)
     picker = at.selectbox(key="rec_run")

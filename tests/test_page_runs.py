@@ -32,7 +32,7 @@ TINY = RunConfig(
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One completed tiny run, trained in this process (the worker's code path)."""
     path = runs.create_run(TINY, tmp_path_factory.mktemp("trained"), "tiny-done")
-    assert jobs.run_training(path)["state"] == "completed"
+    assert jobs.run_training(path).state == "completed"
     return path
 
 
@@ -194,15 +194,15 @@ def test_a_training_run_is_listed_as_training_then_as_completed(
 def test_each_run_shows_the_best_simple_rule_and_the_ceiling(runs_page, models_dir):
     at = runs_page
     status = runs.read_status(models_dir / "tiny-done")
-    baselines = status["baselines"]
+    baselines = status.baselines
     rules = {n: m["hit@10"] for n, m in baselines.items() if n != "Oracle"}
     best = max(rules, key=lambda n: (rules[n], n))
     done = at.dataframe[0].value.set_index("run").loc["tiny-done"]
     assert done["best rule"] == best
     assert done["best rule Hit@10"] == pytest.approx(rules[best])
     assert done["ceiling Hit@10"] == pytest.approx(baselines["Oracle"]["hit@10"])
-    sentence = verdict(status["final"], baselines).sentence
-    assert sentence == f"Hit@10 {status['final']['hit@10']:.3f}: {done['verdict']}"
+    sentence = verdict(status.final, baselines).sentence
+    assert sentence == f"Hit@10 {status.final['hit@10']:.3f}: {done['verdict']}"
     assert "of the best possible" in done["verdict"]
 
 

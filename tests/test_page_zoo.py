@@ -137,4 +137,4 @@ def test_runs_page_lists_every_family(open_page: Callable[..., Any], models):
     assert not at.exception
     table = at.dataframe[0].value.set_index("run")
     assert {table.loc[f"tiny-{f}", "family"] for f in FAMILIES} == set(FAMILIES)
-    assert runs.read_status(models / "tiny-sasrec")["state"] == "completed"
+    assert runs.read_status(models / "tiny-sasrec").state == "completed"

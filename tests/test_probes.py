@@ -269,7 +269,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     assert expected in err
     assert "Traceback" not in out + err
     for new in {p.name for p in models.iterdir()} - before:  # a new run only if it is whole
-        assert runs.read_status(models / new)["state"] == "failed", new
+        assert runs.read_status(models / new).state == "failed", new
     assert not list(models.parent.glob("*.csv")) and not list(models.parent.glob(".*.tmp"))
     monkeypatch.undo()
     half = half_made(models)
@@ -287,7 +287,7 @@ def test_ctrl_c_during_train_records_stopped(
     assert main(["train", *TINY, "--name", "interrupted"]) == 130
     assert capsys.readouterr().err.strip().endswith("interrupted")
     status = runs.read_status(models / "interrupted")
-    assert (status["state"], status["reason"]) == ("stopped", "interrupted (Ctrl-C)")
+    assert (status.state, status.reason) == ("stopped", "interrupted (Ctrl-C)")
 
 
 # --- run folders broken in every way ---------------------------------------------------------
@@ -443,17 +443,17 @@ def test_stop_never_signals_a_process_that_is_not_this_runs_worker(models: Path)
 def test_a_finished_worker_is_reaped_and_cannot_be_rerun(models: Path) -> None:
     config = RunConfig(SIM, CONFIG.model, TrainConfig(epochs=1, batch_size=256))
     path = jobs.launch(config, models, "reaped")
-    pid = runs.read_status(path)["pid"]
-    assert jobs.is_worker(pid, path, runs.read_status(path)["token"])
+    pid = runs.read_status(path).pid
+    assert jobs.is_worker(pid, path, runs.read_status(path).token)
     deadline = time.monotonic() + 120
-    while runs.read_status(path)["state"] == "running":
+    while runs.read_status(path).state == "running":
         assert time.monotonic() < deadline, "the worker did not finish"
         time.sleep(0.2)
     deadline = time.monotonic() + 5
     while Path(f"/proc/{pid}").exists():  # a zombie keeps its /proc entry until reaped
         assert time.monotonic() < deadline, "the finished worker was left a zombie"
         time.sleep(0.1)
-    assert runs.read_status(path)["state"] == "completed"
+    assert runs.read_status(path).state == "completed"
     assert main(["worker", str(path)]) == 2  # a second worker on a completed run refuses
 
 

@@ -294,7 +294,7 @@ def embedding_scatter(
     """
     colors = category_colors(n_categories)
     group_names = None if names is None else names.groups()[1]
-    if names is not None and not names.has_categories:  # ordered groups: an ordered scale
+    if group_names is not None and names is not None and not names.has_categories:  # ordered
         colors = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(group_names)))
     picked = highlight is not None
     popularity = projection["popularity"].to_numpy()

@@ -151,19 +151,27 @@ class SessionData:
         """True if items carry display labels."""
         return self.item_labels is not None
 
+    def require_catalog(self) -> Catalog:
+        """The item catalog; ValueError naming the data set if the source has no categories."""
+        if self.catalog is None:
+            raise ValueError(f"{self._what()} has no item categories")
+        return self.catalog
+
+    def require_behaviour(self) -> np.ndarray:
+        """(n_sessions,) hidden behaviour of each session; ValueError unless simulated."""
+        if self.behaviour is None:
+            raise ValueError(f"{self._what()} has no hidden session behaviours")
+        return self.behaviour
+
     @property
     def item_category(self) -> np.ndarray:
         """(n_items,) category of each item; ValueError if the source has no categories."""
-        if self.catalog is None:
-            raise ValueError(f"{self._what()} has no item categories")
-        return self.catalog.item_category
+        return self.require_catalog().item_category
 
     @property
     def item_popularity(self) -> np.ndarray:
         """(n_items,) within-category popularity; ValueError if the source has no categories."""
-        if self.catalog is None:
-            raise ValueError(f"{self._what()} has no item categories")
-        return self.catalog.item_popularity
+        return self.require_catalog().item_popularity
 
     def preferred_categories(self, s: int) -> np.ndarray:
         """Sorted preferred categories of session s (simulated data)."""

@@ -7,6 +7,7 @@ most recent candidate sessions and decays a neighbour's vote by how far back it 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -86,7 +87,7 @@ class SessionKNN:
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) summed neighbour similarities plus a tie-breaking fallback."""
-        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(self.CHUNK)])
+        return torch.cat([self._score_chunk(chunk) for chunk in torch.split(prefixes, self.CHUNK)])
 
     def _score_chunk(self, prefixes: torch.Tensor) -> torch.Tensor:
         b, n, s = prefixes.shape[0], self.n_items, self.n_sessions
@@ -116,12 +117,12 @@ class SessionKNN:
 # weighs (p / L), (p / L)^2 or 1 in the session vector; a neighbour whose most recent shared
 # click is d clicks back (1 = the last click) votes with its similarity times decay(d). The
 # cosine ignores the common 1 / L, so the vector holds the integers p, p^2 or 1: sums are exact.
-_POSITION_WEIGHTS = {
+_POSITION_WEIGHTS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "same": lambda p: torch.ones_like(p),
     "div": lambda p: p,  # linear decay from the last click
     "quadratic": lambda p: p**2,
 }
-_VOTE_DECAYS = {
+_VOTE_DECAYS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "same": lambda d: torch.ones_like(d),
     "div": lambda d: 1 / d,
     "quadratic": lambda d: 1 / d**2,
@@ -182,7 +183,7 @@ class VSKNN:
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) summed neighbour votes plus a tie-breaking fallback."""
-        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(self.CHUNK)])
+        return torch.cat([self._score_chunk(chunk) for chunk in torch.split(prefixes, self.CHUNK)])
 
     def _score_chunk(self, prefixes: torch.Tensor) -> torch.Tensor:
         (b, m), n, s = prefixes.shape, self.n_items, self.n_sessions

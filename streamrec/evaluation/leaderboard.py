@@ -18,8 +18,9 @@ import pandas as pd
 from streamrec.data.identity import data_key, data_label, group_by_data
 from streamrec.training import runs
 from streamrec.training.events import metric_keys
+from streamrec.world.oracle import Oracle
 
-ORACLE = "Oracle"  # the name the baselines module gives the Bayes-optimal ceiling
+ORACLE = Oracle.name  # the Bayes-optimal ceiling among the baselines
 CEILING_SHARE = 0.95  # "time to 95% of the ceiling"
 # Row kinds: a trained run, a baseline scorer, the ceiling.
 RUN, BASELINE, CEILING = "run", "baseline", "ceiling"
@@ -53,9 +54,12 @@ class Board:
 def data_groups(infos: Sequence[runs.RunInfo]) -> list[list[runs.RunInfo]]:
     """Readable runs grouped by `data_key`, in the order of their first run (newest first for
     `runs.list_runs`)."""
-    readable = {info.run_id: info for info in infos if info.config is not None and not info.error}
-    groups = group_by_data((run_id, info.config) for run_id, info in readable.items())
-    return [[readable[run_id] for run_id in group] for group in groups.values()]
+    readable = {
+        info.run_id: (info, info.config)
+        for info in infos if info.config is not None and not info.error
+    }
+    groups = group_by_data((run_id, config) for run_id, (_, config) in readable.items())
+    return [[readable[run_id][0] for run_id in group] for group in groups.values()]
 
 
 def time_to_share(
@@ -87,7 +91,7 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
     start = next((e for e in events if e.get("event") == "start"), {})
     epochs = [e for e in events if e.get("event") == "epoch"]
     # The run's own oracle (its split's validation sample), else the board's.
-    own = (info.status.get("baselines_valid") or {}).get(ORACLE, {}).get(metric)
+    own = info.status.baselines_valid.get(ORACLE, {}).get(metric)
     ceiling = own if own is not None else ceiling
     return {
         "name": info.run_id,
@@ -101,20 +105,22 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
         "time to 95% of ceiling (s)": time_to_share(events, ceiling or np.nan, metric),
         "split": f"{config.train.protocol}, seed {config.train.seed}",
         "status": info.state,
-        **(info.status.get("final") or {}),
+        **info.status.final,
     }
 
 
-def _baselines(group: Sequence[runs.RunInfo]) -> tuple[str | None, dict, dict]:
+def _baselines(
+    group: Sequence[runs.RunInfo],
+) -> tuple[str | None, dict[str, runs.Metrics], dict[str, runs.Metrics]]:
     """(run, test-split scores, validation-sample scores) of the baselines, from the newest
     run of the group that has them (runs of one data set on another split score theirs on
     other held-out sessions: the `split` column tells them apart)."""
     for info in group:
-        if info.status.get("baselines"):
-            return info.run_id, info.status["baselines"], info.status.get("baselines_valid", {})
+        if info.status.baselines:
+            return info.run_id, info.status.baselines, info.status.baselines_valid
     for info in group:  # still training: only the validation sample is scored yet
-        if info.status.get("baselines_valid"):
-            return None, {}, info.status["baselines_valid"]
+        if info.status.baselines_valid:
+            return None, {}, info.status.baselines_valid
     return None, {}, {}
 
 

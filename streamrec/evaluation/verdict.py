@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-CEILING = "Oracle"  # the scorer name of the Bayes-optimal ceiling (streamrec.world.oracle.Oracle.name)
+from streamrec.world.oracle import Oracle
+
+CEILING = Oracle.name  # the scorer name of the Bayes-optimal ceiling
 NO_CEILING = "no ceiling is known for real data"
 LEVEL = 0.005  # a relative gap under 0.5% reads as "level with"
 _KINDS = {"hit": "Hit", "mrr": "MRR", "ndcg": "NDCG"}
@@ -74,7 +76,7 @@ def verdict(
         lift = "no baseline or ceiling was scored for this run."
     else:
         rule_part = "no simple rule was scored"
-        if rule is not None:
+        if rule is not None and rule_name is not None:
             rule_part = _versus_rule(model, rule_name, rule)
         if ceiling is None:
             ceiling_part = NO_CEILING

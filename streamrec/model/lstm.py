@@ -197,7 +197,8 @@ class LSTMRecommender(nn.Module):
 
     def _catalog_scores(self, contexts: torch.Tensor, items: torch.Tensor | None) -> torch.Tensor:
         if items is None:
-            return self.output(contexts)
+            scores: torch.Tensor = self.output(contexts)
+            return scores
         return contexts @ self.output.weight[items].T + self.output.bias[items]  # (..., C)
 
     def item_embeddings(self) -> torch.Tensor:

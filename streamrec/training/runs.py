@@ -24,9 +24,10 @@ import shutil
 import threading
 import time
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, get_args
 
 import numpy as np
 import torch
@@ -36,7 +37,9 @@ from safetensors.torch import load_file, save_file
 from streamrec.config import RunConfig
 from streamrec.data.sessions import SessionData, from_arrays, to_arrays
 from streamrec.data.splits import Split, split_from_arrays, split_to_arrays
+from streamrec.evaluation.metrics import PairedDifference
 from streamrec.model import SessionModel, build_model
+from streamrec.training.events import Event, as_event
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
@@ -47,7 +50,8 @@ SPLIT_FILE = "split.npz"
 STOP_FILE = "STOP"
 LOG_FILE = "log.txt"
 WEIGHTS = {"best": "best.safetensors", "last": "last.safetensors"}
-TERMINAL = ("completed", "stopped", "failed")
+State = Literal["created", "running", "completed", "stopped", "failed"]
+TERMINAL: tuple[State, ...] = ("completed", "stopped", "failed")
 HEARTBEAT_TIMEOUT = 120.0  # seconds without a heartbeat before a running run counts as dead
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
@@ -170,35 +174,158 @@ def create_run(config: RunConfig, root: Path | None = None, name: str | None = N
     return path
 
 
+Metrics = dict[str, float]  # metric key ("hit@10") -> value
+
+
+class OracleReach(TypedDict):
+    """When a run's validation Hit@K first reached `fraction` of the oracle's (None: never)."""
+
+    fraction: float
+    key: str  # "hit@10"
+    oracle: float  # the oracle's validation Hit@K (baselines_valid)
+    best: float | None  # the best epoch's validation Hit@K
+    epoch: float | None
+    train_seconds: float | None  # training time by then, validation excluded
+    elapsed: float | None  # wall time by then, validation included
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """status.json: where a run stands and what it scored. Written only by `write_status`,
+    read only by `read_status` (validated by `parse_status`); unknown keys on disk are ignored
+    so that a newer writer's extra field never breaks an older reader."""
+
+    state: State = "created"
+    reason: str = ""  # why it stopped or failed; "" while it runs or when it completed
+    phase: str = ""  # starting / simulating / loading / baselines / training / ... / done
+    pid: int | None = None  # the training process while it runs
+    token: str | None = None  # the launcher's start token, checked before any signal
+    created: float | None = None  # Unix times
+    started: float | None = None
+    heartbeat: float | None = None
+    finished: float | None = None
+    progress: float | None = None  # 0..1 of the whole run
+    eta: float | None = None  # seconds left
+    best_epoch: float | None = None
+    final: Metrics = field(default_factory=dict)  # best checkpoint on the report split
+    report_split: Literal["test", "valid"] = "valid"
+    baselines: dict[str, Metrics] = field(default_factory=dict)  # name -> report-split metrics
+    baselines_valid: dict[str, Metrics] = field(default_factory=dict)  # on a validation sample
+    baselines_valid_targets: int | None = None
+    baselines_left_out: dict[str, str] = field(default_factory=dict)  # name -> why
+    paired: dict[str, dict[str, PairedDifference]] = field(default_factory=dict)
+    to_oracle: OracleReach | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object status.json holds."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_FIELDS = {f.name for f in fields(RunStatus)}
+_NUMBER = (int, float)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
+
+
+def _is_metrics(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _is_number(v) for k, v in value.items()
+    )
+
+
+def _is_table(value: object, row: Callable[[object], bool]) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and row(v) for k, v in value.items())
+
+
+def _is_paired(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(v, dict) and {"mean", "se", "n"} <= set(v) and all(_is_number(x) for x in v.values())
+        for v in value.values()
+    )
+
+
+def _is_reach(value: object) -> bool:
+    return isinstance(value, dict) and {"fraction", "key", "oracle"} <= set(value)
+
+
+# What each status field must hold on disk; None is allowed wherever the default is None.
+_CHECKS: dict[str, Callable[[object], bool]] = {
+    "state": lambda v: v in get_args(State),
+    "reason": lambda v: isinstance(v, str),
+    "phase": lambda v: isinstance(v, str),
+    "pid": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "token": lambda v: isinstance(v, str),
+    "created": _is_number, "started": _is_number, "heartbeat": _is_number,
+    "finished": _is_number, "progress": _is_number, "eta": _is_number,
+    "best_epoch": _is_number,
+    "final": _is_metrics,
+    "report_split": lambda v: v in ("test", "valid"),
+    "baselines": lambda v: _is_table(v, _is_metrics),
+    "baselines_valid": lambda v: _is_table(v, _is_metrics),
+    "baselines_valid_targets": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "baselines_left_out": lambda v: _is_table(v, lambda reason: isinstance(reason, str)),
+    "paired": lambda v: _is_table(v, _is_paired),
+    "to_oracle": _is_reach,
+}
+# A writer before typed status wrote "no value" as {} for these.
+_EMPTY_AS_NONE = {"to_oracle"}
+
+
+def parse_status(data: Mapping[str, Any], where: str = "status.json") -> RunStatus:
+    """A RunStatus from status.json's object; RunError naming the first field of the wrong
+    type (the folder is flagged, nothing downstream sees a bad value). Checks of a field's
+    type and range belong here, in one place."""
+    known: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in _FIELDS:
+            continue
+        if value is None or (name in _EMPTY_AS_NONE and value == {}):
+            if getattr(_DEFAULT_STATUS, name) is not None:
+                raise RunError(f"{where}: {name} is missing a value")
+            continue
+        if not _CHECKS[name](value):
+            raise RunError(f"{where}: {name} = {str(value)[:60]!r} is not a valid value")
+        known[name] = value
+    return RunStatus(**known)
+
+
+_DEFAULT_STATUS = RunStatus()
 _status_lock = threading.Lock()  # a worker's heartbeat thread merges into status.json too
 
 
-def write_status(path: Path, **fields: Any) -> dict[str, Any]:
-    """Merge fields into status.json (atomically) and return the new status."""
+def write_status(path: Path, **changes: Any) -> RunStatus:
+    """Merge fields of RunStatus into status.json (atomically) and return the new status;
+    TypeError for a name that is not a RunStatus field."""
+    unknown = sorted(set(changes) - _FIELDS)
+    if unknown:
+        raise TypeError(f"not a run status field: {', '.join(unknown)}")
     with _status_lock:
         try:
-            status = _read_json(path / STATUS_FILE)
+            stored = _read_json(path / STATUS_FILE)
         except RunError:
-            status = {}
-        status.update(fields)
-        write_json(path / STATUS_FILE, status)
+            stored = {}
+        merged = {**stored, **changes}
+        status = parse_status(merged, f"{path.name}: {STATUS_FILE}")
+        write_json(path / STATUS_FILE, merged)
     return status
 
 
-def read_status(path: Path) -> dict[str, Any]:
-    """The status dict, with a 'running' run whose process is gone reported as failed."""
-    status = _read_json(Path(path) / STATUS_FILE)
-    if status.get("state") == "running" and not _alive(status):
-        status = {**status, "state": "failed", "reason": "the training process died (no heartbeat)"}
+def read_status(path: Path) -> RunStatus:
+    """The run's status, validated, with a 'running' run whose process is gone reported as
+    failed."""
+    path = Path(path)
+    status = parse_status(_read_json(path / STATUS_FILE), f"{path.name}: {STATUS_FILE}")
+    if status.state == "running" and not _alive(status):
+        status = replace(status, state="failed", reason="the training process died (no heartbeat)")
     return status
 
 
-def _alive(status: dict[str, Any]) -> bool:
-    pid = status.get("pid")
-    if not isinstance(pid, int) or not pid_running(pid):
+def _alive(status: RunStatus) -> bool:
+    if status.pid is None or not pid_running(status.pid):
         return False
-    beat = status.get("heartbeat", 0)
-    return isinstance(beat, (int, float)) and time.time() - beat < HEARTBEAT_TIMEOUT
+    return time.time() - (status.heartbeat or 0) < HEARTBEAT_TIMEOUT
 
 
 def pid_running(pid: int) -> bool:
@@ -223,15 +350,16 @@ def read_config(path: Path) -> RunConfig:
         raise RunError(f"{Path(path).name}: config.json is not a valid StreamRec config ({exc})") from None
 
 
-def append_event(path: Path, event: dict[str, Any]) -> None:
+def append_event(path: Path, event: Event) -> None:
     """Append one event as a JSON line (a single write, so readers never see half a line
     unless the process dies mid-write; `read_events` skips such a tail)."""
     with open(Path(path) / METRICS_FILE, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(event) + "\n")
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """All complete events of a run (an unfinished or corrupt line is skipped)."""
+def read_events(path: Path) -> list[Event]:
+    """All complete events of a run, as the trainer wrote them (an unfinished, corrupt or
+    foreign line is skipped)."""
     try:
         text = (Path(path) / METRICS_FILE).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -241,10 +369,10 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     events = []
     for line in text.splitlines():
         try:
-            event = json.loads(line)
+            event = as_event(json.loads(line))
         except json.JSONDecodeError:
             continue
-        if isinstance(event, dict) and "event" in event:
+        if event is not None:
             events.append(event)
     return events
 
@@ -266,7 +394,7 @@ def save_catalog(path: Path, item_category: np.ndarray, item_popularity: np.ndar
 
 def save_data(path: Path, data: SessionData, split: Split) -> None:
     """Store the run's sessions and split (compressed; a few MB for the default simulator)."""
-    def write(arrays: dict[str, np.ndarray]) -> Any:
+    def write(arrays: dict[str, Any]) -> Any:
         def to(p: Path) -> None:
             with open(p, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
@@ -394,7 +522,7 @@ class RunInfo:
     """One row of the runs listing; `error` is set for a folder that cannot be read."""
 
     path: Path
-    status: dict[str, Any] = field(default_factory=dict)
+    status: RunStatus = field(default_factory=RunStatus)
     config: RunConfig | None = None
     error: str | None = None
 
@@ -406,7 +534,7 @@ class RunInfo:
     @property
     def state(self) -> str:
         """created / running / completed / stopped / failed, or 'corrupt'."""
-        return "corrupt" if self.error else str(self.status.get("state", "unknown"))
+        return "corrupt" if self.error else self.status.state
 
     @property
     def has_weights(self) -> bool:
@@ -417,7 +545,7 @@ class RunInfo:
     def listed_state(self) -> str:
         """`state`, except 'stopped early' for a run stopped before its first epoch ended: it
         has no trained model and must not be listed like one."""
-        untrained = not self.status.get("best_epoch") and not self.has_weights
+        untrained = not self.status.best_epoch and not self.has_weights
         return "stopped early" if self.state == "stopped" and untrained else self.state
 
 
@@ -441,7 +569,7 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
         except RunError as exc:
             info.error = str(exc)
         infos.append(info)
-    return sorted(infos, key=lambda i: (-float(i.status.get("created", 0) or 0), i.run_id))
+    return sorted(infos, key=lambda i: (-(i.status.created or 0), i.run_id))
 
 
 def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo]]:
@@ -467,8 +595,8 @@ def delete_run(path: Path) -> None:
     try:
         status = read_status(path)
     except RunError:
-        status = {}
-    if status.get("state") == "running":
+        status = RunStatus(state="failed")
+    if status.state == "running":
         raise RunError(f"run {path.name!r} is still training: stop it before deleting it")
     shutil.rmtree(path)
 

@@ -215,8 +215,8 @@ def oracle_view(
     """
     tokens = torch.from_numpy(tokens_from_items(list(session), max_len))  # (1, max_len)
     with torch.inference_mode():
-        behaviour, next_category, probs = oracle.predict(tokens)
-        probs = probs[0].numpy().copy()  # (n_items,)
+        behaviour, next_category, scores = oracle.predict(tokens)
+        probs = scores[0].numpy().copy()  # (n_items,)
     if exclude_seen:
         probs[np.asarray(session, dtype=np.int64)] = 0.0
         total = probs.sum()
@@ -327,7 +327,7 @@ def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = N
     """
     sessions = np.unique(split.report.session)
     if behaviour is not None:
-        sessions = sessions[data.behaviour[sessions] == behaviour]
+        sessions = sessions[data.require_behaviour()[sessions] == behaviour]
     return sessions
 
 
@@ -360,7 +360,7 @@ def sample_session(
     return SampledSession(
         session_id=s,
         items=tuple(int(i) for i in data.session(s)),
-        behaviour=BEHAVIOURS[int(data.behaviour[s])] if truth else None,
+        behaviour=BEHAVIOURS[int(data.require_behaviour()[s])] if truth else None,
         preferred=tuple(int(c) for c in data.preferred_categories(s)) if truth else None,
     )
 
