@@ -19,7 +19,7 @@ from streamrec.charts.faithfulness_charts import occlusion_bars
 from streamrec.config import RunConfig
 from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
-from streamrec.recommend import Recommendation
+from streamrec.recommendation import Recommendation
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from streamrec.views.session_view import (

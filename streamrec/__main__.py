@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"max_len": SCENARIOS["streaming"].max_len, **SCENARIOS["streaming"].train,
                   "keep_last": False},
     },
-    # The real-data samples (README "Real click logs"), tuned on each one's validation sessions
+    # The real-data samples (docs/results-real.md), tuned on each one's validation sessions
     # (the latest 10% of training), never its test set. A preset may name its model family
     # ("family"), used when `--model` is not given. GRU4Rec (Hidasi et al., 2016; Hidasi &
     # Karatzoglou, 2018): a GRU read at its last state, input and output item vectors shared.
@@ -377,7 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Top-K for a typed session from a trained run."""
-    from streamrec.recommend import parse_items, recommend
+    from streamrec.recommendation import parse_items, recommend
 
     path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)
@@ -439,7 +439,7 @@ def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config:
     """`recommend` for a run trained on an imported log: raw item ids in and out."""
     from streamrec.data.items import ItemNames
     from streamrec.data.sources import open_data
-    from streamrec.recommend import recommend
+    from streamrec.recommendation import recommend
 
     stored = runs.load_data(path, config)
     data = stored[0] if stored is not None else open_data(config)[0]

@@ -10,7 +10,7 @@ import pytest
 from streamrec.data.splits import make_split
 from streamrec.evaluation.baselines import Oracle, default_scorers, evaluate_scorer
 from streamrec.evaluation.metrics import paired_difference, standard_error
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import runs
 from streamrec.training.loop import evaluate_model
 from streamrec.world.scenarios import scenario_of

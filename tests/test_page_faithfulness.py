@@ -17,7 +17,7 @@ from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_label
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.explain.faithfulness import ATTENTION, occlusion
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import jobs, runs
 from streamrec.views.session_view import (
     SampledSession,

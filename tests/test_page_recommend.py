@@ -17,7 +17,7 @@ from streamrec.charts.explain_charts import ATTENTION_MEANING
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
 from streamrec.model import LSTMRecommender
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import runs
 from streamrec.training.jobs import run_training
 from streamrec.views.session_view import held_out_sessions

@@ -15,7 +15,7 @@ from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import Split, Targets, make_split, tokens_from_items
 from streamrec.evaluation.baselines import Oracle
 from streamrec.model import LSTMRecommender
-from streamrec.recommend import Recommendation, parse_items, recommend
+from streamrec.recommendation import Recommendation, parse_items, recommend
 from streamrec.training.runs import RunInfo
 from streamrec.views.session_view import (
     ClickCauses,

@@ -22,7 +22,7 @@ from streamrec.data.items import ItemNames, as_names
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.data.splits import Split, tokens_from_items
 from streamrec.model import SessionModel
-from streamrec.recommend import Recommendation, recommend
+from streamrec.recommendation import Recommendation, recommend
 from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
 from streamrec.training.runs import RunInfo
