@@ -29,7 +29,7 @@ def test_time_to_share_is_the_first_epoch_at_95_percent_of_the_ceiling():
 
 
 def info(config: RunConfig, name: str) -> runs.RunInfo:
-    return runs.RunInfo(path=Path("/nowhere") / name, status={}, config=config)
+    return runs.RunInfo(path=Path("/nowhere") / name, status=runs.RunStatus(), config=config)
 
 
 def test_runs_are_grouped_by_data_not_by_model_or_split():

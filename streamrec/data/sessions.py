@@ -201,26 +201,7 @@ class SessionData:
             return [str(int(i)) for i in index]
         return [str(x) for x in self.item_ids[index]]
 
-    def index_of(self, raw: Iterable[str]) -> np.ndarray:
-        """Dense indices of raw item ids; ValueError naming every unknown id."""
-        raw = [str(r).strip() for r in raw]
-        if self.item_ids is None:
-            bad = [r for r in raw if not r.isdigit() or int(r) >= self.n_items]
-            index = np.asarray([int(r) for r in raw if r not in bad], np.int64)
-        else:
-            lookup = {str(x): i for i, x in enumerate(self.item_ids)}
-            bad = [r for r in raw if r not in lookup]
-            index = np.asarray([lookup[r] for r in raw if r in lookup], np.int64)
-        if bad:
-            shown = ", ".join(repr(b) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
-            raise ValueError(f"unknown item ids: {shown}; they are not in {self._what()}'s catalog")
-        return index
-
     # -- subsets and exports -----------------------------------------------------------------
-
-    def digest_bytes(self) -> bytes:
-        """int64 session lengths followed by int64 item ids, native byte order (fixture format)."""
-        return self.lengths.astype(np.int64).tobytes() + self.items.astype(np.int64).tobytes()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per click: session_id, position, item_id, and category / time / cause where known."""

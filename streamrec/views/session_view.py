@@ -63,11 +63,6 @@ def option_labels(item_category: Items) -> list[str]:
     return [f"{item} · category {cat}" for item, cat in enumerate(item_category.tolist())]
 
 
-def format_session(items: Sequence[int]) -> str:
-    """The text form of a session that `parse_items` reads back, e.g. '302, 310, 365'."""
-    return ", ".join(str(int(i)) for i in items)
-
-
 def catalog_summary(config: RunConfig) -> str:
     """One sentence on the catalog and sessions a run was trained on."""
     if not config.data.is_simulated:
