@@ -131,8 +131,12 @@ def neighbours_section(
         key="emb_k",
     )
     neighbours = insights.nearest_neighbours(model, int(item), int(k), category)
+    focus = None
     if category is not None:
         neighbours["same category"] = neighbours[CATEGORY] == category[item]
+        every = st.toggle("Colour every category", key="emb_every_colour",
+                          help="Off: only the picked item's and its neighbours' categories.")
+        focus = None if every else [int(category[item]), *neighbours[CATEGORY].tolist()]
     neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
     st.plotly_chart(
         charts.embedding_scatter(
@@ -141,6 +145,7 @@ def neighbours_section(
             int(item),
             neighbours[ITEM_ID].tolist(),
             None if names.simulated_ids else names,
+            focus,
         ),
         key="emb_chart_scatter",
     )
