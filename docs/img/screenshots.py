@@ -20,8 +20,8 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import wait_for_app  # noqa: E402 (after the path is set)
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from tests.e2e.conftest import wait_for_app
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 OUT = ROOT / "docs" / "img"
 SIZE = {"width": 1280, "height": 1000}
