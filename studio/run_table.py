@@ -100,6 +100,8 @@ def runs_table(infos: list[runs.RunInfo]) -> None:
         key="runs_table",
         column_order=[c for c in COLUMN_ORDER if c in table.columns],
         column_config={
+            # Pinned: on a phone the table scrolls sideways, and each score keeps its run.
+            "run": st.column_config.TextColumn(pinned=True),
             "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "best epoch": st.column_config.NumberColumn(format="%.2f"),
             "problem": st.column_config.TextColumn(width="large"),
