@@ -8,7 +8,7 @@ and the Bayes-optimal oracle) and metrics.jsonl (the epochs, their timings).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from streamrec.data.identity import data_key, data_label, group_by_data
 from streamrec.training import runs
-from streamrec.training.events import metric_keys
+from streamrec.training.events import Event, epoch_metric, metric_keys
 from streamrec.world.oracle import Oracle
 
 ORACLE = Oracle.name  # the Bayes-optimal ceiling among the baselines
@@ -63,7 +63,7 @@ def data_groups(infos: Sequence[runs.RunInfo]) -> list[list[runs.RunInfo]]:
 
 
 def time_to_share(
-    events: Sequence[Mapping[str, Any]], ceiling: float, metric: str = "hit@10",
+    events: Sequence[Event], ceiling: float, metric: str = "hit@10",
     share: float = CEILING_SHARE,
 ) -> float | None:
     """Training seconds (validation excluded) at the end of the first epoch whose validation
@@ -71,25 +71,33 @@ def time_to_share(
     if not ceiling or not np.isfinite(ceiling):
         return None
     for event in events:
-        if event.get("event") == "epoch" and event.get(metric, -np.inf) >= share * ceiling:
-            return float(event.get("train_seconds", event.get("elapsed", np.nan)))
+        if event["event"] != "epoch":
+            continue
+        value = epoch_metric(event, metric)
+        if value is not None and value >= share * ceiling:
+            for key in ("train_seconds", "elapsed"):  # a run from before train_seconds
+                seconds = epoch_metric(event, key)
+                if seconds is not None:
+                    return seconds
+            return float("nan")
     return None
 
 
-def _training_seconds(events: Sequence[Mapping[str, Any]]) -> float | None:
+def _training_seconds(events: Sequence[Event]) -> float | None:
     """The run's training time so far: the end event's, else the last epoch's."""
     for event in reversed(events):
-        if event.get("event") in ("end", "epoch") and "train_seconds" in event:
+        if (event["event"] == "end" or event["event"] == "epoch") and "train_seconds" in event:
             return float(event["train_seconds"])
     return None
 
 
-def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: float | None,
-             metric: str) -> dict[str, Any]:
+def _run_row(
+    info: runs.RunInfo, events: Sequence[Event], ceiling: float | None, metric: str
+) -> dict[str, Any]:
     config = info.config
     assert config is not None  # data_groups keeps readable runs only
-    start = next((e for e in events if e.get("event") == "start"), {})
-    epochs = [e for e in events if e.get("event") == "epoch"]
+    start = next((e for e in events if e["event"] == "start"), None)
+    epochs = [e for e in events if e["event"] == "epoch"]
     # The run's own oracle (its split's validation sample), else the board's.
     own = info.status.baselines_valid.get(ORACLE, {}).get(metric)
     ceiling = own if own is not None else ceiling
@@ -98,8 +106,8 @@ def _run_row(info: runs.RunInfo, events: Sequence[Mapping[str, Any]], ceiling: f
         "kind": RUN,
         "family": config.model.family,
         "model": config.model.slug(),
-        "objective": start.get("loss", config.loss),
-        "parameters": start.get("n_params"),
+        "objective": config.loss if start is None else start.get("loss", config.loss),
+        "parameters": None if start is None else start.get("n_params"),
         "epochs": float(epochs[-1]["epoch"]) if epochs else 0.0,
         "training time (s)": _training_seconds(events),
         "time to 95% of ceiling (s)": time_to_share(events, ceiling or np.nan, metric),
