@@ -216,10 +216,6 @@ class RunStatus:
     paired: dict[str, dict[str, PairedDifference]] = field(default_factory=dict)
     to_oracle: OracleReach | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object status.json holds."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 _FIELDS = {f.name for f in fields(RunStatus)}
 _NUMBER = (int, float)
