@@ -16,7 +16,7 @@ def verdict_box(status: Mapping[str, Any], metric: str = "hit@10") -> None:
     """The model against the best simple rule and the ceiling, from a run's status; a warning
     when a simple rule does at least as well, a caption when nothing was scored beside the
     model, nothing when the run has no held-out score."""
-    v = verdict(status.get("final"), status.get("baselines"), metric)
+    v = verdict(status.get("final"), status.get("baselines"), metric, status.get("paired"))
     if v.model is None:
         return
     text = f"**{HEADING}** On the held-out sessions, {v.sentence}"
