@@ -347,7 +347,8 @@ def test_a_log_without_categories_or_truth_runs_end_to_end(small_sim):
         "Last-category popularity": "no categories in this log",
         "Oracle": "no ceiling is known for real data",
     }
-    names = ["Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN"]
+    names = ["Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN", "STAN",
+             "VSTAN"]
     assert [s.name for s in default_scorers(log)] == names
     split = make_split(log, TrainConfig(protocol="session"))
     table = evaluate_baselines(log, split, max_len=5, cutoffs=(10,))

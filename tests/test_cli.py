@@ -121,7 +121,7 @@ def test_baselines_json_lists_every_method():
     results = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(results) == {
         "Popularity", "Last-category popularity", "Markov chain", "Sequential rules", "Session kNN",
-        "V-SKNN", "Oracle",
+        "V-SKNN", "STAN", "VSTAN", "Oracle",
     }
     assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
 
