@@ -357,7 +357,7 @@ def test_a_log_without_categories_or_truth_runs_end_to_end(small_sim):
         assert 0 < metrics["hit@10"] <= 1 and 0 < metrics["mrr@10"] <= metrics["hit@10"]
     # The simulator keeps its full set, the oracle last.
     assert [s.name for s in default_scorers(sim)] == [s.name for s in default_scorers()]
-    assert default_scorers(sim)[-1].name == "Oracle" and len(default_scorers(sim)) == 7
+    assert default_scorers(sim)[-1].name == "Oracle" and len(default_scorers(sim)) == 9
 
 
 def successor_log(n_sessions: int, n_items: int, seed: int) -> SessionData:
