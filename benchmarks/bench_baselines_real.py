@@ -203,6 +203,14 @@ def pick(data: SessionData, split: Split) -> None:
            (lambda k=k, d=d, i=i: VSTAN(k=k, sample_size=5000, lambda_1=0.5, lambda_2=5,
                                          lambda_3=2, lambda_4=d, lambda_idf=i))
            for k in (500, 1500) for d in (1.0, 2.0, 4.0) for i in (0.0, 2.0, 5.0)},
+        **{f"VSTAN k 500 l1 {a} l2 {b} l3 {c} l4 1 idf 5":
+           (lambda a=a, b=b, c=c: VSTAN(k=500, sample_size=5000, lambda_1=a, lambda_2=b,
+                                         lambda_3=c, lambda_4=1, lambda_idf=5))
+           for a in (0.25, 0.5, 1.0) for b in (5.0, 20.0) for c in (2.0, 4.0)},
+        **{f"V-SKNN k 1000 sample 10000 {w}/quadratic idf 5":
+           (lambda w=w: VSKNN(k=1000, sample_size=10000, weighting=w, vote_decay="quadratic",
+                              idf_weighting=5))
+           for w in ("div", "quadratic")},
     }
     for name, make in candidates.items():
         ranks, seconds = score(make, data, split.train, split.valid)
