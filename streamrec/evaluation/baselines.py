@@ -6,6 +6,7 @@ Scores are float64: several baselines rank lexicographically (a count, then a fa
 squeezed below one), and float32 would merge those levels once counts reach the thousands.
 The neighbour methods live in `streamrec.evaluation.knn`, the shared fallbacks in `streamrec.evaluation.scoring`;
 `default_scorers(data)` offers only what the data supports (`left_out_baselines` says why).
+`search_spaces()` gives the hyper-parameter ranges of every tunable baseline (`TUNABLE`).
 """
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""Session-based nearest neighbours: session kNN and its vector form V-SKNN.
+"""Session-based nearest neighbours: session kNN, V-SKNN, STAN and VSTAN.
 
-Both index the training sessions as item sets and score a prefix by the sessions most similar
-to it; V-SKNN (Ludewig & Jannach 2018) weighs the prefix's clicks by position, samples the
-most recent candidate sessions and decays a neighbour's vote by how far back it matched.
+All index the training sessions as item sets and score a prefix by the sessions most similar
+to it, reading the prefix whole (every earlier click of the session, not the neural window).
+V-SKNN (Ludewig & Jannach 2018) weighs the prefix's clicks by position, samples the most
+recent candidate sessions and decays a neighbour's vote by how far back it matched; STAN
+(Garg et al. 2019) uses exponential decays for the prefix position, the neighbour's age and
+the item's position in the neighbour; VSTAN (Ludewig, Latifi & Jannach 2021) adds V-SKNN's
+sequence-aware vote and IDF weighting to STAN. The three share one engine (`_NeighbourVotes`);
+each class's SEARCH_SPACE lists its hyper-parameters for a tuner.
 """
 from __future__ import annotations
 
