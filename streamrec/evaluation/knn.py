@@ -235,7 +235,8 @@ class _NeighbourVotes:
 
     def score(self, prefixes: torch.Tensor) -> torch.Tensor:
         """(B, n_items) summed neighbour votes plus a tie-breaking fallback."""
-        return torch.cat([self._score_chunk(chunk) for chunk in prefixes.split(self.CHUNK)])
+        chunks = range(0, prefixes.shape[0], self.CHUNK)
+        return torch.cat([self._score_chunk(prefixes[i:i + self.CHUNK]) for i in chunks])
 
     def _score_chunk(self, prefixes: torch.Tensor) -> torch.Tensor:
         (b, m), n, s = prefixes.shape, self.n_items, self.n_sessions

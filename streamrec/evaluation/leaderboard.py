@@ -91,8 +91,9 @@ def against_best(status: Mapping[str, Any]) -> str:
     phrases = []
     for metric in AGAINST_METRICS:
         rule = verdict(status.get("final"), status.get("baselines"), metric, paired).rule_name
-        phrase = difference_phrase(rule, paired[rule].get(metric) or {}, metric) if (
-            rule in paired) else None
+        phrase = None
+        if rule is not None and rule in paired:
+            phrase = difference_phrase(rule, paired[rule].get(metric) or {}, metric)
         if phrase:
             phrases.append(phrase)
     return "; ".join(phrases)
