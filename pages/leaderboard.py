@@ -33,6 +33,10 @@ def leaderboard_table(board: leaderboard.Board) -> list[str]:
         selection_mode="multi-row",
         column_config={
             "name": st.column_config.TextColumn(width="medium", pinned=True),
+            leaderboard.AGAINST: st.column_config.TextColumn(
+                width="large", help="The run minus the best baseline on the same test targets, "
+                "with a 95% interval from a paired bootstrap over test sessions; 'level with' "
+                "when the interval holds 0."),
             "parameters": st.column_config.NumberColumn(format="localized"),
             "epochs": st.column_config.NumberColumn(format="%.2f"),
             "training time (s)": seconds,

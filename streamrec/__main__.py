@@ -224,19 +224,25 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
 
 
 def _paired_table(paired: Mapping[str, Mapping[str, PairedDifference]]) -> str:
-    """The model minus each method, per measure: mean difference ± SE and how many SEs."""
+    """The model minus each method, per measure: the mean difference with its 95% interval
+    from a bootstrap over test sessions, then one sentence per method."""
+    from streamrec.evaluation.verdict import difference_phrase
+
     measures = list(next(iter(paired.values()), {}))
-    n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
-    head = (f"paired difference, this run minus each method, on the same {n:,} targets "
-            "(mean ± standard error):")
-    lines = [head, f"{'method':<26}" + "".join(f"{m:>30}" for m in measures)]
+    cells = [cell for row in paired.values() for cell in row.values()]
+    n, sessions = (cells[0].get("n", 0), cells[0].get("sessions", 0)) if cells else (0, 0)
+    head = (f"paired difference, this run minus each method, on the same {n:,} "
+            f"targets of {sessions:,} sessions (mean, 95% CI from a bootstrap "
+            "over sessions):")
+    lines = [head, f"{'method':<26}" + "".join(f"{m:>27}" for m in measures)]
     for name, row in paired.items():
-        cells = []
-        for m in measures:
-            mean, se = row[m]["mean"], row[m]["se"]
-            z = mean / se if se > 0 else float("nan")
-            cells.append(f"{mean:+.4f} ± {se:.4f} ({z:+.1f} SE)")
-        lines.append(f"{name:<26}" + "".join(f"{c:>30}" for c in cells))
+        texts = [f"{row[m]['mean']:+.4f} ({row[m].get('lo', float('nan')):+.4f}.."
+                 f"{row[m].get('hi', float('nan')):+.4f})" for m in measures]
+        lines.append(f"{name:<26}" + "".join(f"{c:>27}" for c in texts))
+    for name, row in paired.items():
+        phrases = [difference_phrase(name, row[m], m) for m in measures]
+        if all(phrases):
+            lines.append(f"this run {'; '.join(p for p in phrases if p)}")
     return "\n".join(lines)
 
 
@@ -319,7 +325,8 @@ def _compare_run(args: argparse.Namespace) -> int:
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(rows, tc.cutoffs))
     _print_left_out(left_out_baselines(data))
-    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
+    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()},
+                                sessions=split.report.session)
     print(_paired_table(paired))
     epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
     reached = to_oracle(epochs, runs.read_status(path).baselines_valid, config)

@@ -78,7 +78,7 @@ def table_row(info: runs.RunInfo) -> dict[str, Any]:
     for metric in ("hit@10", "hit@20", "mrr@20"):
         row[charts.metric_label(metric)] = final.get(metric)
     # Is the model worth it: the strongest simple rule and the ceiling, on the same targets.
-    worth = verdict(final, info.status.baselines)
+    worth = verdict(final, info.status.baselines, paired=info.status.paired)
     row["best rule"] = worth.rule_name
     row["best rule Hit@10"] = worth.rule
     row["ceiling Hit@10"] = worth.ceiling

@@ -201,7 +201,8 @@ def test_each_run_shows_the_best_simple_rule_and_the_ceiling(runs_page, models_d
     assert done["best rule"] == best
     assert done["best rule Hit@10"] == pytest.approx(rules[best])
     assert done["ceiling Hit@10"] == pytest.approx(baselines["Oracle"]["hit@10"])
-    sentence = verdict(status.final, baselines).sentence
+    sentence = verdict(status.final, baselines, paired=status.paired).sentence
+    assert "95% CI" in sentence  # the difference to the rule with its session-bootstrap interval
     assert sentence == f"Hit@10 {status.final['hit@10']:.3f}: {done['verdict']}"
     assert "of the best possible" in done["verdict"]
 

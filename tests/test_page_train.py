@@ -214,7 +214,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
     status = runs.read_status(path)
-    sentence = verdict(status.final, status.baselines).sentence
+    sentence = verdict(status.final, status.baselines, paired=status.paired).sentence
     boxes = texts(at.warning) + texts(at.info)
     assert f"**Is the model worth it?** On the held-out sessions, {sentence}" in boxes
     assert "of the best possible" in sentence  # a simulated run has its ceiling

@@ -16,17 +16,20 @@ import numpy as np
 import pandas as pd
 
 from streamrec.data.identity import data_key, data_label, group_by_data
+from streamrec.evaluation.verdict import difference_phrase, verdict
 from streamrec.training import runs
 from streamrec.training.events import Event, epoch_metric, metric_keys
 from streamrec.world.oracle import Oracle
 
 ORACLE = Oracle.name  # the Bayes-optimal ceiling among the baselines
 CEILING_SHARE = 0.95  # "time to 95% of the ceiling"
+AGAINST_METRICS = ("hit@20", "mrr@20")  # the measures the real-data literature reports
 # Row kinds: a trained run, a baseline scorer, the ceiling.
 RUN, BASELINE, CEILING = "run", "baseline", "ceiling"
 # The table's columns: name and kind, then the test metrics (so they show without scrolling),
 # then these.
 COLUMNS = (
+    AGAINST := "vs best baseline (95% CI)",
     "family",
     "model",
     "objective",
@@ -91,6 +94,22 @@ def _training_seconds(events: Sequence[Event]) -> float | None:
     return None
 
 
+def against_best(status: runs.RunStatus) -> str:
+    """The run against the best baseline of each AGAINST_METRICS measure, with the paired
+    95% session-bootstrap interval: "beats V-SKNN by +0.012 MRR@20 (95% CI +0.006..+0.018)";
+    empty where the run stored no interval."""
+    paired = status.paired
+    phrases = []
+    for metric in AGAINST_METRICS:
+        rule = verdict(status.final, status.baselines, metric, paired).rule_name
+        phrase = None
+        if rule is not None and rule in paired:
+            phrase = difference_phrase(rule, paired[rule].get(metric) or {}, metric)
+        if phrase:
+            phrases.append(phrase)
+    return "; ".join(phrases)
+
+
 def _run_row(
     info: runs.RunInfo, events: Sequence[Event], ceiling: float | None, metric: str
 ) -> dict[str, Any]:
@@ -113,6 +132,7 @@ def _run_row(
         "time to 95% of ceiling (s)": time_to_share(events, ceiling or np.nan, metric),
         "split": f"{config.train.protocol}, seed {config.train.seed}",
         "status": info.state,
+        AGAINST: against_best(info.status),
         **info.status.final,
     }
 
@@ -146,7 +166,7 @@ def board(group: Sequence[runs.RunInfo], metric: str = "hit@10") -> Board:
     cutoffs = sorted({k for info in group for k in info.config.train.cutoffs})  # type: ignore[union-attr]
     metrics = [m for m in metric_keys(cutoffs) if any(m in row for row in rows)]
     table = pd.DataFrame(rows, columns=["name", "kind", *metrics, *COLUMNS])
-    for column in ("family", "model", "objective", "split"):
+    for column in ("family", "model", "objective", "split", AGAINST):
         table[column] = table[column].fillna("")  # baseline rows have no model
     for column in ("parameters", "epochs", "training time (s)", "time to 95% of ceiling (s)",
                    *metrics):

@@ -202,7 +202,8 @@ def _compare(
     path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
 ) -> dict[str, Any]:
     """Status fields after training: every baseline's metrics on the report split, and the
-    paired difference of the best checkpoint minus each of them on the same targets."""
+    paired difference of the best checkpoint minus each of them on the same targets, with its
+    95% bootstrap interval over the report sessions."""
     tc = config.train
     scored = score_baselines(
         data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, should_stop=should_stop
@@ -211,7 +212,10 @@ def _compare(
     _, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
     return {
         "baselines": {name: metrics for name, (metrics, _) in scored.items()},
-        "paired": paired_differences(ranks, {name: other for name, (_, other) in scored.items()}),
+        "paired": paired_differences(
+            ranks, {name: other for name, (_, other) in scored.items()},
+            sessions=split.report.session,
+        ),
     }
 
 
