@@ -28,6 +28,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from streamrec import folders
 from streamrec.__main__ import main
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.model import LSTMRecommender
@@ -85,7 +86,8 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     assert made == [], "a run folder was left half-made"
     assert (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"])) == before
     assert sorted(p.name for p in outside.iterdir()) == sorted(
-        [runs.CONFIG_FILE, runs.STATUS_FILE, runs.METRICS_FILE, runs.CATALOG_FILE, "best.safetensors"]
+        [runs.CONFIG_FILE, runs.STATUS_FILE, runs.METRICS_FILE, runs.CATALOG_FILE, "best.safetensors",
+         folders.MARKER]
     ), "something was written outside the models folder"
 
 
@@ -329,6 +331,29 @@ def _remove(name: str) -> Callable[[Path], None]:
     return lambda path: (path / name).unlink()
 
 
+def _status(**fields: Any) -> Callable[[Path], None]:
+    return lambda path: runs.write_json(path / runs.STATUS_FILE, {**runs.read_status(path), **fields})
+
+
+def _event(**event: Any) -> Callable[[Path], None]:
+    return lambda path: runs.append_event(path, event)
+
+
+def _link(name: str, target: str) -> Callable[[Path], None]:
+    def corrupt(path: Path) -> None:
+        (path / name).unlink()
+        (path / name).symlink_to(target)
+
+    return corrupt
+
+
+def _float64_weights(path: Path) -> None:
+    """Weights a float32 model cannot hold: 1e300 becomes inf, so every probability NaN."""
+    state = {k: v.double() for k, v in LSTMRecommender(CONFIG.model).state_dict().items()}
+    state["output.weight"][0, 0] = 1e300
+    save_file(state, str(_weights(path)))
+
+
 # (case id, how to break a copy of the good run named "broken", reason the listing must give)
 CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("truncated weights", _truncate, "not a readable safetensors file"),
@@ -348,6 +373,34 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
      "not a valid StreamRec config"),
     ("config.json a list", _write(runs.CONFIG_FILE, b"[1, 2]"), "does not hold a JSON object"),
     ("status.json garbage", _write(runs.STATUS_FILE, b"\xff\xfe"), "status.json is not valid JSON"),
+    ("status.json nested 100,000 deep", _write(runs.STATUS_FILE, b"[" * 100_000),
+     "status.json is not valid JSON"),
+    ("status created 'yesterday'", _status(created="yesterday"), "field 'created' = 'yesterday'"),
+    ("status created 1e400", _write(runs.STATUS_FILE, b'{"state": "completed", "created": 1e400}'),
+     "field 'created' = inf"),
+    ("status state unknown", _status(state="hacked"), "field 'state' = 'hacked'"),
+    ("status pid text", _status(pid="1"), "field 'pid' = '1' is not a process id"),
+    ("status best_epoch negative", _status(best_epoch=-1), "field 'best_epoch' = -1"),
+    ("status final score text", _status(final={"hit@10": "0.9"}), "field 'final'"),
+    ("status baselines a list", _status(baselines=[1, 2]), "field 'baselines'"),
+    ("status paired of texts", _status(paired={"Popularity": {"hit@10": {"mean": "x"}}}),
+     "field 'paired'"),
+    ("status progress 2", _status(progress=2.0), "field 'progress' = 2.0 is not a number in [0, 1]"),
+    ("metrics hit@10 a string", _event(event="epoch", epoch=2.0, **{"hit@10": "lots"}),
+     "metrics.jsonl line 2: epoch event field 'hit@10' = 'lots' is not a number"),
+    ("metrics epoch a string", _event(event="epoch", epoch="two", valid_loss=1.0),
+     "epoch event field 'epoch' = 'two'"),
+    ("metrics loss a list", _event(event="batch", epoch=1, loss=[1]), "batch event field 'loss'"),
+    ("metrics final of texts", _event(event="end", status="completed", final={"hit@10": "a"}),
+     "end event field 'final'"),
+    ("metrics.jsonl links to /etc/passwd", _link(runs.METRICS_FILE, "/etc/passwd"),
+     "metrics.jsonl is a symlink"),
+    ("config.json links outside", _link(runs.CONFIG_FILE, "../../outside/good/config.json"),
+     "config.json is a symlink"),
+    ("status.json links to itself", _link(runs.STATUS_FILE, runs.STATUS_FILE), "status.json is a symlink"),
+    ("weights link to the good run", _link(runs.WEIGHTS["best"], "../good/best.safetensors"),
+     "best.safetensors is a symlink"),
+    ("float64 weights beyond float32", _float64_weights, "holds F64 tensors"),
 ]
 LINKS: list[tuple[str, Callable[[Path], None], str]] = [
     ("self-symlinked folder", lambda link: link.symlink_to(link), "points outside"),
@@ -413,7 +466,9 @@ def test_runs_page_lists_every_broken_folder_with_its_reason_and_deletes_one(
         assert reason in table.loc[run_id, "problem"], run_id
         assert "unreadable" in table.loc[run_id, "status"]
     assert table.loc["good", "problem"] == ""
-    for run_id in ("broken-15", "broken-02"):  # a self-symlinked folder, then garbage weights
+    # a self-symlinked folder, then garbage weights, then metrics.jsonl linking to /etc/passwd
+    passwd = next(n for n, c in enumerate(CORRUPTIONS) if "/etc/passwd" in c[0])
+    for run_id in (f"broken-{len(CORRUPTIONS):02d}", "broken-02", f"broken-{passwd:02d}"):
         at.selectbox(key="runs_selected").set_value(run_id).run()
         assert reasons[run_id] in " ".join(e.value for e in at.error)
         at.button(key="runs_delete").click().run()
