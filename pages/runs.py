@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from streamrec import folders
 from streamrec.charts import training_charts as charts
 from streamrec.data.identity import data_key, data_label, group_by_data
 from streamrec.evaluation.verdict import verdict
@@ -117,6 +118,8 @@ def runs_table(infos: list[runs.RunInfo]) -> None:
     scores = ("Hit@10", "Hit@20", "MRR@20", "best rule Hit@10", "ceiling Hit@10")
     for column in (*scores, "best epoch"):
         table[column] = pd.to_numeric(table[column])  # a run without scores yet: blank, not None
+    texts = [c for c in table.columns if table[c].dtype == object and c != "created"]
+    table[texts] = table[texts].astype(object).where(table[texts].notna(), "")  # no "None" cells
     number = {m: st.column_config.NumberColumn(format="%.4f") for m in scores}
     st.dataframe(
         table,
@@ -203,16 +206,18 @@ def downloads(path: Path) -> None:
             key=f"runs_download_{name}",
             icon=icon,
             on_click="ignore",
-            disabled=not file.exists(),
+            disabled=file.is_symlink() or not file.is_file(),  # never serve through a link
             width="stretch",
         )
 
 
 def _read(file: Path) -> bytes:
     try:
-        return file.read_bytes()
+        return folders.read_regular(file)  # refuses a link swapped in after the page drew
     except FileNotFoundError:
         raise runs.RunError(f"{file.parent.name}: {file.name} no longer exists") from None
+    except folders.FolderError as exc:
+        raise runs.RunError(f"{file.parent.name}: {exc}") from None
 
 
 def delete(info: runs.RunInfo) -> None:
@@ -227,6 +232,13 @@ def delete(info: runs.RunInfo) -> None:
         )
         st.page_link(
             "pages/train.py", label="Open the Train page", icon=":material/model_training:"
+        )
+        return
+    if not info.path.is_symlink() and folders.marker_kind(info.path) != folders.RUN:
+        st.info(
+            f"This folder was not written by StreamRec (it has no `{folders.MARKER}` marker "
+            "file), so the app leaves it alone: delete it yourself if you mean to.",
+            icon=":material/block:",
         )
         return
     if st.session_state.get(CONFIRM_KEY) != info.run_id:

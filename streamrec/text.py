@@ -22,3 +22,8 @@ def escape_markdown(text: object) -> str:
     out = _CHARS.sub(r"\\\1", " ".join(str(text).split()))
     out = _LONE_UNDERSCORE.sub(r"\\_", out)
     return _AUTOLINK.sub(lambda m: _ZWSP.join(g for g in m.groups() if g is not None), out)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 run', '2 runs' (`nouns` for an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

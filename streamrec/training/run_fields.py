@@ -35,7 +35,7 @@ def _number(value: Any, low: float = -math.inf, high: float = math.inf, finite: 
         return False
     if math.isnan(value) or math.isinf(value):
         return not finite
-    return low <= value <= high
+    return bool(low <= value <= high)
 
 
 def _time(value: Any) -> bool:  # Unix seconds, up to the year ~5000
