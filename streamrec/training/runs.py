@@ -493,11 +493,22 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
                 folders.reclaim_temps(path)  # a checkpoint save killed by kill -9
             info.config = read_config(path)
             info.status = read_status(path)
+            _adopt(path)
             info.error = check_files(path, info.config)
         except RunError as exc:
             info.error = str(exc)
         infos.append(info)
     return sorted(infos, key=lambda i: (-float(i.status.get("created", 0) or 0), i.run_id))
+
+
+def _adopt(path: Path) -> None:
+    """Mark a run made before run folders carried markers: its config and status just read
+    as valid, so the app wrote it. A read-only folder stays unmarked (and is flagged)."""
+    if folders.marker_kind(path) is None and not (path / folders.MARKER).is_symlink():
+        try:
+            folders.write_marker(path, folders.RUN)
+        except OSError:
+            pass
 
 
 def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo]]:
