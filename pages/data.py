@@ -27,6 +27,7 @@ from streamrec.data.datasets import (
 from streamrec.text import escape_markdown
 from studio.dataset_delete import delete_box
 from studio.navigation import ensure_app_navigation
+from studio.tables import formula_safe
 from studio.uploads import discard, saved_upload
 from studio.viewer import viewer_mode, viewer_note
 
@@ -132,7 +133,7 @@ def import_section() -> None:
     shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(preview.sep, "")
     st.caption(f"First rows of **{path.name}**" + (f", separated by {shown}" if shown else "")
                + ("" if preview.has_header else " (no header row: columns are numbered)"))
-    st.dataframe(preview.rows, hide_index=True, key="data_preview")
+    st.dataframe(formula_safe(preview.rows), hide_index=True, key="data_preview")
     key = hashlib.sha1(f"{path}|{preview.sep}".encode()).hexdigest()[:8]
     mapping = column_mapping(preview, key)
     values = {}
@@ -193,7 +194,7 @@ def listing_section() -> list[str]:
         "problem": info.error or "",
     } for info in infos]
     counts = ("sessions", "test sessions", "clicks", "items")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="data_listing", column_config={
+    st.dataframe(formula_safe(pd.DataFrame(rows)), hide_index=True, key="data_listing", column_config={
         c: st.column_config.NumberColumn(c, format="localized") for c in counts
     })
     broken = [escape_markdown(info.name) for info in infos if info.error]

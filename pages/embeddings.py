@@ -29,6 +29,7 @@ from studio.run_picker import (
     pick_run,
     run_sessions,
 )
+from studio.tables import formula_safe
 
 ensure_app_navigation()
 
@@ -158,7 +159,7 @@ def neighbours_section(
         )
     else:
         st.markdown(
-            f"**Nearest neighbours of {names.label(item)}** (share of the log's clicks "
+            f"**Nearest neighbours of {escape_markdown(names.label(item))}** (share of the log's clicks "
             f"{popularity[item]:.4f})"
         )
     if names.raw_ids is not None:
@@ -167,7 +168,7 @@ def neighbours_section(
         if names.labels is not None:
             neighbours.insert(2, "label", names.labels[index])
     st.dataframe(
-        neighbours,
+        formula_safe(neighbours),  # ids from a log: "Download as CSV" must not run them
         hide_index=True,
         column_config={
             "cosine": st.column_config.ProgressColumn(

@@ -149,7 +149,7 @@ def occlusion_chart(
         else ""
     )
     st.caption(
-        f"Each bar: how far the model's probability of {what}, {names.label(item)}, falls "
+        f"Each bar: how far the model's probability of {what}, {escape_markdown(names.label(item))}, falls "
         f"when that click is left out (below zero: it rises).{note}"
     )
 

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
 from streamrec.data.datasets import DatasetError
+from streamrec.text import printable
 from streamrec.training import runs
 from streamrec.world.scenarios import SCENARIOS, Scenario, get_scenario
 
@@ -408,7 +409,7 @@ def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config:
     names = ItemNames.from_data(data)
     items = names.parse(args.items)
     rec = recommend(model, items, args.k, config.train.max_len)
-    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    shown = {int(i): printable(names.label(int(i))) for i in [*rec.session, *rec.top_items]}
     width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
@@ -459,8 +460,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.close()
     seconds = time.perf_counter() - start
     data = dataset.data
-    print(describe_columns(dataset.settings))
-    print(format_report(dataset.report))
+    print(printable(describe_columns(dataset.settings)))
+    print(printable(format_report(dataset.report)))
     n_train = data.n_sessions - dataset.n_test_sessions - dataset.n_valid_sessions
     targets = int((data.lengths[dataset.test_sessions] - 1).sum())
     print(f"data set {dataset.name!r}: {n_train:,} training sessions, "
@@ -538,7 +539,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
     for info in infos:
-        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+        print(printable(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip()))
     if not infos:
         print("no runs yet")
     return 0
@@ -684,7 +685,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
-        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
+        # Always one line, and no terminal escape from a bad row or folder name gets through.
+        print("error: " + printable(" ".join(str(exc).split())), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -290,7 +290,7 @@ def edit_controls(items: list[int], top_items: np.ndarray, names: ItemNames) -> 
     left.pills(
         f"The session, {len(items)} clicks{shown}: click one to drop it",
         options=list(labels),
-        format_func=lambda p: f"✕ {labels[p]}",
+        format_func=lambda p: f"✕ {escape_markdown(labels[p])}",  # pills render Markdown
         key="rec_drop",
         on_change=drop_click,
         args=(names,),
@@ -299,7 +299,7 @@ def edit_controls(items: list[int], top_items: np.ndarray, names: ItemNames) -> 
     right.pills(
         f"Append a recommendation (the model's top {min(APPEND_CHOICES, len(top_items))})",
         options=[int(i) for i in top_items[:APPEND_CHOICES]],
-        format_func=lambda i: f"+ {names.label(i)}",
+        format_func=lambda i: f"+ {escape_markdown(names.label(i))}",
         key="rec_append",
         on_change=append_item,
         args=(names,),
