@@ -115,13 +115,18 @@ def settings_widget(name: str, label: str, help_text: str) -> object:
     """The form widget of one SimConfig field, keyed `sim_<field>` and kept across pages."""
     default = getattr(DEFAULTS, name)
     common = {"key": f"sim_{name}", "help": help_text or None, "persist_state": "session"}
+    # A value a scenario pick put in session state wins; passing a default beside it too makes
+    # Streamlit warn that the widget "also had its value set via the Session State API".
+    preset = common["key"] in st.session_state
     if name == "engine":
-        return st.selectbox(label, ENGINES, index=ENGINES.index(default), **common)
+        return st.selectbox(label, ENGINES, index=None if preset else ENGINES.index(default),
+                            **common)
     if name in UNIT_INTERVAL:
-        return st.slider(label, 0.0, 1.0, float(default), step=0.01, **common)
+        return st.slider(label, 0.0, 1.0, None if preset else float(default), step=0.01, **common)
     if isinstance(default, float):
-        return st.number_input(label, value=default, step=0.1, format="%.3f", **common)
-    return st.number_input(label, value=default, step=1, **common)
+        return st.number_input(label, value=None if preset else default, step=0.1, format="%.3f",
+                               **common)
+    return st.number_input(label, value=None if preset else default, step=1, **common)
 
 
 def settings_form() -> tuple[bool, dict]:
