@@ -610,3 +610,80 @@ def test_hostile_run_links_are_refused_on_every_page(
         assert "cannot be shown" in text
     if page == "recommend":
         assert at.selectbox(key="rec_run").value == "good"
+
+
+# --- hostile logs: ids that are HTML, Markdown, spreadsheet formulas, terminal escapes -------
+
+EVIL_HTML = '<a href="https://evil.example/x">click</a>'
+HOSTILE_IDS = [EVIL_HTML, EVIL_LINK, '=HYPERLINK("https://evil.example")', "@SUM(1+1)", "+cmd",
+               "-2+3", "\tTAB", "**bold**"]
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def hostile_log() -> str:
+    """40 sessions over 4 days whose 8 item ids are all hostile (each clicked 15 times)."""
+    rows = [f"{s};{HOSTILE_IDS[(s + k) % 8]};{1_400_000_000 + (s // 10) * 86_400 + 60 * s + k}"
+            for s in range(40) for k in range(3)]
+    return "session_id;item_id;timestamp\n" + "\n".join(rows) + "\n"
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_hostile_item_ids_show_as_text_on_the_data_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clear_streamlit_caches: None
+) -> None:
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("STREAMREC_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="data_log_upload").upload("hostile.csv", hostile_log().encode(), "text/csv")
+    at.run()
+    at.button(key="data_import").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert figures, "the data set's charts are shown"
+    shown = [s for figure in figures for s in _strings(figure)]
+    assert any("&lt;a href" in s for s in shown), "the transitions chart names the hostile id"
+    assert not [s for s in shown if "<a " in s or "</a>" in s], "a live link in a chart"
+    for frame in at.dataframe:
+        for column in frame.value.columns:
+            cells = [v for v in frame.value[column].tolist() if isinstance(v, str)]
+            assert not [c for c in cells if c.startswith(FORMULA)], (column, cells)
+    text = page_text(at)
+    assert "](https://evil" not in text and "<a href" not in text
+
+
+def test_a_bad_row_with_terminal_escapes_is_printed_inert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "ansi.csv"
+    log.write_text(hostile_log().replace("\n", "\n7;x;\x1b]0;pwned\x07\x1b[2J;extra\n", 1))
+    code = main(["import", str(log), "--name", "ansi", "--data-dir", str(tmp_path / "data"),
+                 "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.startswith("error: "), err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b" in err  # shown, escaped
+
+
+def test_cli_prints_a_hostile_folder_name_inert(
+    models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (models / "broken-evil\x1b[2J\x1b]0;pwned\x07").mkdir()
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "broken-evil\\x1b[2J" in out
