@@ -165,6 +165,7 @@ def _broken_copies(root: Path) -> None:
     blob = (truncated / runs.WEIGHTS["best"]).read_bytes()
     (truncated / runs.WEIGHTS["best"]).write_bytes(blob[: len(blob) // 2])
     (make_run(root, "no-catalog") / runs.CATALOG_FILE).unlink()
+    _float64_weights(make_run(root, "float64"))
 
 
 FAULTS: dict[str, Callable[[pytest.MonkeyPatch, Path], None]] = {
@@ -212,7 +213,21 @@ CLI_CASES: list[tuple[str, list[str], str, str | None]] = [
      "not a readable safetensors", None),
     ("recommend no catalog", ["recommend", "--run", "no-catalog", "--items", "1"],
      "catalog.npz is missing", None),
+    ("recommend 5,000-digit id", ["recommend", "--run", "good", "--items", "9" * 5000],
+     "not item ids", None),
+    ("recommend Arabic-Indic digit", ["recommend", "--run", "good", "--items", "\u0663"],
+     "not item ids", None),
+    ("recommend terminal escape", ["recommend", "--run", "good", "--items", "\x1b[2J"],
+     "not item ids", None),
+    ("recommend k 10^20", ["recommend", "--run", "good", "--items", "1", "--k", "1" + "0" * 20],
+     "allowed [1, 40]", None),
+    ("recommend float64 weights", ["recommend", "--run", "float64", "--items", "1"],
+     "NaN or infinite", None),
     # flags and config values
+    ("train lr inf", ["train", *TINY, "--lr", "inf"], "lr = inf", None),
+    ("train n-sessions negative", ["train", *TINY, "--n-sessions", "-5"], "n_sessions = -5", None),
+    ("train n-sessions 10^12", ["train", *TINY, "--n-sessions", "1" + "0" * 12], "out of range", None),
+    ("train dropout 1", ["train", *TINY, "--dropout", "1"], "dropout = 1", None),
     ("train --models (abbreviation)", ["train", "--models", "x"], "unrecognized arguments", None),
     ("train --model unknown family", ["train", "--model", "x"], "invalid choice: 'x'", None),
     ("train --epoch (abbreviation)", ["train", "--epoch", "3"], "unrecognized arguments", None),
@@ -872,3 +887,40 @@ def test_a_killed_imports_temp_folder_is_reclaimed_but_a_users_is_not(data_root:
     list_datasets(data_root)
     assert not ours.exists() and not empty.exists()
     assert (users / "mine.txt").read_text() == "mine" and live.exists()
+
+
+def test_every_page_survives_every_broken_run_folder(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    for n, (_, how, _) in enumerate(CORRUPTIONS + LINKS):
+        _break(models, how, link=n >= len(CORRUPTIONS), name=f"broken-{n:02d}")
+    _broken_copies(models)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    for page in PAGES:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+    at.switch_page("pages/recommend.py").run()
+    offered = [label.split(" · ")[0] for label in at.selectbox(key="rec_run").options]
+    assert "good" in offered and not [r for r in offered if r.startswith("broken") or r == "float64"]
+
+
+HOSTILE_ITEMS = [EVIL_LINK, EVIL_HTML, "1," * 20_000, "9" * 5000, "\x1b[2J", "-1", "1e3", "", ","]
+
+
+@pytest.mark.parametrize("items", HOSTILE_ITEMS, ids=lambda v: repr(v[:12]))
+def test_hostile_items_links_on_the_recommend_page(
+    models: Path, clear_streamlit_caches: None, items: str
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.query_params["run"] = "good"
+    at.query_params["items"] = items
+    at.switch_page("pages/recommend.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = page_text(at)
+    assert "](https://evil" not in text and "<a href" not in text
