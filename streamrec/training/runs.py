@@ -247,7 +247,7 @@ def _event_lines(path: Path) -> list[tuple[int, dict[str, Any], str | None]]:
         raise RunError(f"{Path(path).name}: {exc}") from None
     except OSError as exc:  # e.g. a folder in its place
         raise RunError(f"{Path(path).name}: {METRICS_FILE} is unreadable ({exc.strerror})") from None
-    lines = []
+    lines: list[tuple[int, dict[str, Any], str | None]] = []
     for number, line in enumerate(blob.decode("utf-8", errors="replace").splitlines(), 1):
         try:
             event = json.loads(line)
