@@ -924,3 +924,40 @@ def test_hostile_items_links_on_the_recommend_page(
     assert not at.exception, [e.message for e in at.exception]
     text = page_text(at)
     assert "](https://evil" not in text and "<a href" not in text
+
+
+def test_hostile_item_ids_show_as_text_on_the_recommend_page(
+    models: Path, data_root: Path, clear_streamlit_caches: None
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from streamrec.config import DataConfig
+    from streamrec.data.sources import open_data
+
+    config = RunConfig(SIM, LSTMConfig(n_items=8, embed_dim=8, hidden_size=8, num_layers=1),
+                       TrainConfig(epochs=1), DataConfig(source="dataset", dataset="good"))
+    path = runs.create_run(config, models, "hostile")
+    runs.save_weights(path, "best", LSTMRecommender(config.model))
+    runs.save_data(path, *open_data(config))  # what a worker stores for a run on a data set
+    runs.write_status(path, state="completed", phase="done", best_epoch=1, final={"hit@10": 0.1})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.query_params["run"] = "hostile"
+    at.query_params["items"] = "**bold**"  # a hostile id is a valid session here
+    at.switch_page("pages/recommend.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.button_group(key="rec_append").set_value(at.button_group(key="rec_append").options[0]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    shown = [s for figure in figures for s in _strings(figure)]
+    assert figures and not [s for s in shown if "<a " in s or "</a>" in s]
+    for frame in at.dataframe:
+        for column in frame.value.columns:
+            cells = [v for v in frame.value[column].tolist() if isinstance(v, str)]
+            assert not [c for c in cells if c.startswith(FORMULA)], (column, cells)
+    pills = [o for group in at.get("button_group") for o in group.proto.options]
+    labels = [getattr(o, "content", "") for o in pills]
+    assert any("\\*\\*bold\\*\\*" in label for label in labels), labels  # Markdown escaped
+    assert not [label for label in labels if "](https://evil" in label]
+    text = page_text(at)
+    assert "](https://evil" not in text and "<a href" not in text
