@@ -43,10 +43,16 @@ def reclaim(parent: Path) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False)
+def reclaim_at_start() -> list[str]:
+    """Once per server process (app.py calls it): the upload folders of killed servers."""
+    return reclaim(Path(tempfile.gettempdir()))
+
+
+@st.cache_resource(show_spinner=False)
 def upload_folder() -> str:
     """This server process's private upload folder (0700), removed when the process exits."""
     parent = Path(tempfile.gettempdir())
-    reclaim(parent)
+    reclaim_at_start()
     folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent)
     atexit.register(shutil.rmtree, folder, True)
     return folder

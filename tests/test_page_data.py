@@ -201,3 +201,20 @@ def test_a_data_root_of_the_users_own_folders_deletes_nothing(open_page, tmp_pat
     assert not at.get("selectbox") or all(s.key != "data_delete_name" for s in at.selectbox)
     assert sorted(p.name for p in own.iterdir()) == ["photos 2025", "taxes"]
     assert (own / "taxes" / "file.txt").read_text() == "taxes"
+
+
+def test_uploads_left_by_a_killed_server_are_removed_at_the_next_start(
+    open_page, root, tmp_path, monkeypatch
+):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{uploads.PREFIX}{2**22 + 12345}-abc"  # no such pid
+    (dead / "file").mkdir(parents=True)
+    (dead / "file" / "clicks.csv").write_text(LOG)
+    alive = tmp_path / f"{uploads.PREFIX}{os.getpid()}-xyz"
+    alive.mkdir()
+    at = open_page(PAGE)
+    assert not at.exception
+    assert not dead.exists() and alive.exists()
