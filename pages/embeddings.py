@@ -154,7 +154,7 @@ def neighbours_section(
     if category is not None:
         same = int(neighbours["same category"].sum())
         st.markdown(
-            f"**Nearest neighbours of item {names.raw(item)}** (category {category[item]}): "
+            f"**Nearest neighbours of item {escape_markdown(names.raw(item))}** (category {category[item]}): "
             f"{same} of {len(neighbours)} in the same category."
         )
     else:
