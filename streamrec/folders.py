@@ -78,6 +78,16 @@ def read_regular(path: Path, limit: int | None = None) -> bytes:
         return fh.read()
 
 
+def check_regular(path: Path) -> None:
+    """FolderError unless `path` is a regular file itself (not a symlink, FIFO or device, which
+    could lead elsewhere or block a reader forever). FileNotFoundError passes."""
+    info = Path(path).lstat()
+    if stat.S_ISLNK(info.st_mode):
+        raise FolderError(f"{Path(path).name} is a symlink; the app never reads through links")
+    if not stat.S_ISREG(info.st_mode):
+        raise FolderError(f"{Path(path).name} is not a regular file")
+
+
 def symlinks_in(folder: Path) -> list[str]:
     """Names of the entries of `folder` that are symlinks (the app never writes one)."""
     try:

@@ -363,6 +363,14 @@ def _link(name: str, target: str) -> Callable[[Path], None]:
     return corrupt
 
 
+def _fifo(name: str) -> Callable[[Path], None]:
+    def corrupt(path: Path) -> None:
+        (path / name).unlink()
+        os.mkfifo(path / name)
+
+    return corrupt
+
+
 def _float64_weights(path: Path) -> None:
     """Weights a float32 model cannot hold: 1e300 becomes inf, so every probability NaN."""
     state = {k: v.double() for k, v in LSTMRecommender(CONFIG.model).state_dict().items()}
@@ -417,6 +425,11 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("weights link to the good run", _link(runs.WEIGHTS["best"], "../good/best.safetensors"),
      "best.safetensors is a symlink"),
     ("float64 weights beyond float32", _float64_weights, "holds F64 tensors"),
+    # a FIFO would block a reader forever: refused unopened (O_NONBLOCK + fstat, or lstat)
+    ("config.json a FIFO", _fifo(runs.CONFIG_FILE), "config.json is not a regular file"),
+    ("status.json a FIFO", _fifo(runs.STATUS_FILE), "status.json is not a regular file"),
+    ("metrics.jsonl a FIFO", _fifo(runs.METRICS_FILE), "metrics.jsonl is not a file"),
+    ("catalog.npz a FIFO", _fifo(runs.CATALOG_FILE), "catalog.npz is not a regular file"),
 ]
 LINKS: list[tuple[str, Callable[[Path], None], str]] = [
     ("self-symlinked folder", lambda link: link.symlink_to(link), "points outside"),
@@ -778,6 +791,8 @@ DATASET_CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("offsets backwards", _arrays(offsets=np.array([0, 100, 50, 120])),
      "offsets run backwards"),
     ("items of floats", _arrays(items=np.linspace(0, 7, 120)), "items holds float64 values"),
+    ("sessions.npz a FIFO", _fifo("sessions.npz"), "sessions.npz is not a regular file"),
+    ("dataset.json a FIFO", _fifo("dataset.json"), "dataset.json is not a regular file"),
 ]
 
 

@@ -197,13 +197,14 @@ def load_dataset(name: str, root: Path | None = None) -> Dataset:
     path = _resolve(name, root)
     meta = _read_meta(path)
     try:
+        folders.check_regular(path / SESSIONS_FILE)
         with np.load(path / SESSIONS_FILE, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
         check_session_arrays(arrays)
         data = from_arrays(arrays)
     except FileNotFoundError:
         raise DatasetError(f"{name}: {SESSIONS_FILE} is missing") from None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, folders.FolderError) as exc:
         raise DatasetError(f"{name}: {SESSIONS_FILE} is unreadable ({exc})") from None
     n_test, n_valid = meta["n_test_sessions"], meta.get("n_valid_sessions", 0)
     if not 0 <= n_test < data.n_sessions or not 0 <= n_valid < data.n_sessions - n_test:
@@ -248,8 +249,12 @@ def list_datasets(root: Path | None = None) -> list[DatasetInfo]:
         try:
             _resolve(path.name, root)
             info.meta = _read_meta(path)
-            if not (path / SESSIONS_FILE).is_file():
-                raise DatasetError(f"{path.name}: {SESSIONS_FILE} is missing")
+            try:
+                folders.check_regular(path / SESSIONS_FILE)
+            except FileNotFoundError:
+                raise DatasetError(f"{path.name}: {SESSIONS_FILE} is missing") from None
+            except folders.FolderError as exc:
+                raise DatasetError(f"{path.name}: {exc}") from None
             if folders.marker_kind(path) != folders.DATASET and not path.is_symlink():
                 _adopt(path)
         except DatasetError as exc:

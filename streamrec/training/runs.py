@@ -312,15 +312,15 @@ def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None
     path = Path(path)
     if not (path / DATA_FILE).exists() or not (path / SPLIT_FILE).exists():
         return None
-    if folders.symlinks_in(path):
-        raise RunError(f"{path.name}: {', '.join(folders.symlinks_in(path))} is a symlink")
     try:
+        folders.check_regular(path / DATA_FILE)
+        folders.check_regular(path / SPLIT_FILE)
         with np.load(path / DATA_FILE, allow_pickle=False) as npz:
             sim = config.sim if config.data.is_simulated else None
             data = from_arrays({key: npz[key] for key in npz.files}, sim)
         with np.load(path / SPLIT_FILE, allow_pickle=False) as npz:
             split = split_from_arrays({key: npz[key] for key in npz.files})
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, folders.FolderError) as exc:
         raise RunError(f"{path.name}: its stored sessions are unreadable ({exc})") from None
     return data, split
 
@@ -328,13 +328,14 @@ def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None
 def load_catalog(path: Path, n_items: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(item_category, item_popularity) of the run's catalog; RunError if it is unreadable or,
     given `n_items` (the model's catalog size), holds another number of items."""
-    if (Path(path) / CATALOG_FILE).is_symlink():
-        raise RunError(f"{Path(path).name}: {CATALOG_FILE} is a symlink; the app never reads through one")
     try:
+        folders.check_regular(Path(path) / CATALOG_FILE)
         with np.load(Path(path) / CATALOG_FILE, allow_pickle=False) as npz:
             category, popularity = npz["item_category"], npz["item_popularity"]
     except FileNotFoundError:
         raise RunError(f"{Path(path).name}: catalog.npz is missing") from None
+    except folders.FolderError as exc:
+        raise RunError(f"{Path(path).name}: {exc}") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise RunError(f"{Path(path).name}: catalog.npz is unreadable ({exc})") from None
     if n_items is not None and (category.shape != (n_items,) or popularity.shape != (n_items,)):
@@ -382,7 +383,7 @@ def check_files(path: Path, config: RunConfig) -> str | None:
     weights = path / WEIGHTS["best"]
     if not weights.exists():
         return None  # not trained yet, or stopped before its first epoch: nothing to check
-    if not weights.is_file():
+    if not weights.is_file() or weights.is_symlink():
         return f"{path.name}: {weights.name} is not a file"
     try:
         with safe_open(str(weights), framework="pt") as fh:
@@ -419,8 +420,10 @@ def load_model(path: Path, kind: str = "best") -> tuple[SessionModel, RunConfig]
     weights = path / WEIGHTS[kind]
     if not weights.exists():
         raise RunError(f"{path.name}: no {kind} checkpoint yet ({weights.name} is missing)")
-    if weights.is_symlink():
-        raise RunError(f"{path.name}: {weights.name} is a symlink; the app never reads through one")
+    try:
+        folders.check_regular(weights)
+    except folders.FolderError as exc:
+        raise RunError(f"{path.name}: {exc}") from None
     try:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
