@@ -496,12 +496,12 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     print(f"{'name':<28}{'sessions':>10}{'test':>8}{'clicks':>12}{'items':>9}  source")
     for info in infos:
         if info.error:
-            print(f"{info.name:<28}  BROKEN: {info.error}")
+            print(printable(f"{info.name:<28}  BROKEN: {info.error}"))
             continue
         meta = info.meta
         source = Path(str(meta.get("settings", {}).get("path", "?"))).name
-        print(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
-              f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}")
+        print(printable(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
+                        f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}"))
     return 0
 
 
@@ -542,6 +542,20 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(printable(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip()))
     if not infos:
         print("no runs yet")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete one run or data set folder the app wrote (any folder name; a symlink is removed
+    as a link, never followed; a folder without the app's marker is refused)."""
+    from streamrec.data.datasets import default_data_root, delete_dataset
+
+    if args.run is not None:
+        runs.delete_run(runs.delete_path(args.run, _models_root(args)))
+        print(printable(f"deleted run {args.run}"))
+    else:
+        delete_dataset(args.dataset, Path(args.data_dir) if args.data_dir else default_data_root())
+        print(printable(f"deleted data set {args.dataset}"))
     return 0
 
 
@@ -655,6 +669,15 @@ def build_parser() -> argparse.ArgumentParser:
                        allow_abbrev=False)
     p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("delete", help="delete a run or data set folder the app wrote",
+                       allow_abbrev=False)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="the run folder's name (as `runs` lists it)")
+    which.add_argument("--dataset", help="the data set folder's name (as `datasets` lists it)")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--data-dir", help="where data sets live")
+    p.set_defaults(func=cmd_delete)
 
     p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")

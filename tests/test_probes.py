@@ -166,6 +166,8 @@ def _broken_copies(root: Path) -> None:
     (truncated / runs.WEIGHTS["best"]).write_bytes(blob[: len(blob) // 2])
     (make_run(root, "no-catalog") / runs.CATALOG_FILE).unlink()
     _float64_weights(make_run(root, "float64"))
+    (root / "broken-foreign").mkdir()  # a folder of the user's own: no marker
+    (root / "broken-foreign" / "notes.txt").write_text("mine")
 
 
 FAULTS: dict[str, Callable[[pytest.MonkeyPatch, Path], None]] = {
@@ -223,6 +225,15 @@ CLI_CASES: list[tuple[str, list[str], str, str | None]] = [
      "allowed [1, 40]", None),
     ("recommend float64 weights", ["recommend", "--run", "float64", "--items", "1"],
      "NaN or infinite", None),
+    ("delete ..", ["delete", "--run", ".."], "not a folder name", None),
+    ("delete a path out", ["delete", "--run", "../outside/good"], "not a folder name", None),
+    ("delete missing run", ["delete", "--run", "nope"], "does not exist", None),
+    ("delete a folder the app did not write", ["delete", "--run", "broken-foreign"],
+     "not written by StreamRec", None),
+    ("delete neither", ["delete"], "one of the arguments --run --dataset is required", None),
+    ("delete both", ["delete", "--run", "good", "--dataset", "x"], "not allowed with", None),
+    ("delete missing data set", ["delete", "--dataset", "nope", "--data-dir", "{models}"],
+     "does not exist", None),
     # flags and config values
     ("train lr inf", ["train", *TINY, "--lr", "inf"], "lr = inf", None),
     ("train n-sessions negative", ["train", *TINY, "--n-sessions", "-5"], "n_sessions = -5", None),
@@ -290,7 +301,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(
         assert runs.read_status(models / new)["state"] == "failed", new
     assert not list(models.parent.glob("*.csv")) and not list(models.parent.glob(".*.tmp"))
     monkeypatch.undo()
-    half = half_made(models)
+    half = [name for name in half_made(models) if not name.startswith("broken")]  # not planted
     assert half == []
 
 
@@ -976,3 +987,16 @@ def test_hostile_item_ids_show_as_text_on_the_recommend_page(
     assert not [label for label in labels if "](https://evil" in label]
     text = page_text(at)
     assert "](https://evil" not in text and "<a href" not in text
+
+
+def test_cli_delete_takes_any_folder_name_and_never_follows_a_link(
+    models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = make_run(models, "odd")
+    odd = odd.rename(models / "my run ü")  # renamed by hand
+    assert main(["delete", "--run", "my run ü"]) == 0
+    assert not odd.exists()
+    assert main(["delete", "--run", "link-out"]) == 0  # the link goes, its target stays
+    assert not (models / "link-out").is_symlink()
+    assert main(["delete", "--run", "loop"]) == 0
+    assert "deleted run loop" in capsys.readouterr().out

@@ -526,6 +526,19 @@ def openable_runs(root: Path | None = None) -> tuple[list[RunInfo], list[RunInfo
     )
 
 
+def delete_path(name: str, root: Path | None = None) -> Path:
+    """The entry `name` directly inside the models folder, for a delete: any folder name is
+    accepted (a listing shows folders the app could not have named, e.g. with a space), but
+    never a path; RunError if there is no such entry."""
+    root = Path(root) if root else default_root()
+    if not folders.is_child_name(name):
+        raise RunError(f"{name[:80]!r} is not a folder name in the models folder")
+    path = root / name
+    if not (path.is_dir() or path.is_symlink()):
+        raise RunError(f"run {name!r} does not exist in {root}")
+    return path
+
+
 def delete_run(path: Path) -> None:
     """Remove a run folder (any folder name); refuses while its training process is alive and
     any folder without the run marker. A symlink is removed as a link, never followed."""
