@@ -246,7 +246,8 @@ def delete(info: runs.RunInfo) -> None:
             st.session_state[CONFIRM_KEY] = info.run_id
             st.rerun()
         return
-    st.warning(f"Delete run **{info.run_id}** with its weights and metrics? This cannot be undone.")
+    st.warning(f"Delete run **{escape_markdown(info.run_id)}** with its weights and metrics? "
+               "This cannot be undone.")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button("Yes, delete it", key="runs_delete_yes", type="primary", width="stretch"):
         st.session_state.pop(CONFIRM_KEY, None)
@@ -270,7 +271,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     options = list(by_id)
     gone = st.session_state.get(SELECT_KEY)
     if gone is not None and gone not in by_id:
-        st.info(f"Run {gone} no longer exists: it was deleted in the meantime.")
+        st.info(f"Run {escape_markdown(gone)} no longer exists: it was deleted in the meantime.")
         del st.session_state[SELECT_KEY]
         st.session_state.pop(CONFIRM_KEY, None)
     run_id = st.selectbox(
@@ -281,7 +282,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     )
     info = by_id[run_id]
     if not (info.path.is_dir() or info.path.is_symlink()):  # a broken link can still be deleted
-        st.warning(f"Run {run_id} was deleted in the meantime.")
+        st.warning(f"Run {escape_markdown(run_id)} was deleted in the meantime.")
         return
     if info.error:
         st.error(escape_markdown(info.error))

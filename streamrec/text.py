@@ -34,6 +34,13 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
+def markdown_code(text: object) -> str:
+    """`text` as an inline code span, or escaped Markdown when it holds a backtick (which
+    would end the span and let the rest render as Markdown)."""
+    shown = " ".join(str(text).split())
+    return escape_markdown(shown) if "`" in shown else f"`{shown}`"
+
+
 # Plotly renders a subset of HTML in every label and hover text (links with <a href>, <b>, ...)
 # and decodes entities; escaping &, < and > shows any tag as text. "<br>" is kept: the charts
 # put line breaks into labels themselves, and a line break cannot link anywhere.

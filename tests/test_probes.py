@@ -1000,3 +1000,29 @@ def test_cli_delete_takes_any_folder_name_and_never_follows_a_link(
     assert not (models / "link-out").is_symlink()
     assert main(["delete", "--run", "loop"]) == 0
     assert "deleted run loop" in capsys.readouterr().out
+
+
+def test_hostile_run_folder_names_render_as_text_on_home_and_runs(
+    models: Path, clear_streamlit_caches: None
+) -> None:
+    import re
+
+    from streamlit.testing.v1 import AppTest
+
+    names = ["broken-a`**bold**` [click](www.evil.example)", "www.evil.example", "broken-<b>x"]
+    for name in names:
+        shutil.copytree(models / "good", models / name)
+        runs.write_status(models / name, created=time.time() + 10)  # newest: listed on Home
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    for page in ("home", "runs"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        rendered = re.sub(r"`[^`\n]*`", "", page_text(at))  # code spans render as written
+        assert not re.search(r"(?<!\\)\[click(?<!\\)\]\(", rendered), rendered  # no live link
+        assert not re.search(r"(?<!\\)<b>", rendered) and "bold**" not in rendered.replace(
+            "bold\\*\\*", "")
+        assert "www.evil" not in rendered  # an autolink needs "www." unbroken
+    at.selectbox(key="runs_selected").set_value("www.evil.example").run()
+    at.button(key="runs_delete").click().run()
+    assert "**www\u200b.evil.example**" in " ".join(w.value for w in at.warning)
