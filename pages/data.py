@@ -128,10 +128,11 @@ def import_section() -> None:
         check = path.stat().st_mtime
         preview = cached_preview(str(path), check, SEPARATORS[sep_name])
     except (OSError, ValueError) as error:
-        st.error(f"Cannot read {path}: {error}" if isinstance(error, OSError) else str(error))
+        st.error(escape_markdown(f"Cannot read {path}: {error}" if isinstance(error, OSError)
+                                 else str(error)))
         return
     shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(preview.sep, "")
-    st.caption(f"First rows of **{path.name}**" + (f", separated by {shown}" if shown else "")
+    st.caption(f"First rows of **{escape_markdown(path.name)}**" + (f", separated by {shown}" if shown else "")
                + ("" if preview.has_header else " (no header row: columns are numbered)"))
     st.dataframe(formula_safe(preview.rows), hide_index=True, key="data_preview")
     key = hashlib.sha1(f"{path}|{preview.sep}".encode()).hexdigest()[:8]
@@ -159,7 +160,7 @@ def import_section() -> None:
             config, data_root(), lambda fraction, message: bar.progress(fraction, text=message)
         )
     except ValueError as error:
-        st.error(f"Import failed: {error}")
+        st.error(f"Import failed: {escape_markdown(error)}")  # it quotes the log's values
         return
     bar.empty()
     for source in (path, test_path):
@@ -228,7 +229,7 @@ def dataset_view(name: str) -> None:
     try:
         dataset = open_dataset(name, str(root), (root / name / META_FILE).stat().st_mtime)
     except (DatasetError, OSError) as error:
-        st.error(f"Cannot open data set {name!r}: {error}")
+        st.error(escape_markdown(f"Cannot open data set {name!r}: {error}"))
         return
     data, n_test, n_valid = dataset.data, dataset.n_test_sessions, dataset.n_valid_sessions
     targets = int((data.lengths[dataset.test_sessions] - 1).sum())
