@@ -358,6 +358,14 @@ def _remove(name: str) -> Callable[[Path], None]:
     return lambda path: (path / name).unlink()
 
 
+def _config(**sections: Any) -> Callable[[Path], None]:
+    def corrupt(path: Path) -> None:
+        config = json.loads((path / runs.CONFIG_FILE).read_text())
+        runs.write_json(path / runs.CONFIG_FILE, {**config, **sections})
+
+    return corrupt
+
+
 def _status(**fields: Any) -> Callable[[Path], None]:
     return lambda path: runs.write_json(path / runs.STATUS_FILE, {**runs.read_status(path), **fields})
 
@@ -407,6 +415,8 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("config.json foreign", _write(runs.CONFIG_FILE, b'{"sim": {"n_users": 5}}'),
      "not a valid StreamRec config"),
     ("config.json a list", _write(runs.CONFIG_FILE, b"[1, 2]"), "does not hold a JSON object"),
+    ("config.json data set a path", _config(data={"source": "dataset", "dataset": "../../etc"}),
+     "data set name = '../../etc'"),
     ("status.json garbage", _write(runs.STATUS_FILE, b"\xff\xfe"), "status.json is not valid JSON"),
     ("status.json nested 100,000 deep", _write(runs.STATUS_FILE, b"[" * 100_000),
      "status.json is not valid JSON"),

@@ -40,6 +40,7 @@ from safetensors.torch import load_file, save_file
 
 from streamrec import folders
 from streamrec.config import RunConfig
+from streamrec.data.datasets import check_name
 from streamrec.data.sessions import SessionData, from_arrays, to_arrays
 from streamrec.data.splits import Split, split_from_arrays, split_to_arrays
 from streamrec.model import SessionModel, build_model
@@ -225,7 +226,10 @@ def read_config(path: Path) -> RunConfig:
     """The run's config, validated."""
     data = _read_json(Path(path) / CONFIG_FILE)
     try:
-        return RunConfig.from_dict(data).validate()
+        config = RunConfig.from_dict(data).validate()
+        if config.data.dataset:  # a name, never a path: it is opened under the data folder
+            check_name(config.data.dataset)
+        return config
     except (TypeError, ValueError) as exc:
         raise RunError(f"{Path(path).name}: config.json is not a valid StreamRec config ({exc})") from None
 
