@@ -29,6 +29,7 @@ from studio.run_picker import (
     pick_run,
     run_sessions,
 )
+from studio.tables import formula_safe
 
 ensure_app_navigation()
 
@@ -158,12 +159,12 @@ def neighbours_section(
     if category is not None:
         same = int(neighbours["same category"].sum())
         st.markdown(
-            f"**Nearest neighbours of item {names.raw(item)}** (category {category[item]}): "
+            f"**Nearest neighbours of item {escape_markdown(names.raw(item))}** (category {category[item]}): "
             f"{same} of {len(neighbours)} in the same category."
         )
     else:
         st.markdown(
-            f"**Nearest neighbours of {names.label(item)}** (share of the log's clicks "
+            f"**Nearest neighbours of {escape_markdown(names.label(item))}** (share of the log's clicks "
             f"{popularity[item]:.4f})"
         )
     if names.raw_ids is not None:
@@ -172,7 +173,7 @@ def neighbours_section(
         if names.labels is not None:
             neighbours.insert(2, "label", names.labels[index])
     st.dataframe(
-        neighbours,
+        formula_safe(neighbours),  # ids from a log: "Download as CSV" must not run them
         hide_index=True,
         column_config={
             "cosine": st.column_config.ProgressColumn(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from streamrec.charts import training_charts as charts
 from streamrec.evaluation import leaderboard
-from streamrec.text import escape_markdown
+from streamrec.text import escape_markdown, plural
 from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
 
@@ -99,7 +99,7 @@ picked = st.selectbox(
     "Data set",
     list(by_key),
     key=DATA_KEY,
-    format_func=lambda key: f"{by_key[key].label} ({len(by_key[key].runs)} runs)",
+    format_func=lambda key: f"{by_key[key].label} ({plural(len(by_key[key].runs), 'run')})",
 )
 current = by_key[picked]
 chosen_runs = leaderboard_table(current)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from streamrec import folders
 from streamrec.charts import training_charts as charts
 from streamrec.data.identity import data_label, group_by_data
 from streamrec.text import escape_markdown
@@ -101,16 +102,18 @@ def downloads(path: Path) -> None:
             key=f"runs_download_{name}",
             icon=icon,
             on_click="ignore",
-            disabled=not file.exists(),
+            disabled=file.is_symlink() or not file.is_file(),  # never serve through a link
             width="stretch",
         )
 
 
 def _read(file: Path) -> bytes:
     try:
-        return file.read_bytes()
+        return folders.read_regular(file)  # refuses a link swapped in after the page drew
     except FileNotFoundError:
         raise runs.RunError(f"{file.parent.name}: {file.name} no longer exists") from None
+    except folders.FolderError as exc:
+        raise runs.RunError(f"{file.parent.name}: {exc}") from None
 
 
 def delete(info: runs.RunInfo) -> None:
@@ -127,12 +130,20 @@ def delete(info: runs.RunInfo) -> None:
             "pages/train.py", label="Open the Train page", icon=":material/model_training:"
         )
         return
+    if not info.path.is_symlink() and folders.marker_kind(info.path) != folders.RUN:
+        st.info(
+            f"This folder was not written by StreamRec (it has no `{folders.MARKER}` marker "
+            "file), so the app leaves it alone: delete it yourself if you mean to.",
+            icon=":material/block:",
+        )
+        return
     if st.session_state.get(CONFIRM_KEY) != info.run_id:
         if st.button("Delete this run…", key="runs_delete", icon=":material/delete:"):
             st.session_state[CONFIRM_KEY] = info.run_id
             st.rerun()
         return
-    st.warning(f"Delete run **{info.run_id}** with its weights and metrics? This cannot be undone.")
+    st.warning(f"Delete run **{escape_markdown(info.run_id)}** with its weights and metrics? "
+               "This cannot be undone.")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button("Yes, delete it", key="runs_delete_yes", type="primary", width="stretch"):
         st.session_state.pop(CONFIRM_KEY, None)
@@ -156,7 +167,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     options = list(by_id)
     gone = st.session_state.get(SELECT_KEY)
     if gone is not None and gone not in by_id:
-        st.info(f"Run {gone} no longer exists: it was deleted in the meantime.")
+        st.info(f"Run {escape_markdown(gone)} no longer exists: it was deleted in the meantime.")
         del st.session_state[SELECT_KEY]
         st.session_state.pop(CONFIRM_KEY, None)
     run_id = st.selectbox(
@@ -167,7 +178,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     )
     info = by_id[run_id]
     if not (info.path.is_dir() or info.path.is_symlink()):  # a broken link can still be deleted
-        st.warning(f"Run {run_id} was deleted in the meantime.")
+        st.warning(f"Run {escape_markdown(run_id)} was deleted in the meantime.")
         return
     if info.error:
         st.error(escape_markdown(info.error))

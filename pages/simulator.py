@@ -67,13 +67,18 @@ def settings_widget(name: str) -> object:
     info = FIELDS[name]
     default, label = info.default, info.label
     common = {"key": f"sim_{name}", "help": info.help or None, "persist_state": "session"}
+    # A value a scenario pick put in session state wins; passing a default beside it too makes
+    # Streamlit warn that the widget "also had its value set via the Session State API".
+    preset = common["key"] in st.session_state
     if info.choices is not None:
-        return st.selectbox(label, info.choices, index=info.choices.index(default), **common)
+        return st.selectbox(label, info.choices,
+                            index=None if preset else info.choices.index(default), **common)
     if isinstance(default, float) and info.hi == 1.0 and info.lo is not None:
-        return st.slider(label, 0.0, 1.0, float(default), step=0.01, **common)
+        return st.slider(label, 0.0, 1.0, None if preset else float(default), step=0.01, **common)
     if isinstance(default, float):
-        return st.number_input(label, value=default, step=0.1, format="%.3f", **common)
-    return st.number_input(label, value=default, step=1, **common)
+        return st.number_input(label, value=None if preset else default, step=0.1, format="%.3f",
+                               **common)
+    return st.number_input(label, value=None if preset else default, step=1, **common)
 
 
 def settings_form() -> tuple[bool, dict]:

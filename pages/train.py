@@ -149,7 +149,7 @@ def pick_data() -> str:
     if broken:
         st.caption(
             f"{len(broken)} data set folder(s) cannot be read and are not offered: "
-            + "; ".join(info.error or info.name for info in broken)
+            + "; ".join(escape_markdown(info.error or info.name) for info in broken)
         )
     return choice
 

@@ -22,6 +22,7 @@ from streamrec.config import (
 )
 from streamrec.data.datasets import DatasetError
 from streamrec.evaluation.metrics import PairedDifference
+from streamrec.text import printable
 from streamrec.training import runs
 from streamrec.training.runs import OracleReach
 from streamrec.world.scenarios import SCENARIOS, Scenario, get_scenario
@@ -453,7 +454,7 @@ def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config:
     names = ItemNames.from_data(data)
     items = names.parse(args.items)
     rec = recommend(model, items, args.k, config.train.max_len)
-    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    shown = {int(i): printable(names.label(int(i))) for i in [*rec.session, *rec.top_items]}
     width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
@@ -504,8 +505,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.close()
     seconds = time.perf_counter() - start
     data = dataset.data
-    print(describe_columns(dataset.settings))
-    print(format_report(dataset.report))
+    print(printable(describe_columns(dataset.settings)))
+    print(printable(format_report(dataset.report)))
     n_train = data.n_sessions - dataset.n_test_sessions - dataset.n_valid_sessions
     targets = int((data.lengths[dataset.test_sessions] - 1).sum())
     print(f"data set {dataset.name!r}: {n_train:,} training sessions, "
@@ -540,12 +541,12 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     print(f"{'name':<28}{'sessions':>10}{'test':>8}{'clicks':>12}{'items':>9}  source")
     for info in infos:
         if info.error:
-            print(f"{info.name:<28}  BROKEN: {info.error}")
+            print(printable(f"{info.name:<28}  BROKEN: {info.error}"))
             continue
         meta = info.meta
         source = Path(str(meta.get("settings", {}).get("path", "?"))).name
-        print(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
-              f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}")
+        print(printable(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
+                        f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}"))
     return 0
 
 
@@ -583,9 +584,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
     for info in infos:
-        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+        print(printable(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip()))
     if not infos:
         print("no runs yet")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete one run or data set folder the app wrote (any folder name; a symlink is removed
+    as a link, never followed; a folder without the app's marker is refused)."""
+    from streamrec.data.datasets import default_data_root, delete_dataset
+
+    if args.run is not None:
+        runs.delete_run(runs.delete_path(args.run, _models_root(args)))
+        print(printable(f"deleted run {args.run}"))
+    else:
+        delete_dataset(args.dataset, Path(args.data_dir) if args.data_dir else default_data_root())
+        print(printable(f"deleted data set {args.dataset}"))
     return 0
 
 
@@ -702,6 +717,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_runs)
 
+    p = sub.add_parser("delete", help="delete a run or data set folder the app wrote",
+                       allow_abbrev=False)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="the run folder's name (as `runs` lists it)")
+    which.add_argument("--dataset", help="the data set folder's name (as `datasets` lists it)")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--data-dir", help="where data sets live")
+    p.set_defaults(func=cmd_delete)
+
     p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")
     p.add_argument("--models-dir", help=models_dir)
@@ -732,7 +756,8 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
-        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
+        # Always one line, and no terminal escape from a bad row or folder name gets through.
+        print("error: " + printable(" ".join(str(exc).split())), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

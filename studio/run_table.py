@@ -93,6 +93,8 @@ def runs_table(infos: list[runs.RunInfo]) -> None:
     scores = ("Hit@10", "Hit@20", "MRR@20", "best rule Hit@10", "ceiling Hit@10")
     for column in (*scores, "best epoch"):
         table[column] = pd.to_numeric(table[column])  # a run without scores yet: blank, not None
+    texts = [c for c in table.columns if table[c].dtype == object and c != "created"]
+    table[texts] = table[texts].astype(object).where(table[texts].notna(), "")  # no "None" cells
     number = {m: st.column_config.NumberColumn(format="%.4f") for m in scores}
     st.dataframe(
         table,

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from streamrec import folders
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.model import LSTMRecommender
 from streamrec.training import jobs, runs
@@ -131,6 +132,7 @@ def test_stopping_a_finished_run_changes_nothing(root):
 
 def test_corrupt_folders_are_listed_with_their_error(root):
     good = fake_run(root, "good", state="completed")
+    (good / folders.MARKER).unlink()  # as made before run folders carried markers
     garbage = root / "garbage"
     garbage.mkdir()
     (garbage / runs.CONFIG_FILE).write_text("{not json")
@@ -151,8 +153,13 @@ def test_corrupt_folders_are_listed_with_their_error(root):
     assert {infos[n].state for n in ("garbage", "foreign", "no-status")} == {"corrupt"}
     with pytest.raises(runs.RunError, match="not valid JSON"):
         runs.read_config(garbage)
+    with pytest.raises(runs.RunError, match="not written by StreamRec"):
+        runs.delete_run(garbage)  # no marker: perhaps not the app's, so left alone
+    assert (garbage / runs.CONFIG_FILE).exists()
+    folders.write_marker(garbage, folders.RUN)  # a run the app wrote, later damaged
     runs.delete_run(garbage)
     assert not garbage.exists() and good.is_dir()
+    assert folders.marker_kind(good) == folders.RUN  # made without one, adopted when listed
 
 
 def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
 
 from streamrec.charts.explain_charts import ATTENTION_MEANING
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
@@ -296,6 +297,29 @@ def test_picking_items_from_the_catalog_makes_the_session(open_page, models):
     assert_clean(at)
     assert at.text_input(key="rec_text").value == "7, 2"
     assert len(at.dataframe) == 2
+
+
+FILTER_MODE_CONTAINS = SelectWidgetFilterMode.FILTER_MODE_CONTAINS
+
+
+def test_the_catalog_picker_finds_the_typed_id_first_and_filters_one_category_exactly(
+    open_page, models
+):
+    at = open_page(PAGE, rec_input="Pick from the catalog")
+    picker = at.multiselect(key="rec_pick_tiny")
+    assert picker.proto.HasField("select_all") and picker.proto.select_all == 0  # no bulk entry
+    contains = [o for o in picker.options if "12" in o]  # filter_mode="contains", catalog order
+    assert picker.proto.filter_mode == FILTER_MODE_CONTAINS and contains[0].startswith("12 · ")  # Enter picks 12
+    at.selectbox(key="rec_pick_category_tiny").set_value(4).run()
+    picker = at.multiselect(key="rec_pick_tiny")
+    assert picker.options and all(o.endswith(" · category 4") for o in picker.options)
+    first = int(picker.options[0].split(" · ")[0])
+    picker.set_value([first]).run()
+    at.selectbox(key="rec_pick_category_tiny").set_value(1).run()  # the pick stays listed
+    assert at.multiselect(key="rec_pick_tiny").value == [first]
+    at.button(key="rec_use_pick").click().run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == str(first)
 
 
 def test_session_and_settings_survive_a_page_switch(open_page, models):

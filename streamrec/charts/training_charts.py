@@ -326,4 +326,19 @@ def overlay_chart(
     fig = _finish(fig, title, x_title, metric_axis(metric), None, height=440)
     if metric.startswith("hit@"):
         fig.update_yaxes(tickformat=".1%")  # runs often differ by tenths of a percent
+    _single_point_ranges(fig)
     return fig
+
+
+def _single_point_ranges(fig: go.Figure) -> None:
+    """Axes from 0 to past the value when the traces hold one x or one y value only: Plotly's
+    autorange centres a lone point in a span that runs below zero (e.g. -50%..100%)."""
+    def finite(axis: str) -> list[float]:
+        values = [v for trace in fig.data for v in (getattr(trace, axis) or ()) if v is not None]
+        return [float(v) for v in values if math.isfinite(float(v))]
+
+    xs, ys = finite("x"), finite("y")
+    if xs and len(set(xs)) == 1:
+        fig.update_xaxes(range=[0, max(float(xs[0]), 0.0) * 1.25 or 1.0])
+    if ys and len(set(ys)) == 1:
+        fig.update_yaxes(range=[0, max(float(ys[0]), 0.0) * 1.5 or 1.0])
