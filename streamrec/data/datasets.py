@@ -2,9 +2,12 @@
 
 A data set folder holds:
 
-- ``sessions.npz``: the clicks as a `SessionData` (`sessions.to_arrays`): dense item indices,
-  session offsets, the raw item ids, and times, categories and labels where the log has them.
-  Training sessions come first, then the held-out test sessions.
+- ``arrays/``: the clicks as a `SessionData` (`sessions.to_arrays`), one ``.npy`` file per
+  array: dense item indices, session offsets, the raw item ids, and times, categories and
+  labels where the log has them. Training sessions come first, then the held-out test
+  sessions. Loading memory-maps the files, so a 30 M-click data set is not read into memory
+  until (and unless) its pages are touched. Folders written before this format hold the same
+  arrays in one ``sessions.npz`` and still load.
 - ``dataset.json``: the name, the content hash of the clicks, the test sessions' range, the
   import settings and the report of every preprocessing step (counts before and after).
 
@@ -27,7 +30,8 @@ import numpy as np
 
 from streamrec.data.sessions import SessionData, from_arrays, to_arrays
 
-SESSIONS_FILE = "sessions.npz"
+SESSIONS_DIR = "arrays"
+SESSIONS_FILE = "sessions.npz"  # the single-file format of older data set folders
 META_FILE = "dataset.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
@@ -98,10 +102,12 @@ def save_dataset(dataset: Dataset, root: Path | None = None, overwrite: bool = F
     tmp = root / f".{dataset.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        tmp.mkdir()
-        with open(tmp / SESSIONS_FILE, "wb") as fh:
-            # Uncompressed: zlib took ~40% of a 1M-click import for a 3x smaller file.
-            np.savez(fh, **to_arrays(dataset.data))
+        (tmp / SESSIONS_DIR).mkdir(parents=True)
+        arrays = to_arrays(dataset.data)
+        # int64 as SessionData holds them, so the memory map is used as is, without a copy.
+        arrays["items"] = arrays["items"].astype(np.int64, copy=False)
+        for key, value in arrays.items():
+            np.save(tmp / SESSIONS_DIR / f"{key}.npy", value, allow_pickle=False)
         meta = {
             "name": dataset.name,
             "content_hash": dataset.content_hash,
@@ -145,17 +151,28 @@ def _resolve(name: str, root: Path | None) -> Path:
     return path
 
 
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The folder's arrays, memory-mapped (read whole from an older folder's sessions.npz)."""
+    folder = path / SESSIONS_DIR
+    if not folder.is_dir() and (path / SESSIONS_FILE).is_file():
+        with np.load(path / SESSIONS_FILE, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    files = sorted(folder.glob("*.npy"))
+    if not files:
+        raise FileNotFoundError(folder)
+    return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in files}
+
+
 def load_dataset(name: str, root: Path | None = None) -> Dataset:
     """Open an imported data set; DatasetError if anything is off."""
     path = _resolve(name, root)
     meta = _read_meta(path)
     try:
-        with np.load(path / SESSIONS_FILE, allow_pickle=False) as npz:
-            data = from_arrays({key: npz[key] for key in npz.files})
+        data = from_arrays(_read_arrays(path))
     except FileNotFoundError:
-        raise DatasetError(f"{name}: {SESSIONS_FILE} is missing") from None
+        raise DatasetError(f"{name}: {SESSIONS_DIR}/ is missing") from None
     except (OSError, ValueError, KeyError) as exc:
-        raise DatasetError(f"{name}: {SESSIONS_FILE} is unreadable ({exc})") from None
+        raise DatasetError(f"{name}: {SESSIONS_DIR}/ is unreadable ({exc})") from None
     n_test, n_valid = meta["n_test_sessions"], meta.get("n_valid_sessions", 0)
     if not 0 <= n_test < data.n_sessions or not 0 <= n_valid < data.n_sessions - n_test:
         raise DatasetError(f"{name}: {n_test} test and {n_valid} validation sessions out of "
@@ -191,8 +208,8 @@ def list_datasets(root: Path | None = None) -> list[DatasetInfo]:
         info = DatasetInfo(path.name)
         try:
             info.meta = _read_meta(path)
-            if not (path / SESSIONS_FILE).is_file():
-                raise DatasetError(f"{path.name}: {SESSIONS_FILE} is missing")
+            if not (path / SESSIONS_DIR).is_dir() and not (path / SESSIONS_FILE).is_file():
+                raise DatasetError(f"{path.name}: {SESSIONS_DIR}/ is missing")
         except DatasetError as exc:
             info.error = str(exc)
         infos.append(info)

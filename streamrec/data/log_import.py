@@ -205,16 +205,18 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
                tell: Progress) -> tuple[LogRead, Clicks, np.ndarray]:
     """(the log as read, its clicks, per click: from the test log) for one or two files."""
     nothing = {"sessions": 0, "clicks": 0, "items": 0}
-    tell(0.02, f"reading {paths[0].name}")
-    read = read_log(paths[0], config.separator, config.columns())
-    clicks = read.clicks
     given = config.split_kind == "given"
+    tell(0.02, f"reading {paths[0].name}")
+    read = read_log(paths[0], config.separator, config.columns(),
+                    _reading(tell, paths[0].name, 0.02, 0.30 if given else 0.40))
+    clicks = read.clicks
     report.add(f"read {paths[0].name}", "train" if given else "all", nothing, clicks.counts())
     _note_missing(report, read.dropped_missing)
     is_test = np.zeros(clicks.n_clicks, bool)
     if given:
         tell(0.30, f"reading {paths[1].name}")
-        test = read_log(paths[1], config.separator, read.columns)  # the same columns
+        test = read_log(paths[1], config.separator, read.columns,  # the same columns
+                        _reading(tell, paths[1].name, 0.30, 0.40))
         report.add(f"read {paths[1].name}", "test", nothing, test.clicks.counts())
         _note_missing(report, test.dropped_missing)
         clicks, is_test = join_given(clicks, test.clicks)
@@ -224,6 +226,11 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
     if config.valid_days and clicks.time is None:
         raise ValueError("valid_days needs a time column; the log has none")
     return read, clicks, is_test
+
+
+def _reading(tell: Progress, name: str, low: float, high: float) -> Callable[[float, int], None]:
+    """A read_log progress callback that moves the bar from `low` to `high` with the file."""
+    return lambda share, rows: tell(low + (high - low) * share, f"reading {name}: {rows:,} rows")
 
 
 def _filter_and_split(config: ImportConfig, clicks: Clicks, is_test: np.ndarray,
