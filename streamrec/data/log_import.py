@@ -163,11 +163,14 @@ def import_log(config: ImportConfig, root: Path | None = None,
     tell(0.45, "ordering clicks within sessions")
     rows = click_order(clicks)
     clicks, is_test = clicks.take(rows), is_test[rows]
+    del rows  # the per-click arrays are the working set: each step frees what it replaced
 
     tell(0.55, "filtering sessions and items")
+    n_item_codes = clicks.item_keys.shape[0]
     train, test = _filter_and_split(config, clicks, is_test, report)
+    del clicks, is_test
     _require(train, "in the training part", config)
-    seen = np.bincount(train.item, minlength=clicks.item_keys.shape[0]) > 0
+    seen = np.bincount(train.item, minlength=n_item_codes) > 0
     test = restrict_test(test, seen[test.item], report)
     _require(test, "in the test part", config)
     valid = train.take(np.zeros(train.n_clicks, bool))
@@ -181,7 +184,10 @@ def import_log(config: ImportConfig, root: Path | None = None,
         _require(train, "in the training part before the validation days", config)
 
     tell(0.75, "building the item map")
-    data, n_valid, n_test = build_sessions(Parts(train, valid, test), config.name)
+    parts = Parts(train, valid, test)
+    del train, valid, test
+    data, n_valid, n_test = build_sessions(parts, config.name)
+    del parts
     settings = {
         **{k: v for k, v in dataclasses.asdict(config).items() if k != "name"},
         "split": config.split_kind,
@@ -225,7 +231,8 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
                          "(name it with --time-col, or use --split random)")
     if config.valid_days and clicks.time is None:
         raise ValueError("valid_days needs a time column; the log has none")
-    return read, clicks, is_test
+    # The read's own reference to the clicks would keep them alive through the whole import.
+    return dataclasses.replace(read, clicks=clicks.take(slice(0, 0))), clicks, is_test
 
 
 def _reading(tell: Progress, name: str, low: float, high: float) -> Callable[[float, int], None]:
