@@ -28,6 +28,7 @@ from streamrec.views.session_view import (
     sampling_hint,
 )
 from streamrec.world.simulator import BEHAVIOURS
+from studio import large_catalog
 from studio.notices import Notice
 from studio.run_picker import run_sessions
 
@@ -235,9 +236,20 @@ def session_input(run_id: str, path: Path, config: RunConfig, names: ItemNames) 
             st.caption(sampling_hint(config))
 
 
+def add_found(item: int, names: ItemNames) -> None:
+    """Append the item found by the catalog search to the session."""
+    st.session_state[TEXT_KEY] = names.format([*_current_items(names), item])
+    st.session_state.pop(SAMPLED_KEY, None)
+
+
 def catalog_picker(run_id: str, names: ItemNames) -> None:
     """A searchable multiselect over the catalog ('302 · category 4', '214536502 · label')
-    and a button to use it."""
+    and a button to use it; a search box and its matches for a catalog too large to list."""
+    if large_catalog.searched(names):
+        item = large_catalog.search_item(names, "rec_search")
+        st.button("Add to the session", key="rec_add_found", icon=":material/add:",
+                  on_click=add_found, args=(item, names), disabled=item is None)
+        return
     pick_key = f"rec_pick_{run_id}"
     labels = option_labels(names)
     searchable = "an id or a category" if names.has_categories else "an id"

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from streamrec.data.sessions import SessionData
 from streamrec.recommend import parse_items
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 POPULARITY_GROUPS = 10  # items without categories are grouped by popularity decile
+_CATEGORY_QUERY = re.compile(r"(?:category|cat)\s*(\d+)")
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compared by identity
@@ -117,6 +119,46 @@ class ItemNames:
     def _lookup(self) -> dict[str, int]:
         assert self.raw_ids is not None
         return {str(r): i for i, r in enumerate(self.raw_ids.tolist())}
+
+    def search(self, query: str, limit: int) -> np.ndarray:
+        """Up to `limit` items matching a typed query, the most clicked first (an exact id
+        first of all): ids that start with it, labels that contain it (any case), or the items
+        of 'category 4' ('cat 4'); the most clicked items for an empty query.
+
+        Made for catalogs too large to list: a binary search over the sorted ids and one
+        vectorised pass over the labels, no per-item Python.
+        """
+        text = query.strip()
+        wanted = _CATEGORY_QUERY.fullmatch(text.lower())
+        if not text:
+            pool = np.arange(self.n_items)
+        elif wanted and self.category is not None:
+            pool = np.flatnonzero(self.category == int(wanted[1]))
+        else:
+            ids, order = self._sorted_ids
+            low, high = np.searchsorted(ids, [text, text + "\U0010ffff"])
+            pool = order[low:high]
+            if self.labels is not None:
+                found = self._lower_labels.str.contains(text.lower(), regex=False).to_numpy()
+                pool = np.union1d(pool, np.flatnonzero(found))
+        popularity = np.zeros(self.n_items) if self.popularity is None else self.popularity
+        if pool.size > limit:
+            pool = pool[np.argpartition(-popularity[pool], limit - 1)[:limit]]
+        pool = pool[np.argsort(-popularity[pool], kind="stable")]
+        exact = [int(i) for i in pool if self.raw(int(i)) == text]
+        return np.asarray(exact + [int(i) for i in pool if int(i) not in exact], np.int64)
+
+    @cached_property
+    def _sorted_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the raw ids as text, sorted; the item of each)."""
+        ids = np.arange(self.n_items).astype(str) if self.raw_ids is None else self.raw_ids
+        order = np.argsort(ids, kind="stable")
+        return ids[order], order
+
+    @cached_property
+    def _lower_labels(self) -> pd.Series:
+        assert self.labels is not None
+        return pd.Series(self.labels, dtype="string").str.lower()
 
     def groups(self) -> tuple[np.ndarray, list[str]]:
         """(n_items,) group of each item and the group names: the category where known, else
