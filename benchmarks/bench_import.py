@@ -72,6 +72,7 @@ def main() -> None:
         n_sessions, n_items = write_log(log, args.clicks, args.items)
         print(f"wrote {log.stat().st_size / 2**20:.1f} MiB CSV ({n_sessions:,} sessions, "
               f"{n_items:,} items) in {time.perf_counter() - start:.1f} s")
+        cpu_before = 0.0
         for run in range(args.repeat):
             env = {**os.environ, "STREAMREC_DATA_DIR": str(Path(tmp) / f"data{run}")}
             command = [sys.executable, "-m", "streamrec", "import", str(log), "--name", "bench",
@@ -83,9 +84,12 @@ def main() -> None:
             if result.returncode:
                 raise SystemExit(result.stderr)
             summary = json.loads(result.stdout.strip().splitlines()[-1])
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB
-            print(f"run {run + 1}: command {wall:.2f} s, import {summary['seconds']:.2f} s "
-                  f"(read, preprocess, write), peak RSS {peak:.0f} MiB; "
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            peak = usage.ru_maxrss / 1024  # KiB -> MiB
+            cpu = usage.ru_utime + usage.ru_stime - cpu_before  # what the load does not inflate
+            cpu_before += cpu
+            print(f"run {run + 1}: command {wall:.2f} s ({cpu:.0f} s of CPU), import "
+                  f"{summary['seconds']:.2f} s (read, preprocess, write), peak RSS {peak:.0f} MiB; "
                   f"{summary['train_sessions']:,} train / {summary['test_sessions']:,} test "
                   f"sessions, {summary['clicks']:,} clicks, {summary['items']:,} items")
         start = time.perf_counter()
