@@ -337,7 +337,9 @@ class KeyTable:
         merged = pa.concat_arrays([self._text, encoded.dictionary]).dictionary_encode()
         to_code = merged.indices.to_numpy(zero_copy_only=False)[len(self._text):]
         self._text, self.size = merged.dictionary, len(merged.dictionary)
-        return to_code.astype(np.int64)[encoded.indices.to_numpy(zero_copy_only=False)]
+        local = encoded.indices.to_numpy(zero_copy_only=False)
+        codes: np.ndarray = np.asarray(to_code, np.int64)[local]
+        return codes
 
     def keys(self) -> np.ndarray:
         """(size,) the raw ids as text, indexed by code."""
@@ -457,7 +459,9 @@ def read_log(path: Path, sep: str = "", named: dict[str, str] | None = None,
     names, has_header = header_names(path, sep, named)
     mapping = recognise_columns(names, named, path)
     tables = {role: KeyTable() for role in _TEXT_ROLES if role in mapping}
-    times = {role: TimeColumn(mapping[role]) for role in ("time", "date") if role in mapping}
+    times: dict[str, TimeColumn] = {
+        role: TimeColumn(mapping[role]) for role in ("time", "date") if role in mapping
+    }
     parts: dict[str, list[np.ndarray]] = {role: [] for role in [*tables, *times]}
     rows = 0
     for batch, share in _batches(path, sep, names, has_header, mapping):
@@ -465,12 +469,12 @@ def read_log(path: Path, sep: str = "", named: dict[str, str] | None = None,
         for role, column in times.items():
             values[role] = column.parse(batch.column(mapping[role]), rows)
         keep = (values["session"] >= 0) & (values["item"] >= 0)
-        for role in times:
-            keep &= np.isfinite(values[role])
-        for role, array in values.items():
-            if role in tables and tables[role].size < 2**31:
+        for name in times:
+            keep &= np.isfinite(values[name])
+        for name, array in values.items():
+            if name in tables and tables[name].size < 2**31:
                 array = array.astype(np.int32)  # half the memory of the per-click codes
-            parts[role].append(array if keep.all() else array[keep])
+            parts[name].append(array if keep.all() else array[keep])
         rows += batch.num_rows
         if progress is not None:
             progress(share, rows)
@@ -493,9 +497,9 @@ def read_log(path: Path, sep: str = "", named: dict[str, str] | None = None,
             else:
                 time_format = f"{time_format}, sessions dated by {date_format}"
         extras["time"] = time
-    for role in ("category", "label"):
-        if role in tables:
-            extras[role], extras[f"{role}_keys"] = arrays[role], tables[role].keys()
+    for extra in ("category", "label"):
+        if extra in tables:
+            extras[extra], extras[f"{extra}_keys"] = arrays[extra], tables[extra].keys()
     clicks = Clicks(session=arrays["session"], item=arrays["item"],
                     session_keys=tables["session"].keys(), item_keys=tables["item"].keys(),
                     **extras)

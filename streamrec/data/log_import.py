@@ -232,7 +232,7 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
     if config.valid_days and clicks.time is None:
         raise ValueError("valid_days needs a time column; the log has none")
     # The read's own reference to the clicks would keep them alive through the whole import.
-    return dataclasses.replace(read, clicks=clicks.take(slice(0, 0))), clicks, is_test
+    return dataclasses.replace(read, clicks=clicks.take(np.zeros(0, np.int64))), clicks, is_test
 
 
 def _reading(tell: Progress, name: str, low: float, high: float) -> Callable[[float, int], None]:
