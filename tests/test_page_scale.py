@@ -133,3 +133,17 @@ def test_sampled_projection_places_other_items_on_the_same_axes(runs_root):
     spread = whole[["pc1", "pc2"]].to_numpy()
     assert np.isfinite(coords).all()
     assert coords.var(axis=0).sum() > 0.5 * spread.var(axis=0).sum()
+
+
+def test_search_by_id_prefix_label_and_category():
+    raw = np.array(["500", "51", "5", "600", "5000", "abc"])
+    names = ItemNames(6, raw_ids=raw, labels=np.array(["Red shoe", "", "blue SHOE", "hat", "", ""]),
+                      category=np.array([0, 1, 1, 0, 2, 2]),
+                      popularity=np.array([0.1, 0.5, 0.05, 0.2, 0.3, 0.0]))
+    assert names.search("5", 10).tolist() == [2, 1, 4, 0]  # the exact id, then most clicked
+    assert names.search("50", 2).tolist() == [4, 0]
+    assert names.search("shoe", 10).tolist() == [0, 2]  # labels, any case
+    assert names.search("category 2", 10).tolist() == [4, 5]
+    assert names.search("cat 0", 1).tolist() == [3]
+    assert names.search("", 3).tolist() == [1, 4, 3]  # the most clicked
+    assert names.search("7", 10).size == 0
