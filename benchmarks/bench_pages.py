@@ -97,7 +97,8 @@ SEARCH_JS = """
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
   const box = document.querySelector(".st-key-rec_search_match");
-  return !!box && box.innerText.includes(query);
+  if (!box) return false;  // the chosen match is the value of the select box's input
+  return [...box.querySelectorAll("input")].some((i) => i.value.includes(query));
 }
 """
 
