@@ -160,3 +160,19 @@ def test_loading_memory_maps_the_arrays(tmp_path):
         assert isinstance(array.base, np.memmap)
     assert loaded.content_hash == made.content_hash
     np.testing.assert_array_equal(loaded.data.items, made.data.items)
+
+
+def test_progress_follows_the_batches(tmp_path, tiny_batches):
+    path = tmp_path / "log.csv"
+    frame = synthetic_log()
+    frame.to_csv(path, index=False)
+    seen: list[tuple[float, str]] = []
+    import_log(ImportConfig(str(path), "progress", split="time", test_days=2),
+               root=tmp_path / "data", progress=lambda share, message: seen.append((share, message)))
+    reading = [(share, message) for share, message in seen if message.startswith("reading log.csv:")]
+    assert len(reading) > 10  # one per batch
+    shares = [share for share, _ in reading]
+    assert shares == sorted(shares) and 0.02 < shares[0] and shares[-1] <= 0.40
+    assert reading[-1][1] == f"reading log.csv: {len(frame):,} rows"
+    assert [share for share, _ in seen] == sorted(share for share, _ in seen)
+    assert seen[-1] == (1.0, "done")
