@@ -176,3 +176,23 @@ def test_progress_follows_the_batches(tmp_path, tiny_batches):
     assert reading[-1][1] == f"reading log.csv: {len(frame):,} rows"
     assert [share for share, _ in seen] == sorted(share for share, _ in seen)
     assert seen[-1] == (1.0, "done")
+
+
+def test_a_folder_in_the_older_single_file_format_still_loads(tmp_path):
+    from streamrec.data import datasets
+    from streamrec.data.sessions import to_arrays
+
+    path = tmp_path / "log.csv"
+    synthetic_log().to_csv(path, index=False)
+    made = import_log(ImportConfig(str(path), "old", split="time", test_days=2),
+                      root=tmp_path / "data")
+    folder = tmp_path / "data" / "old"
+    for file in (folder / datasets.SESSIONS_DIR).iterdir():
+        file.unlink()
+    (folder / datasets.SESSIONS_DIR).rmdir()
+    np.savez(folder / datasets.SESSIONS_FILE, **to_arrays(made.data))
+    assert [info.error for info in datasets.list_datasets(tmp_path / "data")] == [None]
+    loaded = load_dataset("old", tmp_path / "data")
+    assert loaded.content_hash == made.content_hash
+    (folder / datasets.SESSIONS_FILE).unlink()
+    assert "arrays/ is missing" in datasets.list_datasets(tmp_path / "data")[0].error
