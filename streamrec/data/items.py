@@ -172,6 +172,11 @@ class ItemNames:
     def groups(self) -> tuple[np.ndarray, list[str]]:
         """(n_items,) group of each item and the group names: the category where known, else
         the popularity decile (decile 1 = the least clicked tenth)."""
+        return self._groups
+
+    @cached_property
+    def _groups(self) -> tuple[np.ndarray, list[str]]:
+        # Computed once: a page asks several times, and the deciles sort the whole catalog.
         if self.category is not None:
             names = [f"category {c}" for c in range(int(self.category.max(initial=-1)) + 1)]
             return self.category, names
