@@ -21,7 +21,15 @@ The run is `demo` (else the newest run) with a best.safetensors in `--models-dir
 the repository's models/). Without one the script says so and trains a tiny run into a
 temporary folder with the CLI, and the figures are for that tiny run.
 
+With `--scale` (issue #16), the app runs over a temporary data folder holding a synthetic
+30,000,000-click data set over a 1,000,000-item catalog (benchmarks/_scale_data.py) and a tiny
+run trained with the CLI on a small data set over the same million items: every page's warm
+load as above, then the Recommend catalog search (tab "Pick from the catalog": a query typed +
+Enter until its matches are listed), `--updates` queries of three kinds (an exact id, an id
+prefix, a label). The temporary folder is deleted at the end.
+
 Usage: python benchmarks/bench_pages.py [--models-dir models] [--repeat 5] [--updates 10]
+       python benchmarks/bench_pages.py --scale [--repeat 3] [--updates 6]
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ WAIT_MS = 60_000  # any single wait in the browser; a page load on a busy 2-core
 TINY_TRAIN = ["--n-sessions", "600", "--n-items", "300", "--n-categories", "8", "--epochs", "1"]
 DEMO_RUN = "demo"
 SESSION_BOX = ".st-key-rec_text input"  # the typed session (key rec_text in pages/recommend.py)
-HEATMAP = ".st-key-rec_chart_attention"  # the attention heatmap (key rec_chart_attention)
+HEATMAP = ".st-key-rec_explain_chart_map"  # the attention heatmap (studio.explain, key rec_explain)
 APPEND_PILLS = ".st-key-rec_append button"  # the "+ item 194 · cat 5" pills (key rec_append)
 
 # The app is idle and shows `title` (if given) as its h1, without an exception box. With
@@ -75,6 +83,22 @@ IDLE_JS = """
   if (ticks.join(",") !== items.join(",")) return false;
   const metric = document.querySelector("[data-testid='stMetricValue']");
   return !!metric && metric.textContent.trim() === `${items.length} of ${items.length}`;
+}
+"""
+
+
+SCALE_RUN = "scale"
+SCALE_TRAIN = ["--model", "lstm", "--embed-dim", "16", "--hidden-size", "16", "--loss", "sampled",
+               "--epochs", "1", "--no-baselines"]
+SEARCH_BOX = ".st-key-rec_search_query input"  # studio.large_catalog's box on Recommend
+# The app is idle and the match list (key rec_search_match) shows a match of the query.
+SEARCH_JS = """
+(query) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  const box = document.querySelector(".st-key-rec_search_match");
+  if (!box) return false;  // the chosen match is the value of the select box's input
+  return [...box.querySelectorAll("input")].some((i) => i.value.includes(query));
 }
 """
 
@@ -181,6 +205,54 @@ def train_tiny(models_dir: Path) -> Path:
     run = find_run(models_dir)
     assert run is not None
     return run
+
+
+def build_scale(root: Path, n_clicks: int, n_items: int) -> tuple[Path, Path]:
+    """(data folder, models folder): a big data set `big` of `n_clicks` clicks over `n_items`
+    items, and the tiny run `scale` trained on a small data set over the same catalog."""
+    from _scale_data import write_dataset
+
+    data_dir, models_dir = root / "data", root / "models"
+    start = time.perf_counter()
+    big = write_dataset(data_dir, "big", n_clicks, n_items)
+    print(f"wrote data set big: {big.data.n_clicks:,} clicks, {big.data.n_sessions:,} sessions, "
+          f"{big.data.n_items:,} items in {time.perf_counter() - start:.0f} s", flush=True)
+    del big
+    write_dataset(data_dir, "tiny-catalog", 8_000, n_items, n_test=40, n_valid=40, cover=False,
+                  seed=1)
+    command = [sys.executable, "-m", "streamrec", "train", "--dataset", "tiny-catalog",
+               "--name", SCALE_RUN, "--models-dir", str(models_dir), *SCALE_TRAIN]
+    print(f"training it: {' '.join(command[1:])}", flush=True)
+    start = time.perf_counter()
+    env = {**os.environ, "STREAMREC_DATA_DIR": str(data_dir)}
+    try:
+        done = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=TRAIN_TIMEOUT_S)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"the scale run did not train in {TRAIN_TIMEOUT_S:.0f} s") from error
+    if done.returncode != 0 or find_run(models_dir) is None:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+        raise BenchError(f"the scale run failed to train (exit {done.returncode}):\n{tail}")
+    print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
+    return data_dir, models_dir
+
+
+def measure_search(browser: Browser, rec_h1: str | None, queries: list[str]) -> list[float]:
+    """Seconds from Enter in the Recommend catalog search until the app is idle listing a
+    match of the query, one per query."""
+    browser.load(f"recommend?run={SCALE_RUN}", rec_h1)
+    browser.page.get_by_role("tab", name="Pick from the catalog").click()
+    box = browser.page.locator(SEARCH_BOX)
+    box.wait_for(timeout=WAIT_MS)
+    browser.wait_idle("opening the catalog search", rec_h1)
+    times = []
+    for query in queries:
+        box.fill(query)
+        begin = time.perf_counter()
+        box.press("Enter")
+        browser.page.wait_for_function(SEARCH_JS, arg=query, timeout=WAIT_MS)
+        times.append(time.perf_counter() - begin)
+    return times
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -346,8 +418,19 @@ def print_loads(times: dict[str, list[float]], repeat: int) -> None:
         print(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} |")
 
 
-def print_updates(times: dict[str, list[float]], n: int) -> None:
-    print(f"\nRecommend update in the browser: edit until idle with the new heatmap (ms, {n}×)\n")
+def scale_queries(n_items: int, n: int) -> list[str]:
+    """`n` catalog queries cycling through an exact raw id, a 7-digit id prefix and a label."""
+    from _scale_data import FIRST_ID
+
+    rng = random.Random(2)
+    kinds = [lambda i: str(FIRST_ID + i), lambda i: str(FIRST_ID + i)[:7],
+             lambda i: f"Product {i}"]
+    return [kinds[k % 3](rng.randrange(n_items)) for k in range(n)]
+
+
+def print_updates(times: dict[str, list[float]], n: int,
+                  what: str = "edit until idle with the new heatmap") -> None:
+    print(f"\nRecommend update in the browser: {what} (ms, {n}×)\n")
     print("| edit | median ms | max ms |")
     print("|---|---:|---:|")
     for name, values in times.items():
@@ -371,6 +454,11 @@ def run(args: argparse.Namespace) -> None:
 
     models_dir = Path(args.models_dir).resolve()
     with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        if args.scale:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+            data_dir, models_dir = build_scale(scratch, args.scale_clicks, args.scale_items)
+            env["STREAMREC_DATA_DIR"] = str(data_dir)
         run_dir = find_run(models_dir)
         tiny = run_dir is None
         if tiny:
@@ -379,7 +467,7 @@ def run(args: argparse.Namespace) -> None:
             run_dir = train_tiny(models_dir)
         assert run_dir is not None
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        n_items, max_len = int(config["sim"]["n_items"]), int(config["train"]["max_len"])
+        n_items, max_len = int(config["model"]["n_items"]), int(config["train"]["max_len"])
         which = "the TINY run trained just now (not the shipped demo)" if tiny else "this run"
         print(
             f"run: {run_dir.name} ({n_items:,} items, max_len {max_len}), figures are for {which}"
@@ -388,7 +476,7 @@ def run(args: argparse.Namespace) -> None:
         log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         start = time.perf_counter()
         try:
-            url = stack.enter_context(running_app(models_dir, log))
+            url = stack.enter_context(running_app(models_dir, log, env))
         except ServerError as error:
             raise BenchError(str(error)) from error
         print(f"streamlit healthy at {url} after {time.perf_counter() - start:.1f} s", flush=True)
@@ -403,15 +491,23 @@ def run(args: argparse.Namespace) -> None:
         browser = Browser(page, url)
 
         rec_items = [int(i) for i in random.Random(1).sample(range(n_items), min(4, max_len))]
+        if args.scale:  # the data set's raw ids, as a link carries them
+            from _scale_data import FIRST_ID
+
+            rec_items = [FIRST_ID + i for i in rec_items]
         rec_path = f"recommend?run={run_dir.name}&items={','.join(map(str, rec_items))}"
         rec_h1 = next((p.h1 for p in pages if p.url_path == "recommend"), "Recommend")
         try:
             home = next(p for p in pages if p.url_path == "")
             browser.load("", home.h1)  # app.py's navigation active before any direct link
             loads = measure_loads(browser, pages, rec_path, rec_items, args.repeat)
-            updates = measure_updates(
-                browser, rec_path, rec_h1, rec_items, n_items, max_len, args.updates
-            )
+            if args.scale:
+                updates = {"catalog search: query + Enter until its matches are listed":
+                           measure_search(browser, rec_h1, scale_queries(n_items, args.updates))}
+            else:
+                updates = measure_updates(
+                    browser, rec_path, rec_h1, rec_items, n_items, max_len, args.updates
+                )
         except (BenchError, PlaywrightError) as error:
             print(f"end of the server's output:\n{_log_tail(log)}")
             if isinstance(error, BenchError):
@@ -426,8 +522,14 @@ def run(args: argparse.Namespace) -> None:
     )
     if tiny:
         print(f"Figures for the tiny run ({' '.join(TINY_TRAIN)}), not the shipped models/demo.")
+    if args.scale:
+        print(f"Scale case: data set 'big' ({args.scale_clicks:,} clicks, {args.scale_items:,} "
+              f"items, shown first on the Data page) and run '{SCALE_RUN}' over {n_items:,} items")
     print_loads(loads, args.repeat)
-    print_updates(updates, args.updates)
+    if args.scale:
+        print_updates(updates, args.updates, "catalog search over a million items")
+    else:
+        print_updates(updates, args.updates)
 
 
 def main() -> None:
@@ -441,6 +543,10 @@ def main() -> None:
     parser.add_argument(
         "--updates", type=int, default=10, help="Recommend updates per kind of edit (default 10)"
     )
+    parser.add_argument("--scale", action="store_true",
+                        help="a 30M-click data set and a run over 1M items (issue #16)")
+    parser.add_argument("--scale-clicks", type=int, default=30_000_000, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-items", type=int, default=1_000_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeat < 1 or args.updates < 1:
         parser.error("--repeat and --updates must be at least 1")

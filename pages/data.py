@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from streamrec.charts import log_charts as charts
 from streamrec.data import log_files as logfiles
 from streamrec.data import log_import as logs
 from streamrec.data.datasets import (
@@ -25,6 +24,7 @@ from streamrec.data.datasets import (
     load_dataset,
 )
 from streamrec.text import escape_markdown
+from studio.dataset_charts import dataset_figures
 from studio.dataset_delete import delete_box
 from studio.navigation import ensure_app_navigation
 from studio.tables import formula_safe
@@ -227,7 +227,8 @@ def dataset_view(name: str) -> None:
     """Headline counts, the preprocessing report and the charts of one data set."""
     root = data_root()
     try:
-        dataset = open_dataset(name, str(root), (root / name / META_FILE).stat().st_mtime)
+        stamp = (root / name / META_FILE).stat().st_mtime
+        dataset = open_dataset(name, str(root), stamp)
     except (DatasetError, OSError) as error:
         st.error(escape_markdown(f"Cannot open data set {name!r}: {error}"))
         return
@@ -254,17 +255,18 @@ def dataset_view(name: str) -> None:
     st.subheader("Preprocessing")
     report_table(dataset)
     st.subheader("Charts")
+    figures = dataset_figures(name, str(root), stamp, dataset)
     left, right = st.columns(2)
-    left.plotly_chart(charts.session_lengths_chart(data, n_test, n_valid), key="data_lengths")
-    right.plotly_chart(charts.item_popularity_chart(data), key="data_popularity")
+    left.plotly_chart(figures["lengths"], key="data_lengths")
+    right.plotly_chart(figures["popularity"], key="data_popularity")
     left, right = st.columns(2)
-    if data.has_time:
-        left.plotly_chart(charts.clicks_over_time_chart(data, n_test, n_valid), key="data_time")
+    if "time" in figures:
+        left.plotly_chart(figures["time"], key="data_time")
     else:
         left.info("This log has no times: no clicks-over-time chart.")
-    right.plotly_chart(charts.top_transitions_chart(data), key="data_transitions")
-    if data.has_categories:
-        st.plotly_chart(charts.categories_chart(data), key="data_categories")
+    right.plotly_chart(figures["transitions"], key="data_transitions")
+    if "categories" in figures:
+        st.plotly_chart(figures["categories"], key="data_categories")
 
 
 st.title("Data")

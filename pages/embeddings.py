@@ -20,6 +20,7 @@ from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
 from streamrec.training import runs
+from studio import large_catalog
 from studio.navigation import ensure_app_navigation
 from studio.run_picker import (
     cached_model,
@@ -47,16 +48,22 @@ def embedding_figures(
     model, config = cached_model(Path(path))
     names = item_names(Path(path), config)
     groups, _ = names.groups()
-    projection = insights.embedding_projection(model, groups, names.popularity)
+    projection = insights.embedding_projection(
+        model, groups, names.popularity, large_catalog.MAX_POINTS
+    )
     if not names.has_categories:
         return projection, None, None
     category = names.category
     data, split = run_sessions(Path(path), config)
     clicks = insights.training_clicks(data, config, split)
     frequent = np.flatnonzero(clicks >= FREQUENT)
+    # Purity compares every item with every other: a large catalog is measured on the sample.
+    sample = projection[ITEM_ID].to_numpy() if len(projection) < names.n_items else None
+    if sample is not None:
+        frequent = np.intersect1d(frequent, sample)
     return (
         projection,
-        insights.category_purity_at_k(model, category, PURITY_K),
+        insights.category_purity_at_k(model, category, PURITY_K, items=sample),
         insights.category_purity_at_k(model, category, PURITY_K, items=frequent)
         if frequent.size > PURITY_K
         else None,
@@ -115,15 +122,22 @@ def neighbours_section(
     """Item picker, its nearest neighbours and the scatter with them ringed."""
     n_items, category, popularity = names.n_items, names.category, names.popularity
     left, right = st.columns([3, 1])
-    item = left.selectbox(
-        "Item",
-        range(n_items),
-        key="emb_item",
-        format_func=(lambda i: f"item {i} · category {category[i]}")
-        if names.simulated_ids
-        else (lambda i: f"item {names.option(i)}"),
-        help="Type an item id to search.",
-    )
+    if large_catalog.searched(names):
+        with left:
+            found = large_catalog.search_item(names, "emb_search", "Item")
+        if found is None:
+            return
+        item = found
+    else:
+        item = left.selectbox(
+            "Item",
+            range(n_items),
+            key="emb_item",
+            format_func=(lambda i: f"item {i} · category {category[i]}")
+            if names.simulated_ids
+            else (lambda i: f"item {names.option(i)}"),
+            help="Type an item id to search.",
+        )
     k = right.number_input(
         "Neighbours",
         min_value=1,
@@ -139,9 +153,12 @@ def neighbours_section(
                           help="Off: only the picked item's and its neighbours' categories.")
         focus = None if every else [int(category[item]), *neighbours[CATEGORY].tolist()]
     neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
+    shown = insights.project_items(
+        model, projection, [item, *neighbours[ITEM_ID]], names.groups()[0], popularity
+    )
     st.plotly_chart(
         charts.embedding_scatter(
-            projection,
+            shown,
             n_categories,
             int(item),
             neighbours[ITEM_ID].tolist(),
@@ -151,10 +168,13 @@ def neighbours_section(
         key="emb_chart_scatter",
     )
     ratio = projection.attrs.get("explained_variance", [0.0, 0.0])
+    sample = (f" The picture shows a random {len(projection):,} of the {n_items:,} items (and "
+              "the picked item with its neighbours); the neighbours are searched among all."
+              if len(projection) < n_items else "")
     st.caption(
         f"The two components keep {sum(ratio):.1%} of the vectors' variance, so the picture "
         "is a rough shadow; neighbours and purity use all "
-        f"{model.item_embeddings().shape[1]} dimensions."
+        f"{model.item_embeddings().shape[1]} dimensions.{sample}"
     )
     if category is not None:
         same = int(neighbours["same category"].sum())

@@ -172,13 +172,13 @@ def dataset_summary(name: str) -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _on_dataset(config: dict, name: str, stamp: int) -> dict:
-    """`config` (as a dict) pointed at data set `name`, whose sessions file has mtime `stamp`."""
+    """`config` (as a dict) pointed at data set `name`, whose dataset.json has mtime `stamp`."""
     return dataset_config(RunConfig.from_dict(config), name).to_dict()
 
 
 def on_dataset(config: RunConfig, name: str) -> RunConfig:
     """The run config pointed at an imported data set, its hash read once per file version."""
-    file = datasets.default_data_root() / name / datasets.SESSIONS_FILE
+    file = datasets.default_data_root() / name / datasets.META_FILE
     stamp = file.stat().st_mtime_ns if file.exists() else 0
     return RunConfig.from_dict(_on_dataset(config.to_dict(), name, stamp))
 

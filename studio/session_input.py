@@ -28,6 +28,7 @@ from streamrec.views.session_view import (
     sampling_hint,
 )
 from streamrec.world.simulator import BEHAVIOURS
+from studio import large_catalog
 from studio.notices import Notice
 from studio.run_picker import run_sessions
 
@@ -235,13 +236,25 @@ def session_input(run_id: str, path: Path, config: RunConfig, names: ItemNames) 
             st.caption(sampling_hint(config))
 
 
+def add_found(item: int, names: ItemNames) -> None:
+    """Append the item found by the catalog search to the session."""
+    st.session_state[TEXT_KEY] = names.format([*_current_items(names), item])
+    st.session_state.pop(SAMPLED_KEY, None)
+
+
 def catalog_picker(run_id: str, names: ItemNames) -> None:
     """A searchable multiselect over the catalog ('302 · category 4', '214536502 · label'),
-    narrowed by an exact category pick, and a button to use it.
+    narrowed by an exact category pick, and a button to use it; a search box and its matches
+    for a catalog too large to list.
 
     Typing matches by substring in catalog order, so "302" + Enter picks item 302 (the first
     id containing "302"), and there is no "Select all matches" entry to pick by accident; a
     category is chosen in its own box, because typed text cannot tell category 4 from 14."""
+    if large_catalog.searched(names):
+        item = large_catalog.search_item(names, "rec_search")
+        st.button("Add to the session", key="rec_add_found", icon=":material/add:",
+                  on_click=add_found, args=(item, names), disabled=item is None)
+        return
     pick_key, category_key = f"rec_pick_{run_id}", f"rec_pick_category_{run_id}"
     labels = option_labels(names)
     picked = [i for i in st.session_state.get(pick_key) or [] if 0 <= i < names.n_items]

@@ -323,11 +323,11 @@ def test_too_large_for_memory(tmp_path, monkeypatch):
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
     path = write(frame(), tmp_path / "log.csv")
 
-    def broken(fh, **arrays):
-        fh.write(b"partial")
+    def broken(file, array, **kw):
+        Path(file).write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr("streamrec.data.datasets.np.savez", broken)
+    monkeypatch.setattr("streamrec.data.datasets.np.save", broken)
     with pytest.raises(OSError, match="disk full"):
         import_log(config(path), root=tmp_path / "data")
     assert_nothing_written(tmp_path / "data")

@@ -764,15 +764,16 @@ def _meta(**fields: Any) -> Callable[[Path], None]:
 
 
 def _arrays(**changes: Any) -> Callable[[Path], None]:
-    """Rewrite sessions.npz with `changes` and a matching content hash: a folder forged to pass
-    the hash check, so only the arrays' own checks can catch it."""
+    """Rewrite the data set's arrays with `changes` and a matching content hash: a folder forged
+    to pass the hash check, so only the arrays' own checks can catch it."""
     def corrupt(path: Path) -> None:
-        from streamrec.data.datasets import META_FILE, SESSIONS_FILE, content_hash
+        from streamrec.data.datasets import META_FILE, SESSIONS_DIR, content_hash
         from streamrec.data.sessions import SessionData
 
-        with np.load(path / SESSIONS_FILE, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files} | changes
-        np.savez(path / SESSIONS_FILE, **arrays)
+        folder = path / SESSIONS_DIR
+        arrays = {f.stem: np.load(f, allow_pickle=False) for f in folder.glob("*.npy")} | changes
+        for key, value in changes.items():
+            np.save(folder / f"{key}.npy", value, allow_pickle=False)
         meta = json.loads((path / META_FILE).read_text())
         data = SessionData(items=arrays["items"].astype(np.int64), offsets=arrays["offsets"],
                            item_ids=arrays.get("item_ids"), n_catalog_items=int(arrays["n_items"]))
@@ -806,13 +807,13 @@ DATASET_CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("report a text", _meta(report="steps"), "field 'report'"),
     ("dataset.json links to /etc/passwd", _relink("dataset.json", "/etc/passwd"),
      "dataset.json is a symlink"),
-    ("sessions.npz links outside", _relink("sessions.npz", "../../log.csv"), "is a symlink"),
+    ("items.npy links outside", _relink("arrays/items.npy", "../../../log.csv"), "is a symlink"),
     ("items beyond the catalog", _arrays(items=np.array([0, 1, 99] * 40, np.int32)),
      "items holds indices outside"),
     ("offsets backwards", _arrays(offsets=np.array([0, 100, 50, 120])),
      "offsets run backwards"),
     ("items of floats", _arrays(items=np.linspace(0, 7, 120)), "items holds float64 values"),
-    ("sessions.npz a FIFO", _fifo("sessions.npz"), "sessions.npz is not a regular file"),
+    ("items.npy a FIFO", _fifo("arrays/items.npy"), "items.npy is not a regular file"),
     ("dataset.json a FIFO", _fifo("dataset.json"), "dataset.json is not a regular file"),
 ]
 
@@ -860,7 +861,7 @@ def test_data_page_survives_every_broken_data_set(
     status = dict(zip(listing["data set"], listing["status"]))
     assert status.pop("good") == "ok"
     assert status.pop("link-out") == status.pop("loop") == "broken"  # links are flagged
-    # A forged sessions.npz (its hash recomputed) lists as ok: the listing reads descriptions
+    # Forged arrays (their hash recomputed) list as ok: the listing reads descriptions
     # only, so that it stays fast at millions of clicks. Opening it names what is wrong.
     opened_late = sorted(name for name, state in status.items() if state == "ok")
     assert opened_late == [f"broken-{n:02d}" for n, c in enumerate(DATASET_CORRUPTIONS)

@@ -340,7 +340,9 @@ def embedding_scatter(
                 else "%{text}<br>popularity %{customdata[2]:.4f}<extra></extra>",
                 text=None
                 if names is None or group_names is None
-                else [f"{names.label(i)}<br>{group_names[category]}" for i in rows[ITEM_ID]],
+                # An array, not a list: plotly validates a list element by element.
+                else np.char.add(np.asarray(names.labels_of(rows[ITEM_ID].to_numpy())),
+                                 f"<br>{group_names[category]}"),
             )
         )
     ringed = [(highlight, "picked item", 16)] if highlight is not None else []

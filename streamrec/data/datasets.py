@@ -2,9 +2,12 @@
 
 A data set folder holds:
 
-- ``sessions.npz``: the clicks as a `SessionData` (`sessions.to_arrays`): dense item indices,
-  session offsets, the raw item ids, and times, categories and labels where the log has them.
-  Training sessions come first, then the held-out test sessions.
+- ``arrays/``: the clicks as a `SessionData` (`sessions.to_arrays`), one ``.npy`` file per
+  array: dense item indices, session offsets, the raw item ids, and times, categories and
+  labels where the log has them. Training sessions come first, then the held-out test
+  sessions. Loading memory-maps the files, so a 30 M-click data set is not read into memory
+  until (and unless) its pages are touched. Folders written before this format hold the same
+  arrays in one ``sessions.npz`` and still load.
 - ``dataset.json``: the name, the content hash of the clicks, the test sessions' range, the
   import settings and the report of every preprocessing step (counts before and after).
 
@@ -36,7 +39,8 @@ from streamrec import folders
 from streamrec.data.array_checks import check_session_arrays
 from streamrec.data.sessions import SessionData, from_arrays, to_arrays
 
-SESSIONS_FILE = "sessions.npz"
+SESSIONS_DIR = "arrays"
+SESSIONS_FILE = "sessions.npz"  # the single-file format of older data set folders
 META_FILE = "dataset.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 META_LIMIT = 64 * 2**20  # bytes: dataset.json holds counts and a short report
@@ -109,12 +113,13 @@ def save_dataset(dataset: Dataset, root: Path | None = None, overwrite: bool = F
     tmp = root / f".{dataset.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        tmp.mkdir()
+        (tmp / SESSIONS_DIR).mkdir(parents=True)
         folders.write_marker(tmp, folders.DATASET)  # first, so a killed import's is reclaimable
-        with open(tmp / SESSIONS_FILE, "wb") as fh:
-            # Uncompressed: zlib took ~40% of a 1M-click import for a 3x smaller file.
-            arrays: dict[str, Any] = to_arrays(dataset.data)
-            np.savez(fh, **arrays)
+        arrays = to_arrays(dataset.data)
+        # int64 as SessionData holds them, so the memory map is used as is, without a copy.
+        arrays["items"] = arrays["items"].astype(np.int64, copy=False)
+        for key, value in arrays.items():
+            np.save(tmp / SESSIONS_DIR / f"{key}.npy", value, allow_pickle=False)
         meta = {
             "name": dataset.name,
             "content_hash": dataset.content_hash,
@@ -193,20 +198,40 @@ def _resolve(name: str, root: Path | None) -> Path:
     return path
 
 
+def _array_files(path: Path) -> list[Path]:
+    """The files holding a data set's arrays: arrays/*.npy, or an older folder's sessions.npz."""
+    folder = path / SESSIONS_DIR
+    if not folder.is_dir() and (path / SESSIONS_FILE).exists():
+        return [path / SESSIONS_FILE]
+    return sorted(folder.glob("*.npy"))
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The folder's arrays, memory-mapped (read whole from an older folder's sessions.npz);
+    FolderError for a symlink or anything but a regular file among them (never read through)."""
+    files = _array_files(path)
+    if not files:
+        raise FileNotFoundError(path / SESSIONS_DIR)
+    for file in files:
+        folders.check_regular(file)
+    if files[0].name == SESSIONS_FILE:
+        with np.load(files[0], allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in files}
+
+
 def load_dataset(name: str, root: Path | None = None) -> Dataset:
     """Open an imported data set; DatasetError if anything is off."""
     path = _resolve(name, root)
     meta = _read_meta(path)
     try:
-        folders.check_regular(path / SESSIONS_FILE)
-        with np.load(path / SESSIONS_FILE, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = _read_arrays(path)
         check_session_arrays(arrays)
         data = from_arrays(arrays)
     except FileNotFoundError:
-        raise DatasetError(f"{name}: {SESSIONS_FILE} is missing") from None
+        raise DatasetError(f"{name}: {SESSIONS_DIR}/ is missing") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, folders.FolderError) as exc:
-        raise DatasetError(f"{name}: {SESSIONS_FILE} is unreadable ({exc})") from None
+        raise DatasetError(f"{name}: {SESSIONS_DIR}/ is unreadable ({exc})") from None
     n_test, n_valid = meta["n_test_sessions"], meta.get("n_valid_sessions", 0)
     if not 0 <= n_test < data.n_sessions or not 0 <= n_valid < data.n_sessions - n_test:
         raise DatasetError(f"{name}: {n_test} test and {n_valid} validation sessions out of "
@@ -250,10 +275,11 @@ def list_datasets(root: Path | None = None) -> list[DatasetInfo]:
         try:
             _resolve(path.name, root)
             info.meta = _read_meta(path)
+            if not (path / SESSIONS_DIR).is_dir() and not (path / SESSIONS_FILE).is_file():
+                raise DatasetError(f"{path.name}: {SESSIONS_DIR}/ is missing")
             try:
-                folders.check_regular(path / SESSIONS_FILE)
-            except FileNotFoundError:
-                raise DatasetError(f"{path.name}: {SESSIONS_FILE} is missing") from None
+                for file in _array_files(path):
+                    folders.check_regular(file)
             except folders.FolderError as exc:
                 raise DatasetError(f"{path.name}: {exc}") from None
             if folders.marker_kind(path) != folders.DATASET and not path.is_symlink():

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from streamrec.data.sessions import SessionData
 from streamrec.recommendation import parse_items
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 POPULARITY_GROUPS = 10  # items without categories are grouped by popularity decile
+_CATEGORY_QUERY = re.compile(r"(?:category|cat)\s*(\d+)")
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compared by identity
@@ -79,9 +81,18 @@ class ItemNames:
             parts.append(f"cat {int(self.category[item])}")
         return " · ".join(parts)
 
-    def labels_of(self, items: Sequence[int]) -> list[str]:
-        """One `label` per item, in order."""
-        return [self.label(int(i)) for i in items]
+    def labels_of(self, items: Sequence[int] | np.ndarray) -> list[str]:
+        """One `label` per item, in order (vectorised: a chart labels thousands of items)."""
+        index = np.asarray(items, np.int64)
+        raw = index.astype(str) if self.raw_ids is None else self.raw_ids[index].astype(str)
+        text = np.char.add("item ", raw)
+        if self.labels is not None:
+            named = self.labels[index].astype(str)
+            text = np.where(named != "", np.char.add(np.char.add(text, " · "), named), text)
+        if self.category is not None:
+            cat = self.category[index].astype(np.int64).astype(str)
+            text = np.char.add(np.char.add(text, " · cat "), cat)
+        return [str(t) for t in text]
 
     def option(self, item: int) -> str:
         """Picker label of one item: '302 · category 4', '214536502 · Red shoe'."""
@@ -118,9 +129,54 @@ class ItemNames:
         assert self.raw_ids is not None
         return {str(r): i for i, r in enumerate(self.raw_ids.tolist())}
 
+    def search(self, query: str, limit: int) -> np.ndarray:
+        """Up to `limit` items matching a typed query, the most clicked first (an exact id
+        first of all): ids that start with it, labels that contain it (any case), or the items
+        of 'category 4' ('cat 4'); the most clicked items for an empty query.
+
+        Made for catalogs too large to list: a binary search over the sorted ids and one
+        vectorised pass over the labels, no per-item Python.
+        """
+        text = query.strip()
+        wanted = _CATEGORY_QUERY.fullmatch(text.lower())
+        if not text:
+            pool = np.arange(self.n_items)
+        elif wanted and self.category is not None:
+            pool = np.flatnonzero(self.category == int(wanted[1]))
+        else:
+            ids, order = self._sorted_ids
+            low, high = np.searchsorted(ids, [text, text + "\U0010ffff"])
+            pool = order[low:high]
+            if self.labels is not None:
+                found = self._lower_labels.str.contains(text.lower(), regex=False).to_numpy()
+                pool = np.union1d(pool, np.flatnonzero(found))
+        popularity = np.zeros(self.n_items) if self.popularity is None else self.popularity
+        if pool.size > limit:
+            pool = pool[np.argpartition(-popularity[pool], limit - 1)[:limit]]
+        pool = pool[np.argsort(-popularity[pool], kind="stable")]
+        exact = [int(i) for i in pool if self.raw(int(i)) == text]
+        return np.asarray(exact + [int(i) for i in pool if int(i) not in exact], np.int64)
+
+    @cached_property
+    def _sorted_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the raw ids as text, sorted; the item of each)."""
+        ids = np.arange(self.n_items).astype(str) if self.raw_ids is None else self.raw_ids
+        order = np.argsort(ids, kind="stable")
+        return ids[order], order
+
+    @cached_property
+    def _lower_labels(self) -> pd.Series:
+        assert self.labels is not None
+        return pd.Series(self.labels, dtype="string").str.lower()
+
     def groups(self) -> tuple[np.ndarray, list[str]]:
         """(n_items,) group of each item and the group names: the category where known, else
         the popularity decile (decile 1 = the least clicked tenth)."""
+        return self._groups
+
+    @cached_property
+    def _groups(self) -> tuple[np.ndarray, list[str]]:
+        # Computed once: a page asks several times, and the deciles sort the whole catalog.
         if self.category is not None:
             names = [f"category {c}" for c in range(int(self.category.max(initial=-1)) + 1)]
             return self.category, names

@@ -163,11 +163,14 @@ def import_log(config: ImportConfig, root: Path | None = None,
     tell(0.45, "ordering clicks within sessions")
     rows = click_order(clicks)
     clicks, is_test = clicks.take(rows), is_test[rows]
+    del rows  # the per-click arrays are the working set: each step frees what it replaced
 
     tell(0.55, "filtering sessions and items")
+    n_item_codes = clicks.item_keys.shape[0]
     train, test = _filter_and_split(config, clicks, is_test, report)
+    del clicks, is_test
     _require(train, "in the training part", config)
-    seen = np.bincount(train.item, minlength=clicks.item_keys.shape[0]) > 0
+    seen = np.bincount(train.item, minlength=n_item_codes) > 0
     test = restrict_test(test, seen[test.item], report)
     _require(test, "in the test part", config)
     valid = train.take(np.zeros(train.n_clicks, bool))
@@ -181,7 +184,10 @@ def import_log(config: ImportConfig, root: Path | None = None,
         _require(train, "in the training part before the validation days", config)
 
     tell(0.75, "building the item map")
-    data, n_valid, n_test = build_sessions(Parts(train, valid, test), config.name)
+    parts = Parts(train, valid, test)
+    del train, valid, test
+    data, n_valid, n_test = build_sessions(parts, config.name)
+    del parts
     settings = {
         **{k: v for k, v in dataclasses.asdict(config).items() if k != "name"},
         "split": config.split_kind,
@@ -205,16 +211,18 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
                tell: Progress) -> tuple[LogRead, Clicks, np.ndarray]:
     """(the log as read, its clicks, per click: from the test log) for one or two files."""
     nothing = {"sessions": 0, "clicks": 0, "items": 0}
-    tell(0.02, f"reading {paths[0].name}")
-    read = read_log(paths[0], config.separator, config.columns())
-    clicks = read.clicks
     given = config.split_kind == "given"
+    tell(0.02, f"reading {paths[0].name}")
+    read = read_log(paths[0], config.separator, config.columns(),
+                    _reading(tell, paths[0].name, 0.02, 0.30 if given else 0.40))
+    clicks = read.clicks
     report.add(f"read {paths[0].name}", "train" if given else "all", nothing, clicks.counts())
     _note_missing(report, read.dropped_missing)
     is_test = np.zeros(clicks.n_clicks, bool)
     if given:
         tell(0.30, f"reading {paths[1].name}")
-        test = read_log(paths[1], config.separator, read.columns)  # the same columns
+        test = read_log(paths[1], config.separator, read.columns,  # the same columns
+                        _reading(tell, paths[1].name, 0.30, 0.40))
         report.add(f"read {paths[1].name}", "test", nothing, test.clicks.counts())
         _note_missing(report, test.dropped_missing)
         clicks, is_test = join_given(clicks, test.clicks)
@@ -223,7 +231,13 @@ def _read_logs(config: ImportConfig, paths: list[Path], report: Report,
                          "(name it with --time-col, or use --split random)")
     if config.valid_days and clicks.time is None:
         raise ValueError("valid_days needs a time column; the log has none")
-    return read, clicks, is_test
+    # The read's own reference to the clicks would keep them alive through the whole import.
+    return dataclasses.replace(read, clicks=clicks.take(np.zeros(0, np.int64))), clicks, is_test
+
+
+def _reading(tell: Progress, name: str, low: float, high: float) -> Callable[[float, int], None]:
+    """A read_log progress callback that moves the bar from `low` to `high` with the file."""
+    return lambda share, rows: tell(low + (high - low) * share, f"reading {name}: {rows:,} rows")
 
 
 def _filter_and_split(config: ImportConfig, clicks: Clicks, is_test: np.ndarray,

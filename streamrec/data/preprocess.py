@@ -40,16 +40,16 @@ class Clicks:
     Once ordered (`click_order`) the rows of a session are contiguous and in click order.
     """
 
-    session: np.ndarray  # (n,) int64 code into session_keys
-    item: np.ndarray  # (n,) int64 code into item_keys
+    session: np.ndarray  # (n,) int32 (or int64) code into session_keys
+    item: np.ndarray  # (n,) int32 (or int64) code into item_keys
     session_keys: np.ndarray  # (n_session_codes,) str raw session ids
     item_keys: np.ndarray  # (n_item_codes,) str raw item ids
     order: np.ndarray | None = None  # (n,) float64 orders the clicks within a session
     time: np.ndarray | None = None  # (n,) float64 Unix seconds of each click
     session_time: np.ndarray | None = None  # (n,) float64 date of the click's session, if given
-    category: np.ndarray | None = None  # (n,) int64 code into category_keys, -1 = missing
+    category: np.ndarray | None = None  # (n,) int32/64 code into category_keys, -1 = missing
     category_keys: np.ndarray | None = None
-    label: np.ndarray | None = None  # (n,) int64 code into label_keys, -1 = missing
+    label: np.ndarray | None = None  # (n,) int32/64 code into label_keys, -1 = missing
     label_keys: np.ndarray | None = None
 
     @property
@@ -254,7 +254,7 @@ def build_sessions(parts: Parts, name: str) -> tuple[SessionData, int, int]:
     extras: dict[str, Any] = {}
     if parts.train.time is not None:
         extras["times"] = np.concatenate([p.time for p in ordered]).astype(np.float64)
-    train_rows = _concat([ordered[0], ordered[1]])
+    train_rows = _concat([ordered[0], ordered[1]], ("category", "label"))
     if train_rows.label is not None and parts.train.label_keys is not None:
         codes = train_rows.label[first_row]
         labels = np.where(codes >= 0, parts.train.label_keys[np.maximum(codes, 0)], "")
@@ -279,11 +279,12 @@ def _n_sessions(clicks: Clicks) -> int:
     return int(clicks.starts().shape[0])
 
 
-def _concat(parts: list[Clicks]) -> Clicks:
-    """Rows of several parts one after the other (key tables of the first)."""
+def _concat(parts: list[Clicks], names: tuple[str, ...]) -> Clicks:
+    """Rows of several parts one after the other (key tables of the first); of the per-click
+    arrays only `names` are joined, the others left as the first part's."""
     changes = {
         name: np.concatenate([getattr(p, name) for p in parts])
-        for name in _PER_CLICK
+        for name in names
         if getattr(parts[0], name) is not None
     }
     return dataclasses.replace(parts[0], **changes)

@@ -252,19 +252,26 @@ def to_arrays(data: SessionData) -> dict[str, np.ndarray]:
 
 
 def from_arrays(arrays: dict[str, np.ndarray], config: SimConfig | None = None) -> SessionData:
-    """Rebuild what `to_arrays` wrote; `config` is the simulator config for simulated data."""
+    """Rebuild what `to_arrays` wrote; `config` is the simulator config for simulated data.
+
+    Arrays already of the right type are used as they are, so memory-mapped ones stay mapped.
+    """
+
+    def typed(key: str, dtype: type) -> np.ndarray:
+        return np.asarray(arrays[key]).astype(dtype, copy=False)
+
     catalog = None
     if "item_category" in arrays:
         catalog = Catalog(
-            arrays["item_category"].astype(np.int64),
-            arrays["item_popularity"].astype(np.float64),
-            arrays["category_sizes"].astype(np.int64),
-            arrays["item_successor"].astype(np.int64) if "item_successor" in arrays else None,
+            typed("item_category", np.int64),
+            typed("item_popularity", np.float64),
+            typed("category_sizes", np.int64),
+            typed("item_successor", np.int64) if "item_successor" in arrays else None,
         )
-    extras = {key: arrays[key] for key in _OPTIONAL_ARRAYS if key in arrays}
+    extras = {key: np.asarray(arrays[key]) for key in _OPTIONAL_ARRAYS if key in arrays}
     return SessionData(
-        items=arrays["items"].astype(np.int64),
-        offsets=arrays["offsets"].astype(np.int64),
+        items=typed("items", np.int64),
+        offsets=typed("offsets", np.int64),
         catalog=catalog,
         config=config if "behaviour" in arrays else None,
         name=str(arrays["name"]),
