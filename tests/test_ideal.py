@@ -179,3 +179,25 @@ def test_full_prefixes_start_at_the_session_start():
         s, t = targets.session[row], targets.position[row]
         clicks = prefixes[row][prefixes[row] > 0] - 1
         np.testing.assert_array_equal(clicks, data.items[data.offsets[s]:data.offsets[s] + t])
+
+
+def test_the_faithfulness_table_measures_every_explainer_against_the_ideal(draws):
+    from streamrec.config import LSTMConfig
+    from streamrec.explain import faithfulness as fa
+    from streamrec.model import build_model
+
+    data = draws[0]
+    torch.manual_seed(0)
+    model = build_model(LSTMConfig(n_items=WORLD.n_items, embed_dim=6, hidden_size=8,
+                                   num_layers=1, item_skip=True, copy=True))
+    result = fa.measure_faithfulness(model, data, all_targets(data), WORLD.max_session_length, 400)
+    assert set(result.methods) == set(fa.METHODS)  # the LSTM has every explainer
+    assert result.share(fa.IDEAL, 1, column="of_ideal") == pytest.approx(1.0)
+    best = result.share(fa.IDEAL, 1)
+    se = math.sqrt(best * (1 - best) / result.n_sessions)
+    for method in result.methods:  # no explainer beats the ideal over all targets beyond noise
+        assert result.share(method, 1) <= best + 3 * se, method
+        assert result.share(method, 1, column="of_ideal") == pytest.approx(result.share(method, 1) / best)
+    table = fa.json_table(result)
+    assert table["ideal"]["all"]["top1"] == pytest.approx(best, abs=1e-6)
+    assert table["most_faithful"] in fa.MODEL_METHODS
