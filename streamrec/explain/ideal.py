@@ -151,3 +151,26 @@ def ideal_attribution(
         mechanisms[start:start + len(part)] = post.mechanisms.numpy()
     return scores, mechanisms
 
+
+
+def session_posterior(oracle: Oracle, session: list[int] | np.ndarray, next_item: int) -> CausePosterior:
+    """The posterior over causes of `next_item` after a whole session (item ids, from its
+    first click), one row."""
+    items = np.asarray(session, dtype=np.int64)
+    tokens = np.zeros((1, items.size + 1), dtype=np.int64)  # one spare column: never a window
+    tokens[0, 1:] = items + 1
+    return cause_posterior(oracle, torch.from_numpy(tokens), torch.tensor([int(next_item)]))
+
+
+def cause_lines(post: CausePosterior, first_click: int = 1, top: int = 4) -> list[tuple[str, float]]:
+    """The posterior's most likely causes in words with their probabilities, best first:
+    ("successor of click 5", 0.62), ..., ("a category switch", 0.1). Clicks are numbered from
+    `first_click` (1 for a whole session)."""
+    joint = post.joint[0].numpy()  # (C, W), the first column a spare
+    names = {STAY: "stayed in the category of", ANCHOR: "returned to the anchor,",
+             SUCCESSOR: "successor of", RECALL: "picked up the chain of", REPEAT: "repeat of"}
+    lines = [(f"{names[m]} click {j - 1 + first_click}", float(joint[m, j]))
+             for m in names for j in range(joint.shape[1]) if joint[m, j] > 0]
+    lines.append(("a category switch (no click)", float(post.switch[0])))
+    lines.sort(key=lambda pair: -pair[1])
+    return [pair for pair in lines[:top] if pair[1] > 0]

@@ -121,14 +121,16 @@ def weakest(record: dict[str, Any], explainer: str) -> tuple[str, float] | None:
     return min(rates, key=lambda pair: pair[1]) if rates else None
 
 
-def trust_sentence(record: dict[str, Any], explainer: str) -> str:
-    """One sentence: how often `explainer` names the true cause on held-out sessions, the best
-    possible (the ideal explainer's rate) where the world is known, and its weakest cause."""
+def trust_sentence(record: dict[str, Any], explainer: str, label: str | None = None) -> str:
+    """One sentence: how often `explainer` (called `label` in it) names the true cause on
+    held-out sessions, the best possible (the ideal explainer's rate) where the world is
+    known, and its weakest cause."""
+    label = label or explainer
     rate = top1(record, explainer)
     if rate is None:
-        return f"{explainer.capitalize()} was not measured for this run."
+        return f"{label[:1].upper() + label[1:]} was not measured for this run."
     n = int(record["table"].get("n_sessions", 0))
-    sentence = (f"On {n:,} held-out sessions of this world, {explainer} names the click that "
+    sentence = (f"On {n:,} held-out sessions of this world, {label} names the click that "
                 f"truly caused the next one {rate:.0%} of the time")
     best = top1(record, IDEAL)
     if best is not None:
