@@ -309,16 +309,21 @@ def _most_attended(rec: Recommendation, names: ItemNames) -> Headline:
     only where the map's weights sum to 1."""
     from streamrec.explain.explanations import is_normalised, summary_map
 
-    if not rec.explanations:
+    if rec.explanations:
+        name = summary_map(list(rec.explanations))
+        grid = np.asarray(rec.explanations[name])
+        weights, source = grid[-1], f" ({name})"
+    elif rec.attention is not None:
+        grid = weights = np.asarray(rec.attention)
+        source = ""
+    else:
         return Headline("Most attended click", "—", "no attention: see the explanations")
-    name = summary_map(list(rec.explanations))
-    weights = np.asarray(rec.explanations[name])[-1]
     heaviest = int(np.argmax(weights))
-    what = "weight" if is_normalised(rec.explanations[name]) else "score"
+    what = "weight" if is_normalised(grid) else "score"
     return Headline(
         "Most attended click",
         f"item {names.raw(rec.session[heaviest])}",
-        f"click {heaviest + 1 + rec.dropped} · {what} {weights[heaviest]:.2f} ({name})",
+        f"click {heaviest + 1 + rec.dropped} · {what} {weights[heaviest]:.2f}{source}",
     )
 
 
