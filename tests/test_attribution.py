@@ -146,3 +146,32 @@ def test_the_exact_decomposition_is_measured_for_the_family_that_has_one():
     assert callable(getattr(model_of("lstm"), "decompose", None))
     assert getattr(model_of("sasrec"), "decompose", None) is None
     assert fa.EXACT in fa.MODEL_METHODS
+
+
+def test_eraser_comprehensiveness_and_sufficiency_need_no_causes():
+    from streamrec.data.sessions import SessionData
+    from streamrec.data.splits import all_targets
+    from streamrec.explain import eraser
+
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(3, 7, size=40)
+    items = rng.integers(0, N_ITEMS, size=int(lengths.sum()))
+    data = SessionData(items=items, offsets=np.concatenate([[0], np.cumsum(lengths)]),
+                       n_catalog_items=N_ITEMS)  # an imported log: no causes, no world
+    model = model_of("lstm options")
+    table = eraser.measure_eraser(model, data, all_targets(data), 5, 40)
+    assert tuple(table.columns) == eraser.ERASER_COLUMNS
+    assert set(at.CAPTUM_METHODS) | {eraser.RANDOM, fa.EXACT} <= set(table["method"])
+    assert (table["targets"] == 40).all()
+    # By hand for one row and occlusion's ranking: drop the top click / keep only it (k = 1, 2).
+    tokens, lens = np.array([[3, 7, 9, 0, 0]]), np.array([3])
+    item, full = np.array([4]), np.array([probability(model, np.array([2, 6, 8]), 4)])
+    scores = np.array([[0.3, 0.1, 0.2, 0.0, 0.0]])  # ranks click 0, then 2, then 1
+    comp, suff = eraser.rationale_curves(model, tokens, lens, item, full, scores)
+    expected_comp = np.mean([full[0] - probability(model, np.array([6, 8]), 4),
+                             full[0] - probability(model, np.array([6]), 4)])
+    expected_suff = np.mean([full[0] - probability(model, np.array([2]), 4),
+                             full[0] - probability(model, np.array([2, 8]), 4)])
+    assert comp[0] == pytest.approx(expected_comp, abs=1e-6)
+    assert suff[0] == pytest.approx(expected_suff, abs=1e-6)
+    assert "| random |" in eraser.eraser_markdown(table)

@@ -273,8 +273,13 @@ def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
     assert out[-1].startswith("Most faithful: ")
 
 
-def test_cli_names_a_run_whose_data_has_no_causes(tmp_path, capsys):
+def test_cli_measures_a_run_whose_data_has_no_causes_without_ground_truth(tmp_path, capsys):
     data = hand_made()
     path = untrained_run(tmp_path, SessionData(items=data.items, offsets=data.offsets))
-    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path)]) == 2
-    assert "records no cause per click" in capsys.readouterr().err
+    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "records no cause per click: comprehensiveness and sufficiency (ERASER)" in out
+    assert "| random |" in out and "| occlusion |" in out
+    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["eraser"]
+    assert {"occlusion", "random"} <= {row["method"] for row in rows}

@@ -298,29 +298,8 @@ def measure_faithfulness(
     tokens, lengths = windows(data, targets, max_len)
     truth = data.items[data.offsets[targets.session] + targets.position]
     n = len(targets)
-    captum = [m for m in methods_for(model) if m in wanted]
-    steps = 1 + len(captum)
-    seconds: dict[str, float] = {}
-
-    def step(done: int) -> Progress | None:
-        return None if progress is None else (lambda f: progress((done + f) / steps))
-
-    scores: dict[str, np.ndarray] = {}
-    with evaluating(model), one_thread():
-        clock = time.perf_counter()
-        full, maps = last_output_maps(model, tokens, lengths, truth, rows_per_batch,
-                                      tuple(m for m in (ATTENTION, POINTER) if m in wanted), step(0))
-        seconds["attention and pointer"] = time.perf_counter() - clock
-        scores.update(maps)
-        for done, method in enumerate(captum, start=1):
-            clock = time.perf_counter()
-            scores[method] = attribute(model, tokens, lengths, truth, method, rows_per_batch,
-                                       step(done), seed)
-            seconds[method] = time.perf_counter() - clock
-        if EXACT in wanted and callable(getattr(model, "decompose", None)):
-            clock = time.perf_counter()
-            scores[EXACT] = decomposition(model, tokens, lengths, truth, rows_per_batch)
-            seconds[EXACT] = time.perf_counter() - clock
+    full, scores, seconds = model_scores(model, tokens, lengths, truth, wanted, rows_per_batch,
+                                         progress, seed)
     if IDEAL in wanted and data.config is not None:
         clock = time.perf_counter()
         ideal = np.zeros(tokens.shape, dtype=np.float64)
@@ -329,8 +308,6 @@ def measure_faithfulness(
         # Exact ties (one item recalled through two clicks) go to the later click.
         scores[IDEAL] = ideal + 1e-12 * np.arange(tokens.shape[1])[None, :]
         seconds[IDEAL] = time.perf_counter() - clock
-    if LAST_CLICK in wanted:
-        scores[LAST_CLICK] = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
     ranks = {name: cause_rank(values, lengths, cause_at) for name, values in scores.items()}
     assert data.cause is not None
     mechanism = np.asarray(CAUSES, dtype=object)[
@@ -374,6 +351,48 @@ def decomposition(model: Any, tokens: np.ndarray, lengths: np.ndarray, items: np
                                    torch.from_numpy(items[index].astype(np.int64)))
         out[index, :t] = terms.double().numpy()
     return out
+
+
+def model_scores(
+    model: RowModel,
+    tokens: np.ndarray,
+    lengths: np.ndarray,
+    items: np.ndarray,
+    wanted: Sequence[str] = METHODS,
+    rows_per_batch: int = 1024,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
+    """P(items[r] | window r), every wanted explainer of the model by name ((N, T) scores over
+    the windows' clicks) and the seconds each took, on one torch thread in eval mode."""
+    import time
+
+    captum = [m for m in methods_for(model) if m in wanted]
+    steps = 1 + len(captum)
+    seconds: dict[str, float] = {}
+
+    def step(done: int) -> Progress | None:
+        return None if progress is None else (lambda f: progress((done + f) / steps))
+
+    scores: dict[str, np.ndarray] = {}
+    with evaluating(model), one_thread():
+        clock = time.perf_counter()
+        full, maps = last_output_maps(model, tokens, lengths, items, rows_per_batch,
+                                      tuple(m for m in (ATTENTION, POINTER) if m in wanted), step(0))
+        seconds["attention and pointer"] = time.perf_counter() - clock
+        scores.update(maps)
+        for done, method in enumerate(captum, start=1):
+            clock = time.perf_counter()
+            scores[method] = attribute(model, tokens, lengths, items, method, rows_per_batch,
+                                       step(done), seed)
+            seconds[method] = time.perf_counter() - clock
+        if EXACT in wanted and callable(getattr(model, "decompose", None)):
+            clock = time.perf_counter()
+            scores[EXACT] = decomposition(model, tokens, lengths, items, rows_per_batch)
+            seconds[EXACT] = time.perf_counter() - clock
+    if LAST_CLICK in wanted:
+        scores[LAST_CLICK] = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
+    return full, scores, seconds
 
 
 def summary_table(targets: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
