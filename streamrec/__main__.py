@@ -536,7 +536,7 @@ def cmd_faithfulness(args: argparse.Namespace) -> int:
             print(json.dumps({"run": str(path), "eraser": eraser.to_dict(orient="records")}))
             return 0
         print(f"This run's data records no cause per click: comprehensiveness and sufficiency "
-              f"(ERASER) of each explainer over {int(eraser['targets'].max(initial=0)):,} held-out "
+              f"(ERASER) of each explainer over {int(eraser['targets'].to_numpy().max(initial=0)):,} held-out "
               f"targets in {time.perf_counter() - start:.1f} s, in points of P(true next), "
               "averaged over rationales of the top 1-3 clicks (± 2 SE):")
         print(eraser_markdown(eraser))
