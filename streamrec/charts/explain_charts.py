@@ -59,9 +59,14 @@ FLAT_CLICK_LABELS = 3
 
 
 def click_tick_angle(n_clicks: int) -> int:
-    """Click labels ('item 302 · cat 4') lie flat for a few clicks and stand steeply slanted
-    beyond: flat, five of them already overlap on a 390 px phone screen."""
-    return 0 if n_clicks <= FLAT_CLICK_LABELS else -60
+    """Click labels ('item 302 · cat 4') lie flat for a few clicks, slant beyond and stand
+    upright for long sessions: flat, five already overlap on a 390 px phone screen."""
+    return 0 if n_clicks <= FLAT_CLICK_LABELS else -60 if n_clicks <= 8 else -90
+
+
+def click_tick_font(n_clicks: int) -> dict[str, int]:
+    """Smaller click labels for longer sessions, so 20 upright ones fit a phone's plot width."""
+    return {"size": 12 if n_clicks <= 8 else 10 if n_clicks <= 14 else 8}
 
 
 def _click_axis(labels: list[str]) -> dict[str, Any]:
@@ -71,6 +76,7 @@ def _click_axis(labels: list[str]) -> dict[str, Any]:
         "tickvals": list(range(len(labels))),
         "ticktext": labels,
         "tickangle": click_tick_angle(len(labels)),
+        "tickfont": click_tick_font(len(labels)),
         "showgrid": False,
         "zeroline": False,
     }

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from streamrec.charts.explain_charts import BAR_COLOR, TEMPLATE, TRUTH_COLOR, click_tick_angle
+from streamrec.charts.explain_charts import (
+    BAR_COLOR,
+    TEMPLATE,
+    TRUTH_COLOR,
+    click_tick_angle,
+    click_tick_font,
+)
 from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
 from streamrec.explain.attribution import (
     GRADIENT_X_INPUT,
@@ -163,6 +169,7 @@ def attribution_bars(
         "tickvals": list(range(n)),
         "ticktext": labels,
         "tickangle": click_tick_angle(n),
+        "tickfont": click_tick_font(n),
         "showgrid": False,
     }
     traces: list[Any] = [go.Bar(
