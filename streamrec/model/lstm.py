@@ -118,7 +118,8 @@ class LSTMRecommender(nn.Module):
 
     def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T, E) the item embeddings of the clicks (zero at padding)."""
-        return self.item_embedding(tokens)
+        vectors: torch.Tensor = self.item_embedding(tokens)
+        return vectors
 
     def forward_rows(
         self, tokens: torch.Tensor, embedded: torch.Tensor | None = None

@@ -96,7 +96,8 @@ class SASRec(SharedItemTable, nn.Module):
 
     def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T, D) the item vectors of the clicks (before the sqrt(D) scale; zero at padding)."""
-        return self.item_embedding(tokens)
+        vectors: torch.Tensor = self.item_embedding(tokens)
+        return vectors
 
     def forward_rows(
         self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
