@@ -34,7 +34,7 @@ def test_attention_heatmap_one_cell_per_click_with_values_and_labels():
     heatmap = fig.data[0]
     assert heatmap.z.tolist() == [[0.25, 0.25, 0.5]]
     assert heatmap.texttemplate == "%{z:.2f}"
-    assert heatmap.colorbar.title.text == "share of the<br>attention (0–1)"
+    assert heatmap.colorbar.title.text == "share of the attention (0–1)"
     assert list(fig.layout.xaxis.tickvals) == [0, 1, 2]
     labels = ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
     assert list(fig.layout.xaxis.ticktext) == labels
@@ -87,10 +87,10 @@ def test_an_unnormalised_map_is_neither_titled_nor_coloured_as_shares():
     assert "not normalised" in SCORE_MEANING
 
 
-def test_click_labels_slant_beyond_three_clicks_so_a_phone_screen_holds_them():
-    assert click_tick_angle(3) == 0 and click_tick_angle(4) == -60
+def test_click_labels_stand_upright_beyond_three_clicks_so_a_phone_screen_holds_them():
+    assert click_tick_angle(3) == 0 and click_tick_angle(4) == -90
     fig = attention_heatmap([0, 1, 2, 3, 4], np.full(5, 0.2), np.arange(5) % 3)
-    assert fig.layout.xaxis.tickangle == -60
+    assert fig.layout.xaxis.tickangle == -90
     assert fig.layout.margin.b > 80  # room for the slanted labels below the plot
 
 

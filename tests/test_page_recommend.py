@@ -403,7 +403,7 @@ def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_p
                   "How the attention (attention pooling) shifts"):
         heatmap = figure(at, title)["data"][0]
         assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
-        assert heatmap["colorbar"]["title"]["text"] == "share of the<br>attention (0–1)"
+        assert heatmap["colorbar"]["title"]["text"] == "share of the attention (0–1)"
     assert ATTENTION_MEANING in [c.value for c in at.caption]
     assert "weights sum to 1" in figure(at, "Attention (attention pooling)")["layout"]["title"]["text"]
     expander = [e.label for e in at.expander if e.label.startswith("Attention maps")]

@@ -59,9 +59,10 @@ FLAT_CLICK_LABELS = 3
 
 
 def click_tick_angle(n_clicks: int) -> int:
-    """Click labels ('item 302 · cat 4') lie flat for a few clicks, slant beyond and stand
-    upright for long sessions: flat, five already overlap on a 390 px phone screen."""
-    return 0 if n_clicks <= FLAT_CLICK_LABELS else -60 if n_clicks <= 8 else -90
+    """Click labels ('item 302 · cat 4') lie flat for a few clicks and stand upright beyond:
+    flat, five already overlap on a 390 px phone screen, and upright each takes only its
+    font's height along the axis."""
+    return 0 if n_clicks <= FLAT_CLICK_LABELS else -90
 
 
 def click_tick_font(n_clicks: int) -> dict[str, int]:
@@ -91,11 +92,11 @@ def _colour_scale(weights: np.ndarray, normalised: bool) -> tuple[float, float, 
     """(zmin, zmax, colour-bar title): a share of attention on the fixed 0–1 range, an
     unnormalised score on the range of the scores shown."""
     if normalised:
-        return ATTENTION_RANGE[0], ATTENTION_RANGE[1], "share of the<br>attention (0–1)"
+        return ATTENTION_RANGE[0], ATTENTION_RANGE[1], "share of the attention (0–1)"
     finite = weights[np.isfinite(weights)]
     low = float(min(finite.min(initial=0.0), 0.0))
     high = float(max(finite.max(initial=0.0), low + 1e-9))
-    return low, high, "attention score<br>(not normalised)"
+    return low, high, "attention score (not normalised)"
 
 
 def attention_heatmap(
@@ -120,7 +121,7 @@ def attention_heatmap(
         zmin=zmin,
         zmax=zmax,
         colorscale=ATTENTION_SCALE,
-        colorbar={"title": {"text": bar_title}, "thickness": 14},
+        colorbar={"title": {"text": bar_title, "side": "right"}, "thickness": 12},
         texttemplate="%{z:.2f}",
         textfont=_cell_font(n),
         xgap=2,
@@ -170,7 +171,7 @@ def attention_growth_heatmap(
         zmin=zmin,
         zmax=zmax,
         colorscale=ATTENTION_SCALE,
-        colorbar={"title": {"text": bar_title}, "thickness": 14},
+        colorbar={"title": {"text": bar_title, "side": "right"}, "thickness": 12},
         texttemplate="%{z:.2f}" if n <= GROWTH_TEXT_UP_TO else "",
         textfont=_cell_font(n),
         xgap=1,

@@ -9,11 +9,13 @@ A small run of the `streaming` scenario is trained into the session's `models_di
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from streamrec.charts.faithfulness_charts import METHOD_NAMES
 from streamrec.config import LSTMConfig, RunConfig, TrainConfig
 from streamrec.explain import trust
 from streamrec.training import runs
@@ -63,15 +65,16 @@ def test_why_these_items_leads_with_the_most_faithful_explainer(st_app, streamin
     page.get_by_role("button", name="Sample a session").click()
     st_app.wait()
     expect(page.get_by_text("The click that really came next:")).to_be_visible()
-    # The record was measured on first need and stored in the run folder.
+    # The trust sentence shows once the run's record is measured (on first need, in the
+    # session fragment) and stored in the run folder.
+    expect(page.get_by_text("held-out sessions of this world").first).to_be_visible()
+    expect(page.get_by_text("the best possible is").first).to_be_visible()
     record = trust.stored_record(streaming_run)
     assert record is not None
     best = trust.most_faithful(record)
-    explainer = page.get_by_test_id("stSelectbox").filter(has_text="Explanation")
-    expect(explainer).to_contain_text("most faithful")
-    expect(page.get_by_text("held-out sessions of this world").first).to_be_visible()
-    expect(page.get_by_text("the best possible is").first).to_be_visible()
     assert best is not None
+    explainer = page.get_by_role("combobox", name="Explanation")  # opens on the most faithful
+    expect(explainer).to_have_value(re.compile(re.escape(METHOD_NAMES[best]) + r" · right \d+% · most faithful"))
     charts = page.get_by_test_id("stPlotlyChart")
     ideal = charts.filter(has_text="Best possible: the oracle's P(this click caused")
     expect(ideal).to_have_count(1)
@@ -89,6 +92,6 @@ def test_why_these_items_leads_with_the_most_faithful_explainer(st_app, streamin
     assert heatmap.first.evaluate(OVERLAPPING_TICKS_JS) == []
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.wait_for_timeout(1000)  # the charts lay themselves out again
-    for chart in (charts.nth(0), heatmap.first):
-        assert chart.evaluate(OVERLAPPING_TICKS_JS) == []
     st_app.screenshot("recommend-why-phone")
+    for name, chart in (("explainer", charts.nth(0)), ("heatmap", heatmap.first)):
+        assert chart.evaluate(OVERLAPPING_TICKS_JS) == [], name
