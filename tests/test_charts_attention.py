@@ -56,9 +56,11 @@ def test_growth_heatmap_leaves_future_clicks_blank():
     np.testing.assert_array_equal(z[np.tril_indices(3)], growth[np.tril_indices(3)])
     assert fig.data[0].texttemplate == "%{z:.2f}"
     assert (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 1.0)
-    assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
+    assert fig.layout.yaxis.ticktext[2] == "3"  # "prediction after click 3"; the item on the x axis
+    assert fig.layout.yaxis.title.text == "prediction after click"
+    assert "after click 3 (item 3 · cat 2)" in fig.data[0].customdata[2][0]
     cut = attention_growth_heatmap(SESSION, growth, CATEGORY, first_click=9)
-    assert cut.layout.yaxis.ticktext[0] == "after click 9 (item 3 · cat 2)"
+    assert cut.layout.yaxis.ticktext[0] == "9"
 
 
 def test_both_heatmaps_colour_weights_on_one_fixed_scale():

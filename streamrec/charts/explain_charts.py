@@ -67,7 +67,7 @@ def click_tick_angle(n_clicks: int) -> int:
 
 def click_tick_font(n_clicks: int) -> dict[str, int]:
     """Smaller click labels for longer sessions, so 20 upright ones fit a phone's plot width."""
-    return {"size": 12 if n_clicks <= 8 else 10 if n_clicks <= 14 else 8}
+    return {"size": 12 if n_clicks <= 8 else 10 if n_clicks <= 12 else 8 if n_clicks <= 16 else 7}
 
 
 def _click_axis(labels: list[str]) -> dict[str, Any]:
@@ -132,11 +132,12 @@ def attention_heatmap(
         f"Attention{f' ({map_name})' if map_name else ''} over the session's clicks when "
         f"predicting the next click ({note})",
         "click in session (oldest → newest)",
-        "prediction",
+        "next click",  # the one row, named by the axis title: a phone needs the width
         height=250 if n <= 3 else 330,
         xaxis=x_axis,
-        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": y_labels, "showgrid": False},
-        margin=fitted_margin(y_labels, labels, x_axis["tickangle"]),
+        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": y_labels, "showgrid": False,
+               "showticklabels": False},
+        margin=fitted_margin([""], labels, x_axis["tickangle"]),
         automargin=False,
         template=TEMPLATE,
     )
@@ -159,7 +160,9 @@ def attention_growth_heatmap(
     n = len(labels)
     z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
     z[np.triu_indices(n, k=1)] = np.nan
-    rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
+    rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]  # for the hover
+    # Short row labels: the item is on the click axis, and a phone screen needs the width.
+    ticks = [str(first_click + t) for t in range(n)]
     x_axis = _click_axis(labels)
     zmin, zmax, bar_title = _colour_scale(z, normalised)
     what = "weight" if normalised else "score"
@@ -183,19 +186,19 @@ def attention_growth_heatmap(
         f"How the attention{f' ({map_name})' if map_name else ''} shifts as the session grows "
         "(row t: prediction after click t)",
         "attended click (oldest → newest)",
-        "prediction made",
+        "prediction after click",
         height=max(300, 26 * n + 170),
         xaxis=x_axis,
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(n)),
-            "ticktext": rows,
+            "ticktext": ticks,
             "autorange": "reversed",
             "showgrid": False,
             "zeroline": False,
         },
         plot_bgcolor="white",
-        margin=fitted_margin(rows, labels, x_axis["tickangle"]),
+        margin=fitted_margin(ticks, labels, x_axis["tickangle"]),
         automargin=False,
         template=TEMPLATE,
     )

@@ -93,5 +93,7 @@ def test_why_these_items_leads_with_the_most_faithful_explainer(st_app, streamin
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.wait_for_timeout(1000)  # the charts lay themselves out again
     st_app.screenshot("recommend-why-phone")
-    for name, chart in (("explainer", charts.nth(0)), ("heatmap", heatmap.first)):
+    growth = charts.filter(has_text="shifts as the session grows")
+    for name, chart in (("explainer", charts.nth(0)), ("heatmap", heatmap.first),
+                        ("growth", growth.first)):
         assert chart.evaluate(OVERLAPPING_TICKS_JS) == [], name
