@@ -1,4 +1,5 @@
-"""Recommend: a session in; the model's top-K and its attention out, beside the oracle's.
+"""Recommend: a session in; the model's top-K, beside the oracle's, and why: the explanation
+measured most faithful for the run first (studio.why), attention one click away.
 
 The session lives in one place, the text of the `rec_text` input: typing, picking items,
 sampling a held-out session, dropping a click and appending a recommendation all rewrite that
@@ -8,43 +9,28 @@ Attention page links here that way) and the URL follows the page, so it can be s
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-from streamrec import insights
 from streamrec.charts import explain_charts as charts
-from streamrec.charts.faithfulness_charts import occlusion_bars
 from streamrec.config import RunConfig
 from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
-from streamrec.recommendation import Recommendation
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from streamrec.views.session_view import (
     NO_CEILING,
-    ClickCauses,
-    SampledSession,
-    SessionUpdate,
-    causes_paragraph,
-    headlines,
     run_caption,
-    sample_summary,
-    session_causes,
     session_error,
     session_update,
-    truth_ranks,
 )
-from studio.explain import attention_maps
 from studio.navigation import ensure_app_navigation
+from studio.recommend_parts import headline, no_runs, recorded_causes, run_label, sample_truth
 from studio.run_picker import (
     broken_runs_expander,
     cached_model,
     item_names,
     pick_run,
     run_oracle,
-    run_sessions,
 )
 from studio.session_input import (
     EXAMPLE,
@@ -60,108 +46,12 @@ from studio.session_input import (
 )
 from studio.tables import ranked_table
 from studio.verdict import verdict_box
+from studio.why import why_these_items
 
 ensure_app_navigation()
 
 MAX_K = 50
 TOP_BARS = 20  # bars in the ranked-list chart; the tables hold all K
-NO_CAUSES = (
-    "This run's data records no cause per click (made before causes were recorded, or an "
-    "imported log): what caused each click is not known here."
-)
-
-
-def no_runs(broken: list[runs.RunInfo]) -> None:
-    """What to do when there is nothing to recommend with."""
-    st.info(
-        "There is no trained run to recommend with yet. Train one on the **Train** page, or "
-        "from a terminal: `python -m streamrec train --preset demo --name demo`.",
-        icon=":material/model_training:",
-    )
-    try:
-        st.page_link("pages/train.py", label="Open the Train page", icon=":material/school:")
-    except StreamlitAPIException:
-        pass  # the Train page is not registered in this build of the app
-    broken_runs_expander(broken)
-
-
-def run_label(info: runs.RunInfo) -> str:
-    """Run id, catalog size (and imported data set) and state: what tells runs apart here."""
-    data = info.config.data
-    source = "" if data.is_simulated else f" of {data.dataset}"
-    return f"{info.run_id} · {info.config.model.n_items:,} items{source} · {info.state}"
-
-
-def sample_truth(
-    sample: SampledSession,
-    items: list[int],
-    truth: int | None,
-    update: SessionUpdate,
-    names: ItemNames,
-    causes: ClickCauses | None,
-) -> None:
-    """The hidden truth of a sampled held-out session, where the real next click ranks, and
-    what caused each click (up to the next one) where the data records it."""
-    with st.container(border=True):
-        st.markdown(sample_summary(sample, items))
-        if truth is not None:
-            st.markdown(truth_ranks(truth, update, names))
-        if causes is None:
-            st.caption(NO_CAUSES)
-        else:
-            shown = len(items) + 1 if truth is not None else len(sample.items)
-            st.markdown(causes_paragraph(causes, shown))
-
-
-def recorded_causes(
-    info: runs.RunInfo, config: RunConfig, sample: SampledSession
-) -> ClickCauses | None:
-    """The sampled session's recorded causes, from the run's own data (None if it has none)."""
-    data, _ = run_sessions(info.path, config)
-    return session_causes(data, sample.session_id, sample.items)
-
-
-def occlusion_chart(
-    rec: Recommendation,
-    item: int,
-    falls: np.ndarray,
-    is_truth: bool,
-    cause: int | None,
-    names: ItemNames,
-) -> None:
-    """Bars: how far P(`item`) falls without each click (`insights.occlusion`); `cause` is
-    the session position of the click that truly caused the next one."""
-    inside = cause is not None and cause >= rec.dropped
-    st.plotly_chart(
-        occlusion_bars(
-            names.labels_of(rec.session),
-            falls,
-            f"item {names.raw(item)}",
-            cause - rec.dropped if inside else None,
-            first_click=rec.dropped + 1,
-        ),
-        key="rec_chart_occlusion",
-    )
-    what = "the click that really came next" if is_truth else "the model's top pick"
-    note = (
-        f" Its true cause, click {cause + 1}, is before the clicks the model reads."
-        if cause is not None and not inside
-        else ""
-    )
-    st.caption(
-        f"Each bar: how far the model's probability of {what}, {escape_markdown(names.label(item))}, falls "
-        f"when that click is left out (below zero: it rises).{note}"
-    )
-
-
-def headline(
-    rec: Recommendation, n_clicks: int, oracle_table: pd.DataFrame | None, names: ItemNames
-) -> None:
-    """The numbers a stakeholder reads first."""
-    quiet = {"delta_color": "off", "delta_arrow": "off", "border": True}
-    figures = headlines(rec, n_clicks, oracle_table, names)
-    for column, (label, value, detail) in zip(st.columns(len(figures)), figures):
-        column.metric(label, value, detail, **quiet)
 
 
 @st.fragment
@@ -245,22 +135,11 @@ def session_panel(
     tabs += ["Hidden behaviour"] if view is not None else []
     explain_tab, ranked_tab, *behaviour = st.tabs(tabs, key="rec_charts", on_change="rerun")
     if explain_tab.open:
-        with explain_tab:
-            if attention_maps(rec, names, key="rec_explain"):
-                st.caption(charts.ATTENTION_MEANING)
-            if len(rec.session) < 2:
-                st.caption("Occlusion drops one click at a time: it needs 2+ clicks.")
-            else:  # of the true next click on a sampled session, else of the top pick
-                item = truth if truth is not None else int(rec.top_items[0])
-                known = causes is not None and truth is not None
-                occlusion_chart(
-                    rec,
-                    item,
-                    insights.occlusion(model, rec.session, item),
-                    truth is not None,
-                    causes.cause_of(len(items)) if known else None,
-                    names,
-                )
+        with explain_tab:  # of the true next click on a sampled session, else of the top pick
+            item = truth if truth is not None else int(rec.top_items[0])
+            known = causes is not None and truth is not None
+            why_these_items(model, config, info.path, rec, items, item, truth is not None,
+                            causes.cause_of(len(items)) if known else None, names, oracle)
     if ranked_tab.open:
         with ranked_tab:
             st.plotly_chart(
@@ -288,8 +167,9 @@ def session_panel(
 
 st.title("Recommend")
 st.caption(
-    "Enter a click session and see the next items the model ranks highest, which clicks its "
-    "attention weighed, and, on simulated data, what the Bayes-optimal oracle would recommend."
+    "Enter a click session and see the next items the model ranks highest, which clicks they "
+    "rest on (the explanation measured most faithful first), and, on simulated data, what the "
+    "Bayes-optimal oracle would recommend and what truly caused the click."
 )
 
 usable, broken = runs.openable_runs()

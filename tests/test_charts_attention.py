@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from streamrec.charts.explain_charts import (
     ATTENTION_MEANING,
     ATTENTION_RANGE,
     GROWTH_TEXT_UP_TO,
+    SCORE_MEANING,
     attention_growth_heatmap,
     attention_heatmap,
     behaviour_posterior_chart,
+    click_tick_angle,
     top_k_bars,
 )
 from streamrec.charts.world_charts import category_colors
@@ -31,7 +34,7 @@ def test_attention_heatmap_one_cell_per_click_with_values_and_labels():
     heatmap = fig.data[0]
     assert heatmap.z.tolist() == [[0.25, 0.25, 0.5]]
     assert heatmap.texttemplate == "%{z:.2f}"
-    assert heatmap.colorbar.title.text == "attention weight"
+    assert heatmap.colorbar.title.text == "share of the attention (0–1)"
     assert list(fig.layout.xaxis.tickvals) == [0, 1, 2]
     labels = ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
     assert list(fig.layout.xaxis.ticktext) == labels
@@ -53,9 +56,11 @@ def test_growth_heatmap_leaves_future_clicks_blank():
     np.testing.assert_array_equal(z[np.tril_indices(3)], growth[np.tril_indices(3)])
     assert fig.data[0].texttemplate == "%{z:.2f}"
     assert (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 1.0)
-    assert fig.layout.yaxis.ticktext[2] == "after click 3 (item 3 · cat 2)"
+    assert fig.layout.yaxis.ticktext[2] == "3"  # "prediction after click 3"; the item on the x axis
+    assert fig.layout.yaxis.title.text == "prediction after click"
+    assert "after click 3 (item 3 · cat 2)" in fig.data[0].customdata[2][0]
     cut = attention_growth_heatmap(SESSION, growth, CATEGORY, first_click=9)
-    assert cut.layout.yaxis.ticktext[0] == "after click 9 (item 3 · cat 2)"
+    assert cut.layout.yaxis.ticktext[0] == "9"
 
 
 def test_both_heatmaps_colour_weights_on_one_fixed_scale():
@@ -67,6 +72,28 @@ def test_both_heatmaps_colour_weights_on_one_fixed_scale():
         assert (heatmap.zmin, heatmap.zmax) == ATTENTION_RANGE == (0.0, 1.0)
         assert heatmap.colorscale == one.colorscale
     assert "add up to 1" in ATTENTION_MEANING and "same 0–1 scale" in ATTENTION_MEANING
+
+
+def test_an_unnormalised_map_is_neither_titled_nor_coloured_as_shares():
+    """NARM's local attention reads 1.03, 0.91, 0.55: not shares of anything."""
+    fig = attention_heatmap(SESSION, np.array([1.03, 0.91, 0.55]), CATEGORY, "local attention",
+                            normalised=False)
+    assert "weights sum to 1" not in fig.layout.title.text
+    assert "not normalised" in fig.layout.title.text
+    heatmap = fig.data[0]
+    assert heatmap.zmax == pytest.approx(1.03) and heatmap.zmin == 0.0
+    assert "not normalised" in heatmap.colorbar.title.text and "score" in heatmap.hovertemplate
+    growth = attention_growth_heatmap(SESSION, np.tril(np.full((3, 3), 1.4)), CATEGORY,
+                                      normalised=False).data[0]
+    assert growth.zmax == pytest.approx(1.4) and "not normalised" in growth.colorbar.title.text
+    assert "not normalised" in SCORE_MEANING
+
+
+def test_click_labels_stand_upright_beyond_three_clicks_so_a_phone_screen_holds_them():
+    assert click_tick_angle(3) == 0 and click_tick_angle(4) == -90
+    fig = attention_heatmap([0, 1, 2, 3, 4], np.full(5, 0.2), np.arange(5) % 3)
+    assert fig.layout.xaxis.tickangle == -90
+    assert fig.layout.margin.b > 80  # room for the slanted labels below the plot
 
 
 def test_growth_heatmap_of_a_long_session_leaves_values_to_the_hover():

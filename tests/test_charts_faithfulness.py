@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from streamrec.charts.faithfulness_charts import faithfulness_bars, occlusion_bars
-from streamrec.explain.faithfulness import summary_table
+from streamrec.charts.faithfulness_charts import EXPLAINER_AXES, attribution_bars, faithfulness_bars
+from streamrec.explain.attribution import INTEGRATED_GRADIENTS, OCCLUSION, SHAPLEY
+from streamrec.explain.faithfulness import METHODS, summary_table
 from streamrec.views.session_view import click_labels
 
 CATEGORY = np.array([0, 0, 1, 2, 1])
@@ -61,19 +62,33 @@ def test_faithfulness_bars_without_attention_have_three_methods():
     assert len(fig.data) == 6 and "attention" not in fig.data[0].name
 
 
-def test_occlusion_bars_one_bar_per_click_with_the_cause_in_red():
+def test_attribution_bars_signed_one_bar_per_click_with_a_visible_cause_marker():
     labels = click_labels([3, 0, 3], CATEGORY)
-    fig = occlusion_bars(labels, np.array([0.1, -0.02, 0.3]), "item 4", cause=0)
+    fig = attribution_bars(labels, np.array([0.1, -0.5, 0.001]), "item 4", OCCLUSION, cause=2)
     assert_titled(fig)
-    bar = fig.data[0]
-    np.testing.assert_allclose(bar.y, [10, -2, 30])  # percentage points
+    bar, marker = fig.data
+    np.testing.assert_allclose(bar.y, [10, -50, 0.1])  # percentage points, signed
     assert "percentage points" in fig.layout.yaxis.title.text
+    title = fig.layout.title.text
+    assert title.startswith("Occlusion: signed change in P(item 4)") and "true cause, click 3" in title
     assert list(fig.layout.xaxis.ticktext) == ["item 3 · cat 2", "item 0 · cat 0", "item 3 · cat 2"]
-    assert bar.marker.color[0] != bar.marker.color[1] == bar.marker.color[2]
-    assert "P(item 4)" in fig.layout.title.text and "true cause, click 1" in fig.layout.title.text
-    assert bar.customdata[0] == "click 1: item 3 · cat 2 (the true cause)"
-    cut = occlusion_bars(labels, np.zeros(3), "item 4", cause=2, first_click=8)
+    assert bar.marker.color[2] != bar.marker.color[0] == bar.marker.color[1]
+    assert bar.customdata[2] == "click 3: item 3 · cat 2 (the true cause)"
+    # The cause's bar is tiny beside a -50 bar: the marker sits above every bar, inside the axis.
+    assert list(marker.x) == [2] and marker.y[0] > bar.y.max()
+    low, high = fig.layout.yaxis.range
+    assert low < -50 and marker.y[0] < high
+    cut = attribution_bars(labels, np.zeros(3), "item 4", SHAPLEY, cause=2, first_click=8)
     assert "click 10" in cut.layout.title.text and cut.data[0].customdata[0] == "click 8: item 3 · cat 2"
-    plain = occlusion_bars(labels[:2], np.zeros(2), "item 4")
-    assert "true cause" not in plain.layout.title.text
+    assert cut.layout.title.text.startswith("Shapley values")
+    plain = attribution_bars(labels[:2], np.zeros(2), "item 4", INTEGRATED_GRADIENTS)
+    assert "true cause" not in plain.layout.title.text and len(plain.data) == 1
     assert len(set(plain.data[0].marker.color)) == 1
+
+
+def test_every_explainer_has_a_title_that_says_what_its_bars_measure():
+    labels = click_labels([3, 0], CATEGORY)
+    for method in METHODS:
+        if method in EXPLAINER_AXES:
+            fig = attribution_bars(labels, np.array([0.2, 0.1]), "item 4", method)
+            assert "item 4" in fig.layout.title.text, method

@@ -179,20 +179,13 @@ def test_one_target_per_session_at_most_n_sessions():
     assert np.array_equal(picked, fa.one_per_session(targets, 2, seed=3))  # seeded
 
 
-def test_drop_one_removes_each_click_in_turn():
-    tokens = np.array([[4, 5, 6], [7, 8, 0]])
-    variants, row, dropped = fa.drop_one(tokens, np.array([3, 2]))
-    assert variants.tolist() == [[5, 6, 0], [4, 6, 0], [4, 5, 0], [8, 0, 0], [7, 0, 0]]
-    assert row.tolist() == [0, 0, 0, 1, 1] and dropped.tolist() == [0, 1, 2, 0, 1]
-
-
 def test_cause_rank_counts_ties_against_the_cause():
     scores = np.array([[0.5, 0.5, 0.0], [0.1, 0.2, 0.7], [0.0, 1.0, 9.0]])
     ranks = fa.cause_rank(scores, np.array([3, 3, 2]), np.array([0, 2, 0]))
     assert ranks.tolist() == [2, 1, 2]  # the 9.0 past the window's 2 clicks does not count
 
 
-def test_batched_variants_equal_the_model_on_each_variant_alone():
+def test_batched_rows_equal_the_model_on_each_row_alone():
     torch.manual_seed(0)
     model = LSTMRecommender(
         LSTMConfig(n_items=N_ITEMS, embed_dim=8, hidden_size=12, num_layers=2)
@@ -202,18 +195,7 @@ def test_batched_variants_equal_the_model_on_each_variant_alone():
     tokens = np.zeros((9, 6), dtype=np.int64)
     for r, n in enumerate(lengths):
         tokens[r, :n] = rng.integers(1, N_ITEMS + 1, size=n)
-    variants, row, _ = fa.drop_one(tokens, lengths)
     items = rng.integers(0, N_ITEMS, size=9)
-    probs, attention = fa.last_output(
-        model, variants, lengths[row] - 1, items[row], rows_per_batch=4, want_attention=False
-    )
-    assert attention is None
-    with torch.no_grad():
-        for v in range(len(row)):
-            alone = torch.from_numpy(variants[v : v + 1, : lengths[row[v]] - 1])
-            logits, _ = model(alone)
-            expected = torch.softmax(logits[0], dim=0)[items[row[v]]].item()
-            assert probs[v] == pytest.approx(expected, rel=1e-5, abs=1e-7)
     full, attention = fa.last_output(model, tokens, lengths, items, rows_per_batch=4)
     with torch.no_grad():
         for r in range(9):
@@ -247,12 +229,12 @@ def test_data_identity_names_the_data_a_run_was_trained_on():
 def test_markdown_table_exact():
     result = fa.measure_faithfulness(SuccessorModel(), hand_made(), all_targets(hand_made()), MAX_LEN)
     assert fa.markdown_table(result).splitlines() == [
-        "| mechanism (targets) | attention | occlusion | last click | chance |",
-        "|---|---:|---:|---:|---:|",
-        "| all (3) | 66.7 / 66.7 | 66.7 / 66.7 | 33.3 / 66.7 | 38.9 / 77.8 |",
-        "| anchor (1) | 100.0 / 100.0 | 0.0 / 0.0 | 0.0 / 100.0 | 33.3 / 66.7 |",
-        "| successor (1) | 100.0 / 100.0 | 100.0 / 100.0 | 100.0 / 100.0 | 50.0 / 100.0 |",
-        "| recall (1) | 0.0 / 0.0 | 100.0 / 100.0 | 0.0 / 0.0 | 33.3 / 66.7 |",
+        "| mechanism (targets) | attention | occlusion | shapley sampling | last click | chance |",
+        "|---|---:|---:|---:|---:|---:|",
+        "| all (3) | 66.7 / 66.7 | 66.7 / 66.7 | 66.7 / 100.0 | 33.3 / 66.7 | 38.9 / 77.8 |",
+        "| anchor (1) | 100.0 / 100.0 | 0.0 / 0.0 | 0.0 / 100.0 | 0.0 / 100.0 | 33.3 / 66.7 |",
+        "| successor (1) | 100.0 / 100.0 | 100.0 / 100.0 | 100.0 / 100.0 | 100.0 / 100.0 | 50.0 / 100.0 |",
+        "| recall (1) | 0.0 / 0.0 | 100.0 / 100.0 | 100.0 / 100.0 | 0.0 / 0.0 | 33.3 / 66.7 |",
     ]
 
 
@@ -276,15 +258,28 @@ def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
     path = untrained_run(tmp_path, hand_made())
     assert main(["faithfulness", "--run", str(path), "--models-dir", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1  # one JSON object, nothing else
+    table = json.loads(out[0])
+    assert table["n_sessions"] == 3 and table["n_outside"] == 1
+    assert table["explainers"]["last click"]["all"]["top1"] == pytest.approx(1 / 3)
+    assert table["explainers"]["last click"]["all"]["top2"] == pytest.approx(2 / 3)
+    assert table["ideal"] is None  # hand-made sessions: no world to compute the ideal from
+    assert table["most_faithful"] in table["explainers"]
+    assert main(["faithfulness", "--run", str(path), "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("3 held-out targets caused by an earlier click inside the model's")
     assert "(1 caused targets skipped" in out[0]
-    assert out[1] == "| mechanism (targets) | attention | occlusion | last click | chance |"
-    assert out[3].startswith("| all (3) | ") and out[3].endswith("| 33.3 / 66.7 | 38.9 / 77.8 |")
-    assert json.loads(out[-1])["table"][0]["mechanism"] == "all"
+    assert out[1].startswith("| mechanism (targets) | attention | occlusion | shapley sampling |")
+    assert out[-1].startswith("Most faithful: ")
 
 
-def test_cli_names_a_run_whose_data_has_no_causes(tmp_path, capsys):
+def test_cli_measures_a_run_whose_data_has_no_causes_without_ground_truth(tmp_path, capsys):
     data = hand_made()
     path = untrained_run(tmp_path, SessionData(items=data.items, offsets=data.offsets))
-    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path)]) == 2
-    assert "records no cause per click" in capsys.readouterr().err
+    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "records no cause per click: comprehensiveness and sufficiency (ERASER)" in out
+    assert "| random |" in out and "| occlusion |" in out
+    assert main(["faithfulness", "--run", path.name, "--models-dir", str(tmp_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["eraser"]
+    assert {"occlusion", "random"} <= {row["method"] for row in rows}

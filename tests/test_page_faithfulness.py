@@ -119,8 +119,8 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     at = page(ATTENTION_PAGE)
     assert_clean(at)
     model, _, data, split = stored(runs_root, "demo")
-    assert at.number_input(key="att_faith_sessions").value == 500
-    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 500)
+    assert at.number_input(key="att_faith_sessions").value == 300
+    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 300)
     assert result.n_sessions > 10
     (fig,) = figures(at, "Does the explanation point at the true cause?")
     attention_top1 = next(t for t in fig["data"] if t["name"] == "attention: top 1")
@@ -129,8 +129,12 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     assert values(attention_top1["x"])[0] == f"all<br>{result.n_sessions:,} targets"
     text = text_of(at)
     assert f"Over {result.n_sessions:,} held-out targets caused by an earlier click" in text
-    assert f"attention {result.share(ATTENTION, 1):.0%}, occlusion" in text
+    assert f"attention {result.share(ATTENTION, 1):.0%} (" in text
+    assert f"Most faithful: **{result.most_faithful()}**" in text
+    assert "occlusion only" not in text
     assert f"{result.n_outside:,} caused targets were left out" in text
+    share = next(d.value for d in at.dataframe if "occlusion" in d.value.index and "all" in d.value.columns)
+    assert "ideal" not in share.index and {"occlusion", "shapley sampling"} <= set(share.index)
 
     at.number_input(key="att_faith_sessions").set_value(10).run()
     (fig,) = figures(at, "Does the explanation point at the true cause?")
@@ -143,7 +147,10 @@ def test_attention_page_says_so_when_the_data_has_no_causes(page):
     assert at.selectbox(key="att_run").value == "plain"
     assert "records no cause per click" in text_of(at)
     assert not figures(at, "Does the explanation point")
-    assert not [n for n in at.number_input if n.key == "att_faith_sessions"]
+    # What needs no truth: comprehensiveness and sufficiency per explainer, and the baseline.
+    eraser = next(d.value for d in at.dataframe if "sufficiency" in d.value.columns)
+    assert list(eraser.columns) == ["comprehensiveness", "sufficiency"]
+    assert {"random", "occlusion", "integrated gradients"} <= set(eraser.index)
 
 
 def test_patterns_counted_per_scenario_on_request(page, runs_root):
@@ -166,12 +173,12 @@ def test_patterns_counted_per_scenario_on_request(page, runs_root):
 
 
 def test_recommend_shows_occlusion_of_the_top_pick_beside_the_attention(page, runs_root):
-    at = page(RECOMMEND_PAGE)
+    at = page(RECOMMEND_PAGE, rec_why_explainer="occlusion")
     at.text_input(key="rec_text").set_value("3, 10, 25").run()
     assert_clean(at)
     model, *_ = stored(runs_root, "demo")
     top = int(recommend(model, [3, 10, 25], 10, MAX_LEN).top_items[0])
-    (fig,) = figures(at, f"Occlusion: drop one click, how far P(item {top}) falls")
+    (fig,) = figures(at, f"Occlusion: signed change in P(item {top})")
     np.testing.assert_allclose(
         values(fig["data"][0]["y"]), 100 * occlusion(model, [3, 10, 25], top), rtol=1e-4, atol=1e-5
     )
@@ -202,17 +209,22 @@ def test_sampled_session_says_what_caused_each_click_and_marks_the_cause(page, r
     sample, cause = caused_sample(data, split)
     prefix = list(sample.items[:-1])
     at = page(
-        RECOMMEND_PAGE, rec_sampled=("demo", sample), rec_text=", ".join(map(str, prefix))
+        RECOMMEND_PAGE, rec_sampled=("demo", sample), rec_text=", ".join(map(str, prefix)),
+        rec_why_explainer="occlusion",
     )
     assert_clean(at)
     causes = session_causes(data, sample.session_id, sample.items)
     assert causes_paragraph(causes, len(sample.items)) in text_of(at)
     truth = sample.items[-1]
     dropped = max(0, len(prefix) - MAX_LEN)
-    (fig,) = figures(at, f"Occlusion: drop one click, how far P(item {truth}) falls")
+    (fig,) = figures(at, f"Occlusion: signed change in P(item {truth})")
     assert f"red: the true cause, click {cause + 1}" in fig["layout"]["title"]["text"]
     colors = fig["data"][0]["marker"]["color"]
     assert sum(c == "#D62728" for c in colors) == 1 and colors[cause - dropped] == "#D62728"
+    assert values(fig["data"][1]["x"])[0] == cause - dropped  # the marker above the bars
+    # Beside it, the best possible: the oracle's posterior over which click caused it.
+    (ideal,) = figures(at, f"Best possible: the oracle's P(this click caused item {truth})")
+    assert values(ideal["data"][0]["y"]).size == min(len(prefix), MAX_LEN)
     np.testing.assert_allclose(
         values(fig["data"][0]["y"]), 100 * occlusion(model, prefix[-MAX_LEN:], truth),
         rtol=1e-4, atol=1e-5,
@@ -239,4 +251,7 @@ def test_sampled_session_of_data_without_causes_says_so(page, runs_root):
     assert at.selectbox(key="rec_run").value == "plain"
     assert "records no cause per click" in text_of(at)
     assert "What caused each click" not in text_of(at)
-    assert len(figures(at, "Occlusion: drop one click")) == 1  # occlusion needs no causes
+    # Every explainer needs no causes; without them no trust figure, so none is ranked first.
+    explainer = at.selectbox(key="rec_why_explainer")
+    assert len(explainer.options) >= 6 and not any("right" in o for o in explainer.options)
+    assert "no explanation can be checked against the truth here" in text_of(at)

@@ -15,8 +15,11 @@ import pytest
 from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
 
 from streamrec.charts.explain_charts import ATTENTION_MEANING
+from streamrec.charts.faithfulness_charts import EXPLAINER_AXES, METHOD_NAMES
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
+from streamrec.explain import trust
+from streamrec.explain.faithfulness import occlusion
 from streamrec.model import LSTMRecommender
 from streamrec.recommendation import recommend
 from streamrec.training import runs
@@ -117,8 +120,18 @@ def test_typed_session_shows_both_top_k_tables_and_the_attention(open_page, mode
     assert heatmap["texttemplate"] == "%{z:.2f}"
     growth = figure(at, "How the attention (attention pooling) shifts")["data"][0]
     assert decoded(growth["z"]).size == 16  # 4 x 4, upper cells blank
-    assert decoded(figure(at, "Occlusion: drop one click")["data"][0]["y"]).size == 4
-    assert len(plotly_figures(at)) == 3  # the other charts' tabs are closed: not drawn
+    # "Why these items" opens on the explainer measured most faithful for the run, with the
+    # oracle's posterior over causes beside it (a simulated world) and the attention below.
+    record = trust.stored_record(models / "tiny")  # measured on first need, stored in the run
+    best = trust.most_faithful(record)
+    assert at.selectbox(key="rec_why_explainer").value == best
+    title = EXPLAINER_AXES[best][0].format(target=f"item {expected.top_items[0]}")
+    assert decoded(figure(at, title)["data"][0]["y"]).size == 4
+    assert decoded(figure(at, "Best possible: the oracle's P(this click caused")["data"][0]["y"]).size == 4
+    assert len(plotly_figures(at)) == 4  # the other charts' tabs are closed: not drawn
+    sentence = trust.trust_sentence(record, best, METHOD_NAMES[best])
+    assert sentence in [m.value for m in at.markdown]
+    assert sentence.startswith("On ") and "the best possible is" in sentence
 
 
 @pytest.mark.parametrize(
@@ -173,7 +186,7 @@ def test_a_session_longer_than_max_len_is_cut_with_a_notice(open_page, models):
     heatmap = figure(at, "Attention (attention pooling) over the session's clicks")["data"][0]
     assert decoded(heatmap["z"]).size == MAX_LEN
     growth = figure(at, "How the attention (attention pooling) shifts")
-    assert growth["layout"]["yaxis"]["ticktext"][0] == "after click 5 (item 5 · cat 0)"
+    assert growth["layout"]["yaxis"]["ticktext"][0] == "5"
     assert {m.label: m.value for m in at.metric}["Clicks the model reads"] == "8 of 12"
 
 
@@ -414,7 +427,29 @@ def test_both_heatmaps_share_one_0_to_1_scale_and_say_what_a_weight_means(open_p
                   "How the attention (attention pooling) shifts"):
         heatmap = figure(at, title)["data"][0]
         assert (heatmap["zmin"], heatmap["zmax"]) == (0.0, 1.0), title
+        assert heatmap["colorbar"]["title"]["text"] == "share of the attention (0–1)"
     assert ATTENTION_MEANING in [c.value for c in at.caption]
+    assert "weights sum to 1" in figure(at, "Attention (attention pooling)")["layout"]["title"]["text"]
+    expander = [e.label for e in at.expander if e.label.startswith("Attention maps")]
+    assert expander and "names the true cause" in expander[0]  # its own measured trust
+
+
+def test_every_explainer_can_be_picked_and_the_recorded_choice_is_stored(open_page, models):
+    at = type_session(open_page(PAGE), "3, 10, 25, 3")
+    assert (models / "tiny" / trust.RECORD_FILE).exists()
+    options = at.selectbox(key="rec_why_explainer").options
+    shown = {o.split(" · ")[0] for o in options}
+    assert {METHOD_NAMES[m] for m in ("attention", "occlusion", "shapley sampling",
+                                      "integrated gradients", "gradient x input",
+                                      "exact decomposition")} <= shown
+    assert sum(" · most faithful" in o for o in options) == 1 and " · most faithful" in options[0]
+    at.selectbox(key="rec_why_explainer").set_value("occlusion").run()
+    assert_clean(at)
+    model, _ = runs.load_model(models / "tiny")
+    top = int(recommend(model, [3, 10, 25, 3], 10, MAX_LEN).top_items[0])
+    fig = figure(at, f"Occlusion: signed change in P(item {top})")
+    np.testing.assert_allclose(decoded(fig["data"][0]["y"]),
+                               100 * occlusion(model, [3, 10, 25, 3], top), rtol=1e-4, atol=1e-5)
 
 
 def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_available(

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from streamrec.charts.faithfulness_charts import METHOD_NAMES
 from streamrec.data.identity import data_key
+from streamrec.explain.attribution import CAPTUM_METHODS
 from streamrec.training import runs
 from tests.zoo_runs import TINY_SIM, tiny_config, train_tiny_runs
 
@@ -89,7 +91,9 @@ def test_recommend_explains_each_family_by_what_its_model_returns(open_page, mod
     at.text_input(key="rec_text").set_value(SESSION).run()
     assert_clean(at)
     shown = titles(at)
-    assert any(t.startswith("Occlusion: drop one click") for t in shown), shown  # every family
+    # Every family gets every model-agnostic explainer, the most faithful first.
+    options = [o.split(" · ")[0] for o in at.selectbox(key="rec_why_explainer").options]
+    assert {METHOD_NAMES[m] for m in CAPTUM_METHODS} <= set(options), options
     most = {m.label: m for m in at.metric}["Most attended click"]
     if family == "gru4rec":
         assert most.value == "—"
@@ -98,7 +102,11 @@ def test_recommend_explains_each_family_by_what_its_model_returns(open_page, mod
         assert most.delta.endswith("(rollout)") == (family == "sasrec"), most.delta
     radios = {r.key: list(r.options) for r in at.radio}
     if family == "sasrec":  # a grid of layers x heads, plus rollout
-        assert radios["rec_explain_map"] == ["by layer and head", "rollout"]
+        assert radios["rec_explain_map"] == ["rollout", "by layer and head"]  # the headline's map first
+        assert any(t.startswith("Attention (rollout)") for t in shown), shown
+        at.radio(key="rec_explain_map").set_value("by layer and head").run()
+        shown = titles(at)
+        radios = {r.key: list(r.options) for r in at.radio}
         assert at.selectbox(key="rec_explain_layer").options == ["layer 1", "layer 2"]
         assert radios["rec_explain_head"] == ["head 1", "head 2", "mean over heads"]
         assert any("(layer 2 · mean over heads)" in t for t in shown), shown
@@ -106,7 +114,7 @@ def test_recommend_explains_each_family_by_what_its_model_returns(open_page, mod
         assert any("(layer 2 · head 1)" in t for t in titles(at))
         at.radio(key="rec_explain_map").set_value("rollout").run()
         assert any(t.startswith("Attention (rollout)") for t in titles(at))
-    elif family == "gru4rec":  # no attention: occlusion only
+    elif family == "gru4rec":  # no attention: the other explainers only
         assert not any(t.startswith(("Attention", "How the attention")) for t in shown), shown
         assert any("without attention" in c.value for c in at.caption)
     else:  # one map of its own: no picker

@@ -271,6 +271,17 @@ def test_headlines_exact():
     assert whole[3].detail == "click 2 · weight 0.70"
 
 
+def test_most_attended_reads_the_summary_map_and_calls_an_unnormalised_one_a_score():
+    rec = hand_recommendation(0)
+    rollout = np.array([[1.0, 0, 0], [0.5, 0.5, 0], [0.6, 0.1, 0.3]])
+    rec.explanations.update({"layer 1 · mean over heads": np.eye(3), "rollout": rollout})
+    assert headlines(rec, 3, None, CATEGORY)[-1] == Headline(
+        "Most attended click", "item 4", "click 1 · weight 0.60 (rollout)")
+    narm = hand_recommendation(0)
+    narm.explanations["local attention"] = np.array([[0.9, 0, 0], [0.8, 1.1, 0], [1.03, 0.91, 0.55]])
+    assert headlines(narm, 3, None, CATEGORY)[-1].detail == "click 1 · score 1.03 (local attention)"
+
+
 def test_sample_summary_says_whether_the_session_still_follows_the_sample():
     sample = SampledSession(7, (4, 2, 2, 0), "deep_dive", (1, 2))
     head = (

@@ -41,6 +41,10 @@ ATTENTION_MEANING = (
     "one: each prediction's weights add up to 1 (0.50 is half), and both heatmaps colour "
     "weights on the same 0–1 scale."
 )
+SCORE_MEANING = (
+    "These scores are not normalised: each click gets its own score (they need not add up to "
+    "1), so both heatmaps colour them on the range of the scores shown."
+)
 BAR_COLOR = "#1F77B4"
 ORACLE_COLOR = "#3A3A3A"
 TRUTH_COLOR = "#D62728"
@@ -51,15 +55,29 @@ TEMPLATE = "none"
 # its n(n+1)/2 labels were the slowest part of redrawing a long session, and at that size
 # they are too small to read anyway.
 GROWTH_TEXT_UP_TO = 12
+FLAT_CLICK_LABELS = 3
 
 
-def _click_axis(labels: list[str], flat_up_to: int) -> dict[str, Any]:
-    """Numeric positions labelled per click; beyond `flat_up_to` clicks the labels slant."""
+def click_tick_angle(n_clicks: int) -> int:
+    """Click labels ('item 302 · cat 4') lie flat for a few clicks and stand upright beyond:
+    flat, five already overlap on a 390 px phone screen, and upright each takes only its
+    font's height along the axis."""
+    return 0 if n_clicks <= FLAT_CLICK_LABELS else -90
+
+
+def click_tick_font(n_clicks: int) -> dict[str, int]:
+    """Smaller click labels for longer sessions, so 20 upright ones fit a phone's plot width."""
+    return {"size": 12 if n_clicks <= 8 else 10 if n_clicks <= 12 else 8 if n_clicks <= 16 else 7}
+
+
+def _click_axis(labels: list[str]) -> dict[str, Any]:
+    """Numeric positions labelled per click, slanted beyond a few (`click_tick_angle`)."""
     return {
         "tickmode": "array",
         "tickvals": list(range(len(labels))),
         "ticktext": labels,
-        "tickangle": 0 if len(labels) <= flat_up_to else -40,
+        "tickangle": click_tick_angle(len(labels)),
+        "tickfont": click_tick_font(len(labels)),
         "showgrid": False,
         "zeroline": False,
     }
@@ -70,40 +88,56 @@ def _cell_font(n_clicks: int) -> dict[str, int]:
     return {"size": 12 if n_clicks <= 12 else 10 if n_clicks <= 20 else 9}
 
 
+def _colour_scale(weights: np.ndarray, normalised: bool) -> tuple[float, float, str]:
+    """(zmin, zmax, colour-bar title): a share of attention on the fixed 0–1 range, an
+    unnormalised score on the range of the scores shown."""
+    if normalised:
+        return ATTENTION_RANGE[0], ATTENTION_RANGE[1], "share of the attention (0–1)"
+    finite = weights[np.isfinite(weights)]
+    low = float(min(finite.min(initial=0.0), 0.0))
+    high = float(max(finite.max(initial=0.0), low + 1e-9))
+    return low, high, "attention score (not normalised)"
+
+
 def attention_heatmap(
     session: Sequence[int], attention: np.ndarray, item_category: np.ndarray,
-    map_name: str | None = None,
+    map_name: str | None = None, normalised: bool = True,
 ) -> go.Figure:
     """One row: the attention weight of each click in the prediction of the next click;
-    `map_name` names which of the model's maps it is (e.g. "layer 2 · head 1")."""
+    `map_name` names which of the model's maps it is (e.g. "layer 2 · head 1"). Only a
+    `normalised` map (each prediction's weights sum to 1) is titled and coloured as shares."""
     labels = click_labels(session, item_category)
     weights = np.asarray(attention, dtype=np.float64)
     n = len(labels)
-    x_axis = _click_axis(labels, flat_up_to=10)
+    x_axis = _click_axis(labels)
     y_labels = ["next click"]
+    zmin, zmax, bar_title = _colour_scale(weights, normalised)
+    what = "attention weight" if normalised else "attention score"
     heatmap = go.Heatmap(
         z=weights[None, :],
         x=list(range(n)),
         y=[0],
         customdata=np.array(labels, dtype=object)[None, :],
-        zmin=ATTENTION_RANGE[0],
-        zmax=ATTENTION_RANGE[1],
+        zmin=zmin,
+        zmax=zmax,
         colorscale=ATTENTION_SCALE,
-        colorbar={"title": {"text": "attention weight"}, "thickness": 14},
+        colorbar={"title": {"text": bar_title, "side": "right"}, "thickness": 12},
         texttemplate="%{z:.2f}",
         textfont=_cell_font(n),
         xgap=2,
-        hovertemplate="click %{x}: %{customdata}<br>attention weight %{z:.3f}<extra></extra>",
+        hovertemplate=f"click %{{x}}: %{{customdata}}<br>{what} %{{z:.3f}}<extra></extra>",
     )
+    note = "weights sum to 1" if normalised else "scores, not normalised"
     layout = figure_layout(
         f"Attention{f' ({map_name})' if map_name else ''} over the session's clicks when "
-        "predicting the next click (weights sum to 1)",
+        f"predicting the next click ({note})",
         "click in session (oldest → newest)",
-        "prediction",
-        height=250 if n <= 6 else 300,
+        "next click",  # the one row, named by the axis title: a phone needs the width
+        height=250 if n <= 3 else 330,
         xaxis=x_axis,
-        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": y_labels, "showgrid": False},
-        margin=fitted_margin(y_labels, labels, x_axis["tickangle"]),
+        yaxis={"tickmode": "array", "tickvals": [0], "ticktext": y_labels, "showgrid": False,
+               "showticklabels": False},
+        margin=fitted_margin([""], labels, x_axis["tickangle"]),
         automargin=False,
         template=TEMPLATE,
     )
@@ -112,31 +146,35 @@ def attention_heatmap(
 
 def attention_growth_heatmap(
     session: Sequence[int], growth: np.ndarray, item_category: np.ndarray, first_click: int = 1,
-    map_name: str | None = None,
+    map_name: str | None = None, normalised: bool = True,
 ) -> go.Figure:
     """Row t: the attention over clicks 1..t in the prediction made right after click t
     (`map_name`: which of the model's maps).
 
-    Cells right of the diagonal (clicks not yet made) are left blank. Colours use the fixed
-    ATTENTION_RANGE shared with `attention_heatmap` (the first row's single weight is 1, the
-    darkest blue). Rows are numbered from `first_click`, the position of `session[0]` in a
-    longer, cut session.
+    Cells right of the diagonal (clicks not yet made) are left blank. A `normalised` map is
+    coloured on the fixed ATTENTION_RANGE shared with `attention_heatmap` (the first row's
+    single weight is 1, the darkest blue), an unnormalised one on its own range. Rows are
+    numbered from `first_click`, the position of `session[0]` in a longer, cut session.
     """
     labels = click_labels(session, item_category)
     n = len(labels)
     z = np.asarray(growth, dtype=np.float64).copy()  # (L, L)
     z[np.triu_indices(n, k=1)] = np.nan
-    rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]
-    x_axis = _click_axis(labels, flat_up_to=6)
+    rows = [f"after click {first_click + t} ({labels[t]})" for t in range(n)]  # for the hover
+    # Short row labels: the item is on the click axis, and a phone screen needs the width.
+    ticks = [str(first_click + t) for t in range(n)]
+    x_axis = _click_axis(labels)
+    zmin, zmax, bar_title = _colour_scale(z, normalised)
+    what = "weight" if normalised else "score"
     heatmap = go.Heatmap(
         z=z,
         x=list(range(n)),
         y=list(range(n)),
-        customdata=np.array([[f"{r}<br>weight of {c}" for c in labels] for r in rows]),
-        zmin=ATTENTION_RANGE[0],
-        zmax=ATTENTION_RANGE[1],
+        customdata=np.array([[f"{r}<br>{what} of {c}" for c in labels] for r in rows]),
+        zmin=zmin,
+        zmax=zmax,
         colorscale=ATTENTION_SCALE,
-        colorbar={"title": {"text": "attention weight"}, "thickness": 14},
+        colorbar={"title": {"text": bar_title, "side": "right"}, "thickness": 12},
         texttemplate="%{z:.2f}" if n <= GROWTH_TEXT_UP_TO else "",
         textfont=_cell_font(n),
         xgap=1,
@@ -148,19 +186,19 @@ def attention_growth_heatmap(
         f"How the attention{f' ({map_name})' if map_name else ''} shifts as the session grows "
         "(row t: prediction after click t)",
         "attended click (oldest → newest)",
-        "prediction made",
+        "prediction after click",
         height=max(300, 26 * n + 170),
         xaxis=x_axis,
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(n)),
-            "ticktext": rows,
+            "ticktext": ticks,
             "autorange": "reversed",
             "showgrid": False,
             "zeroline": False,
         },
         plot_bgcolor="white",
-        margin=fitted_margin(rows, labels, x_axis["tickangle"]),
+        margin=fitted_margin(ticks, labels, x_axis["tickangle"]),
         automargin=False,
         template=TEMPLATE,
     )

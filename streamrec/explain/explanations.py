@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from streamrec.model import SessionModel
@@ -67,6 +68,15 @@ def summary_map(names: Sequence[str]) -> str:
     return layout.single[0] if layout.single else list(names)[-1]
 
 
+def is_normalised(weights: np.ndarray, tolerance: float = 1e-3) -> bool:
+    """True when every row of a map (rows with any weight) sums to 1: a share of attention,
+    as softmax attention is; NARM's local attention, a sigmoid score per click, is not."""
+    rows = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    sums = rows.sum(axis=-1)
+    used = np.abs(rows).sum(axis=-1) > 0
+    return bool(np.all(np.abs(sums[used] - 1.0) <= tolerance)) and bool((rows >= 0).all())
+
+
 @torch.no_grad()
 def explanation_names(model: SessionModel) -> list[str]:
     """The names of the maps the model's `explain` returns (empty for a model without
@@ -92,3 +102,27 @@ def has_attention(model: SessionModel) -> bool:
         return model.forward_rows(torch.tensor([[1, 2]]))[1] is not None
     finally:
         model.train(was_training)
+
+
+def explain_session(model: SessionModel, session: Sequence[int], item: int) -> dict[str, np.ndarray]:
+    """Every explainer the model has for P(item) after `session` (the item ids it reads, cut
+    to max_len), by name (`faithfulness.METHODS`): (L,) scores over the clicks, higher = more
+    responsible. Attention is the model's summary map (`summary_map`) where it has one."""
+    from streamrec.explain import faithfulness as fa
+    from streamrec.explain.attribution import attribute, methods_for
+    from streamrec.threads import one_thread
+
+    clicks = np.asarray(session, dtype=np.int64)
+    if clicks.size == 0:
+        raise ValueError("the session is empty: nothing to explain")
+    tokens, lengths = (clicks + 1)[None, :], np.array([clicks.size])
+    target = np.array([item], dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    with fa.evaluating(model), one_thread():
+        _, maps = fa.last_output_maps(model, tokens, lengths, target)
+        out.update({name: values[0] for name, values in maps.items()})
+        for method in methods_for(model):
+            out[method] = attribute(model, tokens, lengths, target, method)[0]
+        if callable(getattr(model, "decompose", None)):
+            out[fa.EXACT] = fa.decomposition(model, tokens, lengths, target)[0]
+    return {name: out[name] for name in fa.METHODS if name in out}

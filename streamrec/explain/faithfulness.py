@@ -1,36 +1,40 @@
-"""Does attention point at the cause? Attention and leave-one-out occlusion against the truth.
+"""Which explanation points at the true cause of a click? Every explainer against the truth
+and against the best possible.
 
 The simulator records, for every click, the mechanism that produced it and, where an earlier
 click caused it, that click's position (`SessionData.cause`, `cause_position`). For held-out
-targets caused by an earlier click inside the window the model reads, this module asks four
-"explainers" to rank the window's clicks and checks whether the cause comes first (top 1) or
-among the first two (top 2):
+targets caused by an earlier click inside the window the model reads, every explainer ranks
+the window's clicks and we check whether the cause comes first (top 1) or among the first two
+(top 2):
 
-- attention: the model's attention weights in the prediction of the target;
-- occlusion: leave-one-out occlusion (Zeiler & Fergus, "Visualizing and understanding
-  convolutional networks", ECCV 2014; Li, Monroe & Jurafsky, "Understanding neural networks
-  through representation erasure", 2016): drop each click of the window, run the model on the
-  remaining clicks and measure how far the true next item's probability falls;
-- last click: always the most recent click (then the one before it);
-- chance: a uniformly random click, top-k hit probability k / L, averaged over targets;
+- ideal: the oracle's exact posterior P(click j caused the next click | prefix, next click)
+  (`streamrec.explain.ideal`); no explainer that sees only the clicks can beat its top-1
+  rate on average, so every other rate is also reported as a share of it;
+- attention: the model's attention weights in the prediction of the target (the weights
+  `forward_rows` returns, else the first map of its own `explain` names, e.g. SASRec's
+  rollout);
 - copy pointer: for a model with one (the LSTM's `copy` option), the pointer's split of its
-  copy mass over the window's clicks (`explain`'s "copy pointer" map), a second attention
-  that the model uses to re-click an item.
+  copy mass over the window's clicks;
+- occlusion (leave one out; Zeiler & Fergus, ECCV 2014; Li, Monroe & Jurafsky, 2016),
+  Shapley value sampling, integrated gradients and gradient x input: Captum's, through the
+  model seam (`streamrec.explain.attribution`), for P(true next item);
+- exact decomposition: for a family that offers one (`decompose`, the LSTM's), its logit
+  split exactly over the clicks;
+- last click: always the most recent click (then the one before it);
+- chance: a uniformly random click, top-k hit probability k / L, averaged over targets.
 
 Whether attention is an explanation is measured here, not assumed (Jain & Wallace, "Attention
 is not Explanation", NAACL 2019; Wiegreffe & Pinter, "Attention is not not Explanation",
-EMNLP 2019). Ties count against the explainer, as ranks do in `streamrec.evaluation.metrics`.
-
-Only `model.forward_rows(tokens) -> (states, attention | None)` and `model.logits(states)` are
-used; a model without attention gets the occlusion, last-click and chance rows only.
+EMNLP 2019). Ties count against the explainer, as ranks do in `streamrec.evaluation.metrics`;
+the ideal breaks its exact ties towards the later click (any rule does as well on a tie).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,19 +42,31 @@ import torch
 
 from streamrec.data.columns import SESSION_ID
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
-from streamrec.data.splits import PAD, Targets
+from streamrec.data.splits import Targets
+from streamrec.explain.attribution import (
+    GRADIENT_X_INPUT,
+    INTEGRATED_GRADIENTS,
+    OCCLUSION,
+    SHAPLEY,
+    attribute,
+    methods_for,
+)
 from streamrec.threads import one_thread
 
-ATTENTION, OCCLUSION, LAST_CLICK, CHANCE = "attention", "occlusion", "last click", "chance"
+IDEAL, ATTENTION, LAST_CLICK, CHANCE = "ideal", "attention", "last click", "chance"
 POINTER = "copy pointer"  # also the name of the map the model's `explain` returns for it
-METHODS = (ATTENTION, POINTER, OCCLUSION, LAST_CLICK, CHANCE)
-RANKED = (ATTENTION, POINTER, OCCLUSION, LAST_CLICK)  # the methods with a rank per target
+EXACT = "exact decomposition"  # a family's own per-click split of its logit (`decompose`)
+METHODS = (IDEAL, ATTENTION, POINTER, OCCLUSION, SHAPLEY, INTEGRATED_GRADIENTS, GRADIENT_X_INPUT,
+           EXACT, LAST_CLICK, CHANCE)
+RANKED = tuple(m for m in METHODS if m != CHANCE)  # the methods with a rank per target
+MODEL_METHODS = (ATTENTION, POINTER, OCCLUSION, SHAPLEY, INTEGRATED_GRADIENTS, GRADIENT_X_INPUT,
+                 EXACT)
 TOPS = (1, 2)
 ALL = "all"  # the mechanism label of the pooled rows
 MIN_WINDOW = 2  # a one-click window has only one candidate: every explainer is right
-TABLE_COLUMNS = ("mechanism", "method", "top", "hits", "targets", "share", "se")
+TABLE_COLUMNS = ("mechanism", "method", "top", "hits", "targets", "share", "se", "of_ideal")
 # hits: targets whose cause ranks within `top` (for chance, the expected number);
-# se: standard error of the share over the targets
+# se: standard error of the share over the targets; of_ideal: share / the ideal's share
 
 Progress = Callable[[float], None]
 
@@ -73,8 +89,7 @@ class Faithfulness:
 
     `targets` has one row per analysed target (one per session): where it is, its mechanism,
     the window length L, how many clicks back the cause is, and the cause's rank under each
-    explainer (NaN for attention or the pointer when the model has none). `table` is the tidy
-    summary.
+    explainer (NaN for one the model or the data does not have). `table` is the tidy summary.
     """
 
     targets: pd.DataFrame
@@ -83,15 +98,31 @@ class Faithfulness:
     n_outside: int  # eligible-looking targets skipped: the cause fell before the model's window
     has_attention: bool
     has_pointer: bool = False
+    methods: tuple[str, ...] = field(default=())  # the explainers measured, in METHODS order
+    seconds: dict[str, float] = field(default_factory=dict)  # time per explainer
 
-    def share(self, method: str, top: int, mechanism: str = ALL) -> float:
-        """The share of targets whose cause `method` ranks within `top` (NaN if absent)."""
+    def share(self, method: str, top: int, mechanism: str = ALL, column: str = "share") -> float:
+        """The share of targets whose cause `method` ranks within `top` (NaN if absent);
+        `column="of_ideal"` gives it as a share of the ideal's."""
         rows = self.table[
             (self.table["mechanism"] == mechanism)
             & (self.table["method"] == method)
             & (self.table["top"] == top)
         ]
-        return float(rows["share"].iloc[0]) if len(rows) else float("nan")
+        return float(rows[column].iloc[0]) if len(rows) else float("nan")
+
+    def balanced(self, method: str) -> float:
+        """The mean of `method`'s top-1 rates over the mechanisms (each cause counts equally)."""
+        rows = self.table[(self.table["method"] == method) & (self.table["top"] == 1)
+                          & (self.table["mechanism"] != ALL)]
+        return float(rows["share"].mean()) if len(rows) else float("nan")
+
+    def most_faithful(self) -> str:
+        """The model's explainer (not the ideal, the last click or chance) with the highest
+        mean top-1 rate over the mechanisms, so that one right only about the last click does
+        not win on a world's mix of causes alone; ties go to the earlier in METHODS."""
+        candidates = [m for m in self.methods if m in MODEL_METHODS]
+        return max(candidates, key=lambda m: (self.balanced(m), -METHODS.index(m)))
 
 
 def caused_targets(
@@ -139,18 +170,6 @@ def windows(data: SessionData, targets: Targets, max_len: int) -> tuple[np.ndarr
     tokens = np.zeros((len(targets), max_len), dtype=np.int64)
     tokens[inside] = data.items[(starts[:, None] + cols)[inside]] + 1
     return tokens, lengths
-
-
-def drop_one(tokens: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every leave-one-out variant of every row: (V, T) tokens with click j of row i removed,
-    their row i (V,) and dropped click j (V,), V = lengths.sum(), rows in (i, j) order."""
-    row = np.repeat(np.arange(lengths.shape[0]), lengths)
-    dropped = np.arange(row.shape[0]) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cols = np.arange(tokens.shape[1])[None, :]
-    source = cols + (cols >= dropped[:, None])  # skip the dropped column
-    variants = np.take_along_axis(tokens[row], np.minimum(source, tokens.shape[1] - 1), axis=1)
-    variants[source >= lengths[row][:, None]] = PAD
-    return variants, row, dropped
 
 
 @contextmanager
@@ -201,9 +220,12 @@ def last_output_maps(
     `forward_rows` returns) and POINTER (the "copy pointer" map of `explain`), each (N, T)."""
     n, width = tokens.shape
     probs = np.zeros(n, dtype=np.float64)
-    explain = getattr(model, "explain", None)  # asked once whether it names a pointer, not per batch
-    if POINTER in wanted and (explain is None or POINTER not in explain(torch.tensor([[1, 2]]))):
+    explain = getattr(model, "explain", None)  # asked once which maps it names, not per batch
+    names = list(explain(torch.tensor([[1, 2]]))) if explain is not None else []
+    if POINTER not in names:
         wanted = tuple(name for name in wanted if name != POINTER)
+    own = [name for name in names if name != POINTER and " · " not in name]
+    summary = own[0] if own else None  # e.g. SASRec's rollout, when forward_rows has no weights
     maps = {name: np.zeros((n, width), dtype=np.float32) for name in wanted}
     order = np.argsort(-lengths, kind="stable")
     for start in range(0, n, rows_per_batch):
@@ -216,9 +238,12 @@ def last_output_maps(
         logits = model.logits(states[batch, last])  # (B, n_items)
         log_p = torch.log_softmax(logits.float(), dim=-1)[batch, torch.from_numpy(items[index])]
         probs[index] = log_p.exp().double().numpy()
-        found: dict[str, torch.Tensor | None] = {ATTENTION: weights}
-        if POINTER in maps and explain is not None:
-            found[POINTER] = explain(rows)[POINTER]
+        named = explain(rows) if explain is not None and (POINTER in maps or (
+            weights is None and summary is not None and ATTENTION in maps)) else {}
+        found: dict[str, torch.Tensor | None] = {
+            ATTENTION: weights if weights is not None else named.get(summary or "")}
+        if POINTER in maps:
+            found[POINTER] = named[POINTER]
         for name in list(maps):
             value = found[name]
             if value is None:
@@ -247,42 +272,43 @@ def measure_faithfulness(
     seed: int = 0,
     rows_per_batch: int = 1024,
     progress: Progress | None = None,
+    explainers: Sequence[str] | None = None,
 ) -> Faithfulness:
-    """Attention, occlusion, last click and chance against the recorded causes.
+    """Every explainer (or those named in `explainers`) against the recorded causes, and the
+    ideal one where the data come from a known world.
 
     One target per session: drawn (seeded) among the held-out targets of a session that an
     earlier click inside the model's window caused, from at most `n_sessions` such sessions.
-    Runs on one torch thread, session-parallel over windows, the drop-one variants batched.
+    Runs on one torch thread, session-parallel over windows; no explainer holds more than
+    `rows_per_batch` rows of catalog logits at a time.
     """
+    import time
+
+    from streamrec.explain.ideal import ideal_attribution
+
     if n_sessions < 1:
         raise ValueError(f"n_sessions = {n_sessions} must be at least 1")
+    wanted = tuple(explainers) if explainers is not None else METHODS
+    unknown = [m for m in wanted if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown explainer {unknown[0]!r}: one of {', '.join(METHODS)}")
     caused, cause_at, n_outside = caused_targets(data, held_out, max_len)
     picked = one_per_session(caused, n_sessions, seed)
     targets, cause_at = caused.take(picked), cause_at[picked]
     tokens, lengths = windows(data, targets, max_len)
     truth = data.items[data.offsets[targets.session] + targets.position]
     n = len(targets)
-
-    def step(done: float, share: float) -> Progress | None:
-        return None if progress is None else (lambda f: progress(done + share * f))
-
-    with evaluating(model), one_thread():
-        full, maps = last_output_maps(
-            model, tokens, lengths, truth, rows_per_batch, progress=step(0.0, 0.1)
-        )
-        variants, row, dropped = drop_one(tokens, lengths)
-        without, _ = last_output(
-            model, variants, lengths[row] - 1, truth[row], rows_per_batch, False, step(0.1, 0.9)
-        )
-    fall = np.zeros(tokens.shape, dtype=np.float64)  # (N, T) P(true next) lost by dropping j
-    fall[row, dropped] = full[row] - without
-    recency = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
-    ranks = {
-        OCCLUSION: cause_rank(fall, lengths, cause_at),
-        LAST_CLICK: cause_rank(recency, lengths, cause_at),
-    }
-    for name, weights in maps.items():
-        ranks[name] = cause_rank(weights, lengths, cause_at)
+    full, scores, seconds = model_scores(model, tokens, lengths, truth, wanted, rows_per_batch,
+                                         progress, seed)
+    if IDEAL in wanted and data.config is not None:
+        clock = time.perf_counter()
+        ideal = np.zeros(tokens.shape, dtype=np.float64)
+        posterior, _ = ideal_attribution(data, targets, lengths)
+        ideal[:, : posterior.shape[1]] = posterior
+        # Exact ties (one item recalled through two clicks) go to the later click.
+        scores[IDEAL] = ideal + 1e-12 * np.arange(tokens.shape[1])[None, :]
+        seconds[IDEAL] = time.perf_counter() - clock
+    ranks = {name: cause_rank(values, lengths, cause_at) for name, values in scores.items()}
     assert data.cause is not None
     mechanism = np.asarray(CAUSES, dtype=object)[
         data.cause[data.offsets[targets.session] + targets.position]
@@ -298,24 +324,84 @@ def measure_faithfulness(
             **{f"{method} rank": ranks.get(method, np.full(n, np.nan)) for method in RANKED},
         }
     )
+    methods = tuple(m for m in METHODS if m in ranks or (m == CHANCE and CHANCE in wanted))
     return Faithfulness(
         targets=frame,
-        table=summary_table(frame, ATTENTION in maps, POINTER in maps),
+        table=summary_table(frame, methods),
         n_sessions=n,
         n_outside=n_outside,
-        has_attention=ATTENTION in maps,
-        has_pointer=POINTER in maps,
+        has_attention=ATTENTION in ranks,
+        has_pointer=POINTER in ranks,
+        methods=methods,
+        seconds=seconds,
     )
 
 
-def _methods(has_attention: bool, has_pointer: bool) -> list[str]:
-    absent = {ATTENTION: not has_attention, POINTER: not has_pointer}
-    return [m for m in METHODS if not absent.get(m, False)]
+@torch.no_grad()
+def decomposition(model: Any, tokens: np.ndarray, lengths: np.ndarray, items: np.ndarray,
+                  rows_per_batch: int = 1024) -> np.ndarray:
+    """(N, T) the model's exact per-click terms of each row's logit of items[r] (`decompose`),
+    in batches of similar length."""
+    out = np.zeros(tokens.shape, dtype=np.float64)
+    order = np.argsort(-lengths, kind="stable")
+    for start in range(0, len(order), rows_per_batch):
+        index = order[start : start + rows_per_batch]
+        t = int(lengths[index].max())
+        terms, _ = model.decompose(torch.from_numpy(tokens[index, :t]),
+                                   torch.from_numpy(items[index].astype(np.int64)))
+        out[index, :t] = terms.double().numpy()
+    return out
 
 
-def summary_table(targets: pd.DataFrame, has_attention: bool = True, has_pointer: bool = False) -> pd.DataFrame:
-    """Tidy shares per mechanism (and ALL), explainer and top-k from the per-target frame."""
-    methods = _methods(has_attention, has_pointer)
+def model_scores(
+    model: RowModel,
+    tokens: np.ndarray,
+    lengths: np.ndarray,
+    items: np.ndarray,
+    wanted: Sequence[str] = METHODS,
+    rows_per_batch: int = 1024,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
+    """P(items[r] | window r), every wanted explainer of the model by name ((N, T) scores over
+    the windows' clicks) and the seconds each took, on one torch thread in eval mode."""
+    import time
+
+    captum = [m for m in methods_for(model) if m in wanted]
+    steps = 1 + len(captum)
+    seconds: dict[str, float] = {}
+
+    def step(done: int) -> Progress | None:
+        return None if progress is None else (lambda f: progress((done + f) / steps))
+
+    scores: dict[str, np.ndarray] = {}
+    with evaluating(model), one_thread():
+        clock = time.perf_counter()
+        full, maps = last_output_maps(model, tokens, lengths, items, rows_per_batch,
+                                      tuple(m for m in (ATTENTION, POINTER) if m in wanted), step(0))
+        seconds["attention and pointer"] = time.perf_counter() - clock
+        scores.update(maps)
+        for done, method in enumerate(captum, start=1):
+            clock = time.perf_counter()
+            scores[method] = attribute(model, tokens, lengths, items, method, rows_per_batch,
+                                       step(done), seed)
+            seconds[method] = time.perf_counter() - clock
+        if EXACT in wanted and callable(getattr(model, "decompose", None)):
+            clock = time.perf_counter()
+            scores[EXACT] = decomposition(model, tokens, lengths, items, rows_per_batch)
+            seconds[EXACT] = time.perf_counter() - clock
+    if LAST_CLICK in wanted:
+        scores[LAST_CLICK] = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
+    return full, scores, seconds
+
+
+def summary_table(targets: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Tidy shares per mechanism (and ALL), explainer and top-k from the per-target frame;
+    `methods` defaults to every ranked column with a rank, and chance. `of_ideal` is each
+    share over the ideal's for the same mechanism and top (NaN without the ideal)."""
+    if methods is None:
+        methods = [m for m in METHODS if m == CHANCE or (
+            f"{m} rank" in targets and targets[f"{m} rank"].notna().any())]
     records = []
     groups = [(ALL, targets)] + [
         (name, targets[targets["mechanism"] == name])
@@ -334,33 +420,35 @@ def summary_table(targets: pd.DataFrame, has_attention: bool = True, has_pointer
                 share = float(values.mean()) if n else float("nan")
                 se = float(values.std() / np.sqrt(n)) if n else float("nan")
                 records.append((mechanism, method, top, float(values.sum()), n, share, se))
-    return pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
+    table = pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS[:-1]))
+    ideal = table[table["method"] == IDEAL].set_index(["mechanism", "top"])["share"]
+    key = pd.MultiIndex.from_frame(table[["mechanism", "top"]])
+    best = ideal.reindex(key).to_numpy() if len(ideal) else np.full(len(table), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["of_ideal"] = np.where(best > 0, table["share"].to_numpy() / best, np.nan)
+    return table
 
 
 def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np.ndarray:
     """(L,) how far P(item | session) falls when each click of `session` is dropped (negative:
-    it rises); `session` is the item ids the model reads (already cut to max_len), 2+ clicks.
+    it rises), by Captum's FeatureAblation; `session` is the item ids the model reads
+    (already cut to max_len), 2+ clicks.
     """
     items = np.asarray(session, dtype=np.int64)
     if items.size < MIN_WINDOW:
         raise ValueError(
             f"the session has {items.size} click(s): dropping one needs at least {MIN_WINDOW}"
         )
-    tokens = (items + 1)[None, :]  # (1, L)
-    variants, _, _ = drop_one(tokens, np.array([items.size]))  # (L, L)
-    rows = np.concatenate([tokens, variants])  # (L + 1, L): the session, then each variant
-    lengths = np.concatenate([[items.size], np.full(items.size, items.size - 1)])
-    with evaluating(model), one_thread():  # one pass: a causal model reads each row's own clicks
-        probs, _ = last_output(model, rows, lengths, np.full(rows.shape[0], item), rows.shape[0],
-                               want_attention=False)
-    drops: np.ndarray = probs[0] - probs[1:]
-    return drops
+    with evaluating(model), one_thread():
+        falls = attribute(model, (items + 1)[None, :], np.array([items.size]), np.array([item]),
+                          OCCLUSION)
+    return np.asarray(falls[0])
 
 
 def markdown_table(result: Faithfulness) -> str:
     """The result as a Markdown table (for the README): one row per mechanism and, per
     explainer, the percent of targets whose cause it ranks first / in its top two."""
-    methods = _methods(result.has_attention, result.has_pointer)
+    methods = list(result.methods) or list(dict.fromkeys(result.table["method"]))
     table = result.table.set_index(["mechanism", "method", "top"])
     header = "| mechanism (targets) | " + " | ".join(methods) + " |"
     lines = [
@@ -376,3 +464,47 @@ def markdown_table(result: Faithfulness) -> str:
         ]
         lines.append(f"| {mechanism} ({n:,}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def share_of_ideal_table(result: Faithfulness) -> str:
+    """Markdown: each explainer's top-1 rate as a percent of the ideal's, per mechanism
+    (empty without the ideal)."""
+    if IDEAL not in result.methods:
+        return ""
+    methods = [m for m in result.methods if m not in (IDEAL,)]
+    lines = ["| mechanism | ideal top 1 | " + " | ".join(methods) + " |",
+             "|---|---:|" + "---:|" * len(methods)]
+    for mechanism in dict.fromkeys(result.table["mechanism"]):
+        cells = [f"{100 * result.share(m, 1, mechanism, 'of_ideal'):.0f}%" for m in methods]
+        lines.append(f"| {mechanism} | {100 * result.share(IDEAL, 1, mechanism):.1f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def json_table(result: Faithfulness) -> dict[str, Any]:
+    """The whole table as one JSON-ready object: explainer -> mechanism -> {top1, top2,
+    top1_of_ideal, top2_of_ideal, targets} (and "mean over mechanisms" -> {top1}); plus the ideal's own rates under "ideal", the most
+    faithful explainer, the counts and the seconds per explainer."""
+    explainers: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for method in result.methods:
+        rows = result.table[result.table["method"] == method]
+        per: dict[str, dict[str, float | int | None]] = {}
+        for mechanism in dict.fromkeys(rows["mechanism"]):
+            cell: dict[str, float | int | None] = {}
+            for top in TOPS:
+                share = result.share(method, top, mechanism)
+                of_ideal = result.share(method, top, mechanism, "of_ideal")
+                cell[f"top{top}"] = round(share, 6)
+                cell[f"top{top}_of_ideal"] = None if np.isnan(of_ideal) else round(of_ideal, 6)
+            cell["targets"] = int(rows[rows["mechanism"] == mechanism]["targets"].iloc[0])
+            per[str(mechanism)] = cell
+        per["mean over mechanisms"] = {"top1": round(result.balanced(method), 6)}
+        explainers[method] = per
+    return {
+        "explainers": explainers,
+        "ideal": explainers.get(IDEAL),
+        "most_faithful": result.most_faithful() if any(m in MODEL_METHODS for m in result.methods) else None,
+        "n_sessions": result.n_sessions,
+        "n_outside": result.n_outside,
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+    }

@@ -31,9 +31,19 @@ class SessionModel(Protocol):
     config: AnyModelConfig
     training: bool
 
-    def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward_rows(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Right-padded tokens (B, T) -> states (B, T, H) after every click, and the attention
-        (B, T, T) the prediction after click t pools clicks 1..t with, or None."""
+        (B, T, T) the prediction after click t pools clicks 1..t with, or None. `embedded`
+        (B, T, E), if given, replaces `click_vectors(tokens)` as the vectors the model reads
+        (gradient attributions move along them; padding and the clicks' items still come
+        from `tokens`)."""
+        ...
+
+    def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, E) the input vector of every click, zero at padding: what `forward_rows`
+        reads first."""
         ...
 
     def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:

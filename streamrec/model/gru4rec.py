@@ -31,7 +31,7 @@ class GRU4Rec(nn.Module):
         self.dropout_hidden = nn.Dropout(config.dropout_hidden)
         nn.init.normal_(self.output.weight, std=h**-0.5)
 
-    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+    def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T, E) input vectors; padding is the zero vector."""
         if self.input is not None:
             vectors: torch.Tensor = self.input(tokens)
@@ -39,9 +39,14 @@ class GRU4Rec(nn.Module):
         mask = (tokens != 0).unsqueeze(2)
         return F.embedding((tokens - 1).clamp(min=0), self.output.weight) * mask
 
-    def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, None]:
-        """States (B, T, H): the GRU's output after every click of right-padded rows (B, T)."""
-        states, _ = self.rnn(self.dropout_embed(self._embed(tokens)))  # (B, T, H)
+    def forward_rows(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, None]:
+        """States (B, T, H): the GRU's output after every click of right-padded rows (B, T)
+        (`embedded`: the seam's)."""
+        if embedded is None:
+            embedded = self.click_vectors(tokens)
+        states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
         return self.dropout_hidden(states) * (tokens != 0).unsqueeze(2), None
 
     def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:

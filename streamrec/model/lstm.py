@@ -76,10 +76,13 @@ class LSTMRecommender(nn.Module):
             self.copy_key = nn.Linear(config.embed_dim, config.embed_dim)
             self.copy_distance = nn.Parameter(torch.zeros(COPY_DISTANCES))
 
-    def _states(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _states(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, H) recurrent outputs for right-padded tokens (B, T), and the (B, T, E) item
         embeddings they read (before dropout: the skip path and the pointer's keys use them)."""
-        embedded = self.item_embedding(tokens)  # (B, T, E)
+        if embedded is None:
+            embedded = self.item_embedding(tokens)  # (B, T, E)
         states, _ = self.rnn(self.dropout(embedded))  # (B, T, H)
         return states, embedded
 
@@ -113,8 +116,15 @@ class LSTMRecommender(nn.Module):
         attention = torch.zeros_like(weights).scatter(1, order, weights)  # back to input order
         return logits, attention
 
-    def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Session-parallel pass over right-padded rows (B, T).
+    def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, E) the item embeddings of the clicks (zero at padding)."""
+        vectors: torch.Tensor = self.item_embedding(tokens)
+        return vectors
+
+    def forward_rows(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Session-parallel pass over right-padded rows (B, T) (`embedded`: the seam's).
 
         Returns the states `logits` reads (B, T, H; wider with `item_skip` or `copy`, see
         `_contexts`), the pooled context after each click, and attention
@@ -122,7 +132,7 @@ class LSTMRecommender(nn.Module):
         after click t (zero for j > t and at padding).
         """
         mask = tokens != 0  # (B, T)
-        states, embedded = self._states(tokens)  # (B, T, H), (B, T, E)
+        states, embedded = self._states(tokens, embedded)  # (B, T, H), (B, T, E)
         t = tokens.shape[1]
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         allowed = causal.unsqueeze(0) & mask.unsqueeze(1)  # (B, T, T): query t, key j
@@ -204,6 +214,39 @@ class LSTMRecommender(nn.Module):
     def item_embeddings(self) -> torch.Tensor:
         """(n_items, E) input item vectors (row 0 of the table, the padding, left out)."""
         return self.item_embedding.weight[1:]
+
+    def decompose(self, tokens: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """An exact per-click split of the logit of items (B,) after the last click of each
+        right-padded row (B, T): (B, T) terms and (B,) the output bias, summing to the logit.
+
+        The output layer is linear in the pooled context Σ_j w_j [h_j; e_j], so click j's term
+        is w_j times its state's and (with `item_skip`) its embedding's read-out of the item.
+        With `copy` the logit is that score plus the copy mode's lift log(1 + mass / exp(score)),
+        split over the clicks of the item in proportion to their pointer mass. Exact in
+        eval mode (dropout off); h_j carries the clicks before j, so this is how the output
+        layer reads the window, not a removal experiment.
+        """
+        mask = tokens != 0
+        lengths = mask.sum(1)
+        states, weights = self.forward_rows(tokens)
+        recurrent, embedded = self._states(tokens)
+        rows = torch.arange(tokens.shape[0])
+        last = (lengths - 1).clamp(min=0)
+        w = weights[rows, last]  # (B, T) the pooling weights of the last prediction
+        h = self.config.hidden_size
+        read = self.output.weight[items]  # (B, D)
+        terms = w * (recurrent @ read[:, :h].unsqueeze(2)).squeeze(2)  # (B, T)
+        if self.config.item_skip:
+            terms = terms + w * (embedded @ read[:, h:].unsqueeze(2)).squeeze(2)
+        bias = self.output.bias[items]
+        if self.config.copy:
+            logit = self.logits(states[rows, last])[rows, items]  # one batch of catalog logits
+            t = tokens.shape[1]
+            scores = states[rows, last, self.context_size : self.context_size + t]
+            mass = torch.exp(scores) * (tokens == (items + 1).unsqueeze(1))  # (B, T)
+            share = mass / mass.sum(1, keepdim=True).clamp(min=1e-30)
+            terms = terms + (logit - bias - terms.sum(1)).unsqueeze(1) * share
+        return terms * mask, bias
 
     def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         """Named (B, T, T) maps: the pooling attention (not with last-state pooling) and, with

@@ -36,10 +36,14 @@ class NARM(SharedItemTable, nn.Module):
         with torch.no_grad():
             self.item_embedding.weight[0].zero_()
 
-    def _local(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _local(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """GRU states (B, T, H) and causal local attention alpha (B, T, T), zero off the prefix."""
         mask = tokens != 0  # (B, T)
-        states, _ = self.rnn(self.dropout_embed(self.item_embedding(tokens)))  # (B, T, H)
+        if embedded is None:
+            embedded = self.click_vectors(tokens)
+        states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
         t = tokens.shape[1]
         mixed = torch.sigmoid(self.query(states).unsqueeze(2) + self.key(states).unsqueeze(1))  # (B, T, T, H)
         alpha = self.attention_vector(mixed).squeeze(3)  # (B, T, T): query t, key j
@@ -47,9 +51,17 @@ class NARM(SharedItemTable, nn.Module):
         allowed = causal & mask.unsqueeze(1) & mask.unsqueeze(2)
         return states, alpha * allowed
 
-    def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """States (B, T, E), the decoded session after every click, and the local attention."""
-        states, alpha = self._local(tokens)
+    def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, E) the item vectors of the clicks (zero at padding)."""
+        vectors: torch.Tensor = self.item_embedding(tokens)
+        return vectors
+
+    def forward_rows(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """States (B, T, E), the decoded session after every click, and the local attention
+        (`embedded`: the seam's)."""
+        states, alpha = self._local(tokens, embedded)
         local = alpha @ states  # (B, T, H)
         session = torch.cat([states, local], dim=2) * (tokens != 0).unsqueeze(2)  # (B, T, 2H)
         return self.decoder(self.dropout_context(session)), alpha

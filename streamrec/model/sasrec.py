@@ -72,13 +72,15 @@ class SASRec(SharedItemTable, nn.Module):
             self.item_embedding.weight[0].zero_()
 
     def _encode(
-        self, tokens: torch.Tensor, keep_weights: bool
+        self, tokens: torch.Tensor, keep_weights: bool, embedded: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """States (B, T, D) and, with keep_weights, each block's weights (B, heads, T, T)."""
         mask = tokens != 0  # (B, T)
         t = tokens.shape[1]
         positions = torch.arange(t, device=tokens.device).clamp(max=self.config.max_positions - 1)
-        x = self.item_embedding(tokens) * math.sqrt(self.config.hidden_size)  # (B, T, D)
+        if embedded is None:
+            embedded = self.click_vectors(tokens)
+        x = embedded * math.sqrt(self.config.hidden_size)  # (B, T, D)
         x = self.dropout(x + self.position_embedding(positions)) * mask.unsqueeze(2)
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         eye = torch.eye(t, dtype=torch.bool, device=tokens.device)
@@ -92,9 +94,16 @@ class SASRec(SharedItemTable, nn.Module):
                 maps.append(weights * mask[:, None, :, None])  # no prediction after padding
         return self.norm(x) * mask.unsqueeze(2), maps
 
-    def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def click_vectors(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) the item vectors of the clicks (before the sqrt(D) scale; zero at padding)."""
+        vectors: torch.Tensor = self.item_embedding(tokens)
+        return vectors
+
+    def forward_rows(
+        self, tokens: torch.Tensor, embedded: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, None]:
         """States (B, T, D) after every click of right-padded rows (B, T); no pooling attention."""
-        states, _ = self._encode(tokens, keep_weights=False)
+        states, _ = self._encode(tokens, keep_weights=False, embedded=embedded)
         return states, None
 
     def explain(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -299,19 +299,26 @@ def headlines(
 
 
 def _most_attended(rec: Recommendation, names: ItemNames) -> Headline:
-    """The click the pooling attention weighs most; for a model that pools without it, the
-    click its last named map weighs most (e.g. a transformer's rollout), the map named."""
-    weights, source = rec.attention, ""
-    if weights is None and rec.explanations:
-        name, maps = list(rec.explanations.items())[-1]
-        weights, source = maps[-1], f" ({name})"
-    if weights is None:
-        return Headline("Most attended click", "—", "no attention: see the occlusion")
+    """The click the model's summary map weighs most (`explanations.summary_map`: the map the
+    attention picker opens on, e.g. SASRec's rollout), the map named; a weight is called so
+    only where the map's weights sum to 1."""
+    from streamrec.explain.explanations import is_normalised, summary_map
+
+    if rec.explanations:
+        name = summary_map(list(rec.explanations))
+        grid = np.asarray(rec.explanations[name])
+        weights, source = grid[-1], f" ({name})"
+    elif rec.attention is not None:
+        grid = weights = np.asarray(rec.attention)
+        source = ""
+    else:
+        return Headline("Most attended click", "—", "no attention: see the explanations")
     heaviest = int(np.argmax(weights))
+    what = "weight" if is_normalised(grid) else "score"
     return Headline(
         "Most attended click",
         f"item {names.raw(rec.session[heaviest])}",
-        f"click {heaviest + 1 + rec.dropped} · weight {weights[heaviest]:.2f}{source}",
+        f"click {heaviest + 1 + rec.dropped} · {what} {weights[heaviest]:.2f}{source}",
     )
 
 

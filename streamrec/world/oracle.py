@@ -168,6 +168,15 @@ class Oracle:
         self, prefixes: torch.Tensor, clicks: _Clicks | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3) P(behaviour | prefix), (B, N) P(next category | prefix, a category move)."""
+        behaviour, next_cat, _ = self.move_parts(prefixes, clicks)
+        return behaviour, next_cat
+
+    def move_parts(
+        self, prefixes: torch.Tensor, clicks: _Clicks | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`_posterior` with (B,) P(the move stays in the last click's category by its stay draw
+        | prefix, a move): the rest of the move is the switch draw, which may land anywhere in
+        the preferred set, the last category included (the ideal explainer splits them)."""
         n_cats, full = self.nonempty.shape[0], float(self.n_full)
         valid = prefixes != PAD  # (B, M), left-padded: the clicks are contiguous
         cats = torch.where(valid, self.item_category[(prefixes - 1).clamp(min=0)], n_cats)
@@ -222,7 +231,8 @@ class Oracle:
         prior = torch.tensor(self.config.behaviour_mix, dtype=torch.float64)[None, :]
         behaviour = torch.where(possible, behaviour / safe, prior)
         next_cat = torch.where(possible, next_cat / safe, self.nonempty / full)
-        return behaviour, next_cat
+        stay_share = torch.where(possible, (w * stay).sum(1, keepdim=True) / safe, 0.0)[:, 0]
+        return behaviour, next_cat, stay_share
 
     def _clicks(self, prefixes: torch.Tensor) -> _Clicks:
         """What the mechanisms read from left-padded prefixes."""

@@ -29,9 +29,10 @@ TEXT_BOX = "Session: item ids in click order, oldest first"
 # The result charts sit in tabs and only the open tab is drawn: its title -> its charts.
 CHART_TABS = {
     "Why these items": [
-        "Attention (attention pooling) over the session's clicks",
+        "click (oldest → newest)",  # the most faithful explainer's bars, whichever it is
+        "Best possible: the oracle's P(this click caused",
+        "Attention (attention pooling) over the session's clicks",  # in the expander, opened
         "How the attention (attention pooling) shifts",
-        "Occlusion: drop one click",
     ],
     "Ranked list as a chart": ["Model's top items"],
     "Hidden behaviour": ["Hidden behaviour: the oracle's belief"],
@@ -94,6 +95,8 @@ def test_type_a_session_and_see_its_recommendations_and_attention(st_app, sessio
     expect(page.get_by_text("200 items in 6 categories")).to_be_visible()
 
     type_session(st_app, ", ".join(str(i) for i in session_items))
+    page.get_by_text("Attention maps", exact=False).first.click()  # one click away
+    st_app.wait()
     charts = page.get_by_test_id("stPlotlyChart")
     heatmap = charts.filter(has_text="Attention (attention pooling) over the session's clicks")
     expect(heatmap).to_have_count(1)
@@ -130,7 +133,7 @@ def test_sample_a_held_out_session_and_see_its_hidden_truth(st_app, session_item
     st_app.wait()
     expect(page.get_by_text("preferred categories")).to_be_visible()
     expect(page.get_by_text("The click that really came next:")).to_be_visible()  # not the occlusion caption
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # the explanation tab's
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4)  # the explanation tab's
     expect(page.get_by_test_id("stException")).to_have_count(0)
     st_app.screenshot("recommend-sampled")
 

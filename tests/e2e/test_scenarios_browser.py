@@ -55,10 +55,12 @@ def test_an_order_world_lstm_shows_its_copy_pointer_beside_the_true_cause(st_app
     page.get_by_role("button", name="Sample a session").click()
     st_app.wait()
     expect(page.get_by_text("What caused each click")).to_be_visible()
+    page.get_by_text("Attention maps").first.click()  # attention is one click away
+    st_app.wait()
     expect(page.get_by_text("Attention (attention pooling) over the session's clicks")).to_be_visible()
     page.get_by_test_id("stRadio").filter(has_text="copy pointer").get_by_text("copy pointer").click()
     st_app.wait()
     expect(page.get_by_text("Attention (copy pointer) over the session's clicks")).to_be_visible()
-    expect(page.get_by_text("Occlusion: drop one click")).to_be_visible()
+    expect(page.get_by_text("Best possible: the oracle's P(this click caused")).to_be_visible()
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     st_app.screenshot("recommend-copy-pointer")

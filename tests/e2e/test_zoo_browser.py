@@ -94,7 +94,9 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     for run_id, attention_title in EXPLAINED.items():
         st_app.goto(f"recommend?run={run_id}&items={ITEMS}")
         charts = page.get_by_test_id("stPlotlyChart")
-        expect(charts.filter(has_text="Occlusion: drop one click")).to_have_count(1)
+        expect(charts.filter(has_text="Best possible: the oracle's P(this click caused")).to_have_count(1)
+        page.get_by_text("Attention maps").first.click()  # attention is one click away
+        st_app.wait()
         if attention_title is None:
             expect(charts.filter(has_text=re.compile(r"[Aa]ttention \("))).to_have_count(0)
             expect(page.get_by_text("pools its clicks without attention")).to_be_visible()
