@@ -28,6 +28,7 @@ from streamrec.data.datasets import (
     load_dataset,
 )
 from studio.navigation import ensure_app_navigation
+from studio.tuning import tune_section
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
@@ -296,3 +297,4 @@ if names:
         st.session_state[VIEW_KEY] = names[0]
     shown = st.selectbox("Show data set", names, key=VIEW_KEY)
     dataset_view(shown)
+    tune_section(shown)

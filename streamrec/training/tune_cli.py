@@ -38,14 +38,15 @@ def add_parser(sub: Any) -> None:
                         "(default: 20m)")
     p.add_argument("--methods", default="",
                    help=f"comma list (default: all that the data supports): {', '.join(METHODS)}")
-    p.add_argument("--metric", default="mrr@20", help="validation score to maximise "
-                   "(default: mrr@20; hit@10, hit@20, ndcg@20, ...)")
+    p.add_argument("--metric", help="validation score to maximise (default: the stored "
+                   "search's, else mrr@20; hit@10, hit@20, ndcg@20, ...)")
     p.add_argument("--refit", action="store_true",
                    help="fit the final models on training + validation sessions (default: "
                         "training only, the models the search validated)")
     p.add_argument("--trial-seconds", type=float, default=0.0,
                    help="time limit of one neural trial (default: half its fair share)")
-    p.add_argument("--max-len", type=int, default=25, help="clicks a prefix shows (default: 25)")
+    p.add_argument("--max-len", type=int, help="clicks a prefix shows (default: the stored "
+                   "search's, else 25)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--fresh", action="store_true",
                    help="forget the stored search and start over (default: resume it)")
@@ -66,17 +67,23 @@ def cmd_tune(args: argparse.Namespace) -> int:
         dataset_target,
         result_rows,
         scenario_target,
+        stored_settings,
     )
 
     methods = tuple(m.key for m in parse_methods(args.methods))
-    config = TuneConfig(budget=parse_budget(args.budget), methods=methods, metric=args.metric,
-                        refit=args.refit, trial_seconds=args.trial_seconds,
-                        max_len=args.max_len, seed=args.seed).validate()
+    budget = parse_budget(args.budget)
+    TuneConfig(budget=budget, methods=methods).validate()  # bad flags fail before loading
     root = Path(args.data_dir) if args.data_dir else None
     if args.dataset:
         target = dataset_target(args.dataset, root)
     else:
         target = scenario_target(args.scenario, root)
+    stored = {} if args.fresh else stored_settings(target.folder)
+    config = TuneConfig(budget=budget, methods=methods,
+                        metric=args.metric or stored.get("metric", "mrr@20"),
+                        refit=args.refit, trial_seconds=args.trial_seconds,
+                        max_len=args.max_len or stored.get("max_len", 25),
+                        seed=args.seed).validate()
     print(f"tuning {target.label} for {config.budget:g} s; trials in {target.folder}",
           file=sys.stderr)
     bar = tqdm(total=100, unit="%", file=sys.stderr, disable=args.quiet,

@@ -194,6 +194,18 @@ def _prepare(target: TuneTarget, config: TuneConfig, fresh: bool) -> None:
                                     "max_len": config.max_len, "metric": config.metric})
 
 
+def stored_settings(folder: Path) -> dict[str, Any]:
+    """The max_len and metric a stored search used ({} when there is none or it is unreadable),
+    so that resuming needs no flags repeated."""
+    try:
+        meta = json.loads((Path(folder) / META_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {key: meta[key] for key in ("max_len", "metric") if key in meta}
+
+
 def read_trials(folder: Path) -> list[dict[str, Any]]:
     """Every finished trial recorded in the folder's trials.jsonl (bad lines skipped)."""
     path = Path(folder) / TRIALS_FILE
