@@ -39,14 +39,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--methods", default="",
                    help=f"comma list (default: all that the data supports): {', '.join(METHODS)}")
     p.add_argument("--metric", help="validation score to maximise (default: the stored "
-                   "search's, else mrr@20; hit@10, hit@20, ndcg@20, ...)")
+                   "search's, else mrr@20 on a data set and hit@10 on a scenario)")
     p.add_argument("--refit", action="store_true",
                    help="fit the final models on training + validation sessions (default: "
                         "training only, the models the search validated)")
     p.add_argument("--trial-seconds", type=float, default=0.0,
                    help="time limit of one neural trial (default: half its fair share)")
     p.add_argument("--max-len", type=int, help="clicks a prefix shows (default: the stored "
-                   "search's, else 25)")
+                   "search's, else the scenario's or 25)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--fresh", action="store_true",
                    help="forget the stored search and start over (default: resume it)")
@@ -79,10 +79,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
     else:
         target = scenario_target(args.scenario, root)
     stored = {} if args.fresh else stored_settings(target.folder)
+    default_metric = "hit@10" if args.scenario else "mrr@20"  # a world's bar is the oracle's Hit@10
     config = TuneConfig(budget=budget, methods=methods,
-                        metric=args.metric or stored.get("metric", "mrr@20"),
+                        metric=args.metric or stored.get("metric", default_metric),
                         refit=args.refit, trial_seconds=args.trial_seconds,
-                        max_len=args.max_len or stored.get("max_len", 25),
+                        max_len=args.max_len or stored.get("max_len", target.max_len),
                         seed=args.seed).validate()
     print(f"tuning {target.label} for {config.budget:g} s; trials in {target.folder}",
           file=sys.stderr)
@@ -109,6 +110,17 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(format_table(result_rows(result), config.metric))
     if result.get("oracle"):
         print(f"oracle (ceiling): test hit@10 {result['oracle']['hit@10']:.4f}")
+    versus = result.get("neural_vs_baseline") or {}
+    if versus:
+        print(f"best neural ({versus['neural']}) minus best baseline ({versus['baseline']}) on "
+              "the same test targets (mean ± standard error over targets):")
+        for measure, cell in versus["paired"].items():
+            print(f"  {measure:<8} {cell['mean']:+.4f} ± {cell['se']:.4f}")
+    if result.get("oracle"):
+        best = max(result["methods"], key=lambda e: (e.get("test") or {}).get("hit@10", -1.0))
+        share = best["test"]["hit@10"] / result["oracle"]["hit@10"]
+        print(f"best test hit@10: {best['label']} {best['test']['hit@10']:.4f}, "
+              f"{100 * share:.1f}% of the oracle's")
     if result.get("winner"):
         print(f"winner on validation: {result['winner']}; best neural family: "
               f"{result.get('best_neural') or 'none finished'}")

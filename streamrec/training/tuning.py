@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from streamrec.config import RunConfig, SASRecConfig, TrainConfig, model_config
+from streamrec.config import LSTMConfig, RunConfig, SASRecConfig, TrainConfig, model_config
 from streamrec.data.sessions import SessionData
 from streamrec.data.splits import Split, Targets
 from streamrec.evaluation.baselines import evaluate_scorer, left_out_baselines
@@ -47,6 +47,7 @@ RESULT_FILE = "result.json"
 META_FILE = "tune.json"
 BEST_DIR = "best"  # best/<method>/: the best neural trial's weights, as a run folder
 CUTOFFS = (10, 20)
+PAIRED = (("hit", 10), ("hit", 20), ("mrr", 20))  # measures of the paired differences
 MIN_TRIAL_SECONDS = 15.0  # a neural trial shorter than this rarely finishes one epoch
 REPEATS_TO_GIVE_UP = 15  # proposals in a row that only repeat tried settings: method done
 FIT_ON = ("train", "train+valid")
@@ -100,6 +101,8 @@ class TuneTarget:
     folder: Path
     fingerprint: str  # changes when the sessions do: a stored search on other data is refused
     oracle: bool = False  # simulated: the oracle is scored beside the tuned methods
+    first_trials: dict[str, dict[str, Any]] = field(default_factory=dict)  # method -> params
+    max_len: int = 25  # the window the data's own recommendation reads (a scenario's)
 
 
 @dataclass
@@ -156,8 +159,11 @@ def scenario_target(name: str, data_root: Path | None = None) -> TuneTarget:
                      TrainConfig(max_len=scenario.max_len)).validate()
     data, split = open_data(base)
     fingerprint = json.dumps(dataclasses.asdict(sim), sort_keys=True)
+    # The LSTM's first trial carries the options the scenario recommends for order worlds.
+    lstm = scenario.model_settings(LSTMConfig)
     return TuneTarget(f"scenario {name}", data, split, base,
-                      tune_folder_for_scenario(name, data_root), fingerprint, oracle=True)
+                      tune_folder_for_scenario(name, data_root), fingerprint, oracle=True,
+                      first_trials={"lstm": lstm} if lstm else {}, max_len=scenario.max_len)
 
 
 def _storage(folder: Path) -> Any:
@@ -263,7 +269,7 @@ class _Search:
             )
             self._fail_stale(study)
             if not study.trials:
-                study.enqueue_trial(method.defaults())
+                study.enqueue_trial({**method.defaults(), **target.first_trials.get(method.key, {})})
             self.studies[method.key] = study
         self.spent = {m.key: 0.0 for m in self.methods}
         self.done: set[str] = set()
@@ -591,9 +597,18 @@ def tune(
     paired = {}
     if winner is not None and winner.key in ranks:
         others = {r.label: ranks[r.key] for r in results if r.key in ranks and r.key != winner.key}
-        paired = paired_differences(ranks[winner.key], others)
+        paired = paired_differences(ranks[winner.key], others, PAIRED)
         arrays: dict[str, Any] = {"sessions": final.test.session, **ranks}
         np.savez(target.folder / "ranks.npz", **arrays)
+    # The question: the best neural family against the best baseline (both chosen on
+    # validation), paired on the same test targets.
+    baseline = next((r for r in ranked if r.kind == "baseline" and r.key in ranks), None)
+    versus: dict[str, Any] = {}
+    if neural is not None and baseline is not None and neural.key in ranks:
+        versus = {"neural": neural.label, "baseline": baseline.label,
+                  "paired": paired_differences(ranks[neural.key],
+                                               {baseline.label: ranks[baseline.key]},
+                                               PAIRED)[baseline.label]}
     output = {
         "target": target.label, "metric": metric, "max_len": config.max_len, "fit_on": config.fit_on,
         "budget": config.budget, "seconds": time.time() - search.start,
@@ -603,6 +618,7 @@ def tune(
         "winner": winner.key if winner else None,
         "best_neural": neural.key if neural else None,
         "paired": paired,
+        "neural_vs_baseline": versus,
         "oracle": oracle,
     }
     runs.write_json(target.folder / RESULT_FILE, output)
