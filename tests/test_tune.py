@@ -57,7 +57,7 @@ def tiny_log() -> SessionData:
     )
 
 
-def tune_args(*extra: str, budget: str = "45s", methods: str = METHODS_RUN) -> list[str]:
+def tune_args(*extra: str, budget: str = "60s", methods: str = METHODS_RUN) -> list[str]:
     """A short CLI tune of the tiny data set: 3-second neural trials."""
     return ["tune", "--dataset", NAME, "--budget", budget, "--methods", methods,
             "--trial-seconds", "3", "--max-len", "6", "--quiet", *extra]

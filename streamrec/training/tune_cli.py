@@ -59,7 +59,11 @@ def add_parser(sub: Any) -> None:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """Run the tune with a progress bar; print the final table and where it is stored."""
+    import time
+
     from tqdm import tqdm
+
+    started = time.time()  # the budget counts from here: loading the data is part of it
 
     from streamrec.training.tune_jobs import run_tune
     from streamrec.training.tuning import (
@@ -97,7 +101,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     try:
         status = run_tune(target, config, args.fresh, progress,
                           target.folder.parent if args.dataset else None,
-                          clear_stop=not args.token)
+                          clear_stop=not args.token, started=started)
     finally:
         bar.close()
     from streamrec.training.tuning import read_result

@@ -31,6 +31,7 @@ def run_tune(
     progress: Callable[[float, str], None] | None = None,
     dataset_folder: Path | None = None,
     clear_stop: bool = True,
+    started: float | None = None,
 ) -> dict[str, Any]:
     """Run a tune recording its state in the tune folder; on an imported data set, store the
     recommendation in `dataset_folder`. SIGTERM and a STOP file end the search early (the
@@ -48,7 +49,7 @@ def run_tune(
     def should_stop() -> bool:
         return stop["signal"] or runs.stop_requested(folder)
 
-    started = time.time()
+    started = started or time.time()
     state: dict[str, Any] = {"message": "starting"}
 
     def report(fraction: float, message: str) -> None:
@@ -73,7 +74,7 @@ def run_tune(
 
     threading.Thread(target=beat, name="tune heartbeat", daemon=True).start()
     try:
-        result = tune(target, config, should_stop, report, fresh)
+        result = tune(target, config, should_stop, report, fresh, started)
         note = ""
         if dataset_folder is not None:
             recommendation = from_tune_result(result, target.fingerprint)

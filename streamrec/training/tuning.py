@@ -242,14 +242,14 @@ class _Search:
     """One session of a search: the studies, the clock and the fair scheduling."""
 
     def __init__(self, target: TuneTarget, config: TuneConfig, should_stop: Callable[[], bool],
-                 progress: Progress) -> None:
+                 progress: Progress, started: float | None = None) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.optuna = optuna
         self.target, self.config = target, config
         self.should_stop, self.progress = should_stop, progress
-        self.start = time.time()
+        self.start = started or time.time()  # the caller's clock: loading the data counts
         self.end = self.start + config.budget
         # The final scoring's reserve: a tenth of the budget (10 s to 3 min), a quarter more
         # when the neural families retrain on training + validation.
@@ -272,6 +272,7 @@ class _Search:
                 study.enqueue_trial({**method.defaults(), **target.first_trials.get(method.key, {})})
             self.studies[method.key] = study
         self.spent = {m.key: 0.0 for m in self.methods}
+        self.trial_seconds: dict[str, list[float]] = {}  # each method's finished trials
         self.done: set[str] = set()
 
     @staticmethod
@@ -289,10 +290,26 @@ class _Search:
         for trial in study.get_trials(deepcopy=False, states=(running,)):
             study._storage.set_trial_state_values(trial._trial_id, self.optuna.trial.TrialState.FAIL)
 
+    def final_estimate(self) -> float:
+        """Seconds the final scoring will take, from the trials so far: a baseline refits and
+        scores the test targets as a trial did the validation ones (scaled by their counts),
+        a neural family only scores them (a tenth of a trial, as scaled)."""
+        split = self.target.split
+        scale = max(len(split.test), 1) / max(len(split.valid), 1)
+        total = 0.0
+        for method in self.methods:
+            seconds = self.trial_seconds.get(method.key, [])
+            if seconds:
+                typical = float(np.median(seconds))
+                total += scale * typical * (1.0 if method.kind == "baseline" else 0.1)
+        return total
+
     def run(self) -> None:
-        """Trials until the search deadline, a stop, or every method done."""
+        """Trials until the search deadline, a stop, or every method done. The deadline moves
+        earlier when the final scoring, estimated from the trials, needs more than the reserve."""
         while not self.should_stop():
             active = [m for m in self.methods if m.key not in self.done]
+            self.search_end = self.end - max(self.reserve, 1.2 * self.final_estimate())
             left = self.search_end - time.time()
             if not active or left <= 1:
                 return
@@ -343,6 +360,7 @@ class _Search:
                          error)
             return
         seconds = time.time() - started
+        self.trial_seconds.setdefault(method.key, []).append(seconds)
         value = valid.get(self.config.metric) if valid else None
         trial.set_user_attr("valid", valid)
         trial.set_user_attr("seconds", seconds)
@@ -404,8 +422,10 @@ class _Search:
         config = self._run_config(method, settings, max_seconds=max(limit, 1.0))
         split = self.target.split
         search_split = Split(split.protocol, split.train, split.valid, _empty())  # never the test set
-        # Validation is outside max_seconds: the hard stop leaves it a margin, never past the end.
-        hard = min(time.time() + 1.5 * limit + 10, self.end - 0.5 * self.reserve)
+        # max_seconds bounds the training; validation is outside it, so the hard stop lets it
+        # run a little into the final reserve (never a trial's own limit: under load a first
+        # epoch may need longer than the limit to be validated at all).
+        hard = self.search_end + 0.3 * (self.end - self.search_end)
         holder: dict[str, Any] = {}
         best: dict[str, Any] = {"value": -1.0, "metrics": {}, "state": None}
         epochs, pruned = 0.0, False
@@ -563,12 +583,13 @@ def tune(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress = lambda fraction, message: None,
     fresh: bool = False,
+    started: float | None = None,
 ) -> dict[str, Any]:
-    """Search every method within the budget, score each best setting on the test sessions,
-    write result.json in the tune folder and return it."""
+    """Search every method within the budget counted from `started` (default: now), score
+    each best setting on the test sessions, write result.json in the tune folder, return it."""
     config.validate()
     _prepare(target, config, fresh)
-    search = _Search(target, config, should_stop, progress)
+    search = _Search(target, config, should_stop, progress, started)
     search.run()
     stopped = should_stop()
     progress(search._fraction(), "scoring the best settings on the test sessions")
