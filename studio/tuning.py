@@ -47,7 +47,7 @@ def tune_section(name: str) -> None:
         viewer_note("Tuning")
     else:
         _controls(name, folder, running)
-    st.fragment(_live, run_every=1.0 if running else None)(name, folder)
+    st.fragment(_live, run_every=1.0 if running else None)(name, folder, running)
 
 
 def _controls(name: str, folder: Path, running: bool) -> None:
@@ -75,9 +75,11 @@ def _controls(name: str, folder: Path, running: bool) -> None:
         st.toast("Stop requested: the best settings so far are scored on the test sessions.")
 
 
-def _live(name: str, folder: Path) -> None:
+def _live(name: str, folder: Path, was_running: bool) -> None:
     status = tune_jobs.tune_state(folder)
     state = status.get("state")
+    if was_running and state != "running":
+        st.rerun()  # the whole page: Start comes back, the refresh stops, the table shows
     if state == "running":
         progress = status.get("progress")
         fraction = min(max(float(progress), 0.0), 1.0) if isinstance(progress, (int, float)) else 0.0
