@@ -129,11 +129,14 @@ def from_tune_result(result: dict[str, Any], content_hash: str) -> Recommendatio
     winner = methods.get(result.get("winner") or "")
     if neural is None or winner is None:
         return None
+    from streamrec.training.tuning import covering_window
+
     settings = neural["settings"]
     train = {k: v for k, v in settings["train"].items() if k in TRAIN_FIELDS}
     train["max_len"] = int(result.get("max_len", TrainConfig.max_len))
+    model = covering_window(neural["key"], settings["model"], train["max_len"])
     return Recommendation(
-        family=neural["key"], model=dict(settings["model"]), train=train,
+        family=neural["key"], model=model, train=train,
         winner=winner["label"], winner_kind=winner["kind"], metric=result["metric"],
         valid=neural["valid"].get(result["metric"]), content_hash=content_hash,
         tuned=time.time(),

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from streamrec.config import LSTMConfig, RunConfig, SASRecConfig, TrainConfig, model_config
+from streamrec.config import LSTMConfig, RunConfig, TrainConfig, model_config
 from streamrec.data.sessions import SessionData
 from streamrec.data.splits import Split, Targets
 from streamrec.evaluation.baselines import evaluate_scorer, left_out_baselines
@@ -313,7 +313,8 @@ class _Search:
             left = self.search_end - time.time()
             if not active or left <= 1:
                 return
-            method = min(active, key=lambda m: self.spent[m.key])
+            # Least time spent first; on a tie a baseline (seconds) before a family (minutes).
+            method = min(active, key=lambda m: (self.spent[m.key], m.kind == "neural"))
             fair = left / len(active)
             started = time.time()
             self._trial(method, fair)
@@ -404,11 +405,10 @@ class _Search:
 
     def _run_config(self, method: Method, settings: dict[str, Any], **train: Any) -> RunConfig:
         base = self.target.base
-        model = model_config(method.key, n_items=base.model.n_items, **settings["model"])
+        chosen = covering_window(method.key, settings["model"], self.config.max_len)
+        model = model_config(method.key, n_items=base.model.n_items, **chosen)
         fields = {**settings["train"], "max_len": self.config.max_len, "cutoffs": CUTOFFS,
                   "seed": self.config.seed, "log_every": 100_000, **train}
-        if isinstance(model, SASRecConfig):  # its learned positions must cover the window
-            model = dataclasses.replace(model, max_positions=max(self.config.max_len, 50))
         return dataclasses.replace(
             base, model=model, train=dataclasses.replace(base.train, **fields)
         ).validate()
@@ -470,6 +470,15 @@ class _Search:
         runs.save_weights(folder, "best", model)
         runs.write_json(folder / runs.CONFIG_FILE, config.to_dict())
         runs.write_json(folder / "trial.json", {"best_epoch": epoch, "settings": settings})
+
+
+def covering_window(family: str, settings: dict[str, Any], max_len: int) -> dict[str, Any]:
+    """A family's model settings with its learned positions (if it has them) covering max_len."""
+    chosen = dict(settings)
+    positions = getattr(model_config(family), "max_positions", None)
+    if isinstance(positions, int) and positions < max_len:
+        chosen["max_positions"] = max_len
+    return chosen
 
 
 def _empty() -> Targets:
