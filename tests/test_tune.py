@@ -299,3 +299,23 @@ def test_train_page_preselects_the_recommended_family(data_root: Path, open_page
     # The user's own choice then stays.
     at.selectbox(key="train_family").set_value("narm").run()
     assert at.selectbox(key="train_family").value == "narm"
+
+
+def test_refit_scores_on_models_fitted_on_training_and_validation(data_root: Path) -> None:
+    from streamrec.data.splits import Targets
+    from streamrec.evaluation.baselines import evaluate_scorer
+
+    target = dataset_target(NAME, data_root)
+    result = tune(target, TuneConfig(budget=20, methods=("vsknn",), refit=True, max_len=6))
+    assert result["fit_on"] == "train+valid"
+    split = target.split
+    both = Targets(np.concatenate([split.train.session, split.valid.session]),
+                   np.concatenate([split.train.position, split.valid.position]))
+    entry = result["methods"][0]
+    scores = {
+        name: evaluate_scorer(METHODS["vsknn"].build(entry["settings"]).fit(target.data, fit),
+                              target.data, split.test, 6)[0]
+        for name, fit in (("train+valid", both), ("train", split.train))
+    }
+    assert entry["test"] == pytest.approx(scores["train+valid"])
+    assert entry["test"]["mrr@20"] != pytest.approx(scores["train"]["mrr@20"])  # refit changed it
