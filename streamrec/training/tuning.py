@@ -391,6 +391,10 @@ class _Search:
     def _fraction(self) -> float:
         return min(1.0, (time.time() - self.start) / self.config.budget)
 
+    def out_of_time(self) -> bool:
+        """True once the whole budget is spent (the final scoring's only stop)."""
+        return time.time() > self.end
+
     def _stop_at(self, deadline: float) -> Callable[[], bool]:
         return lambda: self.should_stop() or time.time() > deadline
 
@@ -551,7 +555,7 @@ class _Final:
         """Fill `result.test`; the per-target ranks, or None when it could not be scored."""
         search, target = self.search, self.search.target
         method = METHODS[result.key]
-        stop = search._stop_at(search.end)
+        stop = search.out_of_time
         if method.kind == "baseline":
             scorer = method.build(result.settings).fit(target.data, self.fit)
             metrics, ranks = evaluate_scorer(scorer, target.data, self.test, search.config.max_len,
@@ -577,7 +581,7 @@ class _Final:
         config = search._run_config(method, result.settings, epochs=epochs, max_seconds=left)
         split = Split(search.target.split.protocol, self.fit, search.target.split.valid, _empty())
         holder: dict[str, Any] = {}
-        for event in train(config, search.target.data, split, search._stop_at(search.end),
+        for event in train(config, search.target.data, split, search.out_of_time,
                            lambda kind, model: holder.__setitem__(kind, model)):
             if event["event"] == "epoch" and event["epoch"] >= epochs:
                 break  # the last epoch's weights: validation is inside the fit here
@@ -605,8 +609,10 @@ def tune(
     final = _Final(search)
     results = best_settings(target.folder, search.methods)
     ranks: dict[str, np.ndarray] = {}
+    # A stop ends the search, not the scoring: the best settings so far are scored, within
+    # the budget.
     for result in results:
-        if should_stop() or time.time() > search.end:
+        if search.out_of_time():
             result.note = "not scored on test: the budget ran out"
             continue
         try:
@@ -619,7 +625,7 @@ def tune(
             continue
         if scored is not None:
             ranks[result.key] = scored
-    oracle = _oracle(search, final) if target.oracle and not should_stop() else None
+    oracle = _oracle(search, final) if target.oracle else None
     metric = config.metric
     ranked = sorted(results, key=lambda r: -r.valid.get(metric, -1.0))
     winner = ranked[0] if ranked else None
@@ -663,7 +669,7 @@ def _oracle(search: _Search, final: _Final) -> dict[str, float] | None:
     try:
         metrics, _ = evaluate_scorer(Oracle().fit(target.data, final.fit), target.data, final.test,
                                      search.config.max_len, CUTOFFS,
-                                     should_stop=search._stop_at(search.end + 30))
+                                     should_stop=lambda: time.time() > search.end + 30)
     except StopRequested:
         return None
     return metrics
