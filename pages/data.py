@@ -28,6 +28,7 @@ from studio.dataset_charts import dataset_figures
 from studio.dataset_delete import delete_box
 from studio.navigation import ensure_app_navigation
 from studio.tables import formula_safe
+from studio.tuning import tune_section
 from studio.uploads import discard, saved_upload
 from studio.viewer import viewer_mode, viewer_note
 
@@ -290,3 +291,4 @@ if names:
         st.session_state[VIEW_KEY] = names[0]
     shown = st.selectbox("Show data set", names, key=VIEW_KEY)
     dataset_view(shown)
+    tune_section(shown)

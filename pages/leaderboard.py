@@ -10,6 +10,7 @@ from streamrec.evaluation import leaderboard
 from streamrec.text import escape_markdown, plural
 from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
+from studio.tuning import tune_board
 
 ensure_app_navigation()
 
@@ -87,6 +88,7 @@ st.caption(
     "click a column header to sort. Test scores are the best checkpoint's on the held-out "
     "sessions of the run's split; runs on other data are on their own board."
 )
+tune_board()
 all_boards = leaderboard.boards(runs.list_runs(runs.default_root()))
 if not all_boards:
     st.info("No readable runs yet: start one on the Train page.")

@@ -34,6 +34,7 @@ from streamrec.world.scenarios import recommended_max_len
 from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker
+from studio.tuning import preselect_recommended
 from studio.verdict import verdict_box
 from studio.viewer import viewer_mode, viewer_note
 
@@ -450,6 +451,8 @@ except runs.RunError:
 if running:
     fill_from_run(current)
 source = pick_data()
+if source != SIMULATED and not running:
+    preselect_recommended(source)  # the data set's tune winner, else the measured default
 sim, sim_source = sim_settings()
 if source == SIMULATED:
     data_summary(sim, sim_source)

@@ -1,4 +1,4 @@
-"""Command line: `python -m streamrec {simulate,train,baselines,scenarios,recommend,import,datasets,runs,worker}`."""
+"""Command line: `python -m streamrec {simulate,train,baselines,scenarios,recommend,import,datasets,tune,runs,worker}`."""
 from __future__ import annotations
 
 import argparse
@@ -133,7 +133,10 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     for section, values in preset.items():
         if section != "family":
             parts[section].update(values)
-    family = getattr(args, "model", None) or preset.get("family") or "lstm"
+    family = getattr(args, "model", None) or preset.get("family")
+    if not family and getattr(args, "command", None) == "train" and getattr(args, "dataset", None):
+        family = _recommended(args, parts)  # the data set's tune winner, else the measured default
+    family = family or "lstm"
     if getattr(args, "scenario", None):
         scenario = get_scenario(args.scenario)
         parts["sim"].update(scenario.sim)
@@ -153,6 +156,20 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         )
     model = model_config(family, n_items=sim.n_items, **parts["model"])
     return RunConfig(sim, model, TrainConfig(**parts["train"])).validate()
+
+
+def _recommended(args: argparse.Namespace, parts: dict[str, dict[str, Any]]) -> str:
+    """The family (its settings put into `parts`) that `train --dataset NAME` defaults to."""
+    from streamrec.training.recommended import default_for_dataset
+
+    recommendation, note = default_for_dataset(args.dataset)
+    if note:
+        print(f"note: recommended.json {note}", file=sys.stderr)
+    parts["model"].update(recommendation.model)
+    parts["train"].update(recommendation.train)
+    print(f"model: {recommendation.describe()}; --model or --preset to choose another",
+          file=sys.stderr)
+    return recommendation.family
 
 
 def _with_dataset(config: RunConfig, args: argparse.Namespace) -> RunConfig:
@@ -754,6 +771,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.add_argument("--data-dir", help="where data sets live")
     p.set_defaults(func=cmd_delete)
+    from streamrec.training import tune_cli
+
+    tune_cli.add_parser(sub)
 
     p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")

@@ -58,7 +58,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         patch.setenv("STREAMREC_DATA_DIR", str(data_root))
         code = main([
             "train", "--dataset", NAME, "--name", RUN, "--models-dir", str(models_root),
-            "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16", "--max-len", "6",
+            "--model", "lstm", "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16", "--max-len", "6",
             "--no-baselines", "--quiet",
         ])
     assert code == 0
@@ -108,7 +108,7 @@ def test_cli_train_says_simulator_flags_are_ignored(roots, capsys):
     _, models = roots
     code = main([
         "train", "--dataset", NAME, "--name", "again", "--models-dir", str(models),
-        "--n-items", "999", "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16",
+        "--model", "lstm", "--n-items", "999", "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16",
         "--no-baselines", "--quiet",
     ])
     assert code == 0

@@ -204,13 +204,16 @@ class OracleReach(TypedDict):
 
 @dataclass(frozen=True)
 class RunStatus:
-    """status.json: where a run stands and what it scored. Written only by `write_status`,
-    read only by `read_status` (validated by `parse_status`); unknown keys on disk are ignored
-    so that a newer writer's extra field never breaks an older reader."""
+    """status.json: where a run (or a tune job, which keeps the same file) stands and what it
+    scored. Written only by `write_status`, read only by `read_status` (validated by
+    `parse_status`); unknown keys on disk are ignored so that a newer writer's extra field never
+    breaks an older reader."""
 
     state: State = "created"
     reason: str = ""  # why it stopped or failed; "" while it runs or when it completed
     phase: str = ""  # starting / simulating / loading / baselines / training / ... / done
+    message: str = ""  # a tune job's current step ("V-SKNN: trial 12")
+    budget: float | None = None  # a tune job's wall-clock budget, seconds
     pid: int | None = None  # the training process while it runs
     token: str | None = None  # the launcher's start token, checked before any signal
     created: float | None = None  # Unix times
@@ -264,6 +267,8 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "state": lambda v: v in get_args(State),
     "reason": lambda v: isinstance(v, str),
     "phase": lambda v: isinstance(v, str),
+    "message": lambda v: isinstance(v, str),
+    "budget": _is_number,
     "pid": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "token": lambda v: isinstance(v, str),
     "created": _is_number, "started": _is_number, "heartbeat": _is_number,
@@ -286,8 +291,8 @@ def parse_status(data: Mapping[str, Any], where: str = "status.json") -> RunStat
     """A RunStatus from status.json's object; RunError naming the first field of the wrong
     type (the folder is flagged, nothing downstream sees a bad value). Checks of a field's
     type and range belong here, in one place: ranges in `run_fields.check_status`."""
-    try:
-        check_status(data)
+    try:  # a None is "no value": allowed where the field's default is None, checked below
+        check_status({name: value for name, value in data.items() if value is not None})
     except FieldError as exc:
         raise RunError(f"{where}: {exc}") from None
     known: dict[str, Any] = {}

@@ -37,7 +37,7 @@ def dataset_app_url(
         patch.setenv("STREAMREC_DATA_DIR", str(data_root))
         assert main([
             "train", "--dataset", NAME, "--name", RUN, "--models-dir", str(models_root),
-            "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16", "--max-len", "6",
+            "--model", "lstm", "--epochs", "1", "--embed-dim", "8", "--hidden-size", "16", "--max-len", "6",
             "--no-baselines", "--quiet",
         ]) == 0
         with running_app(models_root) as url:  # the server inherits STREAMREC_DATA_DIR

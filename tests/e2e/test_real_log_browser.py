@@ -75,6 +75,11 @@ def test_import_train_recommend_and_inspect_a_real_log(
     page.get_by_role("option", name=NAME).click()
     st_app.wait()
     expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()
+    # An imported log preselects its recommended family (SASRec before any tune): this test
+    # inspects the LSTM's attention pooling, so it picks the LSTM family.
+    page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
+    page.get_by_role("option", name="lstm", exact=True).click()
+    st_app.wait()
     st_app.fill(SETTINGS | {"Run name (optional)": RUN})
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
