@@ -1,5 +1,9 @@
 """StreamRec Studio: the Streamlit entry point, page setup and navigation only."""
 
+from streamrec.threads import quiet_environment
+
+quiet_environment()  # before any page imports torch: idle OpenMP threads sleep, not spin
+
 import streamlit as st
 
 from studio.heap import freeze_loaded_libraries

@@ -1,6 +1,12 @@
 """Command line: `python -m streamrec {simulate,train,baselines,scenarios,recommend,import,datasets,runs,worker}`."""
 from __future__ import annotations
 
+# First, before anything imports torch: idle OpenMP threads must sleep, not spin, or a busy
+# neighbour process slows a training ~15x (streamrec/threads.py). libgomp reads it at load.
+from streamrec.threads import quiet_environment, training_threads
+
+quiet_environment()
+
 import argparse
 import dataclasses
 import json
@@ -681,6 +687,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
         return exit_.code if isinstance(exit_.code, int) else 2
+    import torch
+
+    torch.set_num_threads(training_threads())  # STREAMREC_THREADS, else every core we may use
     try:
         return args.func(args)
     except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...

@@ -25,6 +25,7 @@ from streamrec.data.sources import open_data
 from streamrec.data.splits import Split
 from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines, score_baselines
 from streamrec.evaluation.metrics import paired_differences, time_to_reach
+from streamrec.threads import worker_env
 from streamrec.training import runs
 from streamrec.training.events import Event
 from streamrec.training.loop import evaluate_model, train
@@ -271,6 +272,7 @@ def launch(
                     worker_command(path, token),
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True, cwd=Path(__file__).resolve().parents[2],
+                    env=worker_env(),  # passive OpenMP waits: a busy neighbour costs its share
                 )
         except OSError:
             shutil.rmtree(path, ignore_errors=True)  # no worker, no half-made run left behind
