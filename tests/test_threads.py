@@ -72,12 +72,13 @@ def test_the_cli_sets_the_wait_policy_before_torch_loads():
 
 def test_the_worker_runs_with_the_passive_wait_policy(tmp_path, monkeypatch):
     """The app's training worker gets the policy in its environment (it imports torch itself)."""
-    from streamrec.config import RunConfig, SimConfig, TrainConfig
+    from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
     from streamrec.training import jobs, runs
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     config = RunConfig(
-        sim=SimConfig(n_sessions=60, n_items=30, n_categories=6), train=TrainConfig(epochs=1)
+        sim=SimConfig(n_sessions=60, n_items=30, n_categories=6), model=LSTMConfig(n_items=30),
+        train=TrainConfig(epochs=1),
     )
     path = jobs.launch(config, tmp_path)
     pid = runs.read_status(path)["pid"]
