@@ -7,6 +7,7 @@ quiet_environment()  # before any page imports torch: idle OpenMP threads sleep,
 import streamlit as st
 
 from studio.heap import freeze_loaded_libraries
+from studio.signin import sign_in_page, signed_out
 
 st.set_page_config(page_title="StreamRec Studio", layout="wide")
 
@@ -23,6 +24,11 @@ PAGES = [
     st.Page("pages/attention.py", title="Attention patterns", icon=":material/visibility:"),
     st.Page("pages/embeddings.py", title="Item embeddings", icon=":material/bubble_chart:"),
 ]
+
+# With sign-in configured (.streamlit/secrets.toml, studio/signin.py), a visitor who is not
+# signed in gets the sign-in page alone: no menu, no other page.
+if signed_out():
+    PAGES = [st.Page(sign_in_page, title="Sign in", icon=":material/lock:", default=True)]
 
 try:
     st.navigation(PAGES).run()

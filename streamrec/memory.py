@@ -1,0 +1,70 @@
+"""How much memory a simulation or a training will take, from measured per-unit costs.
+
+Every size a user can ask for (sessions, session lengths, items, model width, batch size,
+negatives, the evaluation's full-catalog scores) is checked against these estimates before
+any work starts, so a typo cannot take the machine down. The constants are peak resident
+memory (RSS) per unit, fitted by `python benchmarks/bench_memory.py` from child processes
+whose peak RSS it reads (VmHWM); tests/test_memory.py checks peak <= estimate x 1.2 on other
+configurations. The figures below are the fit of the run noted beside them, rounded up.
+
+This module imports neither torch nor the configs, so `streamrec.config` can call it.
+"""
+
+from __future__ import annotations
+
+GIB = 1024**3
+MIB = 1024**2
+
+# --- Simulation (streamrec.world.simulator.simulate), peak above what the process held ---
+# Fitted by `python benchmarks/bench_memory.py --part simulate` (2026-12-07, load ~6):
+SIM_BASE = 8 * MIB  # fixed cost of one call (category tables, small arrays)
+SIM_PER_CLICK = 140  # bytes: items, sessions, truth columns and their temporaries
+SIM_PER_SESSION = 40  # bytes: offsets, behaviour, preferred sets
+SIM_PER_ITEM = 32  # bytes: catalog, popularity and per-category tables
+
+# --- Training worker (`python -m streamrec train` / the app's worker): whole-process peak ---
+# Fitted by `python benchmarks/bench_memory.py --part train` (2026-12-07, load ~6):
+TRAIN_BASE = 420 * MIB  # interpreter, torch, numpy and the engine loaded, nothing trained
+TRAIN_PER_CLICK = 400  # bytes: the sessions, the split, the packed rows, the item map
+TRAIN_PER_PARAM = 24  # bytes: weights, gradients, Adam's two moments, the best copy
+TRAIN_PER_SCORE = 16  # bytes per (target, candidate) score of a training batch
+EVAL_PER_SCORE = 16  # bytes per (target, item) score of an evaluation batch
+EVAL_TARGETS = 1024  # targets scored per evaluation batch (training.loop.evaluate_model)
+
+# Ceilings: beyond them a request is refused with the estimate and the limit in the message.
+MAX_SIM_BYTES = 4 * GIB  # one simulation, CLI or app
+MAX_TRAIN_BYTES = 4 * GIB  # one training process
+
+
+def mean_clicks(n_sessions: int, min_length: int, max_length: int) -> float:
+    """Expected clicks of `n_sessions` sessions whose lengths are uniform in [min, max]."""
+    return n_sessions * (min_length + max_length) / 2
+
+
+def simulation_bytes(n_sessions: int, n_items: int, min_length: int, max_length: int) -> int:
+    """Peak memory a simulation adds to the process that runs it, in bytes."""
+    clicks = mean_clicks(n_sessions, min_length, max_length)
+    return int(
+        SIM_BASE + SIM_PER_CLICK * clicks + SIM_PER_SESSION * n_sessions + SIM_PER_ITEM * n_items
+    )
+
+
+def training_bytes(
+    n_clicks: float, n_params: int, n_items: int, batch_size: int, candidates: int
+) -> int:
+    """Peak memory of a whole training process, in bytes: `n_clicks` clicks of data (simulated
+    in the process, or loaded), a model of `n_params` parameters trained with Adam on batches
+    of `batch_size` targets scored against `candidates` items each (the catalog for the full
+    softmax), and evaluated on the whole catalog of `n_items` items."""
+    return int(
+        TRAIN_BASE
+        + TRAIN_PER_CLICK * n_clicks
+        + TRAIN_PER_PARAM * n_params
+        + TRAIN_PER_SCORE * batch_size * candidates
+        + EVAL_PER_SCORE * EVAL_TARGETS * n_items
+    )
+
+
+def describe(n_bytes: float) -> str:
+    """'1.3 GiB', '240 MiB'."""
+    return f"{n_bytes / GIB:.1f} GiB" if n_bytes >= GIB else f"{n_bytes / MIB:.0f} MiB"
