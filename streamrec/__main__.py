@@ -305,9 +305,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from streamrec.evaluation.baselines import default_scorers
+    from streamrec.training.estimate import check_training_memory
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
+    check_training_memory(config)  # measured estimate (streamrec/memory.py), before any work
     path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",

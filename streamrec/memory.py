@@ -16,10 +16,12 @@ GIB = 1024**3
 MIB = 1024**2
 
 # --- Simulation (streamrec.world.simulator.simulate), peak above what the process held ---
-# Fitted by `python benchmarks/bench_memory.py --part simulate` (2026-12-07, load ~6):
+# `python benchmarks/bench_memory.py --part simulate` (2026-12-07, load ~12) measured slopes of
+# 124.5 bytes per click with sessions of 5-34 clicks, 109.8 with 50-100 (the difference is a
+# per-session cost of ~380 bytes) and 26.9 per item; rounded up:
 SIM_BASE = 8 * MIB  # fixed cost of one call (category tables, small arrays)
-SIM_PER_CLICK = 140  # bytes: items, sessions, truth columns and their temporaries
-SIM_PER_SESSION = 40  # bytes: offsets, behaviour, preferred sets
+SIM_PER_CLICK = 120  # bytes: items, sessions, truth columns and their temporaries
+SIM_PER_SESSION = 400  # bytes: offsets, behaviour, preferred sets
 SIM_PER_ITEM = 32  # bytes: catalog, popularity and per-category tables
 
 # --- Training worker (`python -m streamrec train` / the app's worker): whole-process peak ---

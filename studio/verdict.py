@@ -15,11 +15,20 @@ HEADING = "Is the model worth it?"
 def verdict_box(status: Mapping[str, Any], metric: str = "hit@10") -> None:
     """The model against the best simple rule and the ceiling, from a run's status; a warning
     when a simple rule does at least as well, a caption when nothing was scored beside the
-    model, nothing when the run has no held-out score."""
-    v = verdict(status.get("final"), status.get("baselines"), metric)
+    model, nothing when the run has no score at all.
+
+    A run stopped before its held-out scoring still has its best epoch's validation scores
+    ("best_valid") and the baselines' on a sample of the validation targets
+    ("baselines_valid"): the line then uses those, and says so."""
+    final, baselines, where = status.get("final"), status.get("baselines"), "the held-out sessions"
+    if not final and status.get("best_valid"):
+        final, baselines = status.get("best_valid"), status.get("baselines_valid")
+        where = ("the validation sessions (the run was stopped before its held-out scoring; "
+                 "baselines on a sample of them)")
+    v = verdict(final, baselines, metric)
     if v.model is None:
         return
-    text = f"**{HEADING}** On the held-out sessions, {v.sentence}"
+    text = f"**{HEADING}** On {where}, {v.sentence}"
     if v.rule is None and v.ceiling is None:
         st.caption(text)
     elif v.beats_rule is False:

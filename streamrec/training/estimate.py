@@ -143,7 +143,9 @@ def check_training_memory(config: RunConfig, limit: int = memory.MAX_TRAIN_BYTES
     return needed
 
 
-def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
+def seconds_per_target(
+    config: RunConfig, n_batches: int = TIMED_BATCHES, max_bytes: int = MAX_TIMING_BYTES
+) -> float:
     """Wall-clock seconds of training per target click, over at least `n_batches` batches and
     TIMING_SECONDS of timed steps.
 
@@ -152,14 +154,14 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
     themselves and the estimate read several times the real epoch. Timing for half a second
     and dividing the total time by the total targets gives the pace an epoch sees, stalls
     included in their real proportion. Raises ValueError when timing would need more than
-    MAX_TIMING_BYTES.
+    `max_bytes` (MAX_TIMING_BYTES by default).
     """
     config.validate()
     needed = timing_bytes(config)
-    if needed > MAX_TIMING_BYTES:
+    if needed > max_bytes:
         raise ValueError(
-            f"timing this model and batch size would need about {needed / 1024**3:.1f} GiB "
-            f"in the app's own process (limit {MAX_TIMING_BYTES / 1024**3:.0f} GiB)"
+            f"timing this model and batch size would need about {memory.describe(needed)} "
+            f"in the app's own process (limit {memory.describe(max_bytes)})"
         )
     tc = config.train
     data = _timing_sample(config, n_batches)
@@ -214,6 +216,9 @@ def _timing_sample(config: RunConfig, n_batches: int) -> SessionData:
     return SessionData(np.concatenate(pieces), offsets, n_catalog_items=data.n_items)
 
 
-def estimate_epoch_seconds(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
-    """Estimated training seconds per epoch (validation excluded) for `config` on this machine."""
-    return seconds_per_target(config, n_batches) * expected_train_targets(config)
+def estimate_epoch_seconds(
+    config: RunConfig, n_batches: int = TIMED_BATCHES, max_bytes: int = MAX_TIMING_BYTES
+) -> float:
+    """Estimated training seconds per epoch (validation excluded) for `config` on this machine,
+    timed on the threads the run will train with."""
+    return seconds_per_target(config, n_batches, max_bytes) * expected_train_targets(config)

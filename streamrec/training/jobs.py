@@ -27,6 +27,7 @@ from streamrec.evaluation.baselines import evaluate_baselines, left_out_baseline
 from streamrec.evaluation.metrics import paired_differences, time_to_reach
 from streamrec.threads import worker_env
 from streamrec.training import runs
+from streamrec.training.estimate import check_training_memory
 from streamrec.training.events import Event
 from streamrec.training.loop import evaluate_model, train
 from streamrec.training.stopping import ShouldStop, StopRequested
@@ -123,7 +124,8 @@ def run_training(
                     ))
                 status = runs.write_status(
                     path, state=event["status"], reason=reason, heartbeat=now,
-                    finished=now, final=event["final"], best_epoch=event["best_epoch"],
+                    finished=now, final=event["final"], best_valid=best_validation(epochs),
+                    best_epoch=event["best_epoch"],
                     report_split=event["report_split"], phase="done",
                 )
             elif now - last_beat > HEARTBEAT_EVERY or event["event"] != "batch":
@@ -161,6 +163,15 @@ def _compare(
         "baselines": {name: metrics for name, (metrics, _) in scored.items()},
         "paired": paired_differences(ranks, {name: other for name, (_, other) in scored.items()}),
     }
+
+
+def best_validation(epochs: list[Event]) -> dict[str, float]:
+    """The validation metrics (hit@K, mrr@K, ndcg@K) of the best epoch, the kept checkpoint;
+    empty before any epoch was validated. A stopped run's verdict reads them."""
+    best = [event for event in epochs if event.get("best")]
+    if not best:
+        return {}
+    return {key: float(value) for key, value in best[-1].items() if "@" in key}
 
 
 class OracleReach(TypedDict):
@@ -252,8 +263,10 @@ def launch(
 ) -> Path:
     """Create a run folder and start its training in a separate process; returns the folder.
 
-    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
+    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name
+    or one whose measured memory estimate is over streamrec.memory.MAX_TRAIN_BYTES.
     """
+    check_training_memory(config)  # before a folder or a process exists
     root = runs.make_root(root)
     with _launch_lock(root):
         busy = active_runs(root)
