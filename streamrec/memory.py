@@ -25,13 +25,17 @@ SIM_PER_SESSION = 400  # bytes: offsets, behaviour, preferred sets
 SIM_PER_ITEM = 32  # bytes: catalog, popularity and per-category tables
 
 # --- Training worker (`python -m streamrec train` / the app's worker): whole-process peak ---
-# Fitted by `python benchmarks/bench_memory.py --part train` (2026-12-07, load ~6):
-TRAIN_BASE = 420 * MIB  # interpreter, torch, numpy and the engine loaded, nothing trained
-TRAIN_PER_CLICK = 400  # bytes: the sessions, the split, the packed rows, the item map
-TRAIN_PER_PARAM = 24  # bytes: weights, gradients, Adam's two moments, the best copy
-TRAIN_PER_SCORE = 16  # bytes per (target, candidate) score of a training batch
-EVAL_PER_SCORE = 16  # bytes per (target, item) score of an evaluation batch
+# `python benchmarks/bench_memory.py --part train` (2026-12-07, load ~14; gru4rec, full
+# softmax unless said) measured: 400 MiB for the smallest run, then slopes of 118.0 bytes per
+# click, 34.8 per parameter, 20.2 per training score and 9.1 per evaluation score; rounded up:
+TRAIN_BASE = 410 * MIB  # interpreter, torch, numpy and the engine loaded, a tiny run
+TRAIN_PER_CLICK = 128  # bytes: the simulation, the split, the packed rows
+TRAIN_PER_PARAM = 36  # bytes: weights, gradients, Adam's two moments, the best copy, saving
+TRAIN_PER_SCORE = 22  # bytes per (target, candidate) score of a training batch
+EVAL_PER_SCORE = 10  # bytes per (target, item) score of an evaluation batch
 EVAL_TARGETS = 1024  # targets scored per evaluation batch (training.loop.evaluate_model)
+# Not counted: the baselines' and the oracle's scoring before and after training (`train`
+# without --no-baselines, the app's worker); bench_memory.py measures --no-baselines runs.
 
 # Ceilings: beyond them a request is refused with the estimate and the limit in the message.
 MAX_SIM_BYTES = 4 * GIB  # one simulation, CLI or app

@@ -28,6 +28,10 @@ from studio.viewer import viewer_mode
 # Viewer mode: a simulation of at most this estimate (~30,000 default sessions, 59 MiB for the
 # default 20,000), and the Train page times batches of at most this much memory.
 VIEWER_SIM_BYTES = 96 * memory.MIB
+# ...and at most this many items: the Simulator page's charts and baselines grow with the
+# catalog beyond what the simulation's estimate counts (bench_viewer.py, before this cap: a
+# 1,000,000-item catalog took the server past 6 GB and was stopped there).
+VIEWER_MAX_ITEMS = 20_000
 VIEWER_TIMING_BYTES = 64 * memory.MIB
 # Simulated sessions kept for the pages, all visitors together; the newest stays even when it
 # alone is larger (it is the one on screen).
@@ -44,6 +48,11 @@ def check_simulation(config: SimConfig) -> SimConfig:
     """`config` validated and within this server's simulation limit; ValueError naming the
     sizes and the limit otherwise."""
     config.validate().check_memory(simulation_limit())
+    if viewer_mode() and config.n_items > VIEWER_MAX_ITEMS:
+        raise ValueError(
+            f"n_items = {config.n_items} is out of range on this viewer server: allowed up to "
+            f"{VIEWER_MAX_ITEMS:,}"
+        )
     return config
 
 

@@ -171,7 +171,8 @@ def best_validation(epochs: list[Event]) -> dict[str, float]:
     best = [event for event in epochs if event.get("best")]
     if not best:
         return {}
-    return {key: float(value) for key, value in best[-1].items() if "@" in key}
+    return {key: float(value) for key, value in best[-1].items()
+            if "@" in key and isinstance(value, (int, float))}
 
 
 class OracleReach(TypedDict):
