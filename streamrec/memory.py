@@ -61,14 +61,10 @@ def training_bytes(
     """Peak memory of a whole training process, in bytes: `n_clicks` clicks of data (simulated
     in the process, or loaded), a model of `n_params` parameters trained with Adam on batches
     of `batch_size` targets scored against `candidates` items each (the catalog for the full
-    softmax), and evaluated on the whole catalog of `n_items` items."""
-    return int(
-        TRAIN_BASE
-        + TRAIN_PER_CLICK * n_clicks
-        + TRAIN_PER_PARAM * n_params
-        + TRAIN_PER_SCORE * batch_size * candidates
-        + EVAL_PER_SCORE * EVAL_TARGETS * n_items
-    )
+    softmax), and evaluated on the whole catalog of `n_items` items. A training step's scores
+    and an evaluation batch's never coexist: the larger of the two counts."""
+    scores = max(TRAIN_PER_SCORE * batch_size * candidates, EVAL_PER_SCORE * EVAL_TARGETS * n_items)
+    return int(TRAIN_BASE + TRAIN_PER_CLICK * n_clicks + TRAIN_PER_PARAM * n_params + scores)
 
 
 def describe(n_bytes: float) -> str:

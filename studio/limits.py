@@ -47,13 +47,18 @@ def simulation_limit() -> int:
 def check_simulation(config: SimConfig) -> SimConfig:
     """`config` validated and within this server's simulation limit; ValueError naming the
     sizes and the limit otherwise."""
-    config.validate().check_memory(simulation_limit())
+    if viewer_mode():  # the viewer's own ceiling first: it is the one that applies here
+        try:
+            config.check_memory(VIEWER_SIM_BYTES)
+        except TypeError:  # a field of the wrong type: validate() names it
+            pass
+    config.validate()
     if viewer_mode() and config.n_items > VIEWER_MAX_ITEMS:
         raise ValueError(
             f"n_items = {config.n_items} is out of range on this viewer server: allowed up to "
             f"{VIEWER_MAX_ITEMS:,}"
         )
-    return config
+    return config.check_memory(simulation_limit())
 
 
 def timing_limit() -> int | None:
