@@ -4,12 +4,12 @@
 (/proc/self/clear_refs), so the peak it reports (VmHWM minus the RSS before) is the
 simulation's own; one-factor sweeps (clicks, sessions, items) give each cost as a slope.
 `--part train`: `python -m streamrec train --no-baselines` runs as a child per
-configuration; its whole-process peak comes from os.wait4's rusage. Sweeps over clicks,
-parameters (hidden size), training scores (batch x catalog, full softmax) and evaluation
-scores (catalog size) give each slope; the base is the intercept of the smallest run.
-Both parts then print the estimate beside the measured peak, and the ratio, for every run.
+configuration; its whole-process peak comes from os.wait4's rusage. Fifteen runs (sweeps
+over clicks, hidden size, batch and catalog, and clicks crossed with hidden size) are fitted
+by least squares on the terms of streamrec.memory.training_bytes.
+Both parts then print the estimate beside the measured peak, and the ratio, on other runs.
 
-Usage: python benchmarks/bench_memory.py [--part simulate|train|both]   (a few minutes)
+Usage: python benchmarks/bench_memory.py [--part simulate|train|both]   (~30 min under load)
 """
 from __future__ import annotations
 
@@ -120,40 +120,52 @@ def train_config(n_sessions: int = 2_000, n_items: int = 1_000, hidden: int = 32
     )
 
 
+# (sessions, items, hidden, batch, loss): one-factor sweeps around the smallest run, and runs
+# that cross clicks with width (the fit's last term).
+TRAIN_RUNS = [
+    (2_000, 1_000, 32, 128, "full"), (100_000, 1_000, 32, 128, "full"),
+    (200_000, 1_000, 32, 128, "full"), (2_000, 1_000, 1024, 128, "full"),
+    (2_000, 1_000, 2048, 128, "full"), (2_000, 1_000, 32, 2048, "full"),
+    (2_000, 1_000, 32, 4096, "full"), (5_000, 1_000, 32, 128, "sampled"),
+    (5_000, 100_000, 32, 128, "sampled"), (5_000, 200_000, 32, 128, "sampled"),
+    (50_000, 1_000, 256, 128, "full"), (50_000, 1_000, 32, 128, "full"),
+    (10_000, 1_000, 32, 128, "full"), (10_000, 1_000, 256, 128, "full"),
+    (2_000, 50_000, 32, 512, "full"),
+]
+TERMS = ["base (MiB)", "per click", "per parameter", "x scores (20.2 B train, 9.1 B eval)",
+         "per hidden unit (KiB)", "per click per hidden unit"]
+
+
+def features(sizes: tuple[int, int, int, int, str]) -> list[float]:
+    """The fit's terms for one run (streamrec.memory.training_bytes's, one coefficient each)."""
+    n_sessions, n_items, hidden, batch, loss = sizes
+    config = train_config(n_sessions, n_items, hidden, batch, loss)
+    clicks = memory.mean_clicks(n_sessions, 5, 34)
+    candidates = n_items if loss == "full" else batch + config.train.n_negatives
+    scores = max(20.2 * batch * candidates, 9.1 * memory.EVAL_TARGETS * n_items)
+    return [1.0, clicks, model_parameters(config), scores, hidden, clicks * hidden]
+
+
 def part_train() -> None:
     print("training: whole-process peak RSS of `python -m streamrec train --no-baselines`")
-    base = training_peak(train_args())
-    print(f"  base (2,000 sessions, 1,000 items, gru4rec h32): {memory.describe(base)}")
-    sweeps = {
-        "per click": ("n_sessions", (2_000, 100_000, 200_000),
-                      lambda c: memory.mean_clicks(c.sim.n_sessions, 5, 34)),
-        "per parameter": ("hidden", (32, 1024, 2048), model_parameters),
-        "per training score (batch x catalog)": (
-            "batch", (128, 2048, 4096), lambda c: c.train.batch_size * c.model.n_items),
-    }
-    for name, (knob, values, unit) in sweeps.items():
-        kwargs = [{knob: v} for v in values]
-        peaks = [training_peak(train_args(**k)) for k in kwargs]
-        xs = [unit(train_config(**k)) for k in kwargs]
-        print(f"  {name}: {slope(xs, peaks):.1f} bytes "
-              f"(peaks {', '.join(memory.describe(p) for p in peaks)})")
-    # The catalog drives the evaluation's (1024 x n_items) scores; sampled training keeps the
-    # training batch's scores small, so the slope per item is the evaluation's.
-    kwargs = [{"n_items": n, "loss": "sampled", "n_sessions": 5_000} for n in (1_000, 100_000, 200_000)]
-    peaks = [training_peak(train_args(**k)) for k in kwargs]
-    params = [model_parameters(train_config(**k)) for k in kwargs]
-    per_item = slope([k["n_items"] for k in kwargs],
-                     [p - memory.TRAIN_PER_PARAM * q for p, q in zip(peaks, params)])
-    print(f"  per evaluation score (after the parameters' share): "
-          f"{per_item / memory.EVAL_TARGETS:.1f} bytes "
-          f"(peaks {', '.join(memory.describe(p) for p in peaks)})")
-    print("  estimate vs measured:")
-    for k in ({"n_sessions": 50_000, "hidden": 256}, {"n_items": 50_000, "batch": 512},
-              {"n_items": 300_000, "loss": "sampled", "hidden": 128}):
-        peak = training_peak(train_args(**k))
-        est = training_memory(train_config(**k))
-        print(f"    {k}: measured {memory.describe(peak)}, estimate {memory.describe(est)}, "
-              f"measured/estimate {peak / est:.2f}")
+    peaks = []
+    for sizes in TRAIN_RUNS:
+        peaks.append(training_peak(train_args(*sizes)))
+        print(f"  {sizes}: {memory.describe(peaks[-1])}", flush=True)
+    x = np.array([features(sizes) for sizes in TRAIN_RUNS])
+    coef = np.linalg.lstsq(x, np.array(peaks, float), rcond=None)[0]
+    scale = [1 / memory.MIB, 1, 1, 1, 1 / 1024, 1]
+    print("  least-squares fit: " + ", ".join(
+        f"{name} {c * k:.3g}" for name, c, k in zip(TERMS, coef, scale)))
+    ratios = np.array(peaks) / (x @ coef)
+    print(f"  measured / fit: {ratios.min():.2f}-{ratios.max():.2f}")
+    print("  estimate (streamrec/memory.py) vs measured, other runs:")
+    for sizes in ((40_000, 20_000, 256, 512, "full"), (10_000, 200_000, 128, 256, "sampled"),
+                  (3_000, 2_000, 64, 256, "full")):
+        peak = training_peak(train_args(*sizes))
+        est = training_memory(train_config(*sizes))
+        print(f"    {sizes}: measured {memory.describe(peak)}, estimate {memory.describe(est)}, "
+              f"measured/estimate {peak / est:.2f}", flush=True)
 
 
 def main() -> None:

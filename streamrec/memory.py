@@ -25,12 +25,17 @@ SIM_PER_SESSION = 400  # bytes: offsets, behaviour, preferred sets
 SIM_PER_ITEM = 32  # bytes: catalog, popularity and per-category tables
 
 # --- Training worker (`python -m streamrec train` / the app's worker): whole-process peak ---
-# `python benchmarks/bench_memory.py --part train` (2026-12-07, load ~14; gru4rec, full
-# softmax unless said) measured: 400 MiB for the smallest run, then slopes of 118.0 bytes per
-# click, 34.8 per parameter, 20.2 per training score and 9.1 per evaluation score; rounded up:
-TRAIN_BASE = 410 * MIB  # interpreter, torch, numpy and the engine loaded, a tiny run
-TRAIN_PER_CLICK = 128  # bytes: the simulation, the split, the packed rows
-TRAIN_PER_PARAM = 36  # bytes: weights, gradients, Adam's two moments, the best copy, saving
+# A least-squares fit over 15 measured runs (gru4rec; 2,000-200,000 sessions, 1,000-200,000
+# items, hidden 32-2,048, batch 128-4,096, full and sampled softmax; 2026-12-07, load ~14;
+# `python benchmarks/bench_memory.py --part train` measures and fits them) gave 378 MiB,
+# 88.3 B per click, 10.2 B per parameter, 1.05 x (20.2 B per training score, 9.1 B per
+# evaluation score), 300 KiB per hidden unit and 0.96 B per click per hidden unit; every run
+# within 0.94-1.14 of the fit. Rounded up:
+TRAIN_BASE = 400 * MIB  # interpreter, torch, numpy and the engine loaded, a tiny run
+TRAIN_PER_CLICK = 100  # bytes: the simulation, the split, the packed rows
+TRAIN_PER_PARAM = 12  # bytes: weights, gradients, Adam's two moments
+TRAIN_PER_WIDTH = 320 * 1024  # bytes per unit of the model's hidden size
+TRAIN_PER_CLICK_WIDTH = 1.0  # bytes per click per hidden unit
 TRAIN_PER_SCORE = 22  # bytes per (target, candidate) score of a training batch
 EVAL_PER_SCORE = 10  # bytes per (target, item) score of an evaluation batch
 EVAL_TARGETS = 1024  # targets scored per evaluation batch (training.loop.evaluate_model)
@@ -56,15 +61,19 @@ def simulation_bytes(n_sessions: int, n_items: int, min_length: int, max_length:
 
 
 def training_bytes(
-    n_clicks: float, n_params: int, n_items: int, batch_size: int, candidates: int
+    n_clicks: float, n_params: int, n_items: int, batch_size: int, candidates: int, width: int
 ) -> int:
     """Peak memory of a whole training process, in bytes: `n_clicks` clicks of data (simulated
     in the process, or loaded), a model of `n_params` parameters trained with Adam on batches
     of `batch_size` targets scored against `candidates` items each (the catalog for the full
-    softmax), and evaluated on the whole catalog of `n_items` items. A training step's scores
-    and an evaluation batch's never coexist: the larger of the two counts."""
+    softmax), and evaluated on the whole catalog of `n_items` items; `width` is the model's
+    hidden size. A training step's scores and an evaluation batch's never coexist: the larger
+    of the two counts."""
     scores = max(TRAIN_PER_SCORE * batch_size * candidates, EVAL_PER_SCORE * EVAL_TARGETS * n_items)
-    return int(TRAIN_BASE + TRAIN_PER_CLICK * n_clicks + TRAIN_PER_PARAM * n_params + scores)
+    return int(
+        TRAIN_BASE + TRAIN_PER_CLICK * n_clicks + TRAIN_PER_PARAM * n_params + scores
+        + (TRAIN_PER_WIDTH + TRAIN_PER_CLICK_WIDTH * n_clicks) * width
+    )
 
 
 def describe(n_bytes: float) -> str:

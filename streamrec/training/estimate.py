@@ -126,7 +126,8 @@ def training_memory(config: RunConfig) -> int:
     tc = config.train
     candidates = config.model.n_items if config.loss == "full" else tc.batch_size + tc.n_negatives
     return memory.training_bytes(
-        clicks, model_parameters(config), config.model.n_items, tc.batch_size, candidates
+        clicks, model_parameters(config), config.model.n_items, tc.batch_size, candidates,
+        config.model.hidden_size,
     )
 
 
