@@ -102,7 +102,7 @@ def test_sizes_beyond_the_limits_are_refused_with_the_estimate() -> None:
     with pytest.raises(ValueError, match=r"n_sessions = 2000000 .* needs about 5\.\d GiB"):
         SimConfig(n_sessions=2_000_000).validate()
     SimConfig(n_sessions=1_000_000).validate()
-    wide = train_config(3_000, 40_000, 2048, 256, "full")  # 107M parameters
+    wide = train_config(100_000, 2_000, 2048, 256, "full")
     with pytest.raises(ValueError, match=r"needs about .* GiB .* allowed up to 4\.0 GiB"):
         check_training_memory(wide)
     assert check_training_memory(train_config(3_000, 2_000, 64, 256, "full")) < 1024**3

@@ -138,7 +138,8 @@ def check_training_memory(config: RunConfig, limit: int = memory.MAX_TRAIN_BYTES
         raise ValueError(
             f"training this configuration needs about {memory.describe(needed)} "
             f"({config.sim.n_sessions:,} sessions, {config.model.n_items:,} items, "
-            f"{model_parameters(config):,} parameters, batch size {config.train.batch_size}): "
+            f"hidden size {config.model.hidden_size}, {model_parameters(config):,} parameters, "
+            f"batch size {config.train.batch_size}): "
             f"allowed up to {memory.describe(limit)}"
         )
     return needed
