@@ -26,14 +26,15 @@ SIM_PER_ITEM = 32  # bytes: catalog, popularity and per-category tables
 
 # --- Training worker (`python -m streamrec train` / the app's worker): whole-process peak ---
 # A least-squares fit over 15 measured runs (gru4rec; 2,000-200,000 sessions, 1,000-200,000
-# items, hidden 32-2,048, batch 128-4,096, full and sampled softmax; 2026-12-07, load ~14;
-# `python benchmarks/bench_memory.py --part train` measures and fits them) gave 378 MiB,
-# 88.3 B per click, 10.2 B per parameter, 1.05 x (20.2 B per training score, 9.1 B per
-# evaluation score), 300 KiB per hidden unit and 0.96 B per click per hidden unit; every run
-# within 0.94-1.14 of the fit. Rounded up:
+# items, hidden 32-2,048, batch 128-4,096, full and sampled softmax), by
+# `python benchmarks/bench_memory.py --part train` (2026-12-07, load ~10): 389 MiB, 93 B per
+# click, 13.2 B per parameter, 1.03 x (20.2 B per training score, 9.1 B per evaluation
+# score), 263 KiB per hidden unit and 0.83 B per click per hidden unit; every run within
+# 0.95-1.14 of the fit (an earlier run of the same runs: 378 MiB, 88.3, 10.2, 1.05, 300 KiB,
+# 0.96). Rounded up:
 TRAIN_BASE = 400 * MIB  # interpreter, torch, numpy and the engine loaded, a tiny run
 TRAIN_PER_CLICK = 100  # bytes: the simulation, the split, the packed rows
-TRAIN_PER_PARAM = 12  # bytes: weights, gradients, Adam's two moments
+TRAIN_PER_PARAM = 14  # bytes: weights, gradients, Adam's two moments
 TRAIN_PER_WIDTH = 320 * 1024  # bytes per unit of the model's hidden size
 TRAIN_PER_CLICK_WIDTH = 1.0  # bytes per click per hidden unit
 TRAIN_PER_SCORE = 22  # bytes per (target, candidate) score of a training batch
