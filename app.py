@@ -1,8 +1,13 @@
 """StreamRec Studio: the Streamlit entry point, page setup and navigation only."""
 
+from streamrec.threads import quiet_environment
+
+quiet_environment()  # before any page imports torch: idle OpenMP threads sleep, not spin
+
 import streamlit as st
 
 from studio.heap import freeze_loaded_libraries
+from studio.signin import sign_in_page, signed_out
 from studio.uploads import reclaim_at_start
 
 st.set_page_config(page_title="StreamRec Studio", layout="wide")
@@ -21,6 +26,11 @@ PAGES = [
     st.Page("pages/attention.py", title="Attention patterns", icon=":material/visibility:"),
     st.Page("pages/embeddings.py", title="Item embeddings", icon=":material/bubble_chart:"),
 ]
+
+# With sign-in configured (.streamlit/secrets.toml, studio/signin.py), a visitor who is not
+# signed in gets the sign-in page alone: no menu, no other page.
+if signed_out():
+    PAGES = [st.Page(sign_in_page, title="Sign in", icon=":material/lock:", default=True)]
 
 try:
     st.navigation(PAGES).run()

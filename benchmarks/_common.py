@@ -11,6 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from streamrec.threads import quiet_environment
+
+quiet_environment()  # before torch loads: idle OpenMP threads sleep instead of spinning
+
 import torch
 
 

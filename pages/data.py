@@ -53,6 +53,9 @@ PREPROCESSING = [
     ("test_fraction", "Test share", "Split 'random': share of sessions in the test set."),
     ("seed", "Seed", "Split 'random'."),
 ]
+# Settings that only one way of splitting reads: the others do not show them (a given split
+# takes its test sessions from the test file, so it has no test days or share).
+SPLIT_ONLY = {"test_days": "time", "test_fraction": "random", "seed": "random"}
 DEFAULTS = logs.ImportConfig(path="", name="")
 UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "parquet", "pq"]
 
@@ -139,7 +142,9 @@ def import_section() -> None:
     key = hashlib.sha1(f"{path}|{preview.sep}".encode()).hexdigest()[:8]
     mapping = column_mapping(preview, key)
     values = {}
-    for column, (name, label, help_text) in zip(st.columns(len(PREPROCESSING)), PREPROCESSING):
+    split = st.session_state.get("data_split", "time")  # the split picked (first widget below)
+    shown = [f for f in PREPROCESSING if SPLIT_ONLY.get(f[0], split) == split]
+    for column, (name, label, help_text) in zip(st.columns(len(shown)), shown):
         with column:
             values[name] = preprocessing_widget(name, label, help_text)
     test_path = log_source("Test log", "data_test") if values["split"] == "given" else None

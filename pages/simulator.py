@@ -15,8 +15,8 @@ from streamrec.data.sessions import SessionData
 from streamrec.data.splits import make_split
 from streamrec.evaluation.baselines import evaluate_baselines
 from streamrec.world.scenarios import recommended_max_len
+from studio.limits import cached_simulation, check_simulation
 from studio.navigation import ensure_app_navigation
-from studio.run_picker import simulated_sessions
 from studio.scenarios import scenario_picker
 from studio.world_view import dataset_charts, headline
 
@@ -43,8 +43,8 @@ FIELDS = field_infos(SimConfig)
 
 
 def generate(config: dict) -> SessionData:
-    """Simulated sessions for a SimConfig given as a dict (shared cache with the run pages)."""
-    return simulated_sessions(from_dict(SimConfig, config))
+    """Simulated sessions for a SimConfig given as a dict (kept in a byte-bounded store)."""
+    return cached_simulation(from_dict(SimConfig, config))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -164,7 +164,7 @@ scenario_picker("sim_scenario")
 submitted, values = settings_form()
 if submitted:
     try:
-        config = SimConfig(**values).validate()
+        config = check_simulation(SimConfig(**values))  # viewer mode: a lower ceiling
     except ValueError as error:
         st.error(f"Invalid setting: {error}")
         st.stop()

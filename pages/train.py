@@ -30,8 +30,9 @@ from streamrec.text import escape_markdown
 from streamrec.training import jobs, runs
 from streamrec.training.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
 from streamrec.training.events import Event
-from streamrec.world.scenarios import recommended_max_len
+from streamrec.world.scenarios import recommended_max_len, scenario_of
 from studio.config_form import config_fields
+from studio.limits import timing_limit
 from studio.navigation import ensure_app_navigation
 from studio.scenarios import scenario_picker
 from studio.tuning import preselect_recommended
@@ -53,7 +54,7 @@ PHASES = {
     "starting": "Starting the worker",
     "simulating": "Simulating the sessions",
     "loading": "Loading the data set",
-    "baselines": "Scoring the baselines and the oracle",
+    "baselines": "Scoring the baselines and the oracle",  # "the baselines" on real data
     "training": "Training",
     "final evaluation": "Scoring the best epoch and the baselines on the held-out sessions",
     "done": "Finishing",
@@ -111,6 +112,8 @@ def fill_from_run(path: Path) -> None:
     for name in (n for names in TRAIN_SECTIONS.values() for n in names):
         st.session_state[f"train_{name}"] = getattr(config.train, name)
     st.session_state["train_data"] = SIMULATED if config.data.is_simulated else config.data.dataset
+    if config.data.is_simulated:
+        st.session_state["train_scenario"] = scenario_of(config.sim)  # the box, after a reload
     if SIM_CONFIG_KEY not in st.session_state:
         st.session_state[RUN_SIM_KEY] = (path.name, to_dict(config.sim))
 
@@ -226,10 +229,13 @@ def settings_form() -> tuple[str, dict, dict, str]:
     return family, model, train, name.strip()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def epoch_seconds(speed: dict) -> float:
+@st.cache_data(max_entries=32, show_spinner=False)  # a float each
+def epoch_seconds(speed: dict, max_bytes: int | None) -> float:
     """Measured seconds per epoch for a `speed_config` given as a dict (the cache key)."""
-    return estimate_epoch_seconds(RunConfig.from_dict(speed))
+    config = RunConfig.from_dict(speed)
+    if max_bytes is None:
+        return estimate_epoch_seconds(config)
+    return estimate_epoch_seconds(config, max_bytes=max_bytes)
 
 
 def estimate(config: RunConfig) -> None:
@@ -237,7 +243,7 @@ def estimate(config: RunConfig) -> None:
     n_batches = max(expected_train_targets(config) / config.train.batch_size, 1.0)
     try:
         with st.spinner("Timing a few training batches of this model…"):
-            seconds = epoch_seconds(speed_config(config).to_dict())
+            seconds = epoch_seconds(speed_config(config).to_dict(), timing_limit())
     except (ValueError, RuntimeError) as error:  # RuntimeError: torch itself gave up
         st.warning(f"No time estimate: {escape_markdown(error)}")
         return
@@ -298,11 +304,13 @@ def shown_run(root: Path) -> Path | None:
     return None
 
 
-def progress(status: runs.RunStatus, events: list[Event], epochs: int) -> None:
+def progress(status: runs.RunStatus, events: list[Event], epochs: int, simulated: bool) -> None:
     """Progress bar with the phase, the epoch and the time left (from the latest batch event,
     which is exact; status.json only carries them every few seconds)."""
     phase = status.phase or "starting"
     text = PHASES.get(phase, phase)
+    if phase == "baselines" and not simulated:  # a real log has no oracle
+        text = "Scoring the baselines"
     batches = [e for e in events if e["event"] == "batch"]
     value = 0.0
     if phase == "training" and batches:
@@ -334,12 +342,12 @@ def live_view(path: Path, was_running: bool) -> None:
     events = runs.read_events(path)
     epochs = config.train.epochs
     if state == "running" and viewer_mode():
-        progress(status, events, epochs)
+        progress(status, events, epochs, config.data.is_simulated)
         viewer_note("Stop")
     elif state == "running":
         bar, stop = st.columns([5, 1], vertical_alignment="bottom")
         with bar:
-            progress(status, events, epochs)
+            progress(status, events, epochs, config.data.is_simulated)
         with stop:
             if runs.stop_requested(path):
                 st.button("Stopping…", key="train_stop", disabled=True, width="stretch")
@@ -422,8 +430,8 @@ def outcome(path: Path) -> None:
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:
         return
+    verdict_box(status)  # held-out scores, else a stopped run's validation scores, labelled
     if status.final:
-        verdict_box(status)
         results_table(status, config)
     if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
         return

@@ -1,6 +1,12 @@
 """Command line: `python -m streamrec {simulate,train,baselines,scenarios,recommend,import,datasets,tune,runs,worker}`."""
 from __future__ import annotations
 
+# First, before anything imports torch: idle OpenMP threads must sleep, not spin, or a busy
+# neighbour process slows a training ~15x (streamrec/threads.py). libgomp reads it at load.
+from streamrec.threads import quiet_environment, training_threads
+
+quiet_environment()
+
 import argparse
 import dataclasses
 import json
@@ -360,10 +366,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from streamrec.evaluation.baselines import default_scorers
+    from streamrec.training.estimate import check_training_memory
     from streamrec.training.events import Event, epoch_metric
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
+    check_training_memory(config)  # measured estimate (streamrec/memory.py), before any work
     path = runs.create_run(config, _models_root(args), args.name)
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
@@ -802,6 +810,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
         return exit_.code if isinstance(exit_.code, int) else 2
+    import torch
+
+    torch.set_num_threads(training_threads())  # STREAMREC_THREADS, else every core we may use
     try:
         code: int = args.func(args)
         return code

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from streamrec import memory
+
 ENGINES = ("fast", "reference")
 POOLINGS = ("attention", "last")
 CELLS = ("lstm", "gru")
@@ -39,9 +41,6 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "source": SOURCES,
 }
 
-# Rough ceiling on what a simulation may allocate; beyond it the request is a typo, not a plan.
-MAX_SIM_BYTES = 4 * 1024**3
-BYTES_PER_CLICK = 48  # fast engine peak: a handful of int64/float64 arrays per click
 
 
 def setting(
@@ -229,12 +228,23 @@ class SimConfig:
                 f"engine = 'reference' with {self.active_mechanisms()[0]} > 0 is not allowed: the "
                 "reference engine replays the case study draw for draw; choose engine 'fast'"
             )
-        expected_clicks = self.n_sessions * (self.min_session_length + self.max_session_length) / 2
-        if expected_clicks * BYTES_PER_CLICK > MAX_SIM_BYTES:
+        return self.check_memory(memory.MAX_SIM_BYTES)
+
+    def memory_bytes(self) -> int:
+        """Measured estimate of the peak memory simulating this config takes (streamrec.memory)."""
+        return memory.simulation_bytes(
+            self.n_sessions, self.n_items, self.min_session_length, self.max_session_length
+        )
+
+    def check_memory(self, limit: int) -> SimConfig:
+        """Raise ValueError naming the sizes when simulating would need more than `limit`
+        bytes; return self otherwise."""
+        needed = self.memory_bytes()
+        if needed > limit:
             raise ValueError(
-                f"n_sessions = {self.n_sessions} with sessions up to {self.max_session_length} "
-                f"clicks needs about {expected_clicks * BYTES_PER_CLICK / 1024**3:.1f} GiB: "
-                f"allowed up to {MAX_SIM_BYTES / 1024**3:.0f} GiB"
+                f"n_sessions = {self.n_sessions} with sessions of {self.min_session_length}-"
+                f"{self.max_session_length} clicks over n_items = {self.n_items} needs about "
+                f"{memory.describe(needed)} to simulate: allowed up to {memory.describe(limit)}"
             )
         return self
 

@@ -2,7 +2,7 @@
 
 Shared by the Recommend, Attention patterns and Item embeddings pages. The model and catalog
 loaders are keyed on the modification time of the file they read, so a run retrained (or
-rewritten) under the same name is read again; simulations are keyed on their config.
+rewritten) under the same name is read again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from streamrec.config import RunConfig, SimConfig
+from streamrec.config import RunConfig
 from streamrec.data.items import ItemNames
 from streamrec.data.sessions import SessionData
 from streamrec.data.sources import open_data
@@ -23,7 +23,6 @@ from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from streamrec.world.oracle import Oracle
-from streamrec.world.simulator import simulate
 from studio.notices import Notice
 
 # The shipped demo runs, the first one present preselected: the streaming world, where the
@@ -148,12 +147,6 @@ def cached_catalog(path: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
             f"{Path(path).name}: catalog.npz has {category.shape[0]} items, the model {n_items}"
         )
     return category, popularity
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def simulated_sessions(sim: SimConfig) -> SessionData:
-    """The sessions a run was trained on, simulated again from its (seeded) config."""
-    return simulate(sim)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading this run's sessions…")

@@ -19,11 +19,13 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from streamrec import memory
 from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig, field_infos
 from streamrec.data.sessions import SessionData
 from streamrec.data.sources import open_data
 from streamrec.data.splits import Split, all_targets, batches, build_rows, target_items
 from streamrec.model import build_model, count_parameters
+from streamrec.threads import training_threads, using_threads
 from streamrec.training.loop import _row_batch, training_step
 from streamrec.training.objectives import make_loss, resolve_device
 from streamrec.world.simulator import simulate
@@ -94,14 +96,51 @@ def timing_bytes(config: RunConfig) -> int:
     """Rough peak memory of one training step: float32 weights with their gradient and Adam's
     two moments, plus a batch's scores (the catalog's, or the sampled candidates'), their
     softmax and gradient."""
-    with torch.device("meta"):  # counts the parameters without allocating them
-        n_params = count_parameters(build_model(config.model))
+    n_params = model_parameters(config)
     tc = config.train
     columns = config.model.n_items if config.loss == "full" else tc.batch_size + tc.n_negatives
     return 4 * 4 * n_params + 3 * 4 * tc.batch_size * columns
 
 
-def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
+def model_parameters(config: RunConfig) -> int:
+    """Parameters of the configured model, counted without allocating them."""
+    with torch.device("meta"):
+        return count_parameters(build_model(config.model))
+
+
+def training_memory(config: RunConfig) -> int:
+    """Estimated peak memory of the process that trains `config`, in bytes (streamrec.memory's
+    measured per-unit costs; an imported data set is counted by its clicks)."""
+    if config.data.is_simulated:
+        sim = config.sim
+        clicks = memory.mean_clicks(sim.n_sessions, sim.min_session_length, sim.max_session_length)
+    else:
+        clicks = float(_imported(config.data, config.train)[0].items.shape[0])
+    tc = config.train
+    candidates = config.model.n_items if config.loss == "full" else tc.batch_size + tc.n_negatives
+    return memory.training_bytes(
+        clicks, model_parameters(config), config.model.n_items, tc.batch_size, candidates,
+        config.model.hidden_size,
+    )
+
+
+def check_training_memory(config: RunConfig, limit: int = memory.MAX_TRAIN_BYTES) -> int:
+    """The estimate of `training_memory`; ValueError naming the sizes when it is over `limit`."""
+    needed = training_memory(config)
+    if needed > limit:
+        raise ValueError(
+            f"training this configuration needs about {memory.describe(needed)} "
+            f"({config.sim.n_sessions:,} sessions, {config.model.n_items:,} items, "
+            f"hidden size {config.model.hidden_size}, {model_parameters(config):,} parameters, "
+            f"batch size {config.train.batch_size}): "
+            f"allowed up to {memory.describe(limit)}"
+        )
+    return needed
+
+
+def seconds_per_target(
+    config: RunConfig, n_batches: int = TIMED_BATCHES, max_bytes: int = MAX_TIMING_BYTES
+) -> float:
     """Wall-clock seconds of training per target click, over at least `n_batches` batches and
     TIMING_SECONDS of timed steps.
 
@@ -110,14 +149,14 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
     themselves and the estimate read several times the real epoch. Timing for half a second
     and dividing the total time by the total targets gives the pace an epoch sees, stalls
     included in their real proportion. Raises ValueError when timing would need more than
-    MAX_TIMING_BYTES.
+    `max_bytes` (MAX_TIMING_BYTES by default).
     """
     config.validate()
     needed = timing_bytes(config)
-    if needed > MAX_TIMING_BYTES:
+    if needed > max_bytes:
         raise ValueError(
-            f"timing this model and batch size would need about {needed / 1024**3:.1f} GiB "
-            f"in the app's own process (limit {MAX_TIMING_BYTES / 1024**3:.0f} GiB)"
+            f"timing this model and batch size would need about {memory.describe(needed)} "
+            f"in the app's own process (limit {memory.describe(max_bytes)})"
         )
     tc = config.train
     data = _timing_sample(config, n_batches)
@@ -127,7 +166,8 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
         raise ValueError("the sample has no training targets: sessions are too short")
     device = resolve_device(tc.device)
     counts = np.bincount(target_items(data, all_targets(data)), minlength=config.model.n_items)
-    with torch.random.fork_rng():
+    # Timed on the threads the worker will train with (streamrec.threads), not the page's.
+    with torch.random.fork_rng(), using_threads(training_threads()):
         torch.manual_seed(0)
         model = build_model(config.model).to(device)
         model.train()
@@ -171,6 +211,9 @@ def _timing_sample(config: RunConfig, n_batches: int) -> SessionData:
     return SessionData(np.concatenate(pieces), offsets, n_catalog_items=data.n_items)
 
 
-def estimate_epoch_seconds(config: RunConfig, n_batches: int = TIMED_BATCHES) -> float:
-    """Estimated training seconds per epoch (validation excluded) for `config` on this machine."""
-    return seconds_per_target(config, n_batches) * expected_train_targets(config)
+def estimate_epoch_seconds(
+    config: RunConfig, n_batches: int = TIMED_BATCHES, max_bytes: int = MAX_TIMING_BYTES
+) -> float:
+    """Estimated training seconds per epoch (validation excluded) for `config` on this machine,
+    timed on the threads the run will train with."""
+    return seconds_per_target(config, n_batches, max_bytes) * expected_train_targets(config)

@@ -25,7 +25,9 @@ from streamrec.data.sources import open_data
 from streamrec.data.splits import Split
 from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines, score_baselines
 from streamrec.evaluation.metrics import paired_differences, time_to_reach
+from streamrec.threads import worker_env
 from streamrec.training import runs
+from streamrec.training.estimate import check_training_memory
 from streamrec.training.events import EndEvent, EpochEvent, Event, epoch_metric
 from streamrec.training.loop import evaluate_model, train
 from streamrec.training.stopping import ShouldStop, StopRequested
@@ -193,8 +195,8 @@ def _final_scoring(
     now = time.time()
     return runs.write_status(
         path, state=end["status"], reason=reason, heartbeat=now, finished=now,
-        final=end["final"], best_epoch=end["best_epoch"], report_split=end["report_split"],
-        phase="done", **scored,
+        final=end["final"], best_valid=best_validation(epochs), best_epoch=end["best_epoch"],
+        report_split=end["report_split"], phase="done", **scored,
     )
 
 
@@ -217,6 +219,16 @@ def _compare(
             sessions=split.report.session,
         ),
     }
+
+
+def best_validation(epochs: list[EpochEvent]) -> runs.Metrics:
+    """The validation metrics (hit@K, mrr@K, ndcg@K) of the best epoch, the kept checkpoint;
+    empty before any epoch was validated. A stopped run's verdict reads them."""
+    best = [event for event in epochs if event.get("best")]
+    if not best:
+        return {}
+    return {key: float(value) for key, value in best[-1].items()
+            if "@" in key and isinstance(value, (int, float))}
 
 
 def to_oracle(
@@ -297,8 +309,10 @@ def launch(
 ) -> Path:
     """Create a run folder and start its training in a separate process; returns the folder.
 
-    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name.
+    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name
+    or one whose measured memory estimate is over streamrec.memory.MAX_TRAIN_BYTES.
     """
+    check_training_memory(config)  # before a folder or a process exists
     root = runs.make_root(root)
     with _launch_lock(root):
         busy = active_runs(root)
@@ -317,6 +331,7 @@ def launch(
                     worker_command(path, token),
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True, cwd=Path(__file__).resolve().parents[2],
+                    env=worker_env(),  # passive OpenMP waits: a busy neighbour costs its share
                 )
         except OSError:
             shutil.rmtree(path, ignore_errors=True)  # no worker, no half-made run left behind

@@ -223,6 +223,7 @@ class RunStatus:
     progress: float | None = None  # 0..1 of the whole run
     eta: float | None = None  # seconds left
     best_epoch: float | None = None
+    best_valid: Metrics = field(default_factory=dict)  # the best epoch's validation scores
     final: Metrics = field(default_factory=dict)  # best checkpoint on the report split
     report_split: Literal["test", "valid"] = "valid"
     baselines: dict[str, Metrics] = field(default_factory=dict)  # name -> report-split metrics
@@ -275,6 +276,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "finished": _is_number, "progress": _is_number, "eta": _is_number,
     "best_epoch": _is_number,
     "final": _is_metrics,
+    "best_valid": _is_metrics,
     "report_split": lambda v: v in ("test", "valid"),
     "baselines": lambda v: _is_table(v, _is_metrics),
     "baselines_valid": lambda v: _is_table(v, _is_metrics),
