@@ -19,6 +19,8 @@ SOURCES = ("simulator", "dataset")
 MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
 LOSSES = ("auto", "full", "sampled", "bpr-max")
 DEVICES = ("auto", "cpu", "cuda")
+# Mixed precision: "auto" is bf16 autocast on a GPU that supports it, else fp32.
+PRECISIONS = ("auto", "bf16", "fp32")
 # Catalog size above which loss "auto" trains with sampled softmax instead of the family's
 # own default: where a full-softmax step costs about twice a sampled one. Measured with
 # benchmarks/bench_catalog_scale.py (gru4rec, 256 targets a step, 512 negatives, 1 thread):
@@ -36,6 +38,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "protocol": PROTOCOLS,
     "loss": LOSSES,
     "device": DEVICES,
+    "precision": PRECISIONS,
     "source": SOURCES,
 }
 
@@ -393,6 +396,9 @@ class TrainConfig:
     sample_alpha: float = 0.75  # 0: uniform negatives, 1: by popularity
     bpreg: float = 1.0  # bpr-max: weight of the score regulariser
     device: str = "auto"  # "auto": cuda when present, else cpu
+    # Training matmuls under torch.autocast in bfloat16 ("bf16"), or not ("fp32"); "auto":
+    # bf16 on a GPU that supports it, else fp32. Evaluation always ranks in fp32.
+    precision: str = "auto"
 
     def validate(self) -> TrainConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
@@ -424,6 +430,7 @@ class TrainConfig:
         _check_range("sample_alpha", self.sample_alpha, 0.0, 1.0)
         _check_range("bpreg", self.bpreg, 0.0, 100.0)
         _check_choice("device", self.device, DEVICES)
+        _check_choice("precision", self.precision, PRECISIONS)
         return self
 
 
