@@ -40,7 +40,10 @@ class GRU4Rec(nn.Module):
 
     def forward_rows(self, tokens: torch.Tensor) -> tuple[torch.Tensor, None]:
         """States (B, T, H): the GRU's output after every click of right-padded rows (B, T)."""
-        states, _ = self.rnn(self.dropout_embed(self._embed(tokens)))  # (B, T, H)
+        # The recurrence stays fp32 under bf16 autocast: oneDNN has no bf16 LSTM on most
+        # CPUs, and rounding compounds over the clicks; the matmuls around it are bf16.
+        with torch.autocast(tokens.device.type, enabled=False):
+            states, _ = self.rnn(self.dropout_embed(self._embed(tokens)))  # (B, T, H)
         return self.dropout_hidden(states) * (tokens != 0).unsqueeze(2), None
 
     def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:

@@ -39,7 +39,10 @@ class NARM(SharedItemTable, nn.Module):
     def _local(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """GRU states (B, T, H) and causal local attention alpha (B, T, T), zero off the prefix."""
         mask = tokens != 0  # (B, T)
-        states, _ = self.rnn(self.dropout_embed(self.item_embedding(tokens)))  # (B, T, H)
+        # The recurrence stays fp32 under bf16 autocast: oneDNN has no bf16 LSTM on most
+        # CPUs, and rounding compounds over the clicks; the matmuls around it are bf16.
+        with torch.autocast(tokens.device.type, enabled=False):
+            states, _ = self.rnn(self.dropout_embed(self.item_embedding(tokens)))  # (B, T, H)
         t = tokens.shape[1]
         mixed = torch.sigmoid(self.query(states).unsqueeze(2) + self.key(states).unsqueeze(1))  # (B, T, T, H)
         alpha = self.attention_vector(mixed).squeeze(3)  # (B, T, T): query t, key j

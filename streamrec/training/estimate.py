@@ -24,7 +24,7 @@ from streamrec.data.sources import open_data
 from streamrec.data.splits import Split, all_targets, batches, build_rows, target_items
 from streamrec.model import build_model, count_parameters
 from streamrec.training.loop import _row_batch, training_step
-from streamrec.training.objectives import make_loss, resolve_device
+from streamrec.training.objectives import make_loss, resolve_device, use_bf16
 from streamrec.world.simulator import simulate
 
 TIMED_BATCHES = 3  # at least this many batches are timed, after two warm-up batches
@@ -76,6 +76,7 @@ def speed_config(config: RunConfig) -> RunConfig:
         "loss": config.loss,
         "n_negatives": tc.n_negatives if config.loss != "full" else TrainConfig.n_negatives,
         "device": tc.device,
+        "precision": tc.precision,
     }
     sim = config.sim
     sim_fields = {
@@ -143,7 +144,7 @@ def seconds_per_target(config: RunConfig, n_batches: int = TIMED_BATCHES) -> flo
 
         def step(index: np.ndarray) -> int:
             batch = _row_batch(rows, index, device)
-            training_step(model, optimizer, loss_fn, batch, tc.clip_norm).item()  # waits for the device
+            training_step(model, optimizer, loss_fn, batch, tc.clip_norm, use_bf16(tc.precision, device)).item()  # waits for the device
             return int(batch[2].shape[0])
 
         for b in range(WARM_UP):  # first-call allocations are not part of an epoch's pace
