@@ -169,6 +169,8 @@ def evaluate_model(
 def _has_unused_parameters(model: SessionModel, rows: Rows, device: torch.device) -> bool:
     """True if a forward pass leaves some parameter without a gradient (a layer a setting
     switched off): DDP must then look for such parameters at every step."""
+    if not len(rows):
+        return False  # nothing to train: the run ends before its first step
     was_training = model.training
     model.eval()  # no dropout: draws nothing from the random stream
     tokens, mask, target = _row_batch(rows, np.arange(min(len(rows), 2)), device)
