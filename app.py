@@ -3,8 +3,10 @@
 import streamlit as st
 
 from studio.heap import freeze_loaded_libraries
+from studio.uploads import reclaim_at_start
 
 st.set_page_config(page_title="StreamRec Studio", layout="wide")
+reclaim_at_start()  # uploads left by a server killed with -9 (once per process)
 
 # Every page of the app, in menu order. A new page is one more line here: automatic
 # discovery of pages/ is off once st.navigation is called.

@@ -28,7 +28,7 @@ from _common import best_of, machine, uptime
 from streamrec.config import RunConfig, SimConfig, TrainConfig, model_config
 from streamrec.data.splits import all_targets, batches, build_rows, target_items
 from streamrec.model import build_model
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training.loop import _row_batch, training_step
 from streamrec.training.objectives import make_loss
 from streamrec.world.simulator import simulate

@@ -39,7 +39,7 @@ def main() -> None:
     print(machine())
     root = Path(tempfile.mkdtemp())
     moments = {
-        "scoring the baselines": lambda path: runs.read_status(path).get("phase") == "baselines",
+        "scoring the baselines": lambda path: runs.read_status(path).phase == "baselines",
         "training": lambda path: any(e["event"] == "batch" for e in runs.read_events(path)),
         "validating epoch 1": first_epoch_trained,
     }
@@ -48,10 +48,10 @@ def main() -> None:
         wait(lambda reached=reached, path=path: reached(path))
         asked = time.monotonic()
         jobs.stop(path)
-        wait(lambda path=path: runs.read_status(path)["state"] != "running")
+        wait(lambda path=path: runs.read_status(path).state != "running")
         status = runs.read_status(path)
         print(f"stop while {moment}: {time.monotonic() - asked:.2f} s -> {status['state']} "
-              f"({status.get('reason')}); load {os.getloadavg()[0]:.1f}")
+              f"({status.reason}); load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

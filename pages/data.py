@@ -8,12 +8,10 @@ preprocessing from `ImportConfig`'s fields) and shows what came out.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from streamrec.charts import log_charts as charts
 from streamrec.data import log_files as logfiles
@@ -23,11 +21,14 @@ from streamrec.data.datasets import (
     Dataset,
     DatasetError,
     default_data_root,
-    delete_dataset,
     list_datasets,
     load_dataset,
 )
+from streamrec.text import escape_markdown
+from studio.dataset_delete import delete_box
 from studio.navigation import ensure_app_navigation
+from studio.tables import formula_safe
+from studio.uploads import discard, saved_upload
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
@@ -60,16 +61,6 @@ def data_root() -> Path:
     return default_data_root()
 
 
-def saved_upload(upload: UploadedFile) -> Path:
-    """The uploaded file written once to a temporary folder (the importer reads from disk)."""
-    folder = Path(tempfile.gettempdir()) / "streamrec-uploads" / upload.file_id
-    path = folder / Path(upload.name).name
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(upload.getbuffer())
-    return path
-
-
 def log_source(label: str, key: str) -> Path | None:
     """A click log chosen by upload or by a path on the server; None until one is given."""
     how = st.segmented_control(f"{label} from", ["Upload", "Path on the server"],
@@ -83,7 +74,11 @@ def log_source(label: str, key: str) -> Path | None:
         help="Uploads go up to the server's limit (200 MB by default); name a path on the "
              "server for bigger logs.",
     )
-    return saved_upload(upload) if upload is not None else None
+    saved = saved_upload(upload) if upload is not None else None
+    if upload is not None and saved is None:
+        st.caption("This upload is imported (its copy on the server is deleted): upload "
+                   "another file to import it.")
+    return saved
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -133,12 +128,13 @@ def import_section() -> None:
         check = path.stat().st_mtime
         preview = cached_preview(str(path), check, SEPARATORS[sep_name])
     except (OSError, ValueError) as error:
-        st.error(f"Cannot read {path}: {error}" if isinstance(error, OSError) else str(error))
+        st.error(escape_markdown(f"Cannot read {path}: {error}" if isinstance(error, OSError)
+                                 else str(error)))
         return
     shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(preview.sep, "")
-    st.caption(f"First rows of **{path.name}**" + (f", separated by {shown}" if shown else "")
+    st.caption(f"First rows of **{escape_markdown(path.name)}**" + (f", separated by {shown}" if shown else "")
                + ("" if preview.has_header else " (no header row: columns are numbered)"))
-    st.dataframe(preview.rows, hide_index=True, key="data_preview")
+    st.dataframe(formula_safe(preview.rows), hide_index=True, key="data_preview")
     key = hashlib.sha1(f"{path}|{preview.sep}".encode()).hexdigest()[:8]
     mapping = column_mapping(preview, key)
     values = {}
@@ -164,9 +160,12 @@ def import_section() -> None:
             config, data_root(), lambda fraction, message: bar.progress(fraction, text=message)
         )
     except ValueError as error:
-        st.error(f"Import failed: {error}")
+        st.error(f"Import failed: {escape_markdown(error)}")  # it quotes the log's values
         return
     bar.empty()
+    for source in (path, test_path):
+        if source is not None:
+            discard(source)  # an upload's copy: never kept on the server after its import
     st.session_state[VIEW_KEY] = dataset.name
     st.success(f"Imported **{dataset.name}**: {dataset.data.n_sessions:,} sessions "
                f"({dataset.n_test_sessions:,} held out for testing), "
@@ -196,23 +195,16 @@ def listing_section() -> list[str]:
         "problem": info.error or "",
     } for info in infos]
     counts = ("sessions", "test sessions", "clicks", "items")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="data_listing", column_config={
+    st.dataframe(formula_safe(pd.DataFrame(rows)), hide_index=True, key="data_listing", column_config={
         c: st.column_config.NumberColumn(c, format="localized") for c in counts
     })
-    broken = [info.name for info in infos if info.error]
+    broken = [escape_markdown(info.name) for info in infos if info.error]
     if broken:
         st.warning(f"Broken data set folder(s): {', '.join(broken)}. Delete and re-import them.")
     if viewer_mode():
         viewer_note("Delete")
         return [info.name for info in infos if not info.error]
-    with st.expander("Delete a data set"):
-        target = st.selectbox("Data set to delete", [info.name for info in infos],
-                              key="data_delete_name")
-        sure = st.checkbox(f"Yes, delete {target} and its files", key="data_delete_sure")
-        if st.button("Delete", key="data_delete", disabled=not sure):
-            delete_dataset(target, data_root())
-            st.session_state.pop(VIEW_KEY, None)
-            st.rerun()
+    delete_box(infos, data_root(), VIEW_KEY)
     return [info.name for info in infos if not info.error]
 
 
@@ -237,7 +229,7 @@ def dataset_view(name: str) -> None:
     try:
         dataset = open_dataset(name, str(root), (root / name / META_FILE).stat().st_mtime)
     except (DatasetError, OSError) as error:
-        st.error(f"Cannot open data set {name!r}: {error}")
+        st.error(escape_markdown(f"Cannot open data set {name!r}: {error}"))
         return
     data, n_test, n_valid = dataset.data, dataset.n_test_sessions, dataset.n_valid_sessions
     targets = int((data.lengths[dataset.test_sessions] - 1).sum())

@@ -29,6 +29,7 @@ from studio.run_picker import (
     pick_run,
     run_sessions,
 )
+from studio.tables import formula_safe
 
 ensure_app_navigation()
 
@@ -131,8 +132,12 @@ def neighbours_section(
         key="emb_k",
     )
     neighbours = insights.nearest_neighbours(model, int(item), int(k), category)
+    focus = None
     if category is not None:
         neighbours["same category"] = neighbours[CATEGORY] == category[item]
+        every = st.toggle("Colour every category", key="emb_every_colour",
+                          help="Off: only the picked item's and its neighbours' categories.")
+        focus = None if every else [int(category[item]), *neighbours[CATEGORY].tolist()]
     neighbours["popularity"] = popularity[neighbours[ITEM_ID]]
     st.plotly_chart(
         charts.embedding_scatter(
@@ -141,6 +146,7 @@ def neighbours_section(
             int(item),
             neighbours[ITEM_ID].tolist(),
             None if names.simulated_ids else names,
+            focus,
         ),
         key="emb_chart_scatter",
     )
@@ -153,12 +159,12 @@ def neighbours_section(
     if category is not None:
         same = int(neighbours["same category"].sum())
         st.markdown(
-            f"**Nearest neighbours of item {names.raw(item)}** (category {category[item]}): "
+            f"**Nearest neighbours of item {escape_markdown(names.raw(item))}** (category {category[item]}): "
             f"{same} of {len(neighbours)} in the same category."
         )
     else:
         st.markdown(
-            f"**Nearest neighbours of {names.label(item)}** (share of the log's clicks "
+            f"**Nearest neighbours of {escape_markdown(names.label(item))}** (share of the log's clicks "
             f"{popularity[item]:.4f})"
         )
     if names.raw_ids is not None:
@@ -167,7 +173,7 @@ def neighbours_section(
         if names.labels is not None:
             neighbours.insert(2, "label", names.labels[index])
     st.dataframe(
-        neighbours,
+        formula_safe(neighbours),  # ids from a log: "Download as CSV" must not run them
         hide_index=True,
         column_config={
             "cosine": st.column_config.ProgressColumn(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from streamrec.text import escape_markdown
+from streamrec.text import escape_markdown, markdown_code
 from streamrec.training.runs import list_runs
 from studio.navigation import ensure_app_navigation
 
@@ -43,7 +43,7 @@ with train:
     all_runs = list_runs()
     if all_runs:
         lines = [
-            f"- `{r.run_id}` {RUN_BADGES.get(r.listed_state, r.state)}"
+            f"- {markdown_code(r.run_id)} {RUN_BADGES.get(r.listed_state, r.state)}"
             + (f" {escape_markdown(r.error)}" if r.error else "")
             for r in all_runs[:5]
         ]

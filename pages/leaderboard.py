@@ -7,7 +7,7 @@ import streamlit as st
 
 from streamrec.charts import training_charts as charts
 from streamrec.evaluation import leaderboard
-from streamrec.text import escape_markdown
+from streamrec.text import escape_markdown, plural
 from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
 
@@ -33,6 +33,10 @@ def leaderboard_table(board: leaderboard.Board) -> list[str]:
         selection_mode="multi-row",
         column_config={
             "name": st.column_config.TextColumn(width="medium", pinned=True),
+            leaderboard.AGAINST: st.column_config.TextColumn(
+                width="large", help="The run minus the best baseline on the same test targets, "
+                "with a 95% interval from a paired bootstrap over test sessions; 'level with' "
+                "when the interval holds 0."),
             "parameters": st.column_config.NumberColumn(format="localized"),
             "epochs": st.column_config.NumberColumn(format="%.2f"),
             "training time (s)": seconds,
@@ -66,9 +70,9 @@ def overlay(board: leaderboard.Board, chosen: list[str]) -> None:
     x = axis_col.radio("Against", list(X_AXES), format_func=X_AXES.get, horizontal=True,
                        key="board_x")
     curves = {run_id: runs.read_events(by_id[run_id].path) for run_id in chosen}
-    oracle = next((info.status["baselines_valid"][leaderboard.ORACLE].get(metric)
+    oracle = next((info.status.baselines_valid[leaderboard.ORACLE].get(metric)
                    for info in board.runs
-                   if leaderboard.ORACLE in (info.status.get("baselines_valid") or {})), None)
+                   if leaderboard.ORACLE in info.status.baselines_valid), None)
     references = {} if oracle is None else {
         "oracle (validation sample)": oracle,
         f"{leaderboard.CEILING_SHARE:.0%} of the oracle": leaderboard.CEILING_SHARE * oracle,
@@ -95,7 +99,7 @@ picked = st.selectbox(
     "Data set",
     list(by_key),
     key=DATA_KEY,
-    format_func=lambda key: f"{by_key[key].label} ({len(by_key[key].runs)} runs)",
+    format_func=lambda key: f"{by_key[key].label} ({plural(len(by_key[key].runs), 'run')})",
 )
 current = by_key[picked]
 chosen_runs = leaderboard_table(current)

@@ -19,7 +19,7 @@ from streamrec.charts.faithfulness_charts import occlusion_bars
 from streamrec.config import RunConfig
 from streamrec.data.items import ItemNames
 from streamrec.model import SessionModel
-from streamrec.recommend import Recommendation
+from streamrec.recommendation import Recommendation
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from streamrec.views.session_view import (
@@ -149,7 +149,7 @@ def occlusion_chart(
         else ""
     )
     st.caption(
-        f"Each bar: how far the model's probability of {what}, {names.label(item)}, falls "
+        f"Each bar: how far the model's probability of {what}, {escape_markdown(names.label(item))}, falls "
         f"when that click is left out (below zero: it rises).{note}"
     )
 
@@ -191,9 +191,11 @@ def session_panel(
                 icon=":material/error:",
             )
         else:
-            example = EXAMPLE if names.raw_ids is None else names.format(range(min(3, n_items)))
+            # A log's ids are shown escaped, not in a code span: a backtick in one would end it.
+            example = (f"`{EXAMPLE}`" if names.raw_ids is None
+                       else escape_markdown(names.format(range(min(3, n_items)))))
             st.info(
-                f"Enter a session above: type item ids (e.g. `{example}`), pick items from the "
+                f"Enter a session above: type item ids (e.g. {example}), pick items from the "
                 "catalog, or sample a held-out session.",
                 icon=":material/touch_app:",
             )

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from streamrec import folders
 from streamrec.charts import training_charts as charts
-from streamrec.data.identity import data_key, data_label, group_by_data
-from streamrec.evaluation.verdict import verdict
+from streamrec.data.identity import data_label, group_by_data
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
+from studio.run_table import STATE_LABELS, runs_table
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()
@@ -23,40 +23,6 @@ SELECT_KEY = "runs_selected"
 CONFIRM_KEY = "runs_confirm_delete"  # run id waiting for the "Yes, delete it" click
 FLASH_KEY = "runs_flash"  # (kind, message) to show after the rerun that follows a deletion
 CURVES = ("hit@10", "hit@20", "mrr@20", "ndcg@20", "valid_loss", "train_loss")
-STATE_LABELS = {
-    "running": "▶ training now",
-    "completed": "✓ completed",
-    "stopped": "■ stopped",
-    "stopped early": "□ stopped before epoch 1: no model",
-    "failed": "✗ failed",
-    "created": "… created",
-    "corrupt": "⚠ unreadable",
-}
-# Scores first, so they show without scrolling; then the settings that produced them.
-COLUMN_ORDER = (
-    "run",
-    "status",
-    "Hit@10",
-    "Hit@20",
-    "MRR@20",
-    "best rule Hit@10",
-    "ceiling Hit@10",
-    "verdict",
-    "best rule",
-    "best epoch",
-    "family",
-    "model",
-    "hidden",
-    "epochs",
-    "protocol",
-    "data",
-    "sessions",
-    "items",
-    "categories",
-    "data set",
-    "created",
-    "problem",
-)
 DOWNLOADS = (
     (runs.CONFIG_FILE, "application/json", ":material/settings:"),
     (runs.METRICS_FILE, "application/x-ndjson", ":material/timeline:"),
@@ -70,73 +36,6 @@ def flash() -> None:
     if message:
         kind, text = message
         (st.success if kind == "success" else st.error)(escape_markdown(text))
-
-
-def table_row(info: runs.RunInfo) -> dict:
-    """One row of the runs table: status, key settings, best epoch and final scores."""
-    state = info.listed_state
-    row: dict = {"run": info.run_id, "status": STATE_LABELS.get(state, state)}
-    created = info.status.get("created")
-    row["created"] = pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT
-    config = info.config
-    if config is not None:
-        row |= {
-            "family": config.model.family,
-            "model": config.model.slug(),
-            "hidden": config.model.hidden_size,
-            "epochs": config.train.epochs,
-            "protocol": config.train.protocol,
-            "items": config.model.n_items,
-            "data set": data_key(config),
-        }
-        if config.data.is_simulated:
-            row |= {
-                "data": "simulated",
-                "sessions": config.sim.n_sessions,
-                "categories": config.sim.n_categories,
-            }
-        else:  # the data set's own sizes are in its folder; the run records its name
-            row["data"] = config.data.dataset
-    row["best epoch"] = info.status.get("best_epoch")
-    final = info.status.get("final") or {}
-    for metric in ("hit@10", "hit@20", "mrr@20"):
-        row[charts.metric_label(metric)] = final.get(metric)
-    # Is the model worth it: the strongest simple rule and the ceiling, on the same targets.
-    worth = verdict(final, info.status.get("baselines"))
-    row["best rule"] = worth.rule_name
-    row["best rule Hit@10"] = worth.rule
-    row["ceiling Hit@10"] = worth.ceiling
-    row["verdict"] = worth.lift
-    row["problem"] = info.error or (info.status.get("reason") if info.state == "failed" else "")
-    return row
-
-
-def runs_table(infos: list[runs.RunInfo]) -> None:
-    """All runs, newest first; unreadable folders keep their row with the error."""
-    table = pd.DataFrame([table_row(info) for info in infos])
-    scores = ("Hit@10", "Hit@20", "MRR@20", "best rule Hit@10", "ceiling Hit@10")
-    for column in (*scores, "best epoch"):
-        table[column] = pd.to_numeric(table[column])  # a run without scores yet: blank, not None
-    number = {m: st.column_config.NumberColumn(format="%.4f") for m in scores}
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="runs_table",
-        column_order=[c for c in COLUMN_ORDER if c in table.columns],
-        column_config={
-            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "best epoch": st.column_config.NumberColumn(format="%.2f"),
-            "problem": st.column_config.TextColumn(width="large"),
-            "verdict": st.column_config.TextColumn(width="large"),
-            **number,
-        },
-    )
-    corrupt = [info for info in infos if info.error]
-    if corrupt:
-        st.warning(
-            f"{len(corrupt)} folder(s) cannot be read as runs; they are listed with the "
-            "problem and can be deleted below."
-        )
 
 
 def _keep_known(key: str, options: list[str]) -> None:
@@ -203,16 +102,18 @@ def downloads(path: Path) -> None:
             key=f"runs_download_{name}",
             icon=icon,
             on_click="ignore",
-            disabled=not file.exists(),
+            disabled=file.is_symlink() or not file.is_file(),  # never serve through a link
             width="stretch",
         )
 
 
 def _read(file: Path) -> bytes:
     try:
-        return file.read_bytes()
+        return folders.read_regular(file)  # refuses a link swapped in after the page drew
     except FileNotFoundError:
         raise runs.RunError(f"{file.parent.name}: {file.name} no longer exists") from None
+    except folders.FolderError as exc:
+        raise runs.RunError(f"{file.parent.name}: {exc}") from None
 
 
 def delete(info: runs.RunInfo) -> None:
@@ -229,12 +130,20 @@ def delete(info: runs.RunInfo) -> None:
             "pages/train.py", label="Open the Train page", icon=":material/model_training:"
         )
         return
+    if not info.path.is_symlink() and folders.marker_kind(info.path) != folders.RUN:
+        st.info(
+            f"This folder was not written by StreamRec (it has no `{folders.MARKER}` marker "
+            "file), so the app leaves it alone: delete it yourself if you mean to.",
+            icon=":material/block:",
+        )
+        return
     if st.session_state.get(CONFIRM_KEY) != info.run_id:
         if st.button("Delete this run…", key="runs_delete", icon=":material/delete:"):
             st.session_state[CONFIRM_KEY] = info.run_id
             st.rerun()
         return
-    st.warning(f"Delete run **{info.run_id}** with its weights and metrics? This cannot be undone.")
+    st.warning(f"Delete run **{escape_markdown(info.run_id)}** with its weights and metrics? "
+               "This cannot be undone.")
     yes, no, _ = st.columns([1, 1, 4])
     if yes.button("Yes, delete it", key="runs_delete_yes", type="primary", width="stretch"):
         st.session_state.pop(CONFIRM_KEY, None)
@@ -258,7 +167,7 @@ def manage(infos: list[runs.RunInfo]) -> None:
     options = list(by_id)
     gone = st.session_state.get(SELECT_KEY)
     if gone is not None and gone not in by_id:
-        st.info(f"Run {gone} no longer exists: it was deleted in the meantime.")
+        st.info(f"Run {escape_markdown(gone)} no longer exists: it was deleted in the meantime.")
         del st.session_state[SELECT_KEY]
         st.session_state.pop(CONFIRM_KEY, None)
     run_id = st.selectbox(
@@ -269,12 +178,12 @@ def manage(infos: list[runs.RunInfo]) -> None:
     )
     info = by_id[run_id]
     if not (info.path.is_dir() or info.path.is_symlink()):  # a broken link can still be deleted
-        st.warning(f"Run {run_id} was deleted in the meantime.")
+        st.warning(f"Run {escape_markdown(run_id)} was deleted in the meantime.")
         return
     if info.error:
         st.error(escape_markdown(info.error))
     elif info.state == "failed":
-        reason = info.status.get("reason") or "no reason recorded"
+        reason = info.status.reason or "no reason recorded"
         st.error(f"This run failed: {escape_markdown(reason)}")
     try:  # never serve files through a link that leads out of the models folder
         runs.run_path(info.run_id, info.path.parent)

@@ -10,86 +10,36 @@ import pandas as pd
 import streamlit as st
 
 from streamrec.charts import world_charts as charts
-from streamrec.config import ENGINES, SimConfig, TrainConfig, from_dict, to_dict
+from streamrec.config import MECHANISMS, SimConfig, TrainConfig, field_infos, from_dict, to_dict
 from streamrec.data.sessions import SessionData
 from streamrec.data.splits import make_split
 from streamrec.evaluation.baselines import evaluate_baselines
 from streamrec.world.scenarios import recommended_max_len
-from streamrec.world.simulator import dataset_stats
 from studio.navigation import ensure_app_navigation
 from studio.run_picker import simulated_sessions
 from studio.scenarios import scenario_picker
+from studio.world_view import dataset_charts, headline
 
 ensure_app_navigation()
 
 SIM_CONFIG_KEY = "sim_config"
-DEFAULTS = SimConfig()
 # Held-out targets the baselines are scored on: enough for about one point of standard
 # error on Hit@K, few enough that the page answers in seconds (session kNN is the slow one).
 BASELINE_TARGETS = 2_000
 
-# (field, label, help) per form column; the widget kind follows the field's type.
-SECTIONS: dict[str, list[tuple[str, str, str]]] = {
-    "Size and seed": [
-        ("n_sessions", "Sessions", "Sessions drawn before too-short ones are dropped."),
-        ("n_items", "Items", "Catalog size; at least one item per category."),
-        ("n_categories", "Categories", ""),
-        ("seed", "Seed", "Same seed and settings, same sessions."),
-        ("engine", "Engine", "fast: vectorised; reference: the case study, draw for draw."),
-    ],
-    "Catalog": [
-        (
-            "category_concentration",
-            "Dirichlet concentration of category sizes",
-            "Low: a few big categories; high: categories of similar size.",
-        ),
-        (
-            "popularity_exponent",
-            "Popularity exponent",
-            "Zipf exponent inside a category: p(rank r) ~ r^-exponent. 0 is uniform.",
-        ),
-        ("min_preferred", "Min preferred categories", "Size of a session's preferred set."),
-        ("max_preferred", "Max preferred categories", ""),
-    ],
-    "Behaviour mix": [
-        ("explorer_share", "Explorer share", "Shares are normalised; they need not sum to 1."),
-        ("deep_dive_share", "Deep-dive share", ""),
-        ("comparison_share", "Comparison share", ""),
-        ("explorer_switch", "Explorer: P(switch)", "After a click, to any category."),
-        ("deep_dive_switch", "Deep dive: P(switch)", "After a click, to a preferred category."),
-        ("comparison_switch", "Comparison: P(switch)", "After a click, to a preferred category."),
-    ],
-    "Session length": [
-        ("min_session_length", "Min session length (clicks)", "Uniform in [min, max]."),
-        ("max_session_length", "Max session length (clicks)", ""),
-        (
-            "min_kept_length",
-            "Min kept length (clicks)",
-            "Shorter sessions are dropped (only empty categories make them).",
-        ),
-    ],
-    "Order mechanisms (before each click after the first)": [
-        ("anchor_return", "P(back to the anchor)", "An item of the first click's category."),
-        ("successor_prob", "P(successor)", "The next item of the latest click's chain."),
-        ("recall_prob", "P(recall)", "The next item of an earlier click's chain."),
-        ("repeat_prob", "P(repeat)", "An earlier click again, recent ones likelier."),
-        ("repeat_decay", "Repeat decay", "A repeat picks the click d steps back ~ decay^d."),
-    ],
+# The fields of each form column; labels, help and ranges come from SimConfig's metadata.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Size and seed": ("n_sessions", "n_items", "n_categories", "seed", "engine"),
+    "Catalog": ("category_concentration", "popularity_exponent", "min_preferred", "max_preferred"),
+    "Behaviour mix": (
+        "explorer_share", "deep_dive_share", "comparison_share",
+        "explorer_switch", "deep_dive_switch", "comparison_switch",
+    ),
+    "Session length": ("min_session_length", "max_session_length", "min_kept_length"),
+    "Order mechanisms (before each click after the first)": MECHANISMS + ("repeat_decay",),
 }
 MECHANISM_SECTION = "Order mechanisms (before each click after the first)"  # one row of its own
-UNIT_INTERVAL = {
-    "explorer_share",
-    "deep_dive_share",
-    "comparison_share",
-    "explorer_switch",
-    "deep_dive_switch",
-    "comparison_switch",
-    "anchor_return",
-    "successor_prob",
-    "recall_prob",
-    "repeat_prob",
-    "repeat_decay",
-}
+FIELDS = field_infos(SimConfig)
 
 
 def generate(config: dict) -> SessionData:
@@ -111,17 +61,24 @@ def baseline_scores(config: dict) -> tuple[dict[str, dict[str, float]], int, int
     return scores, len(sample), len(report)
 
 
-def settings_widget(name: str, label: str, help_text: str) -> object:
-    """The form widget of one SimConfig field, keyed `sim_<field>` and kept across pages."""
-    default = getattr(DEFAULTS, name)
-    common = {"key": f"sim_{name}", "help": help_text or None, "persist_state": "session"}
-    if name == "engine":
-        return st.selectbox(label, ENGINES, index=ENGINES.index(default), **common)
-    if name in UNIT_INTERVAL:
-        return st.slider(label, 0.0, 1.0, float(default), step=0.01, **common)
+def settings_widget(name: str) -> object:
+    """The form widget of one SimConfig field, keyed `sim_<field>` and kept across pages: a
+    slider for a probability or share, a select box for a choice, else a number box."""
+    info = FIELDS[name]
+    default, label = info.default, info.label
+    common = {"key": f"sim_{name}", "help": info.help or None, "persist_state": "session"}
+    # A value a scenario pick put in session state wins; passing a default beside it too makes
+    # Streamlit warn that the widget "also had its value set via the Session State API".
+    preset = common["key"] in st.session_state
+    if info.choices is not None:
+        return st.selectbox(label, info.choices,
+                            index=None if preset else info.choices.index(default), **common)
+    if isinstance(default, float) and info.hi == 1.0 and info.lo is not None:
+        return st.slider(label, 0.0, 1.0, None if preset else float(default), step=0.01, **common)
     if isinstance(default, float):
-        return st.number_input(label, value=default, step=0.1, format="%.3f", **common)
-    return st.number_input(label, value=default, step=1, **common)
+        return st.number_input(label, value=None if preset else default, step=0.1, format="%.3f",
+                               **common)
+    return st.number_input(label, value=None if preset else default, step=1, **common)
 
 
 def settings_form() -> tuple[bool, dict]:
@@ -132,53 +89,15 @@ def settings_form() -> tuple[bool, dict]:
         for column, (section, items) in zip(st.columns(len(sections)), sections.items()):
             with column:
                 st.markdown(f"**{section}**")
-                for name, label, help_text in items:
-                    values[name] = settings_widget(name, label, help_text)
+                for name in items:
+                    values[name] = settings_widget(name)
         items = SECTIONS[MECHANISM_SECTION]
         st.markdown(f"**{MECHANISM_SECTION}** — see docs/scenarios.md; fast engine only")
-        for column, (name, label, help_text) in zip(st.columns(len(items)), items):
+        for column, name in zip(st.columns(len(items)), items):
             with column:
-                values[name] = settings_widget(name, label, help_text)
+                values[name] = settings_widget(name)
         submitted = st.form_submit_button("Generate", type="primary", key="sim_generate")
     return submitted, values
-
-
-def headline(data: SessionData) -> None:
-    """Headline counts of the dataset."""
-    stats = dataset_stats(data)
-    row = st.columns(4)
-    row[0].metric("Sessions", f"{stats['sessions']:,}")
-    row[1].metric("Clicks", f"{stats['clicks']:,}")
-    row[2].metric("Prediction targets", f"{stats['prediction_targets']:,}")
-    row[3].metric("Mean session length", f"{stats['mean_session_length']:.1f} clicks")
-    row = st.columns(4)
-    row[0].metric("Items", f"{stats['items']:,}")
-    row[1].metric("Items ever clicked", f"{stats['distinct_items_clicked']:,}")
-    row[2].metric("Categories", f"{stats['categories']:,}")
-    row[3].metric(
-        "Next click in the same category",
-        f"{stats['stay_in_category_rate']:.0%}",
-        help="Share of consecutive click pairs within a session that share a category.",
-    )
-    causes = [
-        f"{name.removeprefix('cause_')} {share:.0%}"
-        for name, share in stats.items()
-        if name.startswith("cause_") and share > 0
-    ]
-    if causes:
-        st.caption("What produced the clicks (the simulator's truth): " + ", ".join(causes) + ".")
-
-
-def dataset_charts(data: SessionData) -> None:
-    """The charts of the simulated dataset."""
-    left, right = st.columns(2)
-    left.plotly_chart(charts.session_length_histogram(data), key="sim_chart_lengths")
-    right.plotly_chart(charts.behaviour_mix_chart(data), key="sim_chart_behaviour")
-    left, right = st.columns(2)
-    left.plotly_chart(charts.category_sizes_chart(data), key="sim_chart_categories")
-    right.plotly_chart(charts.popularity_long_tail(data), key="sim_chart_popularity")
-    st.plotly_chart(charts.sample_session_strips(data), key="sim_chart_strips")
-    st.plotly_chart(charts.transition_heatmap(data), key="sim_chart_transitions")
 
 
 def baselines_section(config: dict) -> None:

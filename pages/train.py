@@ -29,6 +29,7 @@ from streamrec.data.sources import dataset_config
 from streamrec.text import escape_markdown
 from streamrec.training import jobs, runs
 from streamrec.training.estimate import estimate_epoch_seconds, expected_train_targets, speed_config
+from streamrec.training.events import Event
 from streamrec.world.scenarios import recommended_max_len
 from studio.config_form import config_fields
 from studio.navigation import ensure_app_navigation
@@ -149,7 +150,7 @@ def pick_data() -> str:
     if broken:
         st.caption(
             f"{len(broken)} data set folder(s) cannot be read and are not offered: "
-            + "; ".join(info.error or info.name for info in broken)
+            + "; ".join(escape_markdown(info.error or info.name) for info in broken)
         )
     return choice
 
@@ -183,52 +184,8 @@ def on_dataset(config: RunConfig, name: str) -> RunConfig:
     return RunConfig.from_dict(_on_dataset(config.to_dict(), name, stamp))
 
 
-# Labels and help for the fields whose names say too little; the widgets themselves come from
-# the config dataclasses (studio.config_form), so every family's own settings show.
-LABELS = {
-    "batch_size": "Batch size (target clicks per batch)",
-    "max_len": "Max length (clicks seen)",
-    "protocol": "Evaluation protocol",
-    "lr": "Learning rate (Adam)",
-    "step_size": "StepLR step (epochs)",
-    "gamma": "StepLR gamma",
-    "clip_norm": "Gradient clipping (max norm)",
-    "cell": "Recurrent cell",
-    "loss": "Objective",
-    "n_negatives": "Sampled negatives",
-    "sample_alpha": "Negative sampling exponent",
-    "bpreg": "BPR-max score regulariser",
-    "embed_dim": "Embedding size",
-    "num_layers": "Layers",
-    "num_blocks": "Self-attention blocks",
-    "num_heads": "Attention heads",
-    "max_positions": "Learned positions",
-    "item_skip": "Item skip path",
-    "copy": "Copy pointer (re-clicks)",
-}
-HELP = {
-    "batch_size": "Whole sessions are packed up to this many next-click targets, so 256 means "
-    "256 examples.",
-    "max_len": "A prediction sees at most this many last clicks.",
-    "protocol": "session: hold out whole sessions (validation and test); example: the case "
-    "study's random split of prefixes.",
-    "step_size": "Multiply the learning rate by gamma every this many epochs.",
-    "clip_norm": "0 turns clipping off.",
-    "pooling": "attention: weigh every click; last: the final hidden state.",
-    "loss": "full: softmax over the whole catalog; sampled: softmax over the batch's targets "
-    "and popularity-sampled negatives with logQ correction; bpr-max: GRU4Rec's ranking loss "
-    "over the same candidates; auto: the family's own choice (sampled on big catalogs). "
-    "Evaluation always ranks the full catalog.",
-    "n_negatives": "sampled and bpr-max: items drawn beside the batch's own targets.",
-    "sample_alpha": "0: uniform negatives; 1: drawn by popularity.",
-    "device": "auto: a GPU when one is present, else the CPU.",
-    "embed_dim": "gru4rec: 0 ties the input embedding to the output one.",
-    "max_positions": "Must cover the max length.",
-    "item_skip": "The pooled item embeddings join the context: an item's successor is learned "
-    "from a few transitions. On in the order scenarios.",
-    "copy": "A pointer over the session's own clicks shares the softmax, so re-clicking an item "
-    "already seen is one mode of the output. On in the order scenarios.",
-}
+# The form's columns; each field's widget, label and help come from its config dataclass
+# (studio.config_form, streamrec.config.setting), so every family's own settings show.
 TRAIN_SECTIONS = {
     "Training": ("epochs", "batch_size", "max_len", "protocol", "seed"),
     "Optimiser": ("lr", "step_size", "gamma", "clip_norm"),
@@ -252,15 +209,12 @@ def settings_form() -> tuple[str, dict, dict, str]:
         )
         st.caption(MODEL_CONFIGS[family].__doc__ or "")
         # Keys carry the family, so each family keeps its own values when switching.
-        model = config_fields(
-            MODEL_CONFIGS[family](), f"train_{family}", skip=("n_items",), labels=LABELS,
-            help_texts=HELP,
-        )
+        model = config_fields(MODEL_CONFIGS[family](), f"train_{family}", skip=("n_items",))
     train: dict = {}
     for column, (section, names) in zip(train_cols, TRAIN_SECTIONS.items()):
         with column:
             st.markdown(f"**{section}**")
-            train |= config_fields(TRAIN_DEFAULTS, "train", names, labels=LABELS, help_texts=HELP)
+            train |= config_fields(TRAIN_DEFAULTS, "train", names)
     with model_col:
         name = st.text_input(
             "Run name (optional)",
@@ -344,10 +298,10 @@ def shown_run(root: Path) -> Path | None:
     return None
 
 
-def progress(status: dict, events: list[dict], epochs: int) -> None:
+def progress(status: runs.RunStatus, events: list[Event], epochs: int) -> None:
     """Progress bar with the phase, the epoch and the time left (from the latest batch event,
     which is exact; status.json only carries them every few seconds)."""
-    phase = status.get("phase", "starting")
+    phase = status.phase or "starting"
     text = PHASES.get(phase, phase)
     batches = [e for e in events if e["event"] == "batch"]
     value = 0.0
@@ -374,7 +328,7 @@ def live_view(path: Path, was_running: bool) -> None:
     except runs.RunError as error:
         st.warning(f"This run cannot be shown any more: {escape_markdown(error)}")
         return
-    state = status.get("state")
+    state = status.state
     if was_running and state != "running":
         st.rerun()  # one full rerun shows the final state and stops the polling
     events = runs.read_events(path)
@@ -402,11 +356,11 @@ def live_view(path: Path, was_running: bool) -> None:
             charts.loss_chart(events, epochs=epochs, n_items=config.model.n_items),
             key="train_chart_loss",
         )
-    if trained or status.get("baselines_valid"):
+    if trained or status.baselines_valid:
         st.plotly_chart(
             charts.metrics_chart(
                 events,
-                status.get("baselines_valid"),
+                status.baselines_valid,
                 charts.metric_names(config.train.cutoffs),
                 epochs=epochs,
             ),
@@ -416,26 +370,26 @@ def live_view(path: Path, was_running: bool) -> None:
         st.caption("The loss curve appears with the first logged batches.")
 
 
-def results_table(status: dict, config: RunConfig) -> None:
+def results_table(status: runs.RunStatus, config: RunConfig) -> None:
     """The best checkpoint beside the baselines and the oracle on the report split."""
     model_row = f"This model ({config.model.summary()})"
-    rows = {model_row: status.get("final", {})}
-    baselines = status.get("baselines", {})
-    for name in sorted(baselines, key=lambda n: (n == "Oracle", n)):
-        rows[charts.ORACLE_LABEL if name == "Oracle" else name] = baselines[name]
+    rows = {model_row: status.final}
+    baselines = status.baselines
+    for name in sorted(baselines, key=lambda n: (n == charts.ORACLE, n)):
+        rows[charts.ORACLE_LABEL if name == charts.ORACLE else name] = baselines[name]
     metrics = charts.metric_names(config.train.cutoffs) + [f"ndcg@{max(config.train.cutoffs)}"]
     table = pd.DataFrame(
         [{charts.metric_label(k): row.get(k) for k in metrics} for row in rows.values()],
         index=pd.Index(list(rows), name="scorer"),
     )
-    split = status.get("report_split", "valid")
+    split = status.report_split
     st.markdown(f"**Final scores** on the held-out {split} targets (best epoch)")
     st.dataframe(
         table,
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns},
         key="train_final_table",
     )
-    for name, reason in status.get("baselines_left_out", {}).items():
+    for name, reason in status.baselines_left_out.items():
         st.caption(f"{name}: left out, {reason}.")
 
 
@@ -446,18 +400,18 @@ def outcome(path: Path) -> None:
         config = runs.read_config(path)
     except runs.RunError:
         return  # live_view already said why
-    state = status.get("state")
-    reason = status.get("reason") or ""
+    state = status.state
+    reason = status.reason
     if state == "failed":
         st.error(f"Training failed: {escape_markdown(reason or 'no reason recorded')}")
         return
-    best = status.get("best_epoch") or 0
+    best = status.best_epoch or 0
     if state == "stopped":
         if (path / runs.WEIGHTS["best"]).exists():
             st.warning(
                 f"Training stopped ({escape_markdown(reason or 'stop requested')}): the best checkpoint "
                 f"(epoch {best:.2f}) is kept."
-                + ("" if status.get("final") else " It was not scored on the held-out sessions.")
+                + ("" if status.final else " It was not scored on the held-out sessions.")
             )
         else:
             st.warning(
@@ -468,7 +422,7 @@ def outcome(path: Path) -> None:
         st.success(f"Training completed; the best epoch was {best:g}.")
     else:
         return
-    if status.get("final"):
+    if status.final:
         verdict_box(status)
         results_table(status, config)
     if not (path / runs.WEIGHTS["best"]).exists() or not (ROOT / RECOMMEND_PAGE).exists():
@@ -490,7 +444,7 @@ st.caption(
 models_root = runs.default_root()
 current = shown_run(models_root)
 try:
-    running = current is not None and runs.read_status(current).get("state") == "running"
+    running = current is not None and runs.read_status(current).state == "running"
 except runs.RunError:
     running = False
 

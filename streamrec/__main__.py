@@ -7,12 +7,24 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
+from streamrec.config import (
+    MODEL_CONFIGS,
+    FieldInfo,
+    RunConfig,
+    SimConfig,
+    TrainConfig,
+    field_infos,
+    model_config,
+)
 from streamrec.data.datasets import DatasetError
+from streamrec.evaluation.metrics import PairedDifference
+from streamrec.text import printable
 from streamrec.training import runs
+from streamrec.training.runs import OracleReach
 from streamrec.world.scenarios import SCENARIOS, Scenario, get_scenario
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -34,7 +46,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"max_len": SCENARIOS["streaming"].max_len, **SCENARIOS["streaming"].train,
                   "keep_last": False},
     },
-    # The real-data samples (README "Real click logs"), tuned on each one's validation sessions
+    # The real-data samples (docs/results-real.md), tuned on each one's validation sessions
     # (the latest 10% of training), never its test set. A preset may name its model family
     # ("family"), used when `--model` is not given. GRU4Rec (Hidasi et al., 2016; Hidasi &
     # Karatzoglou, 2018): a GRU read at its last state, input and output item vectors shared.
@@ -68,8 +80,11 @@ def _flag(section: str, name: str) -> str:
     return "--" + _RENAMES.get((section, name), name.replace("_", "-"))
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type | tuple[type, ...]]) -> None:
-    """One flag per config field, typed from the dataclass; defaults stay None (= not given).
+def _add_config_flags(
+    parser: argparse.ArgumentParser, sections: Mapping[str, type[Any] | tuple[type[Any], ...]]
+) -> None:
+    """One flag per config field, typed from the dataclass, its help from the field's
+    metadata (`streamrec.config.setting`: help, unit, range); defaults stay None (= not given).
 
     A section may list several dataclasses (the model families): a field they share gets
     one flag, whose help names each family's default."""
@@ -77,24 +92,38 @@ def _add_config_flags(parser: argparse.ArgumentParser, sections: dict[str, type 
         group = parser.add_argument_group(f"{section} settings")
         classes = classes if isinstance(classes, tuple) else (classes,)
         seen: set[str] = set()
-        for f in (f for cls in classes for f in dataclasses.fields(cls)):
-            if (section, f.name) in _SKIP or f.name in seen:
+        for info in (info for cls in classes for info in field_infos(cls).values()):
+            if (section, info.name) in _SKIP or info.name in seen:
                 continue
-            seen.add(f.name)
-            defaults = {cls.family: d.default for cls in classes if len(classes) > 1
-                        for d in dataclasses.fields(cls) if d.name == f.name}
-            shown = "; ".join(f"{k}: {v}" for k, v in defaults.items()) or f.default
-            flag, dest = _flag(section, f.name), f"{section}__{f.name}"
-            default = f.default
+            seen.add(info.name)
+            shared = [field_infos(cls)[info.name] for cls in classes
+                      if info.name in field_infos(cls)]
+            defaults = {cls.family: field_infos(cls)[info.name].default for cls in classes
+                        if len(classes) > 1 and info.name in field_infos(cls)}
+            shown = "; ".join(f"{k}: {v}" for k, v in defaults.items()) or info.default
+            flag, dest = _flag(section, info.name), f"{section}__{info.name}"
+            one_range = len({(other.lo, other.hi) for other in shared}) == 1  # else per family
+            help_text = _flag_help(info, shown, one_range)
+            default = info.default
             if isinstance(default, bool):
-                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None)
+                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
+                                   default=None, help=help_text)
             elif isinstance(default, tuple):
-                group.add_argument(flag, dest=dest, default=None, metavar="K,K",
+                group.add_argument(flag, dest=dest, default=None, metavar="K,K", help=help_text,
                                    type=lambda s: tuple(int(x) for x in s.split(",") if x))
             else:
-                kind = type(default)
-                group.add_argument(flag, dest=dest, type=kind, default=None,
-                                   help=f"(default: {shown})")
+                group.add_argument(flag, dest=dest, type=type(default), default=None,
+                                   help=help_text)
+
+
+def _flag_help(info: FieldInfo, shown: object, with_range: bool = True) -> str:
+    """'Label: help [lo, hi] (default: 20000 sessions)' for a config field's flag."""
+    text = info.label + (f": {info.help.rstrip('.')}" if info.help else "")
+    if with_range and info.lo is not None and info.hi is not None:
+        ends = [f"{x:,}" if isinstance(x, int) else f"{x:g}" for x in (info.lo, info.hi)]
+        text += f" [{ends[0]}, {ends[1]}]"
+    unit = f" {info.unit}" if info.unit and not isinstance(shown, str) else ""
+    return f"{text} (default: {shown}{unit})".replace("%", "%%")  # argparse formats help with %
 
 
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -195,28 +224,36 @@ def _table(rows: dict[str, dict[str, float]], cutoffs: tuple[int, ...]) -> str:
     return "\n".join(lines)
 
 
-def _paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The model minus each method, per measure: mean difference ± SE and how many SEs."""
+def _paired_table(paired: Mapping[str, Mapping[str, PairedDifference]]) -> str:
+    """The model minus each method, per measure: the mean difference with its 95% interval
+    from a bootstrap over test sessions, then one sentence per method."""
+    from streamrec.evaluation.verdict import difference_phrase
+
     measures = list(next(iter(paired.values()), {}))
-    n = next((cell["n"] for row in paired.values() for cell in row.values()), 0)
-    head = (f"paired difference, this run minus each method, on the same {n:,} targets "
-            "(mean ± standard error):")
-    lines = [head, f"{'method':<26}" + "".join(f"{m:>30}" for m in measures)]
+    cells = [cell for row in paired.values() for cell in row.values()]
+    n, sessions = (cells[0].get("n", 0), cells[0].get("sessions", 0)) if cells else (0, 0)
+    head = (f"paired difference, this run minus each method, on the same {n:,} "
+            f"targets of {sessions:,} sessions (mean, 95% CI from a bootstrap "
+            "over sessions):")
+    lines = [head, f"{'method':<26}" + "".join(f"{m:>27}" for m in measures)]
     for name, row in paired.items():
-        cells = []
-        for m in measures:
-            mean, se = row[m]["mean"], row[m]["se"]
-            z = mean / se if se > 0 else float("nan")
-            cells.append(f"{mean:+.4f} ± {se:.4f} ({z:+.1f} SE)")
-        lines.append(f"{name:<26}" + "".join(f"{c:>30}" for c in cells))
+        texts = [f"{row[m]['mean']:+.4f} ({row[m].get('lo', float('nan')):+.4f}.."
+                 f"{row[m].get('hi', float('nan')):+.4f})" for m in measures]
+        lines.append(f"{name:<26}" + "".join(f"{c:>27}" for c in texts))
+    for name, row in paired.items():
+        phrases = [difference_phrase(name, row[m], m) for m in measures]
+        if all(phrases):
+            lines.append(f"this run {'; '.join(p for p in phrases if p)}")
     return "\n".join(lines)
 
 
-def _to_oracle_line(to_oracle: dict[str, Any]) -> str:
+def _to_oracle_line(to_oracle: OracleReach) -> str:
     """One line: when validation Hit@K first reached the set share of the oracle's."""
-    share, key = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"]
+    share, key, best = f"{100 * to_oracle['fraction']:.0f}%", to_oracle["key"], to_oracle["best"]
+    if best is None:
+        return f"validation {key}: oracle {to_oracle['oracle']:.4f}; no epoch was validated"
     head = (f"validation {key}: oracle {to_oracle['oracle']:.4f}, best epoch "
-            f"{to_oracle['best']:.4f} ({100 * to_oracle['best'] / to_oracle['oracle']:.1f}% of it)")
+            f"{best:.4f} ({100 * best / to_oracle['oracle']:.1f}% of it)")
     if to_oracle["epoch"] is None:
         return f"{head}; never reached {share} of the oracle"
     return (f"{head}; {share} of the oracle reached at epoch {to_oracle['epoch']:g}, after "
@@ -233,7 +270,12 @@ def _print_left_out(left_out: dict[str, str]) -> None:
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Baselines and the oracle on the held-out targets, no training."""
     from streamrec.data.sources import open_data
-    from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines
+    from streamrec.evaluation.baselines import (
+        LastCategoryPopularity,
+        evaluate_baselines,
+        left_out_baselines,
+    )
+    from streamrec.world.oracle import Oracle
 
     if args.compare:
         return _compare_run(args)
@@ -245,8 +287,9 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     print(_table(results, tc.cutoffs))
     _print_left_out(left_out_baselines(data))
     k = min(tc.cutoffs)
-    if "Oracle" in results and "Last-category popularity" in results:  # simulated data
-        gap = results["Oracle"][f"hit@{k}"] - results["Last-category popularity"][f"hit@{k}"]
+    oracle, rule = Oracle.name, LastCategoryPopularity.name
+    if oracle in results and rule in results:  # simulated data
+        gap = results[oracle][f"hit@{k}"] - results[rule][f"hit@{k}"]
         print(f"oracle minus last-category popularity: {100 * gap:+.1f} points of Hit@{k}")
     simulated = config.data.is_simulated
     if simulated and config.sim.has_mechanisms and tc.max_len < config.sim.max_session_length:
@@ -283,10 +326,11 @@ def _compare_run(args: argparse.Namespace) -> int:
     print(f"{len(split.report):,} held-out targets ({'test' if len(split.test) else 'valid'} split)")
     print(_table(rows, tc.cutoffs))
     _print_left_out(left_out_baselines(data))
-    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()})
+    paired = paired_differences(ranks, {name: other for name, (_, other) in scored.items()},
+                                sessions=split.report.session)
     print(_paired_table(paired))
     epochs = [event for event in runs.read_events(path) if event["event"] == "epoch"]
-    reached = to_oracle(epochs, runs.read_status(path).get("baselines_valid", {}), config)
+    reached = to_oracle(epochs, runs.read_status(path).baselines_valid, config)
     if reached and epochs:
         print(_to_oracle_line(reached))
     if args.json:
@@ -300,6 +344,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from streamrec.evaluation.baselines import default_scorers
     from streamrec.training import distributed, launcher
+    from streamrec.training.events import Event, epoch_metric
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
@@ -320,42 +365,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
 
-    def on_event(event: dict[str, Any]) -> None:
+    def on_event(event: Event) -> None:
         if event["event"] == "batch":
             bar.n = round(event["progress"], 4)
             bar.set_postfix_str(f"epoch {event['epoch']} loss {event['loss']:.3f}")
         elif event["event"] == "epoch":
-            k = min(config.train.cutoffs)
+            key = f"hit@{min(config.train.cutoffs)}"
             bar.write(f"epoch {event['epoch']:>5.2f}: valid loss {event['valid_loss']:.4f}  "
-                      f"hit@{k} {event[f'hit@{k}']:.4f}  ({event['epoch_seconds']:.1f} s)")
+                      f"{key} {epoch_metric(event, key) or 0.0:.4f}  "
+                      f"({event['epoch_seconds']:.1f} s)")
 
     status = run_training(path, config, with_baselines=not args.no_baselines, on_event=on_event,
                           ranks=ranks)
     distributed.teardown()
     bar.close()
-    print(f"\nstatus: {status['state']}" + (f" ({status['reason']})" if status.get("reason") else ""))
-    baselines = status.get("baselines", {})  # stored with sorted keys: restore display order
+    print(f"\nstatus: {status.state}" + (f" ({status.reason})" if status.reason else ""))
+    baselines = status.baselines  # stored with sorted keys: restore display order
     order = [scorer.name for scorer in default_scorers()]
-    rows = {f"{config.model.family.upper()} (this run)": status.get("final", {}),
+    rows = {f"{config.model.family.upper()} (this run)": status.final,
             **{name: baselines[name] for name in order if name in baselines}}
-    print(f"final metrics on the {status.get('report_split', 'valid')} split:")
+    print(f"final metrics on the {status.report_split} split:")
     print(_table(rows, config.train.cutoffs))
-    _print_left_out(status.get("baselines_left_out", {}))
-    if status.get("paired"):
-        print(_paired_table({name: status["paired"][name] for name in order
-                             if name in status["paired"]}))
-    if status.get("to_oracle"):
-        print(_to_oracle_line(status["to_oracle"]))
+    _print_left_out(status.baselines_left_out)
+    if status.paired:
+        print(_paired_table({name: status.paired[name] for name in order
+                             if name in status.paired}))
+    if status.to_oracle:
+        print(_to_oracle_line(status.to_oracle))
     if args.json:
-        print(json.dumps({"run": str(path), "status": status["state"], "results": rows,
-                          "paired": status.get("paired", {}),
-                          "to_oracle": status.get("to_oracle", {})}))
-    return 0 if status["state"] in ("completed", "stopped") else 1
+        print(json.dumps({"run": str(path), "status": status.state, "results": rows,
+                          "paired": status.paired, "to_oracle": status.to_oracle or {}}))
+    return 0 if status.state in ("completed", "stopped") else 1
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Top-K for a typed session from a trained run."""
-    from streamrec.recommend import parse_items, recommend
+    from streamrec.recommendation import parse_items, recommend
 
     path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)
@@ -398,7 +443,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def scenario_gap(scenario: Scenario) -> tuple[float, float]:
     """(oracle minus last-category popularity, oracle) Hit@10 on the scenario's test split."""
     from streamrec.data.splits import make_split
-    from streamrec.evaluation.baselines import LastCategoryPopularity, Oracle, evaluate_scorer
+    from streamrec.evaluation.baselines import LastCategoryPopularity, evaluate_scorer
+    from streamrec.world.oracle import Oracle
     from streamrec.world.simulator import simulate
 
     data = simulate(scenario.config())
@@ -416,14 +462,14 @@ def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config:
     """`recommend` for a run trained on an imported log: raw item ids in and out."""
     from streamrec.data.items import ItemNames
     from streamrec.data.sources import open_data
-    from streamrec.recommend import recommend
+    from streamrec.recommendation import recommend
 
     stored = runs.load_data(path, config)
     data = stored[0] if stored is not None else open_data(config)[0]
     names = ItemNames.from_data(data)
     items = names.parse(args.items)
     rec = recommend(model, items, args.k, config.train.max_len)
-    shown = {int(i): names.label(int(i)) for i in [*rec.session, *rec.top_items]}
+    shown = {int(i): printable(names.label(int(i))) for i in [*rec.session, *rec.top_items]}
     width = max(len(label) for label in shown.values())  # 'item 214536502 · label · cat 3'
     if rec.dropped:
         print(f"note: the session has {len(items)} clicks; the model sees the last {len(rec.session)}")
@@ -474,8 +520,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.close()
     seconds = time.perf_counter() - start
     data = dataset.data
-    print(describe_columns(dataset.settings))
-    print(format_report(dataset.report))
+    print(printable(describe_columns(dataset.settings)))
+    print(printable(format_report(dataset.report)))
     n_train = data.n_sessions - dataset.n_test_sessions - dataset.n_valid_sessions
     targets = int((data.lengths[dataset.test_sessions] - 1).sum())
     print(f"data set {dataset.name!r}: {n_train:,} training sessions, "
@@ -510,12 +556,12 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     print(f"{'name':<28}{'sessions':>10}{'test':>8}{'clicks':>12}{'items':>9}  source")
     for info in infos:
         if info.error:
-            print(f"{info.name:<28}  BROKEN: {info.error}")
+            print(printable(f"{info.name:<28}  BROKEN: {info.error}"))
             continue
         meta = info.meta
         source = Path(str(meta.get("settings", {}).get("path", "?"))).name
-        print(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
-              f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}")
+        print(printable(f"{info.name:<28}{meta.get('n_sessions', 0):>10,}{meta['n_test_sessions']:>8,}"
+                        f"{meta.get('n_clicks', 0):>12,}{meta.get('n_items', 0):>9,}  {source}"))
     return 0
 
 
@@ -533,7 +579,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         distributed.teardown()
         if ranks is not None and not ranks.is_main:
             return 0
-    return 0 if status["state"] in ("completed", "stopped") else 1
+    return 0 if status.state in ("completed", "stopped") else 1
 
 
 def cmd_faithfulness(args: argparse.Namespace) -> int:
@@ -562,9 +608,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
     """Every run folder with its state, and the problem of each broken one."""
     infos = runs.list_runs(_models_root(args))
     for info in infos:
-        print(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip())
+        print(printable(f"{info.run_id:<40} {info.state:<10} {info.error or ''}".rstrip()))
     if not infos:
         print("no runs yet")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete one run or data set folder the app wrote (any folder name; a symlink is removed
+    as a link, never followed; a folder without the app's marker is refused)."""
+    from streamrec.data.datasets import default_data_root, delete_dataset
+
+    if args.run is not None:
+        runs.delete_run(runs.delete_path(args.run, _models_root(args)))
+        print(printable(f"deleted run {args.run}"))
+    else:
+        delete_dataset(args.dataset, Path(args.data_dir) if args.data_dir else default_data_root())
+        print(printable(f"deleted data set {args.dataset}"))
     return 0
 
 
@@ -583,7 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m streamrec", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     sim_only = {"sim": SimConfig}
-    everything = {"sim": SimConfig, "model": tuple(MODEL_CONFIGS.values()), "train": TrainConfig}
+    everything: dict[str, type[Any] | tuple[type[Any], ...]] = {
+        "sim": SimConfig, "model": tuple(MODEL_CONFIGS.values()), "train": TrainConfig
+    }
 
     scenario_help = "start from a named world (see the scenarios command)"
 
@@ -679,6 +741,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", help=models_dir)
     p.set_defaults(func=cmd_runs)
 
+    p = sub.add_parser("delete", help="delete a run or data set folder the app wrote",
+                       allow_abbrev=False)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="the run folder's name (as `runs` lists it)")
+    which.add_argument("--dataset", help="the data set folder's name (as `datasets` lists it)")
+    p.add_argument("--models-dir", help=models_dir)
+    p.add_argument("--data-dir", help="where data sets live")
+    p.set_defaults(func=cmd_delete)
+
     p = sub.add_parser("worker", help=argparse.SUPPRESS, allow_abbrev=False)
     p.add_argument("run_dir")
     p.add_argument("--models-dir", help=models_dir)
@@ -707,9 +778,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or a usage error (2): return it like the rest
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except (ValueError, runs.RunError, DatasetError, OSError) as exc:  # OSError: disk full, a folder gone, ...
-        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
+        # Always one line, and no terminal escape from a bad row or folder name gets through.
+        print("error: " + printable(" ".join(str(exc).split())), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -47,6 +47,77 @@ MAX_SIM_BYTES = 4 * 1024**3
 BYTES_PER_CLICK = 48  # fast engine peak: a handful of int64/float64 arrays per click
 
 
+def setting(
+    default: Any,
+    label: str,
+    help: str = "",
+    unit: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    speed: bool = False,
+) -> Any:
+    """A config field with what forms, the CLI and `validate()` need, as its metadata: the
+    label, a one-line help, the unit, the allowed range [lo, hi] (checked by `validate()`),
+    and whether the field changes the time of a training epoch (`speed`, read by the
+    time estimate's cache key)."""
+    info = {"label": label, "help": help, "unit": unit, "lo": lo, "hi": hi, "speed": speed}
+    return field(default=default, metadata=info)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One config field as a form or a flag shows it (from `setting` metadata)."""
+
+    name: str
+    default: Any
+    label: str
+    help: str
+    unit: str
+    lo: float | None
+    hi: float | None
+    speed: bool
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The allowed values of a text field, else None."""
+        return FIELD_CHOICES.get(self.name) if isinstance(self.default, str) else None
+
+
+def field_infos(config: Any) -> dict[str, FieldInfo]:
+    """Name -> FieldInfo of every field of a config dataclass (or instance), in field order;
+    a field declared without `setting` gets its name as label and no range."""
+    out = {}
+    for f in dataclasses.fields(config):
+        meta = f.metadata
+        out[f.name] = FieldInfo(
+            name=f.name,
+            default=f.default,
+            label=meta.get("label") or f.name.replace("_", " ").capitalize(),
+            help=meta.get("help", ""),
+            unit=meta.get("unit", ""),
+            lo=meta.get("lo"),
+            hi=meta.get("hi"),
+            speed=bool(meta.get("speed", False)),
+        )
+    return out
+
+
+def _check_declared(config: Any) -> None:
+    """Check every field against its declared kind and range, in field order: on/off fields
+    are booleans, text fields one of FIELD_CHOICES, numbers inside [lo, hi]."""
+    for info in field_infos(config).values():
+        value = getattr(config, info.name)
+        if isinstance(info.default, bool):
+            _check_bool(info.name, value)
+        elif info.choices is not None:
+            _check_choice(info.name, value, info.choices)
+        elif info.lo is not None and info.hi is not None:
+            if isinstance(info.default, int):
+                _check_int(info.name, value, int(info.lo), int(info.hi))
+            else:
+                _check_range(info.name, value, info.lo, info.hi)
+
+
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ValueError(f"{name} = {value!r} must be a number in [{lo}, {hi}]")
@@ -74,56 +145,70 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 class SimConfig:
     """Knobs of the click-session simulator (defaults reproduce the case study)."""
 
-    n_sessions: int = 20_000  # sessions generated before short ones are dropped ("n_users")
-    n_items: int = 5_000
-    n_categories: int = 25
-    seed: int = 42
-    category_concentration: float = 2.0  # Dirichlet alpha of the category sizes
-    popularity_exponent: float = 0.8  # within-category Zipf exponent: p(rank r) ~ r^-exponent
-    explorer_share: float = 0.3  # behaviour mix; normalised, need not sum to 1
-    deep_dive_share: float = 0.5
-    comparison_share: float = 0.2
-    explorer_switch: float = 0.40  # P(switch) after a click, to any category
-    deep_dive_switch: float = 0.15  # P(switch) after a click, to a preferred category
-    comparison_switch: float = 0.50  # P(switch) after a click, to a preferred category
-    min_session_length: int = 5  # drawn uniformly in [min, max], both inclusive
-    max_session_length: int = 34
-    min_preferred: int = 2  # size of the preferred-category set, uniform in [min, max]
-    max_preferred: int = 5
-    min_kept_length: int = 3  # shorter sessions (possible only with empty categories) are dropped
-    engine: str = "fast"  # "fast" (vectorised) or "reference" (the case study draw for draw)
+    # "n_users" in the case study
+    n_sessions: int = setting(20_000, "Sessions", "Sessions drawn before too-short ones are dropped.",
+                              "sessions", 1, 2_000_000, speed=True)
+    n_items: int = setting(5_000, "Items", "Catalog size; at least one item per category.",
+                           "items", 1, 1_000_000, speed=True)
+    n_categories: int = setting(25, "Categories", "", "categories", 1, 10_000, speed=True)
+    seed: int = setting(42, "Seed", "Same seed and settings, same sessions.", "", 0, 2**32 - 1)
+    category_concentration: float = setting(
+        2.0, "Dirichlet concentration of category sizes",
+        "Low: a few big categories; high: categories of similar size.", "", 1e-3, 1e6)
+    popularity_exponent: float = setting(
+        0.8, "Popularity exponent",
+        "Zipf exponent inside a category: p(rank r) ~ r^-exponent. 0 is uniform.", "", 0.0, 10.0)
+    explorer_share: float = setting(
+        0.3, "Explorer share", "Shares are normalised; they need not sum to 1.", "", 0.0, 1.0)
+    deep_dive_share: float = setting(0.5, "Deep-dive share", "", "", 0.0, 1.0)
+    comparison_share: float = setting(0.2, "Comparison share", "", "", 0.0, 1.0)
+    explorer_switch: float = setting(
+        0.40, "Explorer: P(switch)", "After a click, to any category.", "", 0.0, 1.0)
+    deep_dive_switch: float = setting(
+        0.15, "Deep dive: P(switch)", "After a click, to a preferred category.", "", 0.0, 1.0)
+    comparison_switch: float = setting(
+        0.50, "Comparison: P(switch)", "After a click, to a preferred category.", "", 0.0, 1.0)
+    min_session_length: int = setting(
+        5, "Min session length (clicks)", "Uniform in [min, max].", "clicks", 1, 10_000, speed=True)
+    max_session_length: int = setting(
+        34, "Max session length (clicks)", "", "clicks", 1, 10_000, speed=True)
+    # The preferred-category set's size is uniform in [min, max], both within n_categories.
+    min_preferred: int = setting(
+        2, "Min preferred categories", "Size of a session's preferred set.", "categories",
+        speed=True)
+    max_preferred: int = setting(5, "Max preferred categories", "", "categories", speed=True)
+    min_kept_length: int = setting(
+        3, "Min kept length (clicks)",
+        "Shorter sessions are dropped (only empty categories make them).", "clicks", 2, 10_000,
+        speed=True)
+    engine: str = setting(
+        "fast", "Engine", "fast: vectorised; reference: the case study, draw for draw.")
     # Order mechanisms (docs/scenarios.md), all off by default; fast engine only. Before each
     # click after the first, one of them may replace the category move (stay / switch):
-    anchor_return: float = 0.0  # P(back to the first click's category, popularity-weighted)
-    successor_prob: float = 0.0  # P(the successor of the latest click, if it has one)
-    recall_prob: float = 0.0  # P(the successor of an earlier click, uniform over those with one)
-    repeat_prob: float = 0.0  # P(re-click an earlier item of the session)
-    repeat_decay: float = 0.5  # repeat picks the click d steps back with weight decay^d
+    anchor_return: float = setting(
+        0.0, "P(back to the anchor)", "An item of the first click's category.", "", 0.0, 1.0)
+    successor_prob: float = setting(
+        0.0, "P(successor)", "The next item of the latest click's chain.", "", 0.0, 1.0)
+    recall_prob: float = setting(
+        0.0, "P(recall)", "The next item of an earlier click's chain.", "", 0.0, 1.0)
+    repeat_prob: float = setting(
+        0.0, "P(repeat)", "An earlier click again, recent ones likelier.", "", 0.0, 1.0)
+    repeat_decay: float = setting(
+        0.5, "Repeat decay", "A repeat picks the click d steps back ~ decay^d.", "", 0.01, 1.0)
 
     def validate(self) -> SimConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("n_sessions", self.n_sessions, 1, 2_000_000)
-        _check_int("n_categories", self.n_categories, 1, 10_000)
-        _check_int("n_items", self.n_items, 1, 1_000_000)
+        _check_declared(self)
         if self.n_items < self.n_categories:
             raise ValueError(
                 f"n_items = {self.n_items} is fewer than n_categories = {self.n_categories}: "
                 "every category needs room for at least one item"
             )
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        _check_range("category_concentration", self.category_concentration, 1e-3, 1e6)
-        _check_range("popularity_exponent", self.popularity_exponent, 0.0, 10.0)
-        for name in ("explorer_share", "deep_dive_share", "comparison_share"):
-            _check_range(name, getattr(self, name), 0.0, 1.0)
         if self.explorer_share + self.deep_dive_share + self.comparison_share <= 0:
             raise ValueError(
                 "behaviour mix (explorer_share, deep_dive_share, comparison_share) is all zero: "
                 "at least one share must be positive"
             )
-        for name in ("explorer_switch", "deep_dive_switch", "comparison_switch"):
-            _check_range(name, getattr(self, name), 0.0, 1.0)
-        _check_int("min_session_length", self.min_session_length, 1, 10_000)
-        _check_int("max_session_length", self.max_session_length, 1, 10_000)
         if self.min_session_length > self.max_session_length:
             raise ValueError(
                 f"min_session_length = {self.min_session_length} is greater than "
@@ -136,11 +221,6 @@ class SimConfig:
                 f"min_preferred = {self.min_preferred} is greater than "
                 f"max_preferred = {self.max_preferred}"
             )
-        _check_int("min_kept_length", self.min_kept_length, 2, 10_000)
-        _check_choice("engine", self.engine, ENGINES)
-        for name in MECHANISMS:
-            _check_range(name, getattr(self, name), 0.0, 1.0)
-        _check_range("repeat_decay", self.repeat_decay, 0.01, 1.0)
         total = sum(getattr(self, name) for name in MECHANISMS)
         if total > 1.0 + 1e-9:
             raise ValueError(
@@ -200,28 +280,29 @@ class LSTMConfig:
     family: ClassVar[str] = "lstm"
     default_loss: ClassVar[str] = "full"  # what loss "auto" trains with on a small catalog
 
-    n_items: int = 5_000  # catalog size; item ids 0..n_items-1, model tokens shifted by +1
-    embed_dim: int = 64
-    hidden_size: int = 128
-    num_layers: int = 2
-    dropout: float = 0.3
-    pooling: str = "attention"  # "attention" over all clicks, or "last" hidden state
-    cell: str = "lstm"  # "lstm" or "gru"
+    # Catalog size; item ids 0..n_items-1, model tokens shifted by +1.
+    n_items: int = setting(5_000, "Items", "", "items", 1, 1_000_000, speed=True)
+    embed_dim: int = setting(64, "Embedding size", "", "", 1, 4096, speed=True)
+    hidden_size: int = setting(128, "Hidden size", "", "", 1, 4096, speed=True)
+    num_layers: int = setting(2, "Layers", "", "", 1, 8, speed=True)
+    dropout: float = setting(0.3, "Dropout", "", "", 0.0, 0.95)
+    pooling: str = setting(
+        "attention", "Pooling", "attention: weigh every click; last: the final hidden state.",
+        speed=True)
+    cell: str = setting("lstm", "Recurrent cell", speed=True)
     # Beyond the case study (off by default; on in the order-carrying scenarios, measured there):
-    item_skip: bool = False  # pooled item embeddings join the context: a direct item-to-item path
-    copy: bool = False  # a pointer over the session's clicks shares the softmax (re-clicks)
+    item_skip: bool = setting(
+        False, "Item skip path",
+        "The pooled item embeddings join the context: an item's successor is learned from a "
+        "few transitions. On in the order scenarios.", speed=True)
+    copy: bool = setting(
+        False, "Copy pointer (re-clicks)",
+        "A pointer over the session's own clicks shares the softmax, so re-clicking an item "
+        "already seen is one mode of the output. On in the order scenarios.", speed=True)
 
     def validate(self) -> LSTMConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("n_items", self.n_items, 1, 1_000_000)
-        _check_int("embed_dim", self.embed_dim, 1, 4096)
-        _check_int("hidden_size", self.hidden_size, 1, 4096)
-        _check_int("num_layers", self.num_layers, 1, 8)
-        _check_range("dropout", self.dropout, 0.0, 0.95)
-        _check_choice("pooling", self.pooling, POOLINGS)
-        _check_choice("cell", self.cell, CELLS)
-        _check_bool("item_skip", self.item_skip)
-        _check_bool("copy", self.copy)
+        _check_declared(self)
         context = self.hidden_size + (self.embed_dim if self.item_skip else 0)
         output_params = (context + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
         if output_params > MAX_CATALOG_PARAMS:
@@ -253,26 +334,23 @@ class SASRecConfig:
     # half the epoch time of full softmax, which needed 1.7 epochs for the same.
     default_loss: ClassVar[str] = "sampled"
 
-    n_items: int = 5_000
-    hidden_size: int = 64  # item, position and block width (the paper's d)
-    num_blocks: int = 2
-    num_heads: int = 2
-    dropout: float = 0.2
-    max_positions: int = 50  # learned positions; must cover the training max_len
+    n_items: int = setting(5_000, "Items", "", "items", 1, 1_000_000, speed=True)
+    hidden_size: int = setting(  # item, position and block width (the paper's d)
+        64, "Hidden size", "", "", 1, 4096, speed=True)
+    num_blocks: int = setting(2, "Self-attention blocks", "", "", 1, 12, speed=True)
+    num_heads: int = setting(2, "Attention heads", "", "", 1, 64, speed=True)
+    dropout: float = setting(0.2, "Dropout", "", "", 0.0, 0.95)
+    max_positions: int = setting(
+        50, "Learned positions", "Must cover the max length.", "clicks", 1, 1_000, speed=True)
 
     def validate(self) -> SASRecConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("n_items", self.n_items, 1, 1_000_000)
-        _check_int("hidden_size", self.hidden_size, 1, 4096)
-        _check_int("num_blocks", self.num_blocks, 1, 12)
-        _check_int("num_heads", self.num_heads, 1, 64)
+        _check_declared(self)
         if self.hidden_size % self.num_heads:
             raise ValueError(
                 f"num_heads = {self.num_heads} does not divide hidden_size = {self.hidden_size}: "
                 "each head needs an equal share of the width"
             )
-        _check_range("dropout", self.dropout, 0.0, 0.95)
-        _check_int("max_positions", self.max_positions, 1, 1_000)
         _check_catalog_params(self, self.hidden_size)
         return self
 
@@ -292,21 +370,19 @@ class GRU4RecConfig:
     family: ClassVar[str] = "gru4rec"
     default_loss: ClassVar[str] = "sampled"  # as the official code trains it
 
-    n_items: int = 5_000
-    hidden_size: int = 128
-    num_layers: int = 1
-    embed_dim: int = 0  # 0: the input embedding is the output one (the "constrained" embedding)
-    dropout_embed: float = 0.0
-    dropout_hidden: float = 0.0
+    n_items: int = setting(5_000, "Items", "", "items", 1, 1_000_000, speed=True)
+    hidden_size: int = setting(128, "Hidden size", "", "", 1, 4096, speed=True)
+    num_layers: int = setting(1, "Layers", "", "", 1, 8, speed=True)
+    # 0: the input embedding is the output one (the "constrained" embedding)
+    embed_dim: int = setting(
+        0, "Embedding size", "gru4rec: 0 ties the input embedding to the output one.", "", 0, 4096,
+        speed=True)
+    dropout_embed: float = setting(0.0, "Dropout embed", "", "", 0.0, 0.95)
+    dropout_hidden: float = setting(0.0, "Dropout hidden", "", "", 0.0, 0.95)
 
     def validate(self) -> GRU4RecConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("n_items", self.n_items, 1, 1_000_000)
-        _check_int("hidden_size", self.hidden_size, 1, 4096)
-        _check_int("num_layers", self.num_layers, 1, 8)
-        _check_int("embed_dim", self.embed_dim, 0, 4096)
-        _check_range("dropout_embed", self.dropout_embed, 0.0, 0.95)
-        _check_range("dropout_hidden", self.dropout_hidden, 0.0, 0.95)
+        _check_declared(self)
         _check_catalog_params(self, self.hidden_size + 1 + self.embed_dim)
         return self
 
@@ -326,21 +402,16 @@ class NARMConfig:
     family: ClassVar[str] = "narm"
     default_loss: ClassVar[str] = "full"
 
-    n_items: int = 5_000
-    embed_dim: int = 50  # the paper's sizes
-    hidden_size: int = 100
-    num_layers: int = 1
-    dropout_embed: float = 0.25
-    dropout_context: float = 0.5
+    n_items: int = setting(5_000, "Items", "", "items", 1, 1_000_000, speed=True)
+    embed_dim: int = setting(50, "Embedding size", "", "", 1, 4096, speed=True)  # the paper's sizes
+    hidden_size: int = setting(100, "Hidden size", "", "", 1, 4096, speed=True)
+    num_layers: int = setting(1, "Layers", "", "", 1, 8, speed=True)
+    dropout_embed: float = setting(0.25, "Dropout embed", "", "", 0.0, 0.95)
+    dropout_context: float = setting(0.5, "Dropout context", "", "", 0.0, 0.95)
 
     def validate(self) -> NARMConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("n_items", self.n_items, 1, 1_000_000)
-        _check_int("embed_dim", self.embed_dim, 1, 4096)
-        _check_int("hidden_size", self.hidden_size, 1, 4096)
-        _check_int("num_layers", self.num_layers, 1, 8)
-        _check_range("dropout_embed", self.dropout_embed, 0.0, 0.95)
-        _check_range("dropout_context", self.dropout_context, 0.0, 0.95)
+        _check_declared(self)
         _check_catalog_params(self, self.embed_dim)
         return self
 
@@ -370,49 +441,76 @@ def model_config(family: str, **fields: Any) -> AnyModelConfig:
 class TrainConfig:
     """Training and evaluation settings."""
 
-    epochs: int = 8  # the defaults below were tuned for time to quality (see README)
-    batch_size: int = 512  # target clicks per batch (whole session rows are packed up to it)
-    lr: float = 6e-3
-    step_size: int = 3  # StepLR: multiply the learning rate by gamma every step_size epochs
-    gamma: float = 0.3
-    clip_norm: float = 5.0  # gradient-norm clipping; 0 disables
-    max_len: int = 25  # a prediction sees at most the last max_len clicks
-    protocol: str = "session"  # "session": hold out whole sessions; "example": case study split
-    valid_fraction: float = 0.1  # protocol "session": share of sessions for validation
-    test_fraction: float = 0.1  # protocol "session": share of sessions for the final table
-    example_valid_fraction: float = 0.2  # protocol "example": share of prefix examples held out
-    cutoffs: tuple[int, ...] = (10, 20)
-    exclude_seen: bool = False  # drop items already in the session from the ranking
-    seed: int = 42
-    log_every: int = 10  # emit a train-loss event every N batches
-    max_seconds: float = 0.0  # stop after this much training time; 0 = no limit
-    keep_last: bool = True  # keep last.safetensors beside best (the shipped demo drops it)
+    # The defaults were tuned for time to quality (docs/results-simulator.md).
+    epochs: int = setting(8, "Epochs", "Passes over the training targets.", "epochs", 1, 10_000)
+    batch_size: int = setting(
+        512, "Batch size (target clicks per batch)",
+        "Whole sessions are packed up to this many next-click targets, so 256 means 256 examples.",
+        "targets", 1, 65_536, speed=True)
+    lr: float = setting(6e-3, "Learning rate (Adam)", "", "", 1e-7, 10.0)
+    step_size: int = setting(
+        3, "StepLR step (epochs)", "Multiply the learning rate by gamma every this many epochs.",
+        "epochs", 1, 10_000)
+    gamma: float = setting(0.3, "StepLR gamma", "", "", 1e-4, 1.0)
+    clip_norm: float = setting(
+        5.0, "Gradient clipping (max norm)", "0 turns clipping off.", "", 0.0, 1e6, speed=True)
+    max_len: int = setting(
+        25, "Max length (clicks seen)", "A prediction sees at most this many last clicks.",
+        "clicks", 1, 1_000, speed=True)
+    protocol: str = setting(
+        "session", "Evaluation protocol",
+        "session: hold out whole sessions (validation and test); example: the case study's "
+        "random split of prefixes.", speed=True)
+    valid_fraction: float = setting(
+        0.1, "Validation share", "protocol session: share of sessions for validation.", "",
+        0.01, 0.5, speed=True)
+    test_fraction: float = setting(
+        0.1, "Test share", "protocol session: share of sessions for the final table.", "",
+        0.0, 0.5, speed=True)
+    example_valid_fraction: float = setting(
+        0.2, "Held-out example share", "protocol example: share of prefix examples held out.",
+        "", 0.01, 0.5, speed=True)
+    cutoffs: tuple[int, ...] = setting((10, 20), "Cutoffs K", "Hit@K, MRR@K and NDCG@K for each.")
+    exclude_seen: bool = setting(
+        False, "Exclude seen items", "Drop items already in the session from the ranking.")
+    seed: int = setting(42, "Seed", "", "", 0, 2**32 - 1)
+    log_every: int = setting(
+        10, "Log every", "Emit a train-loss event every this many batches.", "batches", 1, 100_000)
+    max_seconds: float = setting(
+        0.0, "Time limit", "Stop after this much training time; 0 = no limit.", "s", 0.0, 1e7)
+    keep_last: bool = setting(
+        True, "Keep the last checkpoint", "Keep last.safetensors beside best.")
     # Objective: "full" softmax over the catalog; "sampled" softmax over the batch's targets
     # plus n_negatives items drawn by popularity**sample_alpha, with logQ correction (Jean et
     # al., 2015; Yi et al., 2019); "bpr-max" over the same candidates (Hidasi & Karatzoglou,
     # 2018); "auto": sampled above SAMPLED_ABOVE items, else the family's default_loss.
-    loss: str = "auto"
-    n_negatives: int = 512  # beside the batch's own targets; 2048 measured no better (README)
-    sample_alpha: float = 0.75  # 0: uniform negatives, 1: by popularity
-    bpreg: float = 1.0  # bpr-max: weight of the score regulariser
-    device: str = "auto"  # "auto": cuda when present, else cpu
-    # Training matmuls under torch.autocast in bfloat16 ("bf16"), or not ("fp32"); "auto":
-    # bf16 on a GPU that supports it, else fp32. Evaluation always ranks in fp32.
-    precision: str = "auto"
+    loss: str = setting(
+        "auto", "Objective",
+        "full: softmax over the whole catalog; sampled: softmax over the batch's targets and "
+        "popularity-sampled negatives with logQ correction; bpr-max: GRU4Rec's ranking loss over "
+        "the same candidates; auto: the family's own choice (sampled on big catalogs). "
+        "Evaluation always ranks the full catalog.", speed=True)
+    n_negatives: int = setting(  # 2048 measured no better (docs/results-simulator.md)
+        512, "Sampled negatives",
+        "sampled and bpr-max: items drawn beside the batch's own targets.", "items",
+        0, 1_000_000, speed=True)
+    sample_alpha: float = setting(
+        0.75, "Negative sampling exponent", "0: uniform negatives; 1: drawn by popularity.", "",
+        0.0, 1.0)
+    bpreg: float = setting(
+        1.0, "BPR-max score regulariser", "bpr-max: weight of the score regulariser.", "",
+        0.0, 100.0)
+    device: str = setting(
+        "auto", "Device", "auto: a GPU when one is present, else the CPU.", speed=True)
+    # bf16 autocast changes the time of a step, so the estimate keys on it (speed=True).
+    precision: str = setting(
+        "auto", "Precision",
+        "bf16: training matmuls under torch.autocast in bfloat16; fp32: none; auto: bf16 on a "
+        "GPU that supports it, else fp32. Evaluation always ranks in fp32.", speed=True)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
-        _check_int("epochs", self.epochs, 1, 10_000)
-        _check_int("batch_size", self.batch_size, 1, 65_536)
-        _check_range("lr", self.lr, 1e-7, 10.0)
-        _check_int("step_size", self.step_size, 1, 10_000)
-        _check_range("gamma", self.gamma, 1e-4, 1.0)
-        _check_range("clip_norm", self.clip_norm, 0.0, 1e6)
-        _check_int("max_len", self.max_len, 1, 1_000)
-        _check_choice("protocol", self.protocol, PROTOCOLS)
-        _check_range("valid_fraction", self.valid_fraction, 0.01, 0.5)
-        _check_range("test_fraction", self.test_fraction, 0.0, 0.5)
-        _check_range("example_valid_fraction", self.example_valid_fraction, 0.01, 0.5)
+        _check_declared(self)
         if not self.cutoffs or any(
             isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.cutoffs
         ):
@@ -422,15 +520,6 @@ class TrainConfig:
                 f"cutoffs = {','.join(map(str, self.cutoffs))} repeats a cutoff: "
                 "give distinct positive integers, e.g. 10,20"
             )
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        _check_int("log_every", self.log_every, 1, 100_000)
-        _check_range("max_seconds", self.max_seconds, 0.0, 1e7)
-        _check_choice("loss", self.loss, LOSSES)
-        _check_int("n_negatives", self.n_negatives, 0, 1_000_000)
-        _check_range("sample_alpha", self.sample_alpha, 0.0, 1.0)
-        _check_range("bpreg", self.bpreg, 0.0, 100.0)
-        _check_choice("device", self.device, DEVICES)
-        _check_choice("precision", self.precision, PRECISIONS)
         return self
 
 

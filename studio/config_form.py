@@ -1,22 +1,17 @@
 """Form widgets built from a config dataclass's fields, so a new field or a new model family
 shows on the page without a line of page code: the widget kind follows the field's default
-(whole number, decimal, on/off, or one of `streamrec.config.FIELD_CHOICES`)."""
+(whole number, decimal, on/off, or one of `streamrec.config.FIELD_CHOICES`), the label and
+help come from the field's metadata (`streamrec.config.setting`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
 
-from streamrec.config import FIELD_CHOICES
-
-
-def field_label(name: str) -> str:
-    """'hidden_size' -> 'Hidden size' (the fallback label of a field)."""
-    return name.replace("_", " ").capitalize()
+from streamrec.config import FieldInfo, field_infos
 
 
 def _step(default: float) -> float:
@@ -26,16 +21,16 @@ def _step(default: float) -> float:
     return 10.0 ** math.floor(math.log10(default))
 
 
-def field_widget(
-    name: str, default: Any, key: str, label: str | None = None, help_text: str | None = None
-) -> Any:
-    """The widget of one config field, keyed `key` and kept across pages; returns its value.
-    A value already in session state (e.g. a running job's, put there by the page) wins."""
-    common: dict[str, Any] = {"key": key, "help": help_text or None, "persist_state": "session"}
-    label = label or field_label(name)
+def field_widget(info: FieldInfo, key: str, default: Any = None) -> Any:
+    """The widget of one config field, keyed `key` and kept across pages; returns its value
+    (`default`: the field's own unless given). A value already in session state (e.g. a running
+    job's, put there by the page) wins."""
+    common: dict[str, Any] = {"key": key, "help": info.help or None, "persist_state": "session"}
+    name, label = info.name, info.label
+    default = info.default if default is None else default
     preset = key in st.session_state  # passing a default too would log a duplicate warning
-    if name in FIELD_CHOICES:
-        options = FIELD_CHOICES[name]
+    if info.choices is not None:
+        options = info.choices
         index = None if preset else options.index(default)
         return st.radio(label, options, index=index, horizontal=True, **common)
     if isinstance(default, bool):
@@ -51,25 +46,18 @@ def field_widget(
 
 
 def config_fields(
-    config: Any,
-    key_prefix: str,
-    names: Iterable[str] | None = None,
-    skip: Iterable[str] = (),
-    labels: Mapping[str, str] | None = None,
-    help_texts: Mapping[str, str] | None = None,
+    config: Any, key_prefix: str, names: Iterable[str] | None = None, skip: Iterable[str] = ()
 ) -> dict[str, Any]:
     """One widget per field of the dataclass instance `config` (its values are the defaults),
     in field order or in the order of `names`; returns {field: value} for the constructor."""
-    defaults = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    chosen = list(names) if names is not None else list(defaults)
-    unknown = [n for n in chosen if n not in defaults]
+    infos = field_infos(config)
+    chosen = list(names) if names is not None else list(infos)
+    unknown = [n for n in chosen if n not in infos]
     if unknown:
         raise ValueError(f"{type(config).__name__} has no field(s) {', '.join(unknown)}")
-    labels, help_texts, skipped = labels or {}, help_texts or {}, set(skip)
+    skipped = set(skip)
     return {
-        name: field_widget(
-            name, defaults[name], f"{key_prefix}_{name}", labels.get(name), help_texts.get(name)
-        )
+        name: field_widget(infos[name], f"{key_prefix}_{name}", getattr(config, name))
         for name in chosen
         if name not in skipped
     }

@@ -12,7 +12,7 @@ import streamlit as st
 from streamrec.charts import explain_charts as charts
 from streamrec.data.items import ItemNames
 from streamrec.insights import MapLayout, map_layout
-from streamrec.recommend import Recommendation
+from streamrec.recommendation import Recommendation
 
 GRID = "by layer and head"  # the map-kind option that opens the layer × head pickers
 

@@ -236,21 +236,41 @@ def session_input(run_id: str, path: Path, config: RunConfig, names: ItemNames) 
 
 
 def catalog_picker(run_id: str, names: ItemNames) -> None:
-    """A searchable multiselect over the catalog ('302 · category 4', '214536502 · label')
-    and a button to use it."""
-    pick_key = f"rec_pick_{run_id}"
+    """A searchable multiselect over the catalog ('302 · category 4', '214536502 · label'),
+    narrowed by an exact category pick, and a button to use it.
+
+    Typing matches by substring in catalog order, so "302" + Enter picks item 302 (the first
+    id containing "302"), and there is no "Select all matches" entry to pick by accident; a
+    category is chosen in its own box, because typed text cannot tell category 4 from 14."""
+    pick_key, category_key = f"rec_pick_{run_id}", f"rec_pick_category_{run_id}"
     labels = option_labels(names)
-    searchable = "an id or a category" if names.has_categories else "an id"
-    if names.labels is not None:
-        searchable = searchable.replace("an id", "an id, a label")
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    left.multiselect(
+    picked = [i for i in st.session_state.get(pick_key) or [] if 0 <= i < names.n_items]
+    searchable = "an id, a label" if names.labels is not None else "an id"
+    options: list[int] | range = range(names.n_items)
+    if names.category is not None:
+        category = names.category
+        left, middle, right = st.columns([1, 4, 1], vertical_alignment="bottom")
+        chosen = left.selectbox(
+            "Category",
+            range(int(category.max(initial=-1)) + 1),
+            index=None,
+            placeholder="any",
+            key=category_key,
+            help="Show only this category's items (exactly this one: 4 is not 14 or 24).",
+        )
+        if chosen is not None:  # the items already picked stay, whatever their category
+            options = sorted(set(np.flatnonzero(category == chosen).tolist()) | set(picked))
+    else:
+        middle, right = st.columns([5, 1], vertical_alignment="bottom")
+    middle.multiselect(
         f"Items, in click order (type {searchable} to search)",
-        options=range(names.n_items),
+        options=options,
         format_func=labels.__getitem__,
         key=pick_key,
         placeholder="Search the catalog…",
         persist_state="page",
+        filter_mode="contains",
+        select_all=False,
     )
     right.button(
         "Use as session",
@@ -270,7 +290,7 @@ def edit_controls(items: list[int], top_items: np.ndarray, names: ItemNames) -> 
     left.pills(
         f"The session, {len(items)} clicks{shown}: click one to drop it",
         options=list(labels),
-        format_func=lambda p: f"✕ {labels[p]}",
+        format_func=lambda p: f"✕ {escape_markdown(labels[p])}",  # pills render Markdown
         key="rec_drop",
         on_change=drop_click,
         args=(names,),
@@ -279,7 +299,7 @@ def edit_controls(items: list[int], top_items: np.ndarray, names: ItemNames) -> 
     right.pills(
         f"Append a recommendation (the model's top {min(APPEND_CHOICES, len(top_items))})",
         options=[int(i) for i in top_items[:APPEND_CHOICES]],
-        format_func=lambda i: f"+ {names.label(i)}",
+        format_func=lambda i: f"+ {escape_markdown(names.label(i))}",
         key="rec_append",
         on_change=append_item,
         args=(names,),

@@ -8,6 +8,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from streamrec.data.columns import CATEGORY, ITEM_ID
+from streamrec.text import neutralise_formulas
 from streamrec.views.session_view import (
     IN_SESSION,
     LABEL,
@@ -18,11 +19,22 @@ from streamrec.views.session_view import (
 )
 
 
+def formula_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its text cells neutralised for spreadsheets (`text.neutralise_formula`):
+    the table toolbar's "Download as CSV" writes cells as shown, and an id such as
+    `=HYPERLINK(...)` from an imported log would run when the file is opened."""
+    text = [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
+    if not text:
+        return table
+    return table.assign(**{str(c): neutralise_formulas(table[c].tolist()) for c in text})
+
+
 def ranked_table(table: pd.DataFrame, key: str, with_truth: bool) -> None:
     """A `session_view.top_k_table`; with a known next click, its row is highlighted.
 
     Column widths add up to ~455 px, so all six columns fit half of a wide page (1440 px
     window) without a horizontal scroll bar."""
+    table = formula_safe(table)
     data: pd.DataFrame | Styler = table
     columns = [c for c in TOP_K_COLUMNS if c in table and (with_truth or c != TRUE_NEXT)]
     raw_ids = table[ITEM_ID].dtype == object  # an imported log's ids, as text

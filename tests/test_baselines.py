@@ -347,7 +347,8 @@ def test_a_log_without_categories_or_truth_runs_end_to_end(small_sim):
         "Last-category popularity": "no categories in this log",
         "Oracle": "no ceiling is known for real data",
     }
-    names = ["Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN"]
+    names = ["Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN", "STAN",
+             "VSTAN"]
     assert [s.name for s in default_scorers(log)] == names
     split = make_split(log, TrainConfig(protocol="session"))
     table = evaluate_baselines(log, split, max_len=5, cutoffs=(10,))
@@ -356,7 +357,7 @@ def test_a_log_without_categories_or_truth_runs_end_to_end(small_sim):
         assert 0 < metrics["hit@10"] <= 1 and 0 < metrics["mrr@10"] <= metrics["hit@10"]
     # The simulator keeps its full set, the oracle last.
     assert [s.name for s in default_scorers(sim)] == [s.name for s in default_scorers()]
-    assert default_scorers(sim)[-1].name == "Oracle" and len(default_scorers(sim)) == 7
+    assert default_scorers(sim)[-1].name == "Oracle" and len(default_scorers(sim)) == 9
 
 
 def successor_log(n_sessions: int, n_items: int, seed: int) -> SessionData:

@@ -129,3 +129,29 @@ def test_entropy_and_edge_charts_carry_the_reference_lines():
     fig = charts.edge_share_histogram(edges)
     assert [t.name for t in fig.data] == ["first click", "last click"]
     assert fig.layout.shapes[0].x0 == pytest.approx(0.375)
+
+
+def test_embedding_scatter_focus_colours_only_the_focused_categories():
+    """25 category colours over overlapping points read as one blob: with `focus`, the
+    focused categories get distinct saturated colours in the order given, the rest one faint
+    grey without a legend entry."""
+    n = 25
+    projection = pd.DataFrame(
+        {
+            "item_id": range(n),
+            "category": range(n),
+            "popularity": [1.0] * n,
+            "pc1": np.arange(n, dtype=float),
+            "pc2": np.zeros(n),
+        }
+    )
+    fig = charts.embedding_scatter(projection, n, highlight=7, focus=[7, 3, 7])
+    by_name = {t.name: t for t in fig.data}
+    assert by_name["category 7"].marker.color == charts.FOCUS_COLORS[0]
+    assert by_name["category 3"].marker.color == charts.FOCUS_COLORS[1]
+    faint = [t for t in fig.data if t.name.startswith("category") and t.name not in
+             ("category 7", "category 3")]
+    assert len(faint) == n - 2
+    assert {t.marker.color for t in faint} == {charts.FAINT}
+    assert not any(t.showlegend for t in faint)
+    assert by_name["category 7"].marker.opacity > faint[0].marker.opacity

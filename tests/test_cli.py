@@ -71,6 +71,9 @@ def test_train_stores_the_paired_differences_to_every_method(trained):
         assert paired["mrr@20"]["mean"] == pytest.approx(lstm["mrr@20"] - other["mrr@20"])
         assert paired["hit@10"]["se"] >= 0 and paired["hit@10"]["n"] == status["paired"][
             "Oracle"]["hit@10"]["n"]
+        # With the 95% interval of a bootstrap over the report sessions (fewer than targets).
+        for cell in paired.values():
+            assert cell["lo"] <= cell["hi"] and 0 < cell["sessions"] < cell["n"]
     reached = status["to_oracle"]
     assert reached["key"] == "hit@10" and reached["fraction"] == 0.95
     assert reached["oracle"] == status["baselines_valid"]["Oracle"]["hit@10"]
@@ -83,6 +86,11 @@ def test_baselines_compare_pairs_a_run_with_every_method(trained):
                  models=run.parent)
     assert result.returncode == 0, result.stderr
     assert "this run (tiny)" in result.stdout and "paired difference" in result.stdout
+    # One sentence per method from the session-bootstrap interval: beats / trails / level with.
+    sentences = [line for line in result.stdout.splitlines() if line.startswith("this run ")
+                 and "95% CI" in line]
+    assert len(sentences) == len(json.loads(result.stdout.strip().splitlines()[-1])["paired"])
+    assert all(re.match(r"this run (beats|trails|level with) ", line) for line in sentences)
     out = json.loads(result.stdout.strip().splitlines()[-1])
     stored = json.loads((run / "status.json").read_text())
     # The same checkpoint on the same stored targets: the pairs the worker stored, exactly.
@@ -121,7 +129,7 @@ def test_baselines_json_lists_every_method():
     results = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(results) == {
         "Popularity", "Last-category popularity", "Markov chain", "Sequential rules", "Session kNN",
-        "V-SKNN", "Oracle",
+        "V-SKNN", "STAN", "VSTAN", "Oracle",
     }
     assert results["Oracle"]["hit@10"] > results["Popularity"]["hit@10"]
 

@@ -122,7 +122,7 @@ def test_cli_baselines_on_the_data_set_leave_out_what_it_cannot_support(roots, c
     assert code == 0
     results = json.loads(out.strip().splitlines()[-1])
     assert list(results) == [
-        "Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN"
+        "Popularity", "Markov chain", "Sequential rules", "Session kNN", "V-SKNN", "STAN", "VSTAN"
     ]
     # The log walks the catalog one item at a time: the rules see it, popularity cannot.
     assert results["Sequential rules"]["hit@10"] > 0.9 > results["Popularity"]["hit@10"]
@@ -284,7 +284,7 @@ def test_training_started_on_the_page_opens_the_data_set(roots, open_page):
         data, _ = runs.load_data(path, runs.read_config(path))
         assert data.raw_ids(range(N_ITEMS)) == IDS.tolist()
     finally:
-        if runs.read_status(path).get("state") == "running":
+        if runs.read_status(path).state == "running":
             jobs.stop(path, timeout=10)
 
 

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import distributed, jobs, runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def test_torchrun_train_writes_a_run_folder_that_loads_recommends_and_matches_on
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["one", "two"]
 
     status = runs.read_status(tmp_path / "two")
-    assert status["state"] == "completed" and status["processes"] == 2
+    assert status.state == "completed" and status.processes == 2
     model, config = runs.load_model(tmp_path / "two")
     top = recommend(model, [3, 7, 11], k=10, max_len=config.train.max_len).top_items
     assert len(set(top.tolist())) == 10 and top.max() < 120
@@ -196,7 +196,7 @@ def children(pid: int) -> list[int]:
 def launch_two(root: Path, name: str) -> tuple[Path, list[int]]:
     """A job on 2 ranks, once it has finished an epoch; its path and its ranks' pids."""
     path = jobs.launch(LONG, root, name, processes=2)
-    launcher = runs.read_status(path)["pid"]
+    launcher = runs.read_status(path).pid
     wait_for(lambda: any(e["event"] == "epoch" for e in runs.read_events(path)), "an epoch")
     ranks = children(launcher)
     assert len(ranks) == 2, "the launcher runs the 2 ranks itself"
@@ -205,11 +205,11 @@ def launch_two(root: Path, name: str) -> tuple[Path, list[int]]:
 
 def test_stop_ends_every_rank_of_a_multi_process_job(root):
     path, ranks = launch_two(root, "stopped")
-    assert runs.read_status(path)["processes"] == 2
+    assert runs.read_status(path).processes == 2
     jobs.stop(path)
-    wait_for(lambda: runs.read_status(path)["state"] != "running", "the job to stop")
+    wait_for(lambda: runs.read_status(path).state != "running", "the job to stop")
     status = runs.read_status(path)
-    assert status["state"] == "stopped" and status["reason"] == "stop requested"
+    assert status.state == "stopped" and status.reason == "stop requested"
     wait_for(lambda: not any(runs.pid_running(pid) for pid in ranks), "the ranks to exit", 60)
     runs.load_model(path)  # the best checkpoint is there
 
@@ -219,12 +219,12 @@ def test_a_rank_that_dies_fails_the_run_and_keeps_its_checkpoint(root):
     rank_one, = (pid for pid in ranks
                  if b"\0RANK=1\0" in b"\0" + Path(f"/proc/{pid}/environ").read_bytes())
     os.kill(rank_one, signal.SIGKILL)
-    launcher = runs.read_status(path)["pid"]
+    launcher = runs.read_status(path).pid
     wait_for(lambda: not runs.pid_running(launcher), "the launcher to record the end")
     status = runs.read_status(path)
-    assert status["state"] == "failed"
-    assert status["reason"].startswith("training process 1 of 2 ended unexpectedly (killed by SIGKILL)")
-    assert "the best checkpoint so far (epoch" in status["reason"]
+    assert status.state == "failed"
+    assert status.reason.startswith("training process 1 of 2 ended unexpectedly (killed by SIGKILL)")
+    assert "the best checkpoint so far (epoch" in status.reason
     wait_for(lambda: not any(runs.pid_running(pid) for pid in ranks), "rank 0 to exit", 60)
     model, _ = runs.load_model(path)
     assert model.config == LONG.model

@@ -13,7 +13,7 @@ from streamrec.insights import (  # occlusion: faithfulness.occlusion
     summary_map,
 )
 from streamrec.model import build_model
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from tests.zoo_runs import tiny_config
 
 

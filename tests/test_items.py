@@ -83,7 +83,7 @@ def test_top_k_table_shows_raw_ids_and_labels_and_no_category():
 
 
 def test_headlines_without_an_oracle_name_raw_ids():
-    from streamrec.recommend import Recommendation
+    from streamrec.recommendation import Recommendation
     from streamrec.views.session_view import headlines
 
     rec = Recommendation(

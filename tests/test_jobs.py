@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from streamrec import folders
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.model import LSTMRecommender
 from streamrec.training import jobs, runs
@@ -36,7 +37,7 @@ def root(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
     for info in runs.list_runs(tmp_path):
         # Fake runs borrow this process's pid to look alive: never signal ourselves.
-        if info.state == "running" and info.status.get("pid") != os.getpid():
+        if info.state == "running" and info.status.pid != os.getpid():
             jobs.stop(info.path, timeout=10)
 
 
@@ -66,7 +67,7 @@ def fake_run(root: Path, name: str, **status: object) -> Path:
 def test_launch_runs_one_worker_refuses_a_second_and_stop_keeps_the_best(root):
     path = jobs.launch(LONG, root, "first")
     status = runs.read_status(path)
-    assert status["state"] == "running" and runs.pid_running(status["pid"])
+    assert status.state == "running" and runs.pid_running(status.pid)
     assert [info.run_id for info in jobs.active_runs(root)] == ["first"]
 
     with pytest.raises(jobs.JobBusy, match="already running \\(first\\)"):
@@ -76,13 +77,13 @@ def test_launch_runs_one_worker_refuses_a_second_and_stop_keeps_the_best(root):
     wait_for(lambda: any(e["event"] == "epoch" for e in runs.read_events(path)), what="an epoch")
     asked = time.monotonic()
     jobs.stop(path)
-    wait_for(lambda: runs.read_status(path)["state"] != "running", what="the worker to stop")
+    wait_for(lambda: runs.read_status(path).state != "running", what="the worker to stop")
     assert time.monotonic() - asked < 2.0, "Stop takes effect within 2 s"
 
     status = runs.read_status(path)
-    assert status["state"] == "stopped" and status["reason"] == "stop requested"
+    assert status.state == "stopped" and status.reason == "stop requested"
     # Stop ends the run at once: the best checkpoint is kept, nothing more is scored.
-    assert status["best_epoch"] >= 1 and status["final"] == {}
+    assert status.best_epoch >= 1 and status.final == {}
     assert (path / runs.WEIGHTS["best"]).exists()
     model, _ = runs.load_model(path)
     assert model.config == LONG.model
@@ -102,8 +103,8 @@ def test_a_live_worker_blocks_launch_without_starting_a_process(root):
 def test_a_running_status_whose_process_is_gone_reads_as_failed(root):
     path = fake_run(root, "dead", state="running", pid=dead_pid(), heartbeat=time.time())
     status = runs.read_status(path)
-    assert status["state"] == "failed"
-    assert "died" in status["reason"]
+    assert status.state == "failed"
+    assert "died" in status.reason
     assert json.loads((path / runs.STATUS_FILE).read_text())["state"] == "running"  # a view
     assert jobs.active_runs(root) == []
     runs.delete_run(path)  # a dead run can be deleted
@@ -113,7 +114,7 @@ def test_a_running_status_whose_process_is_gone_reads_as_failed(root):
 def test_a_stale_heartbeat_reads_as_failed_even_with_a_live_pid(root):
     stale = time.time() - runs.HEARTBEAT_TIMEOUT - 1
     path = fake_run(root, "stale", state="running", pid=os.getpid(), heartbeat=stale)
-    assert runs.read_status(path)["state"] == "failed"
+    assert runs.read_status(path).state == "failed"
 
 
 def test_a_live_run_cannot_be_deleted(root):
@@ -126,11 +127,12 @@ def test_a_live_run_cannot_be_deleted(root):
 def test_stopping_a_finished_run_changes_nothing(root):
     path = fake_run(root, "done", state="completed", pid=dead_pid(), heartbeat=time.time())
     jobs.stop(path)
-    assert runs.read_status(path)["state"] == "completed"
+    assert runs.read_status(path).state == "completed"
 
 
 def test_corrupt_folders_are_listed_with_their_error(root):
     good = fake_run(root, "good", state="completed")
+    (good / folders.MARKER).unlink()  # as made before run folders carried markers
     garbage = root / "garbage"
     garbage.mkdir()
     (garbage / runs.CONFIG_FILE).write_text("{not json")
@@ -151,8 +153,13 @@ def test_corrupt_folders_are_listed_with_their_error(root):
     assert {infos[n].state for n in ("garbage", "foreign", "no-status")} == {"corrupt"}
     with pytest.raises(runs.RunError, match="not valid JSON"):
         runs.read_config(garbage)
+    with pytest.raises(runs.RunError, match="not written by StreamRec"):
+        runs.delete_run(garbage)  # no marker: perhaps not the app's, so left alone
+    assert (garbage / runs.CONFIG_FILE).exists()
+    folders.write_marker(garbage, folders.RUN)  # a run the app wrote, later damaged
     runs.delete_run(garbage)
     assert not garbage.exists() and good.is_dir()
+    assert folders.marker_kind(good) == folders.RUN  # made without one, adopted when listed
 
 
 def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):
@@ -182,7 +189,7 @@ def test_atomic_writes_leave_no_temp_files(root):
     with pytest.raises(OSError, match="disk full"):
         runs._atomic_write(path / runs.STATUS_FILE, crash)
     assert (path / runs.STATUS_FILE).read_text() == before  # the old file is intact
-    assert runs.read_status(path)["progress"] == 0.5
+    assert runs.read_status(path).progress == 0.5
     leftovers = [p.name for p in path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
 
@@ -190,11 +197,11 @@ def test_atomic_writes_leave_no_temp_files(root):
 def test_a_worker_killed_outright_reads_as_failed(root):
     """SIGKILL gives the worker no chance to write a status: the dead pid tells."""
     path = jobs.launch(LONG, root, "killed")
-    pid = runs.read_status(path)["pid"]
+    pid = runs.read_status(path).pid
     os.killpg(pid, signal.SIGKILL)
     wait_for(lambda: not runs.pid_running(pid), timeout=10, what="the worker to die")
     status = runs.read_status(path)
-    assert status["state"] == "failed" and "died" in status["reason"]
+    assert status.state == "failed" and "died" in status.reason
     assert jobs.active_runs(root) == []
 
 
@@ -207,7 +214,7 @@ def test_a_long_silent_phase_keeps_the_worker_alive(root, monkeypatch):
     def slow(score):
         def slow_baselines(*args, **kwargs):
             time.sleep(1.0)  # twice the timeout without an event
-            seen.append(runs.read_status(path)["state"])
+            seen.append(runs.read_status(path).state)
             return score(*args, **kwargs)
 
         return slow_baselines
@@ -217,7 +224,7 @@ def test_a_long_silent_phase_keeps_the_worker_alive(root, monkeypatch):
     monkeypatch.setattr(jobs, "score_baselines", slow(jobs.score_baselines))
     config = RunConfig(LONG.sim, LONG.model, TrainConfig(epochs=1, batch_size=256))
     path = runs.create_run(config, root, "silent")
-    assert jobs.run_training(path)["state"] == "completed"
+    assert jobs.run_training(path).state == "completed"
     assert seen == ["running", "running"]
 
 
@@ -225,7 +232,7 @@ def test_stop_before_the_worker_starts_ends_the_run_as_stopped(tmp_path: Path) -
     path = runs.create_run(LONG, tmp_path, "early")
     runs.request_stop(path)
     status = jobs.run_training(path, with_baselines=False)
-    assert status["state"] == "stopped" and "before training" in status["reason"]
+    assert status.state == "stopped" and "before training" in status.reason
     assert runs.read_events(path) == []
 
 
@@ -238,4 +245,4 @@ def test_to_oracle_is_the_first_epoch_at_95_percent_of_the_oracle():
                        "epoch": 2, "train_seconds": 20.0, "elapsed": 24.0}
     never = jobs.to_oracle(epochs, {"Oracle": {"hit@10": 0.50}}, config)
     assert never["epoch"] is None and never["train_seconds"] is None and never["best"] == 0.39
-    assert jobs.to_oracle(epochs, {}, config) == {}  # no oracle (an imported log)
+    assert jobs.to_oracle(epochs, {}, config) is None  # no oracle (an imported log)

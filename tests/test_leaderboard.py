@@ -29,7 +29,7 @@ def test_time_to_share_is_the_first_epoch_at_95_percent_of_the_ceiling():
 
 
 def info(config: RunConfig, name: str) -> runs.RunInfo:
-    return runs.RunInfo(path=Path("/nowhere") / name, status={}, config=config)
+    return runs.RunInfo(path=Path("/nowhere") / name, status=runs.RunStatus(), config=config)
 
 
 def test_runs_are_grouped_by_data_not_by_model_or_split():
@@ -77,3 +77,20 @@ def test_board_rows_runs_baselines_and_ceiling_sorted_by_the_first_metric(tmp_pa
     assert board.baselines_from == "run-lstm"
     assert table.loc["run-lstm", "split"] == "session, seed 42"
     assert board.label.startswith("custom simulator (n_sessions 160")
+
+
+def test_run_rows_say_how_they_stand_against_the_best_baseline_with_the_interval(tmp_path):
+    # final hit@20 = 0.40, mrr@20 = 0.11; the best baseline is V-SKNN on both measures.
+    cell = {"se": 0.01, "n": 100}  # stored cells carry the SE and count beside the interval
+    paired = {"V-SKNN": {"hit@20": {"mean": 0.05, "lo": 0.02, "hi": 0.08, **cell},
+                         "mrr@20": {"mean": -0.004, "lo": -0.01, "hi": 0.002, **cell}},
+              "Popularity": {"hit@20": {"mean": 0.3, "lo": 0.2, "hi": 0.4, **cell}}}
+    fake_run(tmp_path, "lstm", 0.30, EPOCHS, paired=paired,
+             baselines={"V-SKNN": {"hit@20": 0.35, "mrr@20": 0.114},
+                        "Popularity": {"hit@20": 0.1, "mrr@20": 0.02}})
+    table = leaderboard.boards(runs.list_runs(tmp_path))[0].table.set_index("name")
+    assert table.loc["run-lstm", leaderboard.AGAINST] == (
+        "beats V-SKNN by +0.050 Hit@20 (95% CI +0.020..+0.080); "
+        "level with V-SKNN on MRR@20 (-0.004, 95% CI -0.010..+0.002)"
+    )
+    assert table.loc["V-SKNN", leaderboard.AGAINST] == ""  # baselines have no paired cell

@@ -19,7 +19,9 @@ CODE = {name: i for i, name in enumerate(CAUSES)}
 
 
 def digest(data) -> str:
-    return hashlib.sha256(data.digest_bytes()).hexdigest()
+    """SHA-256 of int64 session lengths followed by int64 item ids (the fixtures' format)."""
+    lengths, items = data.lengths.astype(np.int64), data.items.astype(np.int64)
+    return hashlib.sha256(lengths.tobytes() + items.tobytes()).hexdigest()
 
 
 def positions(data) -> tuple[np.ndarray, np.ndarray]:

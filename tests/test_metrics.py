@@ -11,6 +11,7 @@ from streamrec.evaluation.metrics import (
     paired_difference,
     paired_differences,
     ranks_from_batches,
+    session_bootstrap,
     standard_error,
     target_ranks,
     time_to_reach,
@@ -124,8 +125,62 @@ def test_paired_difference_rejects_unpaired_targets_and_unknown_measures():
 
 def test_paired_differences_keys_every_other_method_and_measure():
     out = paired_differences(RANKS_A, {"B": RANKS_B, "A": RANKS_A})
-    assert list(out) == ["B", "A"] and list(out["B"]) == ["hit@10", "mrr@20"]
+    assert list(out) == ["B", "A"] and list(out["B"]) == ["hit@10", "hit@20", "mrr@20"]
     assert out["B"]["hit@10"]["mean"] == 0.25 and out["A"]["mrr@20"]["mean"] == 0.0
+
+
+def test_session_bootstrap_is_exact_where_resampling_cannot_move_the_mean():
+    # One session: every replicate is that session, so the interval is its mean exactly.
+    assert session_bootstrap(np.array([1.0, 0.0, 0.5]), np.array([7, 7, 7])) == (0.5, 0.5)
+    # Sessions of different sizes but one per-target mean each (1/2): any mix of them has
+    # summed differences / summed counts = 1/2, so the interval collapses on it.
+    diff = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 1.0, 0.5, 0.0])
+    lo, hi = session_bootstrap(diff, np.array([0, 0, 1, 2, 2, 3, 3, 3]))
+    assert (lo, hi) == pytest.approx((0.5, 0.5))
+
+
+def test_session_bootstrap_resamples_sessions_not_targets():
+    # Two sessions, means 0 (one target) and 1 (three targets): a replicate draws each session
+    # 0, 1 or 2 times; its mean is 0 (both draws the first), 1 (both the second) or 3/4 (one
+    # of each), with probabilities 1/4, 1/4, 1/2: the 2.5th percentile is 0, the 97.5th is 1.
+    diff, sessions = np.array([0.0, 1.0, 1.0, 1.0]), np.array([5, 9, 9, 9])
+    lo, hi = session_bootstrap(diff, sessions, samples=4000)
+    assert (lo, hi) == (0.0, 1.0)
+    # Seeded: the same call gives the same interval; another seed the same here (degenerate).
+    assert session_bootstrap(diff, sessions) == session_bootstrap(diff, sessions)
+    with pytest.raises(ValueError, match="one session per target"):
+        session_bootstrap(diff, sessions[:3])
+
+
+def test_session_bootstrap_covers_a_simulated_difference_about_95_percent_of_the_time():
+    # Sessions of 1..6 targets with a shared session effect (targets of one session move
+    # together) around a true mean difference of 0.02: the 95% interval should hold it in
+    # about 95% of 200 simulated test sets; a target-level interval, ignoring the clusters,
+    # would be too narrow and cover far less.
+    rng = np.random.default_rng(1)
+    covered = narrow = 0
+    trials = 200
+    for trial in range(trials):
+        sizes = rng.integers(1, 7, size=300)
+        sessions = np.repeat(np.arange(300), sizes)
+        effect = rng.normal(0.0, 0.3, size=300)[sessions]
+        diff = 0.02 + effect + rng.normal(0.0, 0.1, size=sessions.size)
+        lo, hi = session_bootstrap(diff, sessions, samples=500, seed=trial)
+        covered += lo <= 0.02 <= hi
+        t_lo, t_hi = session_bootstrap(diff, np.arange(diff.size), samples=500, seed=trial)
+        narrow += t_lo <= 0.02 <= t_hi
+    assert 0.90 <= covered / trials <= 0.99
+    assert narrow / trials < 0.85
+
+
+def test_paired_difference_with_sessions_carries_the_interval():
+    sessions = np.array([0, 0, 1, 1])
+    out = paired_difference(RANKS_A, RANKS_B, "hit", 10, sessions)
+    # hit differences 0,1 | 0,0: session sums 1 and 0, two targets each; a replicate's mean is
+    # 0, 1/4 or 1/2, so the interval spans 0..1/2 and holds 0 (level).
+    assert out["mean"] == 0.25 and out["sessions"] == 2
+    assert (out["lo"], out["hi"]) == (0.0, 0.5)
+    assert "lo" not in paired_difference(RANKS_A, RANKS_B, "hit", 10)
 
 
 def test_time_to_reach_is_the_first_time_at_or_above_the_level():

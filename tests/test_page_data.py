@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from streamrec import folders
 from streamrec.data.datasets import list_datasets
+from studio import uploads
 
 PAGE = "pages/data.py"
 BASE = 1_400_000_000
@@ -119,6 +122,7 @@ def test_bad_input_shows_an_error_and_imports_nothing(open_page, root):
 def test_name_taken_is_refused(open_page, root):
     at = upload(open_page(PAGE))
     at.button(key="data_import").click().run()
+    upload(at)  # the same log again (the first upload's copy was deleted by its import)
     at.button(key="data_import").click().run()
     assert "already exists" in at.error[0].value
 
@@ -128,6 +132,7 @@ def test_broken_folder_is_flagged_and_can_be_deleted(open_page, root):
     at.button(key="data_import").click().run()
     (root / "broken").mkdir()
     (root / "broken" / "dataset.json").write_text("{")
+    folders.write_marker(root / "broken", folders.DATASET)  # an import of ours, then damaged
     at.run()
     listing = table(at, "data set").set_index("data set")
     assert listing.loc["broken", "status"] == "broken"
@@ -142,3 +147,74 @@ def test_broken_folder_is_flagged_and_can_be_deleted(open_page, root):
     assert not at.exception
     assert [d.name for d in list_datasets(root)] == ["clicks"]
     assert table(at, "data set")["data set"].tolist() == ["clicks"]
+
+
+def test_an_upload_is_private_while_kept_and_deleted_after_its_import(open_page, root):
+    at = upload(open_page(PAGE))
+    (copy,) = [p for p in Path(uploads.upload_folder()).rglob("*") if p.is_file()]
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert Path(uploads.upload_folder()).stat().st_mode & 0o777 == 0o700
+    at.button(key="data_import").click().run()
+    assert not at.exception and not at.error
+    assert not copy.exists()
+    at.run()  # the widget still holds the upload: it is not written again
+    assert not copy.exists() and "is imported" in " ".join(c.value for c in at.caption)
+    assert [d.name for d in list_datasets(root)] == ["clicks"]
+
+
+def test_folders_of_any_name_and_links_are_flagged_and_deleted_without_following(
+    open_page, root, tmp_path
+):
+    at = upload(open_page(PAGE))
+    at.button(key="data_import").click().run()
+    at.file_uploader(key="data_log_upload").upload("more.csv", LOG.encode(), "text/csv").run()
+    at.text_input(key="data_name").set_value("more").run()
+    at.button(key="data_import").click().run()
+    (root / "more").rename(root / "my clicks ü")  # renamed by hand: not a name the app writes
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    (root / "link-out").symlink_to(outside, target_is_directory=True)
+    at.run()
+    listing = table(at, "data set").set_index("data set")
+    assert listing.loc["my clicks ü", "status"] == "broken"
+    assert "points outside" in listing.loc["link-out", "problem"]
+    for name in ("my clicks ü", "link-out"):
+        at.selectbox(key="data_delete_name").set_value(name).run()
+        at.checkbox(key="data_delete_sure").check().run()
+        at.button(key="data_delete").click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert not (root / name).exists() and not (root / name).is_symlink()
+    assert (outside / "keep.txt").read_text() == "mine"
+    assert [d.name for d in list_datasets(root)] == ["clicks"]
+
+
+def test_a_data_root_of_the_users_own_folders_deletes_nothing(open_page, tmp_path, monkeypatch):
+    own = tmp_path / "Documents"
+    for name in ("taxes", "photos 2025"):
+        (own / name).mkdir(parents=True)
+        (own / name / "file.txt").write_text(name)
+    monkeypatch.setenv("STREAMREC_DATA_DIR", str(own))
+    at = open_page(PAGE)
+    assert not at.exception
+    assert "Not written by StreamRec" in " ".join(c.value for c in at.caption)
+    assert not at.get("selectbox") or all(s.key != "data_delete_name" for s in at.selectbox)
+    assert sorted(p.name for p in own.iterdir()) == ["photos 2025", "taxes"]
+    assert (own / "taxes" / "file.txt").read_text() == "taxes"
+
+
+def test_uploads_left_by_a_killed_server_are_removed_at_the_next_start(
+    open_page, root, tmp_path, monkeypatch
+):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{uploads.PREFIX}{2**22 + 12345}-abc"  # no such pid
+    (dead / "file").mkdir(parents=True)
+    (dead / "file" / "clicks.csv").write_text(LOG)
+    alive = tmp_path / f"{uploads.PREFIX}{os.getpid()}-xyz"
+    alive.mkdir()
+    at = open_page(PAGE)
+    assert not at.exception
+    assert not dead.exists() and alive.exists()

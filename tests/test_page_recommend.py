@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
 
 from streamrec.charts.explain_charts import ATTENTION_MEANING
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import make_split
 from streamrec.model import LSTMRecommender
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import runs
 from streamrec.training.jobs import run_training
 from streamrec.views.session_view import held_out_sessions
@@ -298,6 +299,29 @@ def test_picking_items_from_the_catalog_makes_the_session(open_page, models):
     assert len(at.dataframe) == 2
 
 
+FILTER_MODE_CONTAINS = SelectWidgetFilterMode.FILTER_MODE_CONTAINS
+
+
+def test_the_catalog_picker_finds_the_typed_id_first_and_filters_one_category_exactly(
+    open_page, models
+):
+    at = open_page(PAGE, rec_input="Pick from the catalog")
+    picker = at.multiselect(key="rec_pick_tiny")
+    assert picker.proto.HasField("select_all") and picker.proto.select_all == 0  # no bulk entry
+    contains = [o for o in picker.options if "12" in o]  # filter_mode="contains", catalog order
+    assert picker.proto.filter_mode == FILTER_MODE_CONTAINS and contains[0].startswith("12 · ")  # Enter picks 12
+    at.selectbox(key="rec_pick_category_tiny").set_value(4).run()
+    picker = at.multiselect(key="rec_pick_tiny")
+    assert picker.options and all(o.endswith(" · category 4") for o in picker.options)
+    first = int(picker.options[0].split(" · ")[0])
+    picker.set_value([first]).run()
+    at.selectbox(key="rec_pick_category_tiny").set_value(1).run()  # the pick stays listed
+    assert at.multiselect(key="rec_pick_tiny").value == [first]
+    at.button(key="rec_use_pick").click().run()
+    assert_clean(at)
+    assert at.text_input(key="rec_text").value == str(first)
+
+
 def test_session_and_settings_survive_a_page_switch(open_page, models):
     at = type_session(open_page(PAGE), "3, 10, 25")
     at.slider(key="rec_k").set_value(20).run()
@@ -374,7 +398,7 @@ def test_the_verdict_puts_the_model_beside_the_best_rule_and_the_ceiling(open_pa
     }
     runs.write_status(models / "tiny", baselines=baselines)
     at = open_page(PAGE)
-    hit = status["final"]["hit@10"]
+    hit = status.final["hit@10"]
     (box,) = [w.value for w in at.warning if "Is the model worth it?" in w.value]
     assert box == (
         f"**Is the model worth it?** On the held-out sessions, Hit@10 {hit:.3f}: "
@@ -399,7 +423,7 @@ def test_the_streaming_demo_is_preselected_and_the_case_study_demo_stays_availab
     # Copies of the tiny run under the shipped demos' names, "demo" the newer of the two.
     shutil.copytree(models / "tiny", models / "demo-streaming")
     shutil.copytree(models / "tiny", models / "demo")
-    runs.write_status(models / "demo", created=runs.read_status(models / "tiny")["created"] + 1)
+    runs.write_status(models / "demo", created=runs.read_status(models / "tiny").created + 1)
     at = open_page(PAGE)
     assert_clean(at)
     picker = at.selectbox(key="rec_run")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from streamrec import folders
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.identity import data_key
 from streamrec.evaluation.verdict import verdict
@@ -32,7 +33,7 @@ TINY = RunConfig(
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One completed tiny run, trained in this process (the worker's code path)."""
     path = runs.create_run(TINY, tmp_path_factory.mktemp("trained"), "tiny-done")
-    assert jobs.run_training(path)["state"] == "completed"
+    assert jobs.run_training(path).state == "completed"
     return path
 
 
@@ -43,6 +44,7 @@ def models_dir(tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch) -
     garbage = tmp_path / "garbage"
     garbage.mkdir()
     (garbage / runs.CONFIG_FILE).write_text("this is not json {")
+    folders.write_marker(garbage, folders.RUN)  # a run the app wrote, then corrupted
     monkeypatch.setenv("STREAMREC_MODELS_DIR", str(tmp_path))
     return tmp_path
 
@@ -194,15 +196,16 @@ def test_a_training_run_is_listed_as_training_then_as_completed(
 def test_each_run_shows_the_best_simple_rule_and_the_ceiling(runs_page, models_dir):
     at = runs_page
     status = runs.read_status(models_dir / "tiny-done")
-    baselines = status["baselines"]
+    baselines = status.baselines
     rules = {n: m["hit@10"] for n, m in baselines.items() if n != "Oracle"}
     best = max(rules, key=lambda n: (rules[n], n))
     done = at.dataframe[0].value.set_index("run").loc["tiny-done"]
     assert done["best rule"] == best
     assert done["best rule Hit@10"] == pytest.approx(rules[best])
     assert done["ceiling Hit@10"] == pytest.approx(baselines["Oracle"]["hit@10"])
-    sentence = verdict(status["final"], baselines).sentence
-    assert sentence == f"Hit@10 {status['final']['hit@10']:.3f}: {done['verdict']}"
+    sentence = verdict(status.final, baselines, paired=status.paired).sentence
+    assert "95% CI" in sentence  # the difference to the rule with its session-bootstrap interval
+    assert sentence == f"Hit@10 {status.final['hit@10']:.3f}: {done['verdict']}"
     assert "of the best possible" in done["verdict"]
 
 
@@ -244,3 +247,58 @@ def test_a_run_stopped_before_its_first_epoch_is_not_listed_like_a_trained_one(
     # A stopped run that did finish an epoch keeps its plain label.
     runs.write_status(models_dir / "tiny-done", state="stopped", reason="stop requested")
     assert at.run().dataframe[0].value.set_index("run").loc["tiny-done", "status"] == "■ stopped"
+
+
+def test_a_folder_the_app_did_not_write_is_flagged_and_not_offered_for_deletion(
+    open_page, models_dir
+):
+    foreign = models_dir / "my photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"\xff\xd8")
+    at = select(open_page(PAGE), "my photos")
+    assert not at.exception
+    assert "not a run name" in at.dataframe[0].value.set_index("run").loc["my photos", "problem"]
+    assert any("not written by StreamRec" in t for t in texts(at.info))
+    assert not any(b.key == "runs_delete" for b in at.button)
+    with pytest.raises(runs.RunError, match="not written by StreamRec"):
+        runs.delete_run(foreign)
+    assert (foreign / "holiday.jpg").exists()
+
+
+def test_a_one_run_table_has_no_none_cells_and_its_one_point_chart_starts_at_zero(
+    open_page, models_dir, trained
+):
+    shutil.rmtree(models_dir / "garbage")
+    events = [e for e in runs.read_events(models_dir / "tiny-done") if e["event"] != "epoch"]
+    events.insert(1, {**runs.read_events(trained)[-2], "epoch": 1.0})  # one epoch, one point
+    (models_dir / "tiny-done" / runs.METRICS_FILE).write_text(
+        "".join(json.dumps(e) + "\n" for e in events)
+    )
+    runs.write_status(models_dir / "tiny-done", baselines={})  # no rule scored: blank cells
+    at = open_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert not table.isin(["None"]).any().any()
+    assert table.loc[0, "best rule"] == "" and table.loc[0, "problem"] == ""
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    (trace,) = figure["data"]
+    assert len(trace["y"]) == 1
+    low, high = figure["layout"]["yaxis"]["range"]
+    assert low == 0 and trace["y"][0] < high <= 1
+    assert figure["layout"]["xaxis"]["range"][0] == 0
+
+
+def test_a_metrics_file_linking_to_the_password_file_is_flagged_and_not_served(
+    open_page, models_dir
+):
+    metrics = models_dir / "tiny-done" / runs.METRICS_FILE
+    metrics.unlink()
+    metrics.symlink_to("/etc/passwd")
+    at = select(open_page(PAGE), "tiny-done")
+    assert not at.exception
+    assert "metrics.jsonl is a symlink" in at.dataframe[0].value.set_index("run").loc[
+        "tiny-done", "problem"]
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert buttons["metrics.jsonl"].proto.disabled
+    assert not buttons["config.json"].proto.disabled

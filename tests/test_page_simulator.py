@@ -129,3 +129,19 @@ def test_an_invalid_stored_config_is_an_error_not_a_traceback(open_page):
     at = open_page(PAGE, sim_config={**to_dict(SimConfig(**SMALL)), "n_items": 2})
     assert not at.exception
     assert "n_items" in at.error[0].value
+
+
+def test_a_scenario_pick_fills_the_form_without_the_duplicate_value_warning(
+    open_page, monkeypatch, caplog
+):
+    from streamlit.elements.lib import policies
+
+    # AppTest has no Runtime, and Streamlit checks this rule only under one: pretend there is.
+    monkeypatch.setattr(policies.runtime, "exists", lambda: True)
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    at = open_page(PAGE)
+    at.selectbox(key="sim_scenario").set_value("streaming").run()
+    assert not at.exception
+    assert at.number_input(key="sim_n_items").value == 2500  # the streaming world's catalog
+    at.run()
+    assert "also had its value set via the Session State API" not in caplog.text

@@ -202,7 +202,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
 
     poll(at, lambda at: any("completed" in t for t in texts(at.success)), "the run to complete")
 
-    assert runs.read_status(path)["state"] == "completed"
+    assert runs.read_status(path).state == "completed"
     charts = figures(at)
     loss = traces(charts["Loss per epoch"])
     assert len(loss["training loss (mean of the logged batches)"]["y"]) >= 2
@@ -215,7 +215,7 @@ def test_a_tiny_training_started_on_the_page_finishes_and_shows_its_curves(train
     assert "Best possible (oracle)" in table.index
     assert not at.get("progress"), "polling stops with the bar once the run is over"
     status = runs.read_status(path)
-    sentence = verdict(status["final"], status["baselines"]).sentence
+    sentence = verdict(status.final, status.baselines, paired=status.paired).sentence
     boxes = texts(at.warning) + texts(at.info)
     assert f"**Is the model worth it?** On the held-out sessions, {sentence}" in boxes
     assert "of the best possible" in sentence  # a simulated run has its ceiling
@@ -245,15 +245,15 @@ def test_a_second_start_is_refused_and_stop_keeps_the_best_checkpoint(
     poll(at, lambda at: any("Training stopped" in t for t in texts(at.warning)), "the stop")
 
     status = runs.read_status(path)
-    assert status["state"] == "stopped" and status["reason"] == "stop requested"
+    assert status.state == "stopped" and status.reason == "stop requested"
     assert (path / runs.WEIGHTS["best"]).exists()
     assert "best checkpoint" in texts(at.warning)[0]
     fresh.run()  # the session that re-attached keeps showing the run once it is over
     assert any("Training stopped" in t for t in texts(fresh.warning))
     deadline = time.monotonic() + 10  # the worker exits right after its last status write
-    while runs.pid_running(status["pid"]) and time.monotonic() < deadline:
+    while runs.pid_running(status.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not runs.pid_running(status["pid"]), "the worker process is gone"
+    assert not runs.pid_running(status.pid), "the worker process is gone"
 
 
 def test_a_failed_run_in_the_url_shows_its_reason(open_page, models_dir):

@@ -42,10 +42,10 @@ def test_two_processes_started_on_the_page_train_the_run_to_completion(
     assert not at.error, [e.value for e in at.error]
     (path,) = [p for p in models_dir.iterdir() if not p.name.startswith(".")]
     deadline = time.monotonic() + DEADLINE
-    while runs.read_status(path)["state"] == "running":
+    while runs.read_status(path).state == "running":
         assert time.monotonic() < deadline, "the 2-process run did not finish in time"
         time.sleep(0.5)
     status = runs.read_status(path)
-    assert status["state"] == "completed", status.get("reason")
-    assert status["processes"] == 2 and runs.read_events(path)[0]["processes"] == 2
+    assert status.state == "completed", status.reason
+    assert status.processes == 2 and runs.read_events(path)[0]["processes"] == 2
     runs.load_model(path)

@@ -57,6 +57,9 @@ def test_leaderboard_lists_every_family_with_baselines_and_ceiling(open_page, mo
     assert table.loc["Oracle", "kind"] == "ceiling (oracle)"
     assert {"Popularity", "Markov chain"} <= set(table.index[table["kind"] == "baseline"])
     assert list(table["hit@10"]) == sorted(table["hit@10"], reverse=True)  # best first
+    # Each run against the best baseline, with the 95% session-bootstrap interval.
+    against = rows["vs best baseline (95% CI)"]
+    assert against.str.contains(r"^(?:beats|trails|level with) .*95% CI").all(), list(against)
     # No row chosen: the curves of every run, against training time, with the oracle lines.
     (chart,) = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
@@ -137,4 +140,4 @@ def test_runs_page_lists_every_family(open_page: Callable[..., Any], models):
     assert not at.exception
     table = at.dataframe[0].value.set_index("run")
     assert {table.loc[f"tiny-{f}", "family"] for f in FAMILIES} == set(FAMILIES)
-    assert runs.read_status(models / "tiny-sasrec")["state"] == "completed"
+    assert runs.read_status(models / "tiny-sasrec").state == "completed"

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from streamrec.config import MODEL_CONFIGS, RunConfig, SimConfig, TrainConfig, model_config
-from streamrec.recommend import recommend
+from streamrec.recommendation import recommend
 from streamrec.training import jobs, runs
 from streamrec.training.loop import train
 from streamrec.training.objectives import use_bf16
@@ -64,12 +64,12 @@ def test_every_family_trains_on_the_gpu_in_mixed_precision_and_loads_on_the_cpu(
     run = config(family, device="cuda", precision="auto", epochs=2)
     path = runs.create_run(run, tmp_path, f"gpu-{family}")
     status = jobs.run_training(path, run, with_baselines=False)
-    assert status["state"] == "completed", status.get("reason")
+    assert status.state == "completed", status.reason
     assert runs.read_events(path)[0]["device"].startswith("cuda")
     model, _ = runs.load_model(path)  # weights are saved from the GPU as CPU tensors
     assert next(model.parameters()).device.type == "cpu"
     assert len(recommend(model, [1, 2, 3], k=10, max_len=run.train.max_len).top_items) == 10
-    assert status["final"]["hit@10"] > 0.1  # well above chance (10 / 120)
+    assert status.final["hit@10"] > 0.1  # well above chance (10 / 120)
 
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs")
@@ -84,4 +84,4 @@ def test_torchrun_trains_on_two_gpus_with_nccl(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     status = runs.read_status(tmp_path / "nccl")
-    assert status["state"] == "completed" and status["processes"] == 2
+    assert status.state == "completed" and status.processes == 2

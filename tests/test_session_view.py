@@ -15,8 +15,8 @@ from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
 from streamrec.data.splits import Split, Targets, make_split, tokens_from_items
 from streamrec.evaluation.baselines import Oracle
 from streamrec.model import LSTMRecommender
-from streamrec.recommend import Recommendation, parse_items, recommend
-from streamrec.training.runs import RunInfo
+from streamrec.recommendation import Recommendation, parse_items, recommend
+from streamrec.training.runs import RunInfo, RunStatus
 from streamrec.views.session_view import (
     ClickCauses,
     Headline,
@@ -28,7 +28,6 @@ from streamrec.views.session_view import (
     causes_paragraph,
     click_labels,
     drop_choices,
-    format_session,
     headlines,
     held_out_sessions,
     item_label,
@@ -80,12 +79,6 @@ def test_labels():
         "3 · category 2",
         "4 · category 1",
     ]
-
-
-def test_format_session_reads_back_with_parse_items():
-    assert format_session([302, 310, 365]) == "302, 310, 365"
-    assert format_session(np.array([4, 4, 0])) == "4, 4, 0"
-    assert parse_items(format_session([4, 4, 0]), 5) == [4, 4, 0]
 
 
 def test_catalog_summary():
@@ -191,7 +184,7 @@ def test_session_update_agrees_with_recommend_and_the_oracle(small_oracle):
 def catalog_run(name: str, n_items: int) -> RunInfo:
     """A listed run whose model reads a catalog of `n_items` items."""
     config = RunConfig(SimConfig(n_items=n_items), LSTMConfig(n_items=n_items))
-    return RunInfo(Path("/models") / name, {"state": "completed"}, config)
+    return RunInfo(Path("/models") / name, RunStatus(state="completed"), config)
 
 
 def test_run_caption():
@@ -199,7 +192,7 @@ def test_run_caption():
     scored = {"hit@10": 0.41234}
     done = RunInfo(
         Path("/models/r"),
-        {"state": "completed", "final": scored, "baselines": {"Oracle": {"hit@10": 0.5}}},
+        RunStatus(state="completed", final=scored, baselines={"Oracle": {"hit@10": 0.5}}),
         config,
     )
     described = (
@@ -207,9 +200,9 @@ def test_run_caption():
         "engine). LSTM (2 × 128) with attention pooling, reads the last 25 clicks."
     )
     assert run_caption(done, config) == described
-    running = RunInfo(Path("/models/r"), {"state": "running", "final": scored}, config)
+    running = RunInfo(Path("/models/r"), RunStatus(state="running", final=scored), config)
     assert run_caption(running, config) == f"{described} Status: running."
-    assert run_caption(RunInfo(Path("/models/r"), {"state": "stopped"}, config), config) == (
+    assert run_caption(RunInfo(Path("/models/r"), RunStatus(state="stopped"), config), config) == (
         f"{described} Status: stopped."
     )
 

@@ -51,16 +51,9 @@ def test_simulated_data_has_truth_and_categories():
     assert data.n_items == 60 and data.require_truth() is data.config
 
 
-def test_raw_ids_map_both_ways_and_unknown_ids_are_named():
+def test_raw_ids_of_dense_indices():
     data = log_data()
     assert data.raw_ids([2, 0]) == ["99", "214536502"]
-    assert data.index_of(["214536500", " 99 "]).tolist() == [1, 2]
-    with pytest.raises(ValueError, match=r"unknown item ids: '7', '1'"):
-        data.index_of(["99", "7", "1"])
-    sim = simulate(SimConfig(n_sessions=20, n_items=30, n_categories=6))
-    assert sim.index_of(["0", "29"]).tolist() == [0, 29]
-    with pytest.raises(ValueError, match="'30'"):
-        sim.index_of(["30"])
 
 
 def test_export_frame_uses_raw_ids_and_times():

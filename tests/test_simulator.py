@@ -22,7 +22,9 @@ from streamrec.world.simulator import (
 
 
 def digest(data) -> str:
-    return hashlib.sha256(data.digest_bytes()).hexdigest()
+    """SHA-256 of int64 session lengths followed by int64 item ids (the fixtures' format)."""
+    lengths, items = data.lengths.astype(np.int64), data.items.astype(np.int64)
+    return hashlib.sha256(lengths.tobytes() + items.tobytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

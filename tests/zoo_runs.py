@@ -35,6 +35,6 @@ def train_tiny_runs(root: Path, epochs: int = 1) -> dict[str, Path]:
     for family in MODEL_CONFIGS:
         path = runs.create_run(tiny_config(family, epochs), root, f"tiny-{family}")
         status = jobs.run_training(path)
-        assert status["state"] == "completed", status.get("reason")
+        assert status.state == "completed", status.reason
         paths[family] = path
     return paths

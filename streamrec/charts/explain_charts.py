@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
+from streamrec.charts.layout import escape_figure, figure_layout, fitted_margin, legend_below
 from streamrec.charts.world_charts import category_colors
 from streamrec.data.columns import CATEGORY, ITEM_ID
 from streamrec.views.session_view import (
@@ -107,7 +107,7 @@ def attention_heatmap(
         automargin=False,
         template=TEMPLATE,
     )
-    return go.Figure(data=[heatmap], layout=layout)
+    return escape_figure(go.Figure(data=[heatmap], layout=layout))
 
 
 def attention_growth_heatmap(
@@ -164,7 +164,7 @@ def attention_growth_heatmap(
         automargin=False,
         template=TEMPLATE,
     )
-    return go.Figure(data=[heatmap], layout=layout)
+    return escape_figure(go.Figure(data=[heatmap], layout=layout))
 
 
 def top_k_bars(
@@ -233,7 +233,7 @@ def top_k_bars(
         automargin=False,
         template=TEMPLATE,
     )
-    return go.Figure(data=traces, layout=layout)
+    return escape_figure(go.Figure(data=traces, layout=layout))
 
 
 def behaviour_posterior_chart(
@@ -286,4 +286,4 @@ def behaviour_posterior_chart(
         automargin=False,
         template=TEMPLATE,
     )
-    return go.Figure(data=traces, layout=layout)
+    return escape_figure(go.Figure(data=traces, layout=layout))

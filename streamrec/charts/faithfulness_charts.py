@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from streamrec.charts.explain_charts import BAR_COLOR, TEMPLATE, TRUTH_COLOR
-from streamrec.charts.layout import figure_layout, fitted_margin, legend_below
+from streamrec.charts.layout import escape_figure, figure_layout, fitted_margin, legend_below
 from streamrec.explain.faithfulness import (
     ALL,
     ATTENTION,
@@ -91,7 +91,7 @@ def faithfulness_bars(table: pd.DataFrame) -> go.Figure:
         legend=legend_below(-0.3),
         margin={"l": 70, "r": 20, "t": 60, "b": 130},
     )
-    return go.Figure(data=traces, layout=layout)
+    return escape_figure(go.Figure(data=traces, layout=layout))
 
 
 def occlusion_bars(
@@ -144,4 +144,4 @@ def occlusion_bars(
         template=TEMPLATE,
         showlegend=False,
     )
-    return go.Figure(data=[bars], layout=layout)
+    return escape_figure(go.Figure(data=[bars], layout=layout))

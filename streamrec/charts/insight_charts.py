@@ -7,7 +7,7 @@ right to left, so a session reads left to right as it was clicked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -275,6 +275,9 @@ def compare_pattern_shares(summary: pd.DataFrame) -> go.Figure:
 
 
 EMBEDDING_HEIGHT = 720  # the plot keeps ~500 px above up to four rows of legend
+# Focused categories: saturated, mutually distinct colours; everything else one faint grey.
+FOCUS_COLORS = tuple(qualitative.D3)
+FAINT = "#C9C9C9"
 
 
 def embedding_scatter(
@@ -283,10 +286,15 @@ def embedding_scatter(
     highlight: int | None = None,
     neighbours: Sequence[int] = (),
     names: ItemNames | None = None,
+    focus: Collection[int] | None = None,
 ) -> go.Figure:
     """Items on the first two principal components of their learned vectors, one colour per
     category, marker area growing with true popularity; optionally one item and its
     neighbours ringed.
+
+    With `focus` (categories), only those get colours, from a strong palette in the order
+    given, and every other category is drawn faint grey underneath: 25 category colours over
+    thousands of overlapping points read as one pastel blob.
 
     `projection` is `insights.embedding_projection` output. With `names` (e.g. an imported
     log's), the colour groups are `names.groups()` (categories, else popularity deciles on an
@@ -294,23 +302,33 @@ def embedding_scatter(
     """
     colors = category_colors(n_categories)
     group_names = None if names is None else names.groups()[1]
-    if names is not None and not names.has_categories:  # ordered groups: an ordered scale
+    if group_names is not None and names is not None and not names.has_categories:  # ordered
         colors = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(group_names)))
+    focused = None if focus is None else {int(c): i for i, c in enumerate(dict.fromkeys(focus))}
     picked = highlight is not None
     popularity = projection["popularity"].to_numpy()
     top = float(popularity.max()) if popularity.size and popularity.max() > 0 else 1.0
     fig = go.Figure()
     for category, rows in projection.groupby(CATEGORY, sort=True):
+        faint = focused is not None and int(category) not in focused
+        if focused is None:
+            color = colors[int(category)]
+        elif faint:
+            color = FAINT
+        else:
+            color = FOCUS_COLORS[focused[int(category)] % len(FOCUS_COLORS)]
         fig.add_trace(
             go.Scattergl(
                 x=rows["pc1"],
                 y=rows["pc2"],
                 mode="markers",
                 name=f"category {category}" if group_names is None else group_names[category],
+                showlegend=not faint,
                 marker={
-                    "color": colors[int(category)],
+                    "color": color,
                     "size": 3 + 15 * np.sqrt(rows["popularity"].to_numpy() / top),
-                    "opacity": 0.35 if picked else 0.75,  # let the rings stand out
+                    # Let the rings stand out; faint categories stay in the background.
+                    "opacity": 0.3 if faint else (0.35 if picked and focused is None else 0.75),
                     "line": {"width": 0},
                 },
                 customdata=np.stack([rows[ITEM_ID], rows[CATEGORY], rows["popularity"]], axis=1),

@@ -1,7 +1,9 @@
 """The layout every chart shares: a title, axis titles with units, a height and margins.
 
 `figure_layout` builds it as a plain dict, for figures built in one `go.Figure(data, layout)`
-call; `finish` applies it to a figure built trace by trace. Where a legend goes is the
+call; `finish` applies it to a figure built trace by trace. Every chart leaves through
+`finish` or `escape_figure`, which escapes the text Plotly would render as HTML (an item id
+`<a href=...>` from an imported log must show as text, never become a link). Where a legend goes is the
 caller's choice (`legend_below` for the usual horizontal row under the plot).
 """
 
@@ -11,7 +13,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
+
+from streamrec.text import escape_plotly
 
 MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
 HEIGHT = 360
@@ -98,5 +103,54 @@ def finish(
     fig: go.Figure, title: str, x_title: str, y_title: str, height: int = HEIGHT, **layout: Any
 ) -> go.Figure:
     """`fig` with `figure_layout(title, x_title, y_title, height, **layout)` applied over what
-    it already set."""
-    return fig.update_layout(figure_layout(title, x_title, y_title, height, **layout))
+    it already set, its text escaped (`escape_figure`)."""
+    return escape_figure(fig.update_layout(figure_layout(title, x_title, y_title, height, **layout)))
+
+
+# Trace properties that carry data text Plotly renders (labels, hover text, legend names);
+# templates (hovertemplate, texttemplate) are the charts' own and stay as written.
+_TRACE_TEXT = ("x", "y", "text", "hovertext", "customdata", "name", "labels")
+
+
+def _has_text(value: Any) -> bool:
+    """True if `value` (a string, or a nested list or array) holds a string Plotly would
+    render differently once escaped; numeric data is never copied."""
+    if isinstance(value, str):
+        return escape_plotly(value) != value
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "OUS" and _has_text(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return any(_has_text(v) for v in value)
+    return False
+
+
+def _escaped(value: Any) -> Any:
+    """`value` with every string in it escaped: a string, or a (nested) list or array."""
+    if isinstance(value, str):
+        return escape_plotly(value)
+    if isinstance(value, np.ndarray):
+        return np.array(_escaped(value.tolist()), dtype=object)
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return value
+
+
+def escape_figure(fig: go.Figure) -> go.Figure:
+    """`fig` with the text in its traces (axis values, labels, hover text, custom data, legend
+    names) and in its layout (titles, tick labels, annotations) escaped for Plotly."""
+    for trace in fig.data:
+        for name in _TRACE_TEXT:
+            if name in trace and _has_text(trace[name]):
+                trace[name] = _escaped(trace[name])
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = escape_plotly(layout.title.text)
+    for axis in [layout[k] for k in layout if k.startswith(("xaxis", "yaxis", "coloraxis"))]:
+        if getattr(axis, "title", None) is not None and axis.title.text:
+            axis.title.text = escape_plotly(axis.title.text)
+        if _has_text(getattr(axis, "ticktext", None)):
+            axis.ticktext = _escaped(axis.ticktext)
+    for note in layout.annotations:
+        if note.text:
+            note.text = escape_plotly(note.text)
+    return fig

@@ -117,8 +117,9 @@ def top_transitions_chart(data: SessionData, k: int = 15) -> go.Figure:
 def categories_chart(data: SessionData, k: int = 30) -> go.Figure:
     """Clicks per category for the k most clicked categories. Needs categories."""
     category = data.item_category  # ValueError naming the data set when there are none
-    clicks = np.bincount(category[data.items], minlength=data.catalog.n_categories)
-    items = data.catalog.category_sizes
+    catalog = data.require_catalog()
+    clicks = np.bincount(category[data.items], minlength=catalog.n_categories)
+    items = catalog.category_sizes
     top = np.argsort(-clicks, kind="stable")[:k]
     fig = go.Figure(go.Bar(
         x=[str(c) for c in top], y=clicks[top], marker_color="#2CA02C",

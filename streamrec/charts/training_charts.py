@@ -1,15 +1,15 @@
 """Figures of training runs: loss and ranking metrics per epoch, the baselines and the oracle
 as reference lines, and several runs' validation curves overlaid. Data in, figure out.
 
-Every builder takes the run's events as written to metrics.jsonl (see `streamrec.training.loop`):
-"batch" events give the training loss as it goes, "epoch" events the validation figures.
+Every builder takes the run's events as the trainer writes them to metrics.jsonl and
+`runs.read_events` reads them back (`streamrec.training.events`): "batch" events give the
+training loss as it goes, "epoch" events the validation figures.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -17,8 +17,7 @@ from plotly.subplots import make_subplots
 
 from streamrec.charts.layout import MARGIN, finish, legend_below
 from streamrec.charts.world_charts import METRIC_LABELS, ORACLE
-
-Event = Mapping[str, Any]
+from streamrec.training.events import BatchEvent, EpochEvent, Event, StartEvent, epoch_metric
 
 ORACLE_LABEL = "Best possible (oracle)"
 METRICS_TITLE = "Ranking quality per epoch on the validation sessions (flat lines: baselines)"
@@ -102,17 +101,25 @@ def baseline_styles(names: Sequence[str]) -> dict[str, tuple[str, str]]:
     return styles
 
 
-def _of(events: Sequence[Event], kind: str) -> list[Event]:
-    return [e for e in events if e.get("event") == kind]
+def _starts(events: Sequence[Event]) -> list[StartEvent]:
+    return [e for e in events if e["event"] == "start"]
+
+
+def _batches(events: Sequence[Event]) -> list[BatchEvent]:
+    return [e for e in events if e["event"] == "batch"]
+
+
+def _epochs(events: Sequence[Event]) -> list[EpochEvent]:
+    return [e for e in events if e["event"] == "epoch"]
 
 
 def batch_epochs(events: Sequence[Event]) -> list[float]:
     """Fractional epoch of each "batch" event: epoch 1.5 is halfway through the second pass."""
-    start = _of(events, "start")
+    start = _starts(events)
     planned = start[-1].get("epochs") if start else None
     per_epoch = start[-1].get("batches_per_epoch") if start else None
     out = []
-    for e in _of(events, "batch"):
+    for e in _batches(events):
         if planned and "progress" in e:
             out.append(float(e["progress"]) * planned)  # progress = (epoch - 1 + b / n_b) / epochs
         else:
@@ -124,7 +131,7 @@ def epoch_range(events: Sequence[Event], epochs: float | None) -> float:
     """Right end of the epoch axis: one epoch past the latest point, at most the planned
     epochs, at least 1. A live chart then rescales once per epoch, not on every redraw, and
     the first epochs of a long run are not squeezed into the left edge."""
-    xs = [*batch_epochs(events), *(e["epoch"] for e in _of(events, "epoch"))]
+    xs = [*batch_epochs(events), *(e["epoch"] for e in _epochs(events))]
     ahead = math.ceil(max(xs, default=0.0)) + 1
     return float(max(min(epochs, ahead) if epochs else max(xs, default=0.0), 1.0))
 
@@ -158,8 +165,8 @@ def loss_chart(
     `epochs` (planned) bounds the x range, see `epoch_range`;
     `n_items` adds the loss of a uniform guess over the catalog, ln(n_items), for scale.
     """
-    batches = _of(events, "batch")
-    epoch_rows = _of(events, "epoch")
+    batches = _batches(events)
+    epoch_rows = _epochs(events)
     right = epoch_range(events, epochs)
     fig = go.Figure()
     fig.add_trace(
@@ -210,7 +217,7 @@ def metrics_chart(
     each with its own dash pattern and one marker at its own epoch, so that lines with equal
     scores stay visible side by side (see `baseline_styles`).
     """
-    epoch_rows = _of(events, "epoch")
+    epoch_rows = _epochs(events)
     baselines = baselines or {}
     colors = baseline_colors(list(baselines))
     styles = baseline_styles(list(baselines))
@@ -256,7 +263,7 @@ def metrics_chart(
         fig.add_trace(
             go.Scatter(
                 x=[e["epoch"] for e in epoch_rows],
-                y=[e.get(metric) for e in epoch_rows],
+                y=[epoch_metric(e, metric) for e in epoch_rows],
                 mode="lines+markers",
                 name="this model",
                 legendgroup="this model",
@@ -294,11 +301,12 @@ def overlay_chart(
     fig = go.Figure()
     x_unit = "%{x:.1f} s" if x == "train_seconds" else "epoch %{x:.2f}"
     for i, (run_id, events) in enumerate(curves.items()):
-        rows = [e for e in _of(events, "epoch") if e.get(metric) is not None and x in e]
+        rows = [e for e in _epochs(events)
+                if epoch_metric(e, metric) is not None and epoch_metric(e, x) is not None]
         fig.add_trace(
             go.Scatter(
-                x=[e[x] for e in rows],
-                y=[e[metric] for e in rows],
+                x=[epoch_metric(e, x) for e in rows],
+                y=[epoch_metric(e, metric) for e in rows],
                 mode="lines+markers",
                 name=run_id,
                 line={"color": _RUN_COLORS[i % len(_RUN_COLORS)], "width": 2},
@@ -318,4 +326,19 @@ def overlay_chart(
     fig = _finish(fig, title, x_title, metric_axis(metric), None, height=440)
     if metric.startswith("hit@"):
         fig.update_yaxes(tickformat=".1%")  # runs often differ by tenths of a percent
+    _single_point_ranges(fig)
     return fig
+
+
+def _single_point_ranges(fig: go.Figure) -> None:
+    """Axes from 0 to past the value when the traces hold one x or one y value only: Plotly's
+    autorange centres a lone point in a span that runs below zero (e.g. -50%..100%)."""
+    def finite(axis: str) -> list[float]:
+        values = [v for trace in fig.data for v in (getattr(trace, axis) or ()) if v is not None]
+        return [float(v) for v in values if math.isfinite(float(v))]
+
+    xs, ys = finite("x"), finite("y")
+    if xs and len(set(xs)) == 1:
+        fig.update_xaxes(range=[0, max(float(xs[0]), 0.0) * 1.25 or 1.0])
+    if ys and len(set(ys)) == 1:
+        fig.update_yaxes(range=[0, max(float(ys[0]), 0.0) * 1.5 or 1.0])

@@ -15,6 +15,7 @@ from plotly.colors import qualitative
 
 from streamrec.charts.layout import finish, legend_below
 from streamrec.data.sessions import SessionData
+from streamrec.world.oracle import Oracle
 from streamrec.world.simulator import BEHAVIOURS
 
 # Distinct hand-made palettes first; generated hues only beyond them.
@@ -35,7 +36,7 @@ METRIC_LABELS = {
     for name, label in (("hit", "Hit"), ("mrr", "MRR"), ("ndcg", "NDCG"))
     for k in (5, 10, 20, 50)
 }
-ORACLE = "Oracle"
+ORACLE = Oracle.name
 
 
 def category_colors(n_categories: int) -> list[str]:
@@ -70,8 +71,8 @@ def session_length_histogram(data: SessionData) -> go.Figure:
 
 def category_sizes_chart(data: SessionData) -> go.Figure:
     """Items per category, coloured by category, with each category's share of clicks."""
-    n_cats = data.catalog.n_categories
-    sizes = data.catalog.category_sizes
+    n_cats = data.require_catalog().n_categories
+    sizes = data.require_catalog().category_sizes
     clicks = np.bincount(data.item_category[data.items], minlength=n_cats)
     share = clicks / max(data.n_clicks, 1) * 100
     fig = go.Figure(
@@ -96,10 +97,10 @@ def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figur
     Expected clicks of an item: the clicks its category received times its true
     within-category probability, so the gap between the curves is sampling noise.
     """
-    n_items = data.catalog.n_items
+    n_items = data.require_catalog().n_items
     observed = np.sort(np.bincount(data.items, minlength=n_items))[::-1]
     category_clicks = np.bincount(
-        data.item_category[data.items], minlength=data.catalog.n_categories
+        data.item_category[data.items], minlength=data.require_catalog().n_categories
     )
     expected = np.sort(category_clicks[data.item_category] * data.item_popularity)[::-1]
     fig = go.Figure()
@@ -143,8 +144,8 @@ def popularity_long_tail(data: SessionData, max_points: int = 2_000) -> go.Figur
 def behaviour_mix_chart(data: SessionData) -> go.Figure:
     """Share of sessions per behaviour: the configured mix beside what was drawn."""
     labels = [BEHAVIOUR_LABELS[b] for b in BEHAVIOURS]
-    configured = np.asarray(data.config.behaviour_mix) * 100
-    observed = np.bincount(data.behaviour, minlength=len(BEHAVIOURS)) / max(data.n_sessions, 1)
+    configured = np.asarray(data.require_truth().behaviour_mix) * 100
+    observed = np.bincount(data.require_behaviour(), minlength=len(BEHAVIOURS)) / max(data.n_sessions, 1)
     fig = go.Figure(
         [
             go.Bar(
@@ -239,7 +240,7 @@ def sample_session_strips(data: SessionData, n_rows: int = 30, seed: int = 0) ->
     return session_strips(
         [data.session(int(s)) for s in chosen],
         data.item_category,
-        data.catalog.n_categories,
+        data.require_catalog().n_categories,
         row_labels=[str(s) for s in chosen],
         title=f"A sample of {k} sessions, clicks coloured by category",
     )
@@ -260,7 +261,7 @@ def transition_heatmap(data: SessionData, max_categories: int = 40) -> go.Figure
     With more than `max_categories` categories only the most clicked are drawn; their rows
     are still normalised over every next category, so a row need not sum to 1.
     """
-    n_cats = data.catalog.n_categories
+    n_cats = data.require_catalog().n_categories
     src, dst = _transition_pairs(data)
     if n_cats <= max_categories:
         shown = np.arange(n_cats)

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from streamrec.data.sessions import SessionData
-from streamrec.recommend import parse_items
+from streamrec.recommendation import parse_items
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 POPULARITY_GROUPS = 10  # items without categories are grouped by popularity decile

@@ -93,7 +93,7 @@ def sniff_separator(path: Path) -> str:
     except csv.Error:
         first = sample.splitlines()[0] if sample else ""
         counts = {sep: first.count(sep) for sep in SEPARATORS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=lambda sep: counts[sep])
         return best if counts[best] else ","
 
 
@@ -152,10 +152,10 @@ def recognise_columns(names: list[str], named: dict[str, str], path: Path) -> di
         if role in mapping:
             continue
         for candidate in COLUMN_NAMES[role]:
-            column = normal.get(candidate)
-            if column is not None and column not in taken:
-                mapping[role] = column
-                taken.add(column)
+            found = normal.get(candidate)
+            if found is not None and found not in taken:
+                mapping[role] = found
+                taken.add(found)
                 break
     for role in ("session", "item"):
         if role not in mapping:

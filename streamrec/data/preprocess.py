@@ -222,7 +222,8 @@ def _session_order(clicks: Clicks) -> np.ndarray:
     new_lengths = lengths[by_start]
     offsets = np.concatenate(([0], np.cumsum(new_lengths)))
     within = np.arange(clicks.n_clicks) - np.repeat(offsets[:-1], new_lengths)
-    return np.repeat(starts[by_start], new_lengths) + within
+    rows: np.ndarray = np.repeat(starts[by_start], new_lengths) + within
+    return rows
 
 
 def build_sessions(parts: Parts, name: str) -> tuple[SessionData, int, int]:
@@ -254,12 +255,12 @@ def build_sessions(parts: Parts, name: str) -> tuple[SessionData, int, int]:
     if parts.train.time is not None:
         extras["times"] = np.concatenate([p.time for p in ordered]).astype(np.float64)
     train_rows = _concat([ordered[0], ordered[1]])
-    if parts.train.label is not None and parts.train.label_keys is not None:
+    if train_rows.label is not None and parts.train.label_keys is not None:
         codes = train_rows.label[first_row]
         labels = np.where(codes >= 0, parts.train.label_keys[np.maximum(codes, 0)], "")
         extras["item_labels"] = labels.astype(str)
     catalog = None
-    if parts.train.category is not None:
+    if train_rows.category is not None:
         _, item_category = np.unique(train_rows.category[first_row], return_inverse=True)
         catalog = Catalog.from_categories(item_category.astype(np.int64), items)
     data = SessionData(

@@ -151,19 +151,27 @@ class SessionData:
         """True if items carry display labels."""
         return self.item_labels is not None
 
+    def require_catalog(self) -> Catalog:
+        """The item catalog; ValueError naming the data set if the source has no categories."""
+        if self.catalog is None:
+            raise ValueError(f"{self._what()} has no item categories")
+        return self.catalog
+
+    def require_behaviour(self) -> np.ndarray:
+        """(n_sessions,) hidden behaviour of each session; ValueError unless simulated."""
+        if self.behaviour is None:
+            raise ValueError(f"{self._what()} has no hidden session behaviours")
+        return self.behaviour
+
     @property
     def item_category(self) -> np.ndarray:
         """(n_items,) category of each item; ValueError if the source has no categories."""
-        if self.catalog is None:
-            raise ValueError(f"{self._what()} has no item categories")
-        return self.catalog.item_category
+        return self.require_catalog().item_category
 
     @property
     def item_popularity(self) -> np.ndarray:
         """(n_items,) within-category popularity; ValueError if the source has no categories."""
-        if self.catalog is None:
-            raise ValueError(f"{self._what()} has no item categories")
-        return self.catalog.item_popularity
+        return self.require_catalog().item_popularity
 
     def preferred_categories(self, s: int) -> np.ndarray:
         """Sorted preferred categories of session s (simulated data)."""
@@ -193,26 +201,7 @@ class SessionData:
             return [str(int(i)) for i in index]
         return [str(x) for x in self.item_ids[index]]
 
-    def index_of(self, raw: Iterable[str]) -> np.ndarray:
-        """Dense indices of raw item ids; ValueError naming every unknown id."""
-        raw = [str(r).strip() for r in raw]
-        if self.item_ids is None:
-            bad = [r for r in raw if not r.isdigit() or int(r) >= self.n_items]
-            index = np.asarray([int(r) for r in raw if r not in bad], np.int64)
-        else:
-            lookup = {str(x): i for i, x in enumerate(self.item_ids)}
-            bad = [r for r in raw if r not in lookup]
-            index = np.asarray([lookup[r] for r in raw if r in lookup], np.int64)
-        if bad:
-            shown = ", ".join(repr(b) for b in bad[:5]) + (" …" if len(bad) > 5 else "")
-            raise ValueError(f"unknown item ids: {shown}; they are not in {self._what()}'s catalog")
-        return index
-
     # -- subsets and exports -----------------------------------------------------------------
-
-    def digest_bytes(self) -> bytes:
-        """int64 session lengths followed by int64 item ids, native byte order (fixture format)."""
-        return self.lengths.astype(np.int64).tobytes() + self.items.astype(np.int64).tobytes()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per click: session_id, position, item_id, and category / time / cause where known."""

@@ -169,7 +169,8 @@ def _example_split(data: SessionData, config: TrainConfig) -> Split:
 
 def target_items(data: SessionData, targets: Targets) -> np.ndarray:
     """(N,) the item id of each target click."""
-    return data.items[data.offsets[targets.session] + targets.position]
+    items: np.ndarray = data.items[data.offsets[targets.session] + targets.position]
+    return items
 
 
 def prefix_matrix(data: SessionData, targets: Targets, max_len: int) -> np.ndarray:
@@ -214,7 +215,8 @@ class Rows:
     @property
     def lengths(self) -> np.ndarray:
         """(R,) clicks per row."""
-        return (self.tokens != PAD).sum(axis=1)
+        lengths: np.ndarray = (self.tokens != PAD).sum(axis=1)
+        return lengths
 
     @property
     def n_targets(self) -> int:

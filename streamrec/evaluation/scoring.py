@@ -57,7 +57,7 @@ class CategoryLevels(PopularityLevels):
         members = np.argsort(category, kind="stable")
         self.members = torch.from_numpy(members)  # item ids grouped by category
         self.category_ptr = torch.from_numpy(
-            np.searchsorted(category[members], np.arange(data.catalog.n_categories + 1))
+            np.searchsorted(category[members], np.arange(data.require_catalog().n_categories + 1))
         )
 
     def scores(self, prefixes: torch.Tensor, scale: float = 1.0) -> torch.Tensor:

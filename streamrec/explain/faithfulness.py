@@ -216,14 +216,15 @@ def last_output_maps(
         logits = model.logits(states[batch, last])  # (B, n_items)
         log_p = torch.log_softmax(logits.float(), dim=-1)[batch, torch.from_numpy(items[index])]
         probs[index] = log_p.exp().double().numpy()
-        found = {ATTENTION: weights}
-        if POINTER in maps:
+        found: dict[str, torch.Tensor | None] = {ATTENTION: weights}
+        if POINTER in maps and explain is not None:
             found[POINTER] = explain(rows)[POINTER]
         for name in list(maps):
-            if found[name] is None:
+            value = found[name]
+            if value is None:
                 del maps[name]  # the model has no such map
             else:
-                maps[name][index, :t] = found[name][batch, last].numpy()  # (B, t)
+                maps[name][index, :t] = value[batch, last].numpy()  # (B, t)
         if progress is not None:
             progress(min(1.0, (start + index.size) / n))
     return probs, maps
@@ -233,7 +234,8 @@ def cause_rank(scores: np.ndarray, lengths: np.ndarray, cause: np.ndarray) -> np
     """(N,) 1-based rank of the cause's score among the row's first L scores, ties against it."""
     inside = np.arange(scores.shape[1])[None, :] < lengths[:, None]
     own = scores[np.arange(scores.shape[0]), cause][:, None]
-    return ((scores >= own) & inside).sum(axis=1)
+    ranks: np.ndarray = ((scores >= own) & inside).sum(axis=1)
+    return ranks
 
 
 def measure_faithfulness(
@@ -351,7 +353,8 @@ def occlusion(model: RowModel, session: np.ndarray | list[int], item: int) -> np
     with evaluating(model), one_thread():  # one pass: a causal model reads each row's own clicks
         probs, _ = last_output(model, rows, lengths, np.full(rows.shape[0], item), rows.shape[0],
                                want_attention=False)
-    return probs[0] - probs[1:]
+    drops: np.ndarray = probs[0] - probs[1:]
+    return drops
 
 
 def markdown_table(result: Faithfulness) -> str:

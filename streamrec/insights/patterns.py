@@ -89,7 +89,8 @@ def entropy(weights: np.ndarray) -> np.ndarray:
     w = weights.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(w > 0, w * np.log(w), 0.0)
-    return -terms.sum(axis=1)
+    entropy: np.ndarray = -terms.sum(axis=1)
+    return entropy
 
 
 def normalised_entropy(weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:

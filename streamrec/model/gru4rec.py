@@ -34,7 +34,8 @@ class GRU4Rec(nn.Module):
     def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, T, E) input vectors; padding is the zero vector."""
         if self.input is not None:
-            return self.input(tokens)
+            vectors: torch.Tensor = self.input(tokens)
+            return vectors
         mask = (tokens != 0).unsqueeze(2)
         return F.embedding((tokens - 1).clamp(min=0), self.output.weight) * mask
 

@@ -18,7 +18,7 @@ biases still move the state). Here the clicks of each prefix are moved to the fr
 the recurrence, so a prediction depends on the clicks alone.
 
 Two options beyond the case study, off by default (its network is unchanged), on in the
-order-carrying scenarios (streamrec/world/scenarios.py), where each was measured (README):
+order-carrying scenarios (streamrec/world/scenarios.py), where each was measured (docs/results-simulator.md):
 
 - `item_skip`: the attention-pooled *item embeddings* join the pooled recurrent states in the
   context the output layer reads, so an item can vote for its successor directly through a
@@ -200,7 +200,8 @@ class LSTMRecommender(nn.Module):
 
     def _catalog_scores(self, contexts: torch.Tensor, items: torch.Tensor | None) -> torch.Tensor:
         if items is None:
-            return self.output(contexts)
+            scores: torch.Tensor = self.output(contexts)
+            return scores
         return contexts @ self.output.weight[items].T + self.output.bias[items]  # (..., C)
 
     def item_embeddings(self) -> torch.Tensor:

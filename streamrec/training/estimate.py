@@ -14,11 +14,12 @@ import dataclasses
 import math
 import time
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import torch
 
-from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.config import DataConfig, RunConfig, SimConfig, TrainConfig, field_infos
 from streamrec.data.sessions import SessionData
 from streamrec.data.sources import open_data
 from streamrec.data.splits import Split, all_targets, batches, build_rows, target_items
@@ -27,6 +28,7 @@ from streamrec.training.loop import _row_batch, training_step
 from streamrec.training.objectives import make_loss, resolve_device, use_bf16
 from streamrec.world.simulator import simulate
 
+T = TypeVar("T", SimConfig, TrainConfig)
 TIMED_BATCHES = 3  # at least this many batches are timed, after two warm-up batches
 TIMING_SECONDS = 0.5  # ...and batches are timed until this much time has passed
 MAX_TIMED_BATCHES = 200  # ...but no more than this many (tiny models take ~5 ms a batch)
@@ -61,39 +63,29 @@ def expected_train_targets(config: RunConfig) -> float:
     return sim.n_sessions * targets_per_session * share
 
 
+def _speed_only(config: T) -> T:
+    """The dataclass `config` with every field not marked `speed` in its metadata
+    (`streamrec.config.setting`) at its default."""
+    kept = {name: getattr(config, name) for name, info in field_infos(config).items() if info.speed}
+    defaults: T = type(config)()
+    return dataclasses.replace(defaults, **kept)
+
+
 def speed_config(config: RunConfig) -> RunConfig:
     """The config with every field that does not change the speed of an epoch set to its
     default, so equal speeds share one measurement (a cache key)."""
     tc = config.train
-    speed_fields = {
-        "batch_size": tc.batch_size,
-        "max_len": tc.max_len,
-        "protocol": tc.protocol,
-        "valid_fraction": tc.valid_fraction,
-        "test_fraction": tc.test_fraction,
-        "example_valid_fraction": tc.example_valid_fraction,
-        "clip_norm": 1.0 if tc.clip_norm > 0 else 0.0,
-        "loss": config.loss,
-        "n_negatives": tc.n_negatives if config.loss != "full" else TrainConfig.n_negatives,
-        "device": tc.device,
-        "precision": tc.precision,
-    }
-    sim = config.sim
-    sim_fields = {
-        "n_sessions": sim.n_sessions,
-        "n_items": sim.n_items,
-        "n_categories": sim.n_categories,
-        "min_session_length": sim.min_session_length,
-        "max_session_length": sim.max_session_length,
-        "min_kept_length": sim.min_kept_length,
-        "min_preferred": sim.min_preferred,
-        "max_preferred": sim.max_preferred,
-    }
+    train = dataclasses.replace(
+        _speed_only(tc),
+        clip_norm=1.0 if tc.clip_norm > 0 else 0.0,  # any positive norm costs the same
+        loss=config.loss,  # "auto" resolved: two spellings of one objective time alike
+        n_negatives=tc.n_negatives if config.loss != "full" else TrainConfig.n_negatives,
+    )
     return RunConfig(
         # An imported data set's sessions do not depend on the simulator's settings.
-        sim=SimConfig(**sim_fields) if config.data.is_simulated else SimConfig(),
+        sim=_speed_only(config.sim) if config.data.is_simulated else SimConfig(),
         model=config.model,
-        train=TrainConfig(**speed_fields),
+        train=train,
         data=config.data,
     )
 

@@ -6,8 +6,8 @@ fixed fields: `hit@K`, `mrr@K` and `ndcg@K` (`metric_keys` names them).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypedDict, cast
 
 
 class StartEvent(TypedDict):
@@ -76,3 +76,22 @@ Event = StartEvent | BatchEvent | EpochEvent | EndEvent
 def metric_keys(cutoffs: Sequence[int]) -> list[str]:
     """The ranking-metric keys an epoch event and a final dict carry for these cutoffs."""
     return [f"{name}@{k}" for k in cutoffs for name in ("hit", "mrr", "ndcg")]
+
+
+KINDS = ("start", "batch", "epoch", "end")
+
+
+def as_event(obj: object) -> Event | None:
+    """`obj` (one parsed metrics.jsonl line) as the event the trainer wrote, or None when it is
+    not one (not an object, or no known "event" kind). Fields are not checked one by one: a
+    run's metrics file can hold many thousands of lines, and readers tolerate a missing field."""
+    if not isinstance(obj, dict) or obj.get("event") not in KINDS:
+        return None
+    return cast(Event, obj)
+
+
+def epoch_metric(event: EpochEvent, key: str) -> float | None:
+    """A value an epoch event carries by name: one of `metric_keys` ("hit@10"), flattened
+    beside the fixed fields, or a fixed numeric field; None if the event has no such number."""
+    value = cast(Mapping[str, object], event).get(key)
+    return float(value) if isinstance(value, (int, float)) else None

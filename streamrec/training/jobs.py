@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from streamrec.config import RunConfig
 from streamrec.data.sessions import SessionData
@@ -29,9 +29,10 @@ from streamrec.evaluation.baselines import evaluate_baselines, left_out_baseline
 from streamrec.evaluation.metrics import paired_differences, time_to_reach
 from streamrec.training import distributed, runs
 from streamrec.training.distributed import Ranks
-from streamrec.training.events import Event
+from streamrec.training.events import EndEvent, EpochEvent, Event, epoch_metric
 from streamrec.training.loop import evaluate_model, train
 from streamrec.training.stopping import ShouldStop, StopRequested
+from streamrec.world.oracle import Oracle
 
 LOCK_FILE = ".launch.lock"
 HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in
@@ -46,13 +47,16 @@ def run_training(
     with_baselines: bool = True,
     on_event: Callable[[Event], None] | None = None,
     ranks: Ranks | None = None,
-) -> dict[str, Any]:
+) -> runs.RunStatus:
     """Train the run in `path` to the end, recording everything there; returns the final status.
 
-    SIGTERM and a STOP file both end the run after the current batch with state 'stopped';
-    they also cut short the scoring of the baselines, between batches. Under torchrun
-    (`ranks`, process group joined) rank 0 does all of this and the other ranks only train
-    (`_follow`); they return an empty status.
+    Four phases, each announcing itself in status.json once: open the data, score the baselines
+    on a validation sample (the live chart's reference lines), train, and score the best
+    checkpoint against every baseline on the report split. SIGTERM and a STOP file both end the
+    run after the current batch with state 'stopped'; they also cut short the scoring of the
+    baselines, between batches. Under torchrun (`ranks`, process group joined) rank 0 does all
+    of this and the other ranks only train (`_follow`); they record nothing and return a blank
+    RunStatus.
     """
     path = Path(path)
     if ranks is not None and not ranks.is_main:
@@ -68,9 +72,9 @@ def run_training(
         return stop["signal"] or runs.stop_requested(path)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
-    status = runs.write_status(
-        path, state="running", reason="", started=time.time(), heartbeat=time.time(),
-        phase="simulating" if config.data.is_simulated else "loading",
+    now = time.time()
+    runs.write_status(
+        path, state="running", reason="", started=now, heartbeat=now,
         processes=1 if ranks is None else ranks.world_size,
         # Under the dashboard's launcher its pid stays: Stop signals the launcher.
         **({} if supervised else {"pid": os.getpid()}),
@@ -78,74 +82,20 @@ def run_training(
     beating = _heartbeat(path)
     try:
         if runs.stop_requested(path):  # Stop pressed while the worker was still starting up
-            return runs.write_status(
-                path, state="stopped", reason="stop requested before training began",
-                finished=time.time(), phase="done",
-            )
-        data, split = open_data(config)
-        if data.catalog is not None:
-            runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
-        runs.save_data(path, data, split)
+            return _stopped_before_training(path)
+        data, split = _open_data(path, config)
         if ranks is not None:
             distributed.barrier()  # the data is on disk: the other ranks may load it
+        reference: dict[str, runs.Metrics] = {}
         if with_baselines:
-            runs.write_status(path, heartbeat=time.time(), phase="baselines")
-            tc = config.train
-            # Reference lines for the live validation chart, on a seeded sample so training
-            # starts within seconds; the full report split is scored after training.
-            sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
             try:
-                scores = evaluate_baselines(
-                    data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample,
-                    should_stop=should_stop,
-                )
+                reference = _reference_baselines(path, config, data, split, should_stop)
             except StopRequested:
-                return runs.write_status(
-                    path, state="stopped", reason="stop requested before training began",
-                    finished=time.time(), phase="done",
-                )
-            runs.write_status(
-                path, baselines_valid=scores, baselines_valid_targets=len(sample),
-                baselines_left_out=left_out_baselines(data),
-            )
-        runs.write_status(path, heartbeat=time.time(), phase="training")
-
-        last_beat = 0.0
-        epochs: list[Event] = []
-        for event in train(
-            config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model),
-            ranks,
-        ):
-            runs.append_event(path, event)
-            if on_event:
-                on_event(event)
-            now = time.time()
-            if event["event"] == "epoch":
-                epochs.append(event)
-            if event["event"] == "end":
-                if not config.train.keep_last:
-                    (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
-                reason = event["reason"]
-                if with_baselines and event["final"]:
-                    runs.write_status(path, phase="final evaluation")
-                    try:
-                        runs.write_status(path, **_compare(path, config, data, split, should_stop))
-                    except StopRequested:
-                        reason = "stop requested while the baselines were scored: they are left out"
-                    runs.write_status(path, to_oracle=to_oracle(
-                        epochs, runs.read_status(path).get("baselines_valid", {}), config
-                    ))
-                status = runs.write_status(
-                    path, state=event["status"], reason=reason, heartbeat=now,
-                    finished=now, final=event["final"], best_epoch=event["best_epoch"],
-                    report_split=event["report_split"], phase="done",
-                )
-            elif now - last_beat > HEARTBEAT_EVERY or event["event"] != "batch":
-                fields: dict[str, Any] = {"heartbeat": now}
-                if "progress" in event:
-                    fields.update(progress=event["progress"], eta=event["eta"])
-                runs.write_status(path, **fields)
-                last_beat = now
+                return _stopped_before_training(path)
+        epochs, end = _train(path, config, data, split, should_stop, on_event, ranks)
+        return _final_scoring(
+            path, config, data, split, should_stop, end, epochs, reference, with_baselines
+        )
     except KeyboardInterrupt:  # Ctrl-C in `python -m streamrec train`: the best checkpoint stays
         _record_end(path, state="stopped", reason="interrupted (Ctrl-C)")
         raise
@@ -160,10 +110,116 @@ def run_training(
     finally:
         beating.set()
         signal.signal(signal.SIGTERM, previous)
-    return status
 
 
-def _follow(path: Path, config: RunConfig | None, ranks: Ranks) -> dict[str, Any]:
+def _stopped_before_training(path: Path) -> runs.RunStatus:
+    return runs.write_status(
+        path, state="stopped", reason="stop requested before training began",
+        finished=time.time(), phase="done",
+    )
+
+
+def _open_data(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
+    """Phase 1: simulate or load the sessions and store them, their split and catalog with
+    the run, so pages rebuild exactly what it saw."""
+    runs.write_status(
+        path, heartbeat=time.time(), phase="simulating" if config.data.is_simulated else "loading"
+    )
+    data, split = open_data(config)
+    if data.catalog is not None:
+        runs.save_catalog(path, data.catalog.item_category, data.catalog.item_popularity)
+    runs.save_data(path, data, split)
+    return data, split
+
+
+def _reference_baselines(
+    path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
+) -> dict[str, runs.Metrics]:
+    """Phase 2: the baselines on a seeded validation sample, the live chart's reference lines,
+    so training starts within seconds; the full report split is scored after training."""
+    runs.write_status(path, heartbeat=time.time(), phase="baselines")
+    tc = config.train
+    sample = split.valid.sample(BASELINE_SAMPLE, tc.seed)
+    scores = evaluate_baselines(
+        data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, targets=sample,
+        should_stop=should_stop,
+    )
+    runs.write_status(
+        path, baselines_valid=scores, baselines_valid_targets=len(sample),
+        baselines_left_out=left_out_baselines(data),
+    )
+    return scores
+
+
+def _train(
+    path: Path,
+    config: RunConfig,
+    data: SessionData,
+    split: Split,
+    should_stop: ShouldStop,
+    on_event: Callable[[Event], None] | None,
+    ranks: Ranks | None = None,
+) -> tuple[list[EpochEvent], EndEvent]:
+    """Phase 3: stream the trainer's events into metrics.jsonl, with progress and a heartbeat
+    in status.json; returns the epoch events and the end event."""
+    runs.write_status(path, heartbeat=time.time(), phase="training")
+    last_beat = 0.0
+    epochs: list[EpochEvent] = []
+    for event in train(
+        config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model),
+        ranks,
+    ):
+        runs.append_event(path, event)
+        if on_event:
+            on_event(event)
+        now = time.time()
+        if event["event"] == "end":
+            if not config.train.keep_last:
+                (path / runs.WEIGHTS["last"]).unlink(missing_ok=True)
+            return epochs, event
+        if event["event"] == "epoch":
+            epochs.append(event)
+        if event["event"] == "batch":
+            if now - last_beat > HEARTBEAT_EVERY:
+                runs.write_status(path, heartbeat=now, progress=event["progress"], eta=event["eta"])
+                last_beat = now
+        else:
+            runs.write_status(path, heartbeat=now)
+            last_beat = now
+    raise RuntimeError("the trainer ended without an end event")
+
+
+def _final_scoring(
+    path: Path,
+    config: RunConfig,
+    data: SessionData,
+    split: Split,
+    should_stop: ShouldStop,
+    end: EndEvent,
+    epochs: list[EpochEvent],
+    reference: dict[str, runs.Metrics],
+    with_baselines: bool,
+) -> runs.RunStatus:
+    """Phase 4: every baseline and the best checkpoint on the report split (when the run has a
+    final score), then the run's terminal status, written once."""
+    reason = end["reason"]
+    scored: dict[str, Any] = {}
+    if with_baselines and end["final"]:
+        runs.write_status(path, heartbeat=time.time(), phase="final evaluation")
+        try:
+            scored = _compare(path, config, data, split, should_stop)
+        except StopRequested:
+            reason = "stop requested while the baselines were scored: they are left out"
+        scored["to_oracle"] = to_oracle(epochs, reference, config)
+    now = time.time()
+    return runs.write_status(
+        path, state=end["status"], reason=reason, heartbeat=now, finished=now,
+        final=end["final"], best_epoch=end["best_epoch"], report_split=end["report_split"],
+        phase="done", **scored,
+    )
+
+
+def _follow(path: Path, config: RunConfig | None, ranks: Ranks) -> runs.RunStatus:
     """A rank other than 0: train alongside rank 0 and write nothing. The data comes from the
     run folder rank 0 just saved it to (same machine or a shared disk), else from the same
     source (another machine: the same simulator seed or the same imported data set)."""
@@ -183,14 +239,15 @@ def _follow(path: Path, config: RunConfig | None, ranks: Ranks) -> dict[str, Any
             pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return {}
+    return runs.RunStatus()
 
 
 def _compare(
     path: Path, config: RunConfig, data: SessionData, split: Split, should_stop: ShouldStop
 ) -> dict[str, Any]:
     """Status fields after training: every baseline's metrics on the report split, and the
-    paired difference of the best checkpoint minus each of them on the same targets."""
+    paired difference of the best checkpoint minus each of them on the same targets, with its
+    95% bootstrap interval over the report sessions."""
     tc = config.train
     scored = score_baselines(
         data, split, tc.max_len, tc.cutoffs, tc.exclude_seen, should_stop=should_stop
@@ -199,39 +256,31 @@ def _compare(
     _, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
     return {
         "baselines": {name: metrics for name, (metrics, _) in scored.items()},
-        "paired": paired_differences(ranks, {name: other for name, (_, other) in scored.items()}),
+        "paired": paired_differences(
+            ranks, {name: other for name, (_, other) in scored.items()},
+            sessions=split.report.session,
+        ),
     }
 
 
-class OracleReach(TypedDict):
-    """When a run's validation Hit@K first reached `fraction` of the oracle's (None: never)."""
-
-    fraction: float
-    key: str  # "hit@10"
-    oracle: float  # the oracle's validation Hit@K (baselines_valid)
-    best: float | None  # the best epoch's validation Hit@K
-    epoch: float | None
-    train_seconds: float | None  # training time by then, validation excluded
-    elapsed: float | None  # wall time by then, validation included
-
-
 def to_oracle(
-    epochs: list[Event], baselines_valid: dict[str, dict[str, float]], config: RunConfig
-) -> OracleReach | dict[str, Any]:
+    epochs: list[EpochEvent], baselines_valid: dict[str, runs.Metrics], config: RunConfig
+) -> runs.OracleReach | None:
     """When the validation Hit@K (smallest cutoff) first reached ORACLE_FRACTION of the
     oracle's, as the epoch and the training seconds (validation excluded) by then; None for
-    both if it never did. Empty without an oracle (imported data)."""
+    both if it never did. None without an oracle (imported data)."""
     key = f"hit@{min(config.train.cutoffs)}"
-    oracle = baselines_valid.get("Oracle", {}).get(key)
+    oracle = baselines_valid.get(Oracle.name, {}).get(key)
     if oracle is None:
-        return {}
+        return None
     level = ORACLE_FRACTION * oracle
-    values = [event[key] for event in epochs]
-    return OracleReach(
+    scored = [(event, value) for event in epochs if (value := epoch_metric(event, key)) is not None]
+    values = [value for _, value in scored]
+    return runs.OracleReach(
         fraction=ORACLE_FRACTION, key=key, oracle=oracle, best=max(values, default=None),
-        epoch=time_to_reach([event["epoch"] for event in epochs], values, level),
-        train_seconds=time_to_reach([event["train_seconds"] for event in epochs], values, level),
-        elapsed=time_to_reach([event["elapsed"] for event in epochs], values, level),
+        epoch=time_to_reach([event["epoch"] for event, _ in scored], values, level),
+        train_seconds=time_to_reach([event["train_seconds"] for event, _ in scored], values, level),
+        elapsed=time_to_reach([event["elapsed"] for event, _ in scored], values, level),
     )
 
 
@@ -241,10 +290,10 @@ def claim(path: Path, ranks: Ranks | None = None) -> bool:
     that started it: then True). A run that ended is never trained again (that would
     overwrite its checkpoints and double its metrics)."""
     status = runs.read_status(path)
-    state = status.get("state")
-    if state == "created" or (state == "running" and status.get("pid") == os.getpid()):
+    state = status.state
+    if state == "created" or (state == "running" and status.pid == os.getpid()):
         return False
-    if ranks is not None and state == "running" and status.get("pid") == os.getppid():
+    if ranks is not None and state == "running" and status.pid == os.getppid():
         return True
     if state in runs.TERMINAL:
         raise runs.RunError(
@@ -328,7 +377,7 @@ def launch(
         threading.Thread(target=process.wait, name=f"reap {path.name}", daemon=True).start()
         # Mark it running at once so a second Start in the same instant sees it; the worker
         # has not written yet (it is still importing torch) unless it already failed.
-        if runs.read_status(path).get("state") == "created":
+        if runs.read_status(path).state == "created":
             runs.write_status(
                 path, state="running", pid=process.pid, heartbeat=time.time(), phase="starting"
             )
@@ -368,12 +417,12 @@ def stop(path: Path, timeout: float = 0.0) -> None:
     path = Path(path)
     runs.request_stop(path)
     status = runs.read_status(path)
-    pid = status.get("pid")
-    if status.get("state") != "running" or not isinstance(pid, int):
+    pid = status.pid
+    if status.state != "running" or pid is None:
         return
-    if status.get("phase") == "starting":
+    if status.phase == "starting":
         return  # no SIGTERM handler yet: the worker reads the STOP file as its first step
-    if not is_worker(pid, path, status.get("token")):
+    if not is_worker(pid, path, status.token):
         return
     try:
         os.kill(pid, signal.SIGTERM)
@@ -382,7 +431,7 @@ def stop(path: Path, timeout: float = 0.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline and runs.pid_running(pid):
         time.sleep(0.1)
-    if timeout and runs.pid_running(pid) and is_worker(pid, path, status.get("token")):
+    if timeout and runs.pid_running(pid) and is_worker(pid, path, status.token):
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -19,7 +19,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
@@ -42,13 +41,13 @@ def join(config: RunConfig) -> Ranks | None:
     return ranks
 
 
-def supervise(path: Path, processes: int) -> dict[str, Any]:
+def supervise(path: Path, processes: int) -> runs.RunStatus:
     """Train the run in `path` on `processes` local ranks through torchrun's agent; returns
     the final status (a failed one names the rank that died)."""
     path = Path(path)
     status = runs.read_status(path)
-    if status.get("state") not in ("created", "running") or status.get("pid") not in (None, os.getpid()):
-        raise runs.RunError(f"run {path.name!r} is not waiting to be trained (state: {status.get('state')})")
+    if status.state not in ("created", "running") or status.pid not in (None, os.getpid()):
+        raise runs.RunError(f"run {path.name!r} is not waiting to be trained (state: {status.state})")
     runs.write_status(
         path, state="running", reason="", pid=os.getpid(), heartbeat=time.time(),
         phase="starting", processes=processes,
@@ -68,7 +67,7 @@ def supervise(path: Path, processes: int) -> dict[str, Any]:
     except SignalException:  # Stop: the agent has passed SIGTERM on and waited for the ranks
         pass
     status = runs.read_status(path)
-    if status.get("state") == "running":  # no rank got to record an end
+    if status.state == "running":  # no rank got to record an end
         return runs.write_status(
             path, state="stopped" if runs.stop_requested(path) else "failed",
             reason="stop requested" if runs.stop_requested(path) else "the training processes ended without a result",
@@ -77,11 +76,11 @@ def supervise(path: Path, processes: int) -> dict[str, Any]:
     return status
 
 
-def record_failure(path: Path, failures: dict[int, ProcessFailure], processes: int) -> dict[str, Any]:
+def record_failure(path: Path, failures: dict[int, ProcessFailure], processes: int) -> runs.RunStatus:
     """Mark the run failed because a rank died, naming the first rank that failed and what
     is kept; an end rank 0 recorded itself (completed, stopped, or its own error) stays."""
     status = runs.read_status(path)
-    state, reason = status.get("state"), str(status.get("reason", ""))
+    state, reason = status.state, status.reason
     rank_zero_said = state in ("completed", "stopped") or (
         state == "failed" and reason and not reason.startswith(distributed.LOST_PEER)
         and "no heartbeat" not in reason and 0 in failures
@@ -102,5 +101,5 @@ def _kept(path: Path) -> str:
     """What a failed run still has: its best checkpoint so far, or nothing."""
     if not (path / runs.WEIGHTS["best"]).exists():
         return "no epoch had ended, so there is no checkpoint"
-    best = [e["epoch"] for e in runs.read_events(path) if e["event"] == "epoch" and e.get("best")]
+    best = [e["epoch"] for e in runs.read_events(path) if e["event"] == "epoch" and e["best"]]
     return f"the best checkpoint so far (epoch {best[-1]:g}) is kept" if best else "its checkpoint is kept"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -35,7 +35,6 @@ from streamrec.data.splits import (
     Targets,
     batches,
     build_rows,
-    make_split,
     prefix_matrix,
     target_items,
 )
@@ -120,7 +119,7 @@ def training_step(
         )
     if not torch.isfinite(shown):
         return shown
-    loss.backward()
+    torch.autograd.backward(loss)
     if clip_norm > 0:
         nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_norm)
     optimizer.step()
@@ -175,7 +174,7 @@ def _has_unused_parameters(model: SessionModel, rows: Rows, device: torch.device
     model.eval()  # no dropout: draws nothing from the random stream
     tokens, mask, target = _row_batch(rows, np.arange(min(len(rows), 2)), device)
     states, _ = model.forward_rows(tokens)
-    full_softmax(model, states[mask], target).backward()
+    torch.autograd.backward(full_softmax(model, states[mask], target))
     unused = any(p.grad is None for p in model.parameters() if p.requires_grad)
     for p in model.parameters():
         p.grad = None
@@ -193,6 +192,7 @@ def train(
 ) -> Iterator[Event]:
     """Train the model described by `config`, yielding events; never raises on a bad loss.
 
+    `data` and `split` come from `sources.open_data(config)` (opened here when not given).
     `should_stop` is checked between batches and inside every evaluation: once it is true the
     run ends at once, without validating a partial epoch or scoring the best checkpoint (a
     time limit, by contrast, still validates and scores). With `ranks` (the process group
@@ -203,10 +203,10 @@ def train(
     tc: TrainConfig = config.train
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    if data is None:
-        data, opened = open_data(config)
-        split = split if split is not None else opened
-    split = split if split is not None else make_split(data, tc)
+    if data is None or split is None:  # both come from open_data, the one entry point
+        if data is not None or split is not None:
+            raise ValueError("train: give both data and split (from sources.open_data) or neither")
+        data, split = open_data(config)
     device = resolve_device(tc.device)
     if ranks is not None and device.type == "cuda":
         device = torch.device("cuda", ranks.local_rank)
@@ -246,9 +246,11 @@ def train(
 
     started = time.perf_counter()
     train_seconds = 0.0  # excludes validation, for an honest per-epoch speed
-    best = {"epoch": 0, "score": -1.0, "state": None}
+    best_epoch, best_score = 0.0, -1.0
+    best_state: dict[str, torch.Tensor] | None = None
     key = f"hit@{min(tc.cutoffs)}"
-    status, reason, step = "completed", "", 0
+    status: Literal["completed", "stopped", "failed"] = "completed"
+    reason, step = "", 0
 
     def evaluate(targets: Targets) -> dict[str, float]:
         if ranks is None:
@@ -264,10 +266,11 @@ def train(
 
     def validate(epoch: float, train_loss: float, epoch_seconds: float) -> EpochEvent:
         metrics = evaluate(split.valid)
-        is_best = metrics[key] > best["score"]
+        nonlocal best_epoch, best_score, best_state
+        is_best = metrics[key] > best_score
         if is_best:
-            best.update(epoch=epoch, score=metrics[key])
-            best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_epoch, best_score = epoch, metrics[key]
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if save:
                 save("best", model)
         if save:
@@ -356,21 +359,21 @@ def train(
         scheduler.step()
 
     final: dict[str, float] = {}
-    if best["state"] is not None and reason != STOP_REASON:
-        model.load_state_dict(best["state"])
+    if best_state is not None and reason != STOP_REASON:
+        model.load_state_dict(best_state)
         try:
             final = evaluate(split.report)
         except StopRequested:
             status, reason = "stopped", STOP_REASON
     elif status == "completed":
         status, reason = "failed", "no batch was trained"
-    if reason == STOP_REASON and best["state"] is None:
+    if reason == STOP_REASON and best_state is None:
         reason = BEFORE_FIRST_EPOCH
     yield EndEvent(
         event="end",
         status=status,
         reason=reason,
-        best_epoch=best["epoch"],
+        best_epoch=best_epoch,
         final=final,
         report_split="test" if len(split.test) else "valid",
         elapsed=time.perf_counter() - started,

@@ -22,7 +22,7 @@ from streamrec.data.items import ItemNames, as_names
 from streamrec.data.sessions import CAUSES, NO_CAUSE, SessionData
 from streamrec.data.splits import Split, tokens_from_items
 from streamrec.model import SessionModel
-from streamrec.recommend import Recommendation, recommend
+from streamrec.recommendation import Recommendation, recommend
 from streamrec.text import escape_markdown
 from streamrec.threads import one_thread
 from streamrec.training.runs import RunInfo
@@ -61,11 +61,6 @@ def option_labels(item_category: Items) -> list[str]:
     if isinstance(item_category, ItemNames):
         return [item_category.option(i) for i in range(item_category.n_items)]
     return [f"{item} · category {cat}" for item, cat in enumerate(item_category.tolist())]
-
-
-def format_session(items: Sequence[int]) -> str:
-    """The text form of a session that `parse_items` reads back, e.g. '302, 310, 365'."""
-    return ", ".join(str(int(i)) for i in items)
 
 
 def catalog_summary(config: RunConfig) -> str:
@@ -215,8 +210,8 @@ def oracle_view(
     """
     tokens = torch.from_numpy(tokens_from_items(list(session), max_len))  # (1, max_len)
     with torch.inference_mode():
-        behaviour, next_category, probs = oracle.predict(tokens)
-        probs = probs[0].numpy().copy()  # (n_items,)
+        behaviour, next_category, scores = oracle.predict(tokens)
+        probs = scores[0].numpy().copy()  # (n_items,)
     if exclude_seen:
         probs[np.asarray(session, dtype=np.int64)] = 0.0
         total = probs.sum()
@@ -327,7 +322,7 @@ def held_out_sessions(data: SessionData, split: Split, behaviour: int | None = N
     """
     sessions = np.unique(split.report.session)
     if behaviour is not None:
-        sessions = sessions[data.behaviour[sessions] == behaviour]
+        sessions = sessions[data.require_behaviour()[sessions] == behaviour]
     return sessions
 
 
@@ -360,7 +355,7 @@ def sample_session(
     return SampledSession(
         session_id=s,
         items=tuple(int(i) for i in data.session(s)),
-        behaviour=BEHAVIOURS[int(data.behaviour[s])] if truth else None,
+        behaviour=BEHAVIOURS[int(data.require_behaviour()[s])] if truth else None,
         preferred=tuple(int(c) for c in data.preferred_categories(s)) if truth else None,
     )
 

@@ -68,7 +68,8 @@ def _truncated_geometric(u: np.ndarray, n: int, decay: float) -> np.ndarray:
     if decay >= 1.0:
         return np.minimum((u * n).astype(np.int64), n - 1)
     d = np.floor(np.log1p(-u * (1.0 - decay**n)) / np.log(decay)).astype(np.int64)
-    return np.clip(d, 0, n - 1)
+    steps: np.ndarray = np.clip(d, 0, n - 1)
+    return steps
 
 
 def simulate_clicks(
@@ -141,6 +142,7 @@ def simulate_clicks(
         rows = np.flatnonzero(mech == DRAW_RECALL)
         if rows.shape[0]:
             sess = act[rows]
+            assert successor is not None  # recall is drawn only where an item has a successor
             pick = (rng.random(rows.shape[0]) * n_recall[rows]).astype(np.int64)  # j-th candidate
             earlier = np.argmax(np.cumsum(has_next[sess, : t - 1], axis=1) > pick[:, None], axis=1)
             new[rows] = successor[items[sess, earlier]]

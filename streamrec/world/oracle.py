@@ -96,7 +96,7 @@ class Oracle:
 
     def fit(self, data: SessionData, train: Targets) -> Oracle:
         """Read the true parameters; the training targets are not needed."""
-        config, catalog = data.config, data.catalog
+        config, catalog = data.require_truth(), data.require_catalog()
         n_cats = catalog.n_categories
         self.config = config
         self.nonempty = torch.from_numpy(catalog.category_sizes > 0)  # (N,)

@@ -23,7 +23,7 @@ class Scenario:
     story: str
     sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields that differ from default
     max_len: int = 25  # recommended TrainConfig.max_len (covers whole sessions with mechanisms)
-    # Recommended LSTMConfig / TrainConfig settings beyond max_len, each measured (README):
+    # Recommended LSTMConfig / TrainConfig settings beyond max_len, each measured (docs/results-simulator.md):
     model: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
 
@@ -39,7 +39,7 @@ class Scenario:
 
 
 # What the LSTM needs in a world where order matters, each measured on every order scenario
-# (README, "Worlds where order matters"): the item-embedding skip path learns an item's
+# (docs/results-simulator.md, "Worlds where order matters"): the item-embedding skip path learns an item's
 # successor from few examples, the copy pointer takes the re-clicks, and a learning-rate step
 # every 4 epochs instead of 3. Without the two options the case study's network trails the
 # first-order Markov chain in every such world.

@@ -209,7 +209,8 @@ def _simulate_fast(config: SimConfig) -> SessionData:
 
     def pick_preferred(sessions: np.ndarray) -> np.ndarray:
         column = (rng.random(sessions.shape[0]) * n_pref[sessions]).astype(np.int64)
-        return pref_order[sessions, column]
+        picked: np.ndarray = pref_order[sessions, column]
+        return picked
 
     # Item within category: inverse CDF on one global array (category index + within-CDF).
     within_cdf = np.zeros(config.n_items)
@@ -293,8 +294,9 @@ def _simulate_fast(config: SimConfig) -> SessionData:
 def dataset_stats(data: SessionData) -> dict[str, float]:
     """Headline counts and shares for the CLI and the Simulator page."""
     lengths = data.lengths
-    shares = np.bincount(data.behaviour, minlength=3) / max(data.n_sessions, 1)
-    categories = data.catalog.item_category[data.items]
+    catalog = data.require_catalog()
+    shares = np.bincount(data.require_behaviour(), minlength=3) / max(data.n_sessions, 1)
+    categories = catalog.item_category[data.items]
     same = categories[1:] == categories[:-1]
     inner = np.ones(data.n_clicks, dtype=bool)
     inner[data.offsets[:-1]] = False  # a click that starts a session has no predecessor
@@ -302,8 +304,8 @@ def dataset_stats(data: SessionData) -> dict[str, float]:
     stats = {
         "sessions": data.n_sessions,
         "clicks": data.n_clicks,
-        "items": data.catalog.n_items,
-        "categories": data.catalog.n_categories,
+        "items": catalog.n_items,
+        "categories": catalog.n_categories,
         "distinct_items_clicked": int(np.unique(data.items).shape[0]),
         "mean_session_length": float(lengths.mean()) if data.n_sessions else 0.0,
         "prediction_targets": int((lengths - 1).sum()),

@@ -18,7 +18,9 @@ def parse_items(text: str, n_items: int) -> list[int]:
     tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
     if not tokens:
         raise ValueError("the session is empty: enter at least one item id, e.g. 302, 310, 365")
-    bad = [t for t in tokens if not re.fullmatch(r"\d+", t)]
+    # ASCII digits only ("٣" is a digit to \d), and few enough that int() stays cheap and never
+    # hits Python's 4,300-digit limit: no catalog has an id of 19 digits.
+    bad = [t for t in tokens if not re.fullmatch(r"[0-9]{1,18}", t)]
     if bad:
         shown = ", ".join(repr(t) for t in bad[:5]) + (" …" if len(bad) > 5 else "")
         raise ValueError(f"not item ids: {shown}; item ids are whole numbers 0-{n_items - 1}")
