@@ -14,6 +14,7 @@ from streamrec.text import escape_markdown
 from streamrec.training import jobs, runs
 from streamrec.world.scenarios import recommended_max_len
 from studio.navigation import ensure_app_navigation
+from studio.processes import processes_input
 from studio.train_data import (
     SIMULATED,
     data_summary,
@@ -33,12 +34,12 @@ from studio.viewer import viewer_mode, viewer_note
 ensure_app_navigation()
 
 
-def start(config: RunConfig | None, name: str) -> None:
+def start(config: RunConfig | None, name: str, processes: int = 1) -> None:
     """Launch the training; a busy worker, a bad name or a disk error shows as an error."""
     if config is None:
         return  # the settings error is already on the page
     try:
-        path = jobs.launch(config, runs.default_root(), name or None)
+        path = jobs.launch(config, runs.default_root(), name or None, processes=processes)
     except (jobs.JobBusy, ValueError, runs.RunError) as error:
         st.error(escape_markdown(error), icon=":material/block:")
         return
@@ -102,8 +103,10 @@ elif run_config is not None:
     estimate(run_config)
 if viewer_mode():
     viewer_note("Start training")
-elif st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
-    start(run_config, run_name)
+else:
+    processes = processes_input()
+    if st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:"):
+        start(run_config, run_name, processes)
 
 if current is None:
     st.info("No training yet in this session. Past runs are on the Runs page.")

@@ -366,13 +366,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from streamrec.evaluation.baselines import default_scorers
+    from streamrec.training import distributed, launcher
     from streamrec.training.estimate import check_training_memory
     from streamrec.training.events import Event, epoch_metric
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
     check_training_memory(config)  # measured estimate (streamrec/memory.py), before any work
-    path = runs.create_run(config, _models_root(args), args.name)
+    ranks = launcher.join(config)  # under torchrun: this process's share of the training
+    if ranks is not None and not ranks.is_main:
+        shared = distributed.broadcast_text(None)  # the run folder rank 0 made ("" if none)
+        if shared:
+            run_training(Path(shared), config, with_baselines=not args.no_baselines, ranks=ranks)
+        distributed.teardown()
+        return 0 if shared else 2
+    made: Path | None = None
+    try:
+        made = path = runs.create_run(config, _models_root(args), args.name)
+    finally:
+        if ranks is not None:  # the other ranks wait for the folder (or for "": none made)
+            distributed.broadcast_text(str(made.resolve()) if made else "")
     print(f"run folder: {path}", file=sys.stderr)
     bar = tqdm(total=1.0, unit="run", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
                file=sys.stderr, disable=args.quiet)
@@ -387,7 +400,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                       f"{key} {epoch_metric(event, key) or 0.0:.4f}  "
                       f"({event['epoch_seconds']:.1f} s)")
 
-    status = run_training(path, config, with_baselines=not args.no_baselines, on_event=on_event)
+    status = run_training(path, config, with_baselines=not args.no_baselines, on_event=on_event,
+                          ranks=ranks)
+    distributed.teardown()
     bar.close()
     print(f"\nstatus: {status.state}" + (f" ({status.reason})" if status.reason else ""))
     baselines = status.baselines  # stored with sorted keys: restore display order
@@ -577,9 +592,18 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Internal: train an existing run folder (used by the dashboard's launcher)."""
+    from streamrec.training import distributed, launcher
     from streamrec.training.jobs import run_training
 
-    status = run_training(runs.cli_run_path(args.run_dir, _models_root(args)))
+    path = runs.cli_run_path(args.run_dir, _models_root(args))
+    if args.processes > 1:  # the dashboard's multi-process run: this process launches the ranks
+        status = launcher.supervise(path, args.processes)
+    else:
+        ranks = launcher.join(runs.read_config(path))
+        status = run_training(path, ranks=ranks)
+        distributed.teardown()
+        if ranks is not None and not ranks.is_main:
+            return 0
     return 0 if status.state in ("completed", "stopped") else 1
 
 
@@ -787,6 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--models-dir", help=models_dir)
     p.add_argument("--token", help="the start token the launcher kept in status.json")
+    p.add_argument("--processes", type=int, default=1, help="training processes to launch")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(

@@ -21,6 +21,8 @@ SOURCES = ("simulator", "dataset")
 MECHANISMS = ("anchor_return", "successor_prob", "recall_prob", "repeat_prob")
 LOSSES = ("auto", "full", "sampled", "bpr-max")
 DEVICES = ("auto", "cpu", "cuda")
+# Mixed precision: "auto" is bf16 autocast on a GPU that supports it, else fp32.
+PRECISIONS = ("auto", "bf16", "fp32")
 # Catalog size above which loss "auto" trains with sampled softmax instead of the family's
 # own default: where a full-softmax step costs about twice a sampled one. Measured with
 # benchmarks/bench_catalog_scale.py (gru4rec, 256 targets a step, 512 negatives, 1 thread):
@@ -38,6 +40,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "protocol": PROTOCOLS,
     "loss": LOSSES,
     "device": DEVICES,
+    "precision": PRECISIONS,
     "source": SOURCES,
 }
 
@@ -509,6 +512,11 @@ class TrainConfig:
         0.0, 100.0)
     device: str = setting(
         "auto", "Device", "auto: a GPU when one is present, else the CPU.", speed=True)
+    # bf16 autocast changes the time of a step, so the estimate keys on it (speed=True).
+    precision: str = setting(
+        "auto", "Precision",
+        "bf16: training matmuls under torch.autocast in bfloat16; fp32: none; auto: bf16 on a "
+        "GPU that supports it, else fp32. Evaluation always ranks in fp32.", speed=True)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError on the first field out of range; return self when valid."""

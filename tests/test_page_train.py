@@ -143,7 +143,8 @@ def test_each_family_shows_its_own_settings_and_start_builds_its_config(
     it; Start hands the launcher that family's config with the values set on the page."""
     launched: list[tuple[RunConfig, str | None]] = []
 
-    def record(config: RunConfig, root: Path | None = None, name: str | None = None) -> Path:
+    def record(config: RunConfig, root: Path | None = None, name: str | None = None,
+               processes: int = 1) -> Path:
         launched.append((config, name))
         raise jobs.JobBusy("recorded by the test: nothing launched")
 

@@ -46,7 +46,10 @@ class GRU4Rec(nn.Module):
         (`embedded`: the seam's)."""
         if embedded is None:
             embedded = self.click_vectors(tokens)
-        states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
+        # The recurrence stays fp32 under bf16 autocast: oneDNN has no bf16 LSTM on most
+        # CPUs, and rounding compounds over the clicks; the matmuls around it are bf16.
+        with torch.autocast(tokens.device.type, enabled=False):
+            states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
         return self.dropout_hidden(states) * (tokens != 0).unsqueeze(2), None
 
     def logits(self, states: torch.Tensor, items: torch.Tensor | None = None) -> torch.Tensor:

@@ -83,7 +83,10 @@ class LSTMRecommender(nn.Module):
         embeddings they read (before dropout: the skip path and the pointer's keys use them)."""
         if embedded is None:
             embedded = self.item_embedding(tokens)  # (B, T, E)
-        states, _ = self.rnn(self.dropout(embedded))  # (B, T, H)
+        # The recurrence stays fp32 under bf16 autocast: oneDNN has no bf16 LSTM on most
+        # CPUs, and rounding compounds over the clicks; the matmuls around it are bf16.
+        with torch.autocast(tokens.device.type, enabled=False):
+            states, _ = self.rnn(self.dropout(embedded))  # (B, T, H)
         return states, embedded
 
     def _scores(self, states: torch.Tensor) -> torch.Tensor:

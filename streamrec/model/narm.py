@@ -43,7 +43,10 @@ class NARM(SharedItemTable, nn.Module):
         mask = tokens != 0  # (B, T)
         if embedded is None:
             embedded = self.click_vectors(tokens)
-        states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
+        # The recurrence stays fp32 under bf16 autocast: oneDNN has no bf16 LSTM on most
+        # CPUs, and rounding compounds over the clicks; the matmuls around it are bf16.
+        with torch.autocast(tokens.device.type, enabled=False):
+            states, _ = self.rnn(self.dropout_embed(embedded))  # (B, T, H)
         t = tokens.shape[1]
         mixed = torch.sigmoid(self.query(states).unsqueeze(2) + self.key(states).unsqueeze(1))  # (B, T, T, H)
         alpha = self.attention_vector(mixed).squeeze(3)  # (B, T, T): query t, key j

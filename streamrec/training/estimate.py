@@ -27,7 +27,7 @@ from streamrec.data.splits import Split, all_targets, batches, build_rows, targe
 from streamrec.model import build_model, count_parameters
 from streamrec.threads import training_threads, using_threads
 from streamrec.training.loop import _row_batch, training_step
-from streamrec.training.objectives import make_loss, resolve_device
+from streamrec.training.objectives import make_loss, resolve_device, use_bf16
 from streamrec.world.simulator import simulate
 
 T = TypeVar("T", SimConfig, TrainConfig)
@@ -176,7 +176,7 @@ def seconds_per_target(
 
         def step(index: np.ndarray) -> int:
             batch = _row_batch(rows, index, device)
-            training_step(model, optimizer, loss_fn, batch, tc.clip_norm).item()  # waits for the device
+            training_step(model, optimizer, loss_fn, batch, tc.clip_norm, use_bf16(tc.precision, device)).item()  # waits for the device
             return int(batch[2].shape[0])
 
         for b in range(WARM_UP):  # first-call allocations are not part of an epoch's pace

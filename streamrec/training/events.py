@@ -17,6 +17,7 @@ class StartEvent(TypedDict):
     family: str  # the model family, e.g. "lstm"
     loss: str  # the objective trained ("auto" resolved)
     device: str
+    processes: int  # training processes (torchrun ranks); 1 without torchrun
     n_params: int
     n_train_targets: int
     n_valid_targets: int

@@ -4,6 +4,8 @@ The worker is the same code path as `python -m streamrec train`: it streams the 
 events into the run folder (metrics.jsonl, status.json with a heartbeat, checkpoints).
 The dashboard starts it as a separate process in its own process group, so training
 survives page switches and reloads, never blocks the app, and can really be stopped.
+With several processes that worker is the launcher of streamrec/training/launcher.py, which
+starts the training ranks through torchrun's elastic agent; rank 0 records the run here.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from streamrec.data.splits import Split
 from streamrec.evaluation.baselines import evaluate_baselines, left_out_baselines, score_baselines
 from streamrec.evaluation.metrics import paired_differences, time_to_reach
 from streamrec.threads import worker_env
-from streamrec.training import runs
+from streamrec.training import distributed, runs
+from streamrec.training.distributed import Ranks
 from streamrec.training.estimate import check_training_memory
 from streamrec.training.events import EndEvent, EpochEvent, Event, epoch_metric
 from streamrec.training.loop import evaluate_model, train
@@ -36,6 +39,7 @@ from streamrec.world.oracle import Oracle
 LOCK_FILE = ".launch.lock"
 HEARTBEAT_EVERY = 2.0  # seconds between status rewrites while batches stream in
 BASELINE_SAMPLE = 10_000  # validation targets scored for the live chart's reference lines
+MAX_PROCESSES = 64  # local training processes one launch may start
 ORACLE_FRACTION = 0.95  # "time to 95% of the oracle": the share of its validation Hit@K
 
 
@@ -44,6 +48,7 @@ def run_training(
     config: RunConfig | None = None,
     with_baselines: bool = True,
     on_event: Callable[[Event], None] | None = None,
+    ranks: Ranks | None = None,
 ) -> runs.RunStatus:
     """Train the run in `path` to the end, recording everything there; returns the final status.
 
@@ -51,10 +56,14 @@ def run_training(
     on a validation sample (the live chart's reference lines), train, and score the best
     checkpoint against every baseline on the report split. SIGTERM and a STOP file both end the
     run after the current batch with state 'stopped'; they also cut short the scoring of the
-    baselines, between batches.
+    baselines, between batches. Under torchrun (`ranks`, process group joined) rank 0 does all
+    of this and the other ranks only train (`_follow`); they record nothing and return a blank
+    RunStatus.
     """
     path = Path(path)
-    claim(path)
+    if ranks is not None and not ranks.is_main:
+        return _follow(path, config, ranks)
+    supervised = claim(path, ranks)
     config = config or runs.read_config(path)
     stop = {"signal": False}
 
@@ -66,19 +75,26 @@ def run_training(
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     now = time.time()
-    runs.write_status(path, state="running", reason="", pid=os.getpid(), started=now, heartbeat=now)
+    runs.write_status(
+        path, state="running", reason="", started=now, heartbeat=now,
+        processes=1 if ranks is None else ranks.world_size,
+        # Under the dashboard's launcher its pid stays: Stop signals the launcher.
+        **({} if supervised else {"pid": os.getpid()}),
+    )
     beating = _heartbeat(path)
     try:
         if runs.stop_requested(path):  # Stop pressed while the worker was still starting up
             return _stopped_before_training(path)
         data, split = _open_data(path, config)
+        if ranks is not None:
+            distributed.barrier()  # the data is on disk: the other ranks may load it
         reference: dict[str, runs.Metrics] = {}
         if with_baselines:
             try:
                 reference = _reference_baselines(path, config, data, split, should_stop)
             except StopRequested:
                 return _stopped_before_training(path)
-        epochs, end = _train(path, config, data, split, should_stop, on_event)
+        epochs, end = _train(path, config, data, split, should_stop, on_event, ranks)
         return _final_scoring(
             path, config, data, split, should_stop, end, epochs, reference, with_baselines
         )
@@ -88,7 +104,10 @@ def run_training(
     except Exception as exc:  # any crash becomes a failed status with its reason, not a zombie
         if not path.is_dir():
             raise runs.RunError(f"run folder {path} was deleted during training") from None
-        _record_end(path, state="failed", reason=f"{type(exc).__name__}: {exc}")
+        reason = f"{type(exc).__name__}: {exc}"
+        if ranks is not None and distributed.is_lost_peer(exc):
+            reason = f"{distributed.LOST_PEER} ({reason})"
+        _record_end(path, state="failed", reason=" ".join(reason.split())[:2000])
         raise
     finally:
         beating.set()
@@ -141,6 +160,7 @@ def _train(
     split: Split,
     should_stop: ShouldStop,
     on_event: Callable[[Event], None] | None,
+    ranks: Ranks | None = None,
 ) -> tuple[list[EpochEvent], EndEvent]:
     """Phase 3: stream the trainer's events into metrics.jsonl, with progress and a heartbeat
     in status.json; returns the epoch events and the end event."""
@@ -148,7 +168,8 @@ def _train(
     last_beat = 0.0
     epochs: list[EpochEvent] = []
     for event in train(
-        config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model)
+        config, data, split, should_stop, lambda kind, model: runs.save_weights(path, kind, model),
+        ranks,
     ):
         runs.append_event(path, event)
         if on_event:
@@ -198,6 +219,29 @@ def _final_scoring(
         final=end["final"], best_valid=best_validation(epochs), best_epoch=end["best_epoch"],
         report_split=end["report_split"], phase="done", **scored,
     )
+
+
+def _follow(path: Path, config: RunConfig | None, ranks: Ranks) -> runs.RunStatus:
+    """A rank other than 0: train alongside rank 0 and write nothing. The data comes from the
+    run folder rank 0 just saved it to (same machine or a shared disk), else from the same
+    source (another machine: the same simulator seed or the same imported data set)."""
+    config = config or runs.read_config(path)
+    stop = {"signal": False}
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        stop["signal"] = True
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        distributed.barrier()
+        stored = runs.load_data(path, config) if path.is_dir() else None
+        data, split = stored if stored is not None else open_data(config)
+        for _ in train(config, data, split, lambda: stop["signal"] or runs.stop_requested(path),
+                       None, ranks):
+            pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return runs.RunStatus()
 
 
 def _compare(
@@ -252,14 +296,17 @@ def to_oracle(
     )
 
 
-def claim(path: Path) -> None:
+def claim(path: Path, ranks: Ranks | None = None) -> bool:
     """RunError unless this process may train the run: it was just created, or the launcher
-    marked it running for this very process. A run that ended is never trained again (that
-    would overwrite its checkpoints and double its metrics)."""
+    marked it running for this very process (or, for rank 0 under torchrun, for the launcher
+    that started it: then True). A run that ended is never trained again (that would
+    overwrite its checkpoints and double its metrics)."""
     status = runs.read_status(path)
     state = status.state
     if state == "created" or (state == "running" and status.pid == os.getpid()):
-        return
+        return False
+    if ranks is not None and state == "running" and status.pid == os.getppid():
+        return True
     if state in runs.TERMINAL:
         raise runs.RunError(
             f"run {Path(path).name!r} has already ended ({state}); train a new run instead"
@@ -306,12 +353,17 @@ def launch(
     root: Path | None = None,
     name: str | None = None,
     max_jobs: int = 1,
+    processes: int = 1,
 ) -> Path:
     """Create a run folder and start its training in a separate process; returns the folder.
+    With `processes` > 1 that process launches as many training ranks through torchrun.
 
-    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config or name
-    or one whose measured memory estimate is over streamrec.memory.MAX_TRAIN_BYTES.
+    Raises JobBusy if `max_jobs` trainings already run, ValueError for a bad config, name or
+    number of processes, or one whose measured memory estimate is over
+    streamrec.memory.MAX_TRAIN_BYTES.
     """
+    if isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= MAX_PROCESSES:
+        raise ValueError(f"processes = {processes!r} must be a whole number from 1 to {MAX_PROCESSES}")
     check_training_memory(config)  # before a folder or a process exists
     root = runs.make_root(root)
     with _launch_lock(root):
@@ -328,7 +380,7 @@ def launch(
             runs.write_status(path, token=token)
             with open(path / runs.LOG_FILE, "ab") as log:  # the child keeps its own copy
                 process = subprocess.Popen(
-                    worker_command(path, token),
+                    worker_command(path, token, processes),
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True, cwd=Path(__file__).resolve().parents[2],
                     env=worker_env(),  # passive OpenMP waits: a busy neighbour costs its share
@@ -347,14 +399,14 @@ def launch(
     return path
 
 
-def worker_command(path: Path, token: str) -> list[str]:
+def worker_command(path: Path, token: str, processes: int = 1) -> list[str]:
     """The worker's command line: it names the run folder and the run's start token, which
-    `is_worker` checks before any signal is sent."""
+    `is_worker` checks before any signal is sent (and the number of training processes)."""
     path = Path(path).resolve()
     return [
         sys.executable, "-m", "streamrec", "worker", str(path),
         "--models-dir", str(path.parent), f"--token={token}",
-    ]
+    ] + ([f"--processes={processes}"] if processes > 1 else [])
 
 
 def is_worker(pid: int, path: Path, token: str | None) -> bool:

@@ -4,11 +4,16 @@ with the objective TrainConfig.loss names, on TrainConfig.device.
 
 Each event is a JSON-ready dict with an "event" key:
 
-- ``start``: family, objective, device, sizes of the split, batches per epoch, parameter count.
+- ``start``: family, objective, device, processes, sizes of the split, batches per epoch,
+  parameter count.
 - ``batch``: every `log_every` batches: mean train loss since the last one, lr, progress, ETA.
 - ``epoch``: after each epoch (or at a stop): train loss, validation loss and ranking metrics.
 - ``end``: status ``completed`` / ``stopped`` / ``failed`` with a reason, the best epoch and
   the best checkpoint's metrics on the report split (test, or validation under "example").
+
+Under torchrun every process runs `train` with its `Ranks`: batches are split between the
+processes and gradients all-reduced by DistributedDataParallel (streamrec/training/distributed.py
+says how, and why N processes train the same model as one).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from typing import Literal, cast
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from streamrec.config import RunConfig, TrainConfig
 from streamrec.data.sessions import SessionData
@@ -34,8 +40,10 @@ from streamrec.data.splits import (
 )
 from streamrec.evaluation.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.model import SessionModel, build_model, count_parameters
+from streamrec.training import distributed
+from streamrec.training.distributed import Ranks
 from streamrec.training.events import BatchEvent, EndEvent, EpochEvent, Event, StartEvent
-from streamrec.training.objectives import Loss, make_loss, resolve_device
+from streamrec.training.objectives import Loss, full_softmax, make_loss, resolve_device, use_bf16
 from streamrec.training.stopping import ShouldStop, StopRequested, check
 
 __all__ = ["Event", "evaluate_model", "train", "training_step"]
@@ -43,6 +51,7 @@ __all__ = ["Event", "evaluate_model", "train", "training_step"]
 STOP_REASON = "stop requested"
 BEFORE_FIRST_EPOCH = "stop requested before the first epoch ended: no trained checkpoint"
 Saver = Callable[[str, SessionModel], None]  # ("best" | "last", model)
+STOP_CODE, TIME_CODE = 1, 2  # what the ranks agree on before a step (the largest wins)
 
 
 def _row_batch(
@@ -61,26 +70,60 @@ def _row_batch(
     return tokens, mask, target
 
 
+class Objective(nn.Module):
+    """A model and its loss as one module: DistributedDataParallel wraps this, so that its
+    forward (where DDP prepares the gradient all-reduce) covers the whole step."""
+
+    def __init__(self, model: SessionModel, loss_fn: Loss) -> None:
+        super().__init__()
+        self.model = cast(nn.Module, model)
+        self.loss_fn = loss_fn
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean loss over the batch's target outputs."""
+        model = cast(SessionModel, self.model)
+        states, _ = model.forward_rows(tokens)  # (B, T, H)
+        return self.loss_fn(model, states[mask], target)
+
+
 def training_step(
     model: SessionModel,
     optimizer: torch.optim.Optimizer,
     loss_fn: Loss,
     batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     clip_norm: float,
+    bf16: bool = False,
+    ddp: nn.Module | None = None,
+    weight: float = 1.0,
+    ranks: Ranks | None = None,
 ) -> torch.Tensor:
     """One optimiser step on a (tokens, mask, targets) batch; returns the loss (not stepped
-    when it is not finite)."""
+    when it is not finite), under bfloat16 autocast with `bf16`.
+
+    On several processes, `ddp` is the DDP-wrapped `Objective`, `weight` this rank's
+    `distributed.step_weight`, and the loss returned is the batch's over all ranks: every rank
+    sees the same value, so all skip a non-finite step together.
+    """
     tokens, mask, target = batch
     optimizer.zero_grad()
-    states, _ = model.forward_rows(tokens)  # (B, T, H)
-    loss = loss_fn(model, states[mask], target)
-    if not torch.isfinite(loss):
-        return loss
+    with torch.autocast(tokens.device.type, dtype=torch.bfloat16, enabled=bf16):
+        if ddp is None:
+            states, _ = model.forward_rows(tokens)  # (B, T, H)
+            loss = loss_fn(model, states[mask], target)
+        else:
+            loss = ddp(tokens, mask, target) * weight
+    shown = loss.detach()
+    if ranks is not None:
+        shown = torch.tensor(
+            distributed.sum_over_ranks([float(shown)], tokens.device)[0] / ranks.world_size
+        )
+    if not torch.isfinite(shown):
+        return shown
     torch.autograd.backward(loss)
     if clip_norm > 0:
         nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_norm)
     optimizer.step()
-    return loss
+    return shown
 
 
 @torch.no_grad()
@@ -122,19 +165,39 @@ def evaluate_model(
     return metrics, ranks
 
 
+def _has_unused_parameters(model: SessionModel, rows: Rows, device: torch.device) -> bool:
+    """True if a forward pass leaves some parameter without a gradient (a layer a setting
+    switched off): DDP must then look for such parameters at every step."""
+    if not len(rows):
+        return False  # nothing to train: the run ends before its first step
+    was_training = model.training
+    model.eval()  # no dropout: draws nothing from the random stream
+    tokens, mask, target = _row_batch(rows, np.arange(min(len(rows), 2)), device)
+    states, _ = model.forward_rows(tokens)
+    torch.autograd.backward(full_softmax(model, states[mask], target))
+    unused = any(p.grad is None for p in model.parameters() if p.requires_grad)
+    for p in model.parameters():
+        p.grad = None
+    model.train(was_training)
+    return unused
+
+
 def train(
     config: RunConfig,
     data: SessionData | None = None,
     split: Split | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     save: Saver | None = None,
+    ranks: Ranks | None = None,
 ) -> Iterator[Event]:
     """Train the model described by `config`, yielding events; never raises on a bad loss.
 
     `data` and `split` come from `sources.open_data(config)` (opened here when not given).
     `should_stop` is checked between batches and inside every evaluation: once it is true the
     run ends at once, without validating a partial epoch or scoring the best checkpoint (a
-    time limit, by contrast, still validates and scores).
+    time limit, by contrast, still validates and scores). With `ranks` (the process group
+    joined), this process trains its share; the ranks agree on every stop before a batch,
+    so an evaluation in progress finishes first.
     """
     config.validate()
     tc: TrainConfig = config.train
@@ -145,18 +208,32 @@ def train(
             raise ValueError("train: give both data and split (from sources.open_data) or neither")
         data, split = open_data(config)
     device = resolve_device(tc.device)
+    if ranks is not None and device.type == "cuda":
+        device = torch.device("cuda", ranks.local_rank)
+    bf16 = use_bf16(tc.precision, device)
     model = build_model(config.model).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=tc.step_size, gamma=tc.gamma)
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
     loss_fn = make_loss(config.loss, tc, counts, device)
     rows = build_rows(data, split.train, tc.max_len)
+    ddp: nn.Module | None = None
+    if ranks is not None:
+        ddp = DistributedDataParallel(
+            Objective(model, loss_fn),
+            device_ids=[device.index] if device.type == "cuda" else None,
+            forward_sync_buffers=False,  # the families' buffers are constants
+            find_unused_parameters=_has_unused_parameters(model, rows, device),
+        )
+        if ranks.rank:  # the same weights everywhere (DDP broadcast rank 0's), own samples
+            torch.manual_seed(tc.seed + ranks.rank)
     n_batches = len(batches(rows, tc.batch_size, np.random.default_rng(0)))  # varies by ~1
     yield StartEvent(
         event="start",
         family=config.model.family,
         loss=config.loss,
         device=str(device),
+        processes=1 if ranks is None else ranks.world_size,
         n_params=count_parameters(model),
         n_train_targets=len(split.train),
         n_valid_targets=len(split.valid),
@@ -175,11 +252,20 @@ def train(
     status: Literal["completed", "stopped", "failed"] = "completed"
     reason, step = "", 0
 
+    def evaluate(targets: Targets) -> dict[str, float]:
+        if ranks is None:
+            return evaluate_model(
+                model, data, targets, tc.max_len, tc.cutoffs, tc.exclude_seen,
+                should_stop=should_stop,
+            )[0]
+        # No stop inside: one rank leaving a collective early would hang the others.
+        return distributed.evaluate_sharded(
+            evaluate_model, model, data, targets, ranks, device, tc.cutoffs,
+            max_len=tc.max_len, exclude_seen=tc.exclude_seen,
+        )[0]
+
     def validate(epoch: float, train_loss: float, epoch_seconds: float) -> EpochEvent:
-        metrics, _ = evaluate_model(
-            model, data, split.valid, tc.max_len, tc.cutoffs, tc.exclude_seen,
-            should_stop=should_stop,
-        )
+        metrics = evaluate(split.valid)
         nonlocal best_epoch, best_score, best_state
         is_best = metrics[key] > best_score
         if is_best:
@@ -208,14 +294,30 @@ def train(
         losses, window = [], []
         epoch_batches = batches(rows, tc.batch_size, rng)
         for b, index in enumerate(epoch_batches, start=1):
-            if should_stop():
+            code = STOP_CODE if should_stop() else 0
+            spent = train_seconds + time.perf_counter() - epoch_start
+            # Rank 0's clock alone decides a time limit, so the ranks never disagree.
+            if not code and tc.max_seconds and spent > tc.max_seconds and (ranks is None or ranks.is_main):
+                code = TIME_CODE
+            if ranks is not None:
+                code = distributed.max_over_ranks(code, device)
+            if code == STOP_CODE:
                 status, reason = "stopped", STOP_REASON
                 break
-            spent = train_seconds + time.perf_counter() - epoch_start
-            if tc.max_seconds and spent > tc.max_seconds:
+            if code == TIME_CODE:
                 status, reason = "stopped", f"time limit of {tc.max_seconds:g} s reached"
                 break
-            loss = training_step(model, optimizer, loss_fn, _row_batch(rows, index, device), tc.clip_norm)
+            weight = 1.0
+            if ranks is not None:
+                mine = distributed.shard(index, ranks)
+                weight = distributed.step_weight(
+                    int(rows.loss_mask[mine].sum()), int(rows.loss_mask[index].sum()), ranks.world_size
+                )
+                index = mine if len(mine) else index[:1]  # no rows left: a weight-0 stand-in
+            loss = training_step(
+                model, optimizer, loss_fn, _row_batch(rows, index, device), tc.clip_norm,
+                bf16=bf16, ddp=ddp, weight=weight, ranks=ranks,
+            )
             if not torch.isfinite(loss):
                 status, reason = "failed", f"non-finite loss ({loss.item()}) at epoch {epoch}, batch {b}"
                 break
@@ -260,10 +362,7 @@ def train(
     if best_state is not None and reason != STOP_REASON:
         model.load_state_dict(best_state)
         try:
-            final, _ = evaluate_model(
-                model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen,
-                should_stop=should_stop,
-            )
+            final = evaluate(split.report)
         except StopRequested:
             status, reason = "stopped", STOP_REASON
     elif status == "completed":

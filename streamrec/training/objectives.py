@@ -113,3 +113,14 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("device = 'cuda' is not available on this machine: choose auto or cpu")
     return torch.device(name)
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Whether training runs under bfloat16 autocast: "bf16" always (ValueError on a GPU
+    without bf16), "fp32" never, "auto" on a GPU that supports it (Ampere and later)."""
+    supported = device.type != "cuda" or torch.cuda.is_bf16_supported()
+    if precision == "bf16" and not supported:
+        raise ValueError("precision = 'bf16' is not supported by this GPU: choose auto or fp32")
+    if precision == "auto":
+        return device.type == "cuda" and supported
+    return precision == "bf16"

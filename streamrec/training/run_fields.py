@@ -87,6 +87,8 @@ STATUS_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "finished": (_time, "a Unix time in seconds"),
     "heartbeat": (_time, "a Unix time in seconds"),
     "pid": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31, "a process id"),
+    "processes": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024,
+                  "a count of training processes from 1 to 1024"),
     "best_epoch": (lambda v: v is None or _nonneg(v), "a number >= 0"),
     "progress": (lambda v: _number(v, 0.0, 1.0), "a number in [0, 1]"),
     "eta": (lambda v: v is None or _nonneg(v), "seconds >= 0"),
@@ -115,7 +117,7 @@ _EVENT_TEXT = {
     "end": {"status", "reason", "report_split"},
 }
 _EVENT_NUMBERS = {
-    "start": {"n_params", "n_train_targets", "n_valid_targets", "n_report_targets", "n_rows",
+    "start": {"processes", "n_params", "n_train_targets", "n_valid_targets", "n_report_targets", "n_rows",
               "batches_per_epoch", "epochs", "time"},
     "batch": {"batch", "step", "loss", "lr", "progress", "elapsed", "eta"},
     "epoch": {"train_loss", "valid_loss", "lr", "epoch_seconds", "train_seconds", "elapsed"},

@@ -215,6 +215,7 @@ class RunStatus:
     message: str = ""  # a tune job's current step ("V-SKNN: trial 12")
     budget: float | None = None  # a tune job's wall-clock budget, seconds
     pid: int | None = None  # the training process while it runs
+    processes: int = 1  # training processes (torchrun ranks) the run was started on
     token: str | None = None  # the launcher's start token, checked before any signal
     created: float | None = None  # Unix times
     started: float | None = None
@@ -271,6 +272,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "message": lambda v: isinstance(v, str),
     "budget": _is_number,
     "pid": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "processes": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "token": lambda v: isinstance(v, str),
     "created": _is_number, "started": _is_number, "heartbeat": _is_number,
     "finished": _is_number, "progress": _is_number, "eta": _is_number,
