@@ -62,7 +62,7 @@ WAIT_MS = 60_000  # any single wait in the browser; a page load on a busy 2-core
 TINY_TRAIN = ["--n-sessions", "600", "--n-items", "300", "--n-categories", "8", "--epochs", "1"]
 DEMO_RUN = "demo"
 SESSION_BOX = ".st-key-rec_text input"  # the typed session (key rec_text in pages/recommend.py)
-HEATMAP = ".st-key-rec_explain_chart_map"  # the attention heatmap (studio.explain, key rec_explain)
+HEATMAP = ".st-key-rec_explain_chart_map"  # the attention heatmap (studio.explain_maps, key rec_explain)
 APPEND_PILLS = ".st-key-rec_append button"  # the "+ item 194 · cat 5" pills (key rec_append)
 
 # The app is idle and shows `title` (if given) as its h1, without an exception box. With

@@ -19,7 +19,7 @@ from studio.dataset_charts import dataset_figures
 from studio.dataset_listing import VIEW_KEY, data_root, listing_section
 from studio.import_form import import_section
 from studio.navigation import ensure_app_navigation
-from studio.tuning import tune_section
+from studio.tune_panel import tune_section
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()

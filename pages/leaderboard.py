@@ -10,7 +10,7 @@ from streamrec.evaluation import leaderboard
 from streamrec.text import escape_markdown, plural
 from streamrec.training import runs
 from studio.navigation import ensure_app_navigation
-from studio.tuning import tune_board
+from studio.tune_panel import tune_board
 
 ensure_app_navigation()
 

@@ -45,7 +45,7 @@ from studio.session_input import (
     write_link,
 )
 from studio.tables import ranked_table
-from studio.verdict import verdict_box
+from studio.verdict_box import verdict_box
 from studio.why import why_these_items
 
 ensure_app_navigation()

@@ -17,7 +17,7 @@ from streamrec.evaluation.baselines import evaluate_baselines
 from streamrec.world.scenarios import recommended_max_len
 from studio.limits import cached_simulation, check_simulation
 from studio.navigation import ensure_app_navigation
-from studio.scenarios import scenario_picker
+from studio.scenario_picker import scenario_picker
 from studio.world_view import dataset_charts, headline
 
 ensure_app_navigation()

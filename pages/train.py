@@ -28,7 +28,7 @@ from studio.train_estimate import estimate
 from studio.train_form import settings_form
 from studio.train_outcome import outcome
 from studio.train_progress import RUN_KEY, live_view, shown_run
-from studio.tuning import preselect_recommended
+from studio.tune_panel import preselect_recommended
 from studio.viewer import viewer_mode, viewer_note
 
 ensure_app_navigation()

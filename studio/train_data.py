@@ -16,7 +16,7 @@ from streamrec.data.sources import dataset_config
 from streamrec.text import escape_markdown
 from streamrec.training import runs
 from streamrec.world.scenarios import scenario_of
-from studio.scenarios import scenario_picker
+from studio.scenario_picker import scenario_picker
 from studio.train_form import TRAIN_SECTIONS
 
 SIM_CONFIG_KEY = "sim_config"  # written by the Simulator page: the last generated SimConfig

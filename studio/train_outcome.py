@@ -12,7 +12,7 @@ from streamrec.charts import training_charts as charts
 from streamrec.config import RunConfig
 from streamrec.text import escape_markdown
 from streamrec.training import runs
-from studio.verdict import verdict_box
+from studio.verdict_box import verdict_box
 
 RECOMMEND_PAGE = "pages/recommend.py"
 ROOT = Path(__file__).resolve().parents[1]

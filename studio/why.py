@@ -20,7 +20,7 @@ from streamrec.model import SessionModel
 from streamrec.recommendation import Recommendation
 from streamrec.text import escape_markdown
 from streamrec.world.oracle import Oracle
-from studio.explain import attention_maps
+from studio.explain_maps import attention_maps
 from studio.run_picker import file_stamp, run_sessions
 
 KEY = "rec_why"
