@@ -115,7 +115,8 @@ def why_these_items(
                 f"{text} ({p:.0%})" for text, p in lines) + ".")
     attention_rate = trust.top1(record, ATTENTION) if record is not None else None
     trust_note = f" · names the true cause {attention_rate:.0%} of the time" if attention_rate is not None else ""
-    with st.expander(f"Attention maps{trust_note}"):
+    # Keyed, so that picking a map inside it (a rerun) keeps it open.
+    with st.expander(f"Attention maps{trust_note}", key=f"{KEY}_attention_open"):
         if record is not None and attention_rate is not None:
             st.caption(trust.trust_sentence(record, "attention"))
         attention_maps(rec, names, key="rec_explain")

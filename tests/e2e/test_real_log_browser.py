@@ -95,6 +95,8 @@ def test_import_train_recommend_and_inspect_a_real_log(
     box.fill(", ".join(raw))
     box.press("Enter")
     st_app.wait()
+    page.get_by_text("Attention maps").first.click()  # attention is one click away
+    st_app.wait()
     heatmap = page.get_by_test_id("stPlotlyChart").filter(
         has_text="Attention (attention pooling) over the session's clicks"
     )

@@ -55,5 +55,5 @@ def test_tune_a_real_log_from_the_data_page(st_app, data_dir: Path, tmp_path: Pa
         expect(page.get_by_test_id("stException")).to_have_count(0)
         st_app.screenshot("tune-leaderboard")
     finally:
-        if tune_jobs.tune_state(folder).get("state") == "running":
+        if tune_jobs.tune_state(folder).state == "running":
             tune_jobs.stop(folder)

@@ -36,7 +36,7 @@ SASREC_SETTINGS = {
 ITEMS = "3,10,25,7"
 # What the Recommend page's explanation tab must draw for each family's run.
 EXPLAINED = {
-    "zoo-sasrec": "Attention (layer 2 · mean over heads)",
+    "zoo-sasrec": "Attention (rollout)",  # a single map opens first: rollout for SASRec
     "zoo-narm": "Attention (local attention)",
     "zoo-lstm": "Attention (attention pooling)",
     "zoo-gru4rec": None,  # no attention: occlusion alone
@@ -80,7 +80,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     st_app.screenshot("zoo-train-sasrec")
 
     st_app.open_in_sidebar("Leaderboard")
-    page.get_by_test_id("stSelectbox").filter(has_text="Data set").click()
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Data set", exact=True)).click()
     page.get_by_role("option").filter(has_text="n_sessions 300").click()
     st_app.wait()
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
