@@ -20,6 +20,16 @@ APP = ROOT / "app.py"
 APP_TIMEOUT = 120.0  # seconds per AppTest run: generous for a loaded 2-core CI machine
 
 
+@pytest.fixture(autouse=True)
+def private_data_root(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test starts with its own empty STREAMREC_DATA_DIR (a test may set another): no
+    test writes to the repository's data/ or sees a data set another test left behind."""
+    root = tmp_path_factory.mktemp("data-root")
+    monkeypatch.setenv("STREAMREC_DATA_DIR", str(root))
+    return root
+
+
 @pytest.fixture
 def clear_streamlit_caches() -> Iterator[None]:
     """Empty st.cache_data and st.cache_resource before and after a test.

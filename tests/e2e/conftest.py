@@ -81,10 +81,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(browser_available: None, models_dir: Path, data_dir: Path) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("STREAMREC_DATA_DIR", str(data_dir))  # the server inherits it
-        with running_app(models_dir) as url:
-            yield url
+    # The server's environment only: set in this process, it would leak into every later test.
+    with running_app(models_dir, env={"STREAMREC_DATA_DIR": str(data_dir)}) as url:
+        yield url
 
 
 def wait_for_app(page: Any, timeout_ms: int = APP_IDLE_MS) -> None:
@@ -95,6 +94,24 @@ def wait_for_app(page: Any, timeout_ms: int = APP_IDLE_MS) -> None:
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms
     )
     expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=timeout_ms)
+
+
+PICK_ATTEMPTS = 3
+PICK_RERUN_MS = 20_000  # a pick's rerun ends within this even on a loaded machine
+
+# Counts the script runs that end from now on (the app marks its state on the stApp element;
+# a record's old value, not the attribute read in the callback, since a fast run may have
+# ended by the time the callback runs).
+_COUNT_RUNS = """() => {
+    window.__streamrecRuns = 0;
+    const app = document.querySelector("[data-testid='stApp']");
+    new MutationObserver((records) => {
+        for (const record of records) {
+            if (record.oldValue === "running") window.__streamrecRuns++;
+        }
+    }).observe(app, {attributes: true, attributeOldValue: true,
+                     attributeFilter: ["data-test-script-state"]});
+}"""
 
 
 class StreamlitApp:
@@ -133,6 +150,39 @@ class StreamlitApp:
         sessions = self.page.get_by_test_id("stMetric").filter(has_text="Sessions").first
         expect(sessions).to_contain_text(settings["Sessions"])
         self.wait()
+
+    def choose(self, label: str, option: str) -> None:
+        """Pick the option holding `option` in the select box labelled `label`, by typing it
+        into the box and clicking it in the filtered list, and wait for the rerun the pick starts.
+
+        Typing opens the list where the box is (a list opened by a click on the box closed
+        again when a rerun or a chart's layout scrolled the page). Waiting for the script to be
+        idle is not enough after a pick: the rerun may not have started yet, and what it
+        changes (a data set's preselected family) would land after the next step."""
+        import re
+
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        from playwright.sync_api import expect
+
+        box = self.page.get_by_role("combobox", name=label, exact=True).first
+        if option in box.input_value():
+            return  # already chosen: no rerun to wait for
+        for attempt in range(PICK_ATTEMPTS):
+            self.page.evaluate(_COUNT_RUNS)
+            box.fill("")  # a lost pick's text stays in the box: typing the same does nothing
+            box.fill(option)  # opens the list, filtered to the matching options
+            # Enter pressed before the filtered list has drawn picks nothing: click the option.
+            self.page.get_by_role("option").filter(has_text=option).first.click()
+            try:
+                self.page.wait_for_function("window.__streamrecRuns > 0", timeout=PICK_RERUN_MS)
+                break
+            except PlaywrightTimeout:
+                # Seen 1 run in 3 right after a log import on the Data page: the pick shows in
+                # the box but no rerun reaches the server (cause not found). Pick again.
+                if attempt == PICK_ATTEMPTS - 1:
+                    raise
+        self.wait()
+        expect(box).to_have_value(re.compile(re.escape(option)))
 
     def open_in_sidebar(self, title: str) -> None:
         """Switch page through the navigation, which keeps the browser session (and its state)."""

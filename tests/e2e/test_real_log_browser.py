@@ -76,22 +76,11 @@ def test_import_train_recommend_and_inspect_a_real_log(
 
     # Train: the imported data set, a tiny model, one epoch.
     st_app.open_in_sidebar("Train")
-    page.get_by_test_id("stSelectbox").filter(has_text="Training data").click()
-    page.get_by_role("option", name=NAME).click()
-    st_app.wait()
+    st_app.choose("Training data", NAME)
     expect(page.get_by_text(f"the imported data set {NAME}")).to_be_visible()
     # An imported log preselects its recommended family (SASRec before any tune): this test
     # inspects the LSTM's attention pooling, so it picks the LSTM family.
-    # Picking the data set preselects its family with a rerun of its own: a list opened during
-    # it closes again, so open it until the option shows.
-    lstm = page.get_by_role("option", name="lstm", exact=True)
-    for _ in range(3):
-        st_app.wait()
-        page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
-        if lstm.is_visible() or lstm.wait_for(state="visible", timeout=10_000) is None:
-            break
-    lstm.click()
-    st_app.wait()
+    st_app.choose("Model family", "lstm")
     st_app.fill(SETTINGS | {"Run name (optional)": RUN})
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Training completed")).to_be_visible(timeout=TRAINING_MS)
@@ -122,9 +111,7 @@ def test_import_train_recommend_and_inspect_a_real_log(
 
     # Attention patterns on the same run.
     st_app.open_in_sidebar("Attention patterns")
-    page.get_by_test_id("stSelectbox").filter(has_text="Run").first.click()
-    page.get_by_role("option", name=RUN).first.click()
-    st_app.wait()
+    st_app.choose("Run", RUN)
     expect(page.get_by_text("Attention patterns by prefix length")).to_be_visible()
     expect(page.get_by_text("This data has no hidden behaviour")).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -65,9 +65,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     st_app.generate(SIMULATOR)
 
     st_app.open_in_sidebar("Train")
-    page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
-    page.get_by_role("option", name="sasrec", exact=True).click()
-    st_app.wait()
+    st_app.choose("Model family", "sasrec")
     expect(page.get_by_label("Self-attention blocks", exact=True)).to_be_visible()
     expect(page.get_by_label("Pooling", exact=True)).to_have_count(0)  # an lstm setting
     st_app.fill({**SASREC_SETTINGS, "Run name (optional)": "zoo-sasrec"})
@@ -80,9 +78,7 @@ def test_each_family_trains_shows_on_the_leaderboard_and_explains(
     st_app.screenshot("zoo-train-sasrec")
 
     st_app.open_in_sidebar("Leaderboard")
-    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Data set", exact=True)).click()
-    page.get_by_role("option").filter(has_text="n_sessions 300").click()
-    st_app.wait()
+    st_app.choose("Data set", "n_sessions 300")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()  # a tuned data set adds one
     # The curves (a tuned data set's best-so-far chart may stand beside them).
     chart = page.get_by_test_id("stPlotlyChart").filter(has_text="per training time")
