@@ -21,13 +21,17 @@ APP_TIMEOUT = 120.0  # seconds per AppTest run: generous for a loaded 2-core CI 
 
 
 @pytest.fixture(autouse=True)
-def private_data_root(tmp_path_factory: pytest.TempPathFactory,
-                      monkeypatch: pytest.MonkeyPatch) -> Path:
+def private_data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every test starts with its own empty STREAMREC_DATA_DIR (a test may set another): no
-    test writes to the repository's data/ or sees a data set another test left behind."""
+    test writes to the repository's data/ or sees a data set another test left behind.
+
+    Its own MonkeyPatch, not the `monkeypatch` fixture: an autouse fixture that requested it
+    would make every test's `monkeypatch` outlive the test's other fixtures, whose teardown
+    would then still see the test's patches."""
     root = tmp_path_factory.mktemp("data-root")
-    monkeypatch.setenv("STREAMREC_DATA_DIR", str(root))
-    return root
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STREAMREC_DATA_DIR", str(root))
+        yield root
 
 
 @pytest.fixture
