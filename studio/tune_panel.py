@@ -17,7 +17,8 @@ from streamrec.training import tune_jobs
 from streamrec.training.jobs import JobBusy
 from streamrec.training.recommended import default_for_dataset
 from streamrec.training.search_spaces import METHODS
-from streamrec.training.tuning import read_result, read_trials, result_rows, tune_folder_for_dataset
+from streamrec.training.tune_table import AGAINST_COLUMN, result_rows, tune_sentence
+from streamrec.training.tuning import read_result, read_trials, tune_folder_for_dataset
 from studio.viewer import viewer_mode, viewer_note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,13 +102,23 @@ def _live(name: str, folder: Path, was_running: bool) -> None:
 
 
 def result_table(result: dict[str, Any], key: str) -> None:
-    """The final table: each method's best setting, its validation objective and test scores."""
+    """The final table: each method's best setting, its validation objective, test scores and
+    paired difference to the best method of the other kind; the verdict sentence under it."""
     rows = pd.DataFrame(result_rows(result))
     number = st.column_config.NumberColumn(format="%.4f")
     st.dataframe(rows, hide_index=True, key=key, column_config={
         **{c: number for c in rows.columns if c.startswith(("valid ", "test "))},
         "search seconds": st.column_config.NumberColumn(format="%.0f"),
+        AGAINST_COLUMN: st.column_config.TextColumn(
+            AGAINST_COLUMN, width="large",
+            help="Each method minus the best tuned baseline (the best baseline minus the best "
+                 "neural method) on the same test targets, with a 95% interval from a paired "
+                 "bootstrap over test sessions; 'level with' when the interval holds 0.",
+        ),
     })
+    sentence = tune_sentence(result)
+    if sentence:
+        st.markdown(f"**{escape_markdown(sentence)}**")
     seconds = result.get("seconds")
     st.caption(
         f"{result.get('test_targets', 0):,} {escape_markdown(result.get('report_split', 'test'))} "

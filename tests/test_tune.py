@@ -5,6 +5,7 @@ errors, the best-so-far chart, the browser's job launcher, and the pages that sh
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ from streamrec.__main__ import main
 from streamrec.charts.tune_charts import best_so_far, best_so_far_chart
 from streamrec.data.datasets import Dataset, content_hash, save_dataset
 from streamrec.data.sessions import SessionData
+from streamrec.evaluation.metrics import metrics_from_ranks, per_target, session_bootstrap
 from streamrec.training import runs, tune_jobs
 from streamrec.training.recommended import (
     IMPORTED_DEFAULT_FAMILY,
@@ -27,8 +29,16 @@ from streamrec.training.recommended import (
     write_recommendation,
 )
 from streamrec.training.search_spaces import METHODS, parse_methods
-from streamrec.training.tune_cli import parse_budget
+from streamrec.training.tune_cli import format_table, parse_budget
+from streamrec.training.tune_table import (
+    AGAINST_COLUMN,
+    against_best,
+    result_rows,
+    tune_sentence,
+)
 from streamrec.training.tuning import (
+    RESULT_FILE,
+    MethodResult,
     TuneConfig,
     dataset_target,
     read_result,
@@ -109,12 +119,46 @@ def test_tune_scores_every_method_and_stores_its_trials(data_root: Path) -> None
     assert sum(t["method"] == "markov" for t in trials) == 1
     assert (folder / "tune.db").exists()
     assert (folder / "best" / "gru4rec" / "best.safetensors").exists()
+    # Every method paired with the best tuned baseline (the best baseline with the neural
+    # family), with session-bootstrap intervals from the stored ranks and sessions.
+    stored = np.load(folder / "ranks.npz")
+    assert set(stored.files) == keys | {"sessions"}
+    best_baseline = result["best_baseline"]
+    assert METHODS[best_baseline].kind == "baseline"
+    assert best_baseline == next(e["key"] for e in result["methods"] if e["kind"] == "baseline")
+    assert set(result["against"]) == keys
+    labels = {entry["key"]: entry["label"] for entry in result["methods"]}
+    for key, row in result["against"].items():
+        versus = "gru4rec" if key == best_baseline else best_baseline
+        assert row["versus"] == labels[versus]
+        assert set(row["paired"]) == {"hit@20", "mrr@20"}
+        diff = per_target(stored[key], "mrr", 20) - per_target(stored[versus], "mrr", 20)
+        cell = row["paired"]["mrr@20"]
+        assert cell["mean"] == pytest.approx(diff.mean())
+        assert (cell["lo"], cell["hi"]) == pytest.approx(session_bootstrap(diff, stored["sessions"]))
+        assert cell["sessions"] == N_TEST
+    assert tune_sentence(result) is not None
 
 
-def test_resumed_tune_repeats_no_finished_trial(data_root: Path) -> None:
+def test_resumed_tune_repeats_no_finished_trial(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tune_folder_for_dataset(NAME, data_root)
     before = read_trials(folder)
     assert main(tune_args(budget="40s")) == 0
+    # The printed table ends each row with its paired difference and 95% interval; the
+    # sentence under it says who wins.
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("method"))
+    assert header.endswith(AGAINST_COLUMN)
+    rows = [line for line in out.splitlines()
+            if line.startswith(tuple(METHODS[k].label for k in METHODS_RUN.split(",")))]
+    assert len(rows) == 4
+    assert all(re.search(r"(beats|trails|level with) .*95% CI .*; (beats|trails|level with) "
+                         r".*MRR@20.*95% CI", line) for line in rows), rows
+    assert re.search(r"^The (best neural method \(GRU4Rec\) beats|tuned baselines (win|are not "
+                     r"beaten))", out, re.MULTILINE), out
+    assert "standard error" not in out
     after = read_trials(folder)
     assert after[: len(before)] == before  # the stored trials are kept
     # Trial numbers go on from the stored ones (the studies were resumed, not restarted).
@@ -279,6 +323,8 @@ def test_data_page_offers_the_tune_and_shows_its_table(data_root: Path, open_pag
     assert at.button(key="tune_stop").disabled  # nothing running
     table = next(d.value for d in at.dataframe if "method" in d.value.columns)
     assert set(table["method"]) == {METHODS[k].label for k in METHODS_RUN.split(",")}
+    assert table[AGAINST_COLUMN].str.match(r"(beats|trails|level with) .*95% CI").all()
+    assert any(m.value.startswith("**The ") and "95% interval" in m.value for m in at.markdown)
     assert any("Default model for" in info.value for info in at.info)
 
 
@@ -288,6 +334,29 @@ def test_leaderboard_shows_the_tuned_table(data_root: Path, open_page) -> None:
     assert at.selectbox(key="board_tune_data").value == NAME
     table = next(d.value for d in at.dataframe if "test mrr@20" in d.value.columns)
     assert len(table) == len(METHODS_RUN.split(","))
+    assert table[AGAINST_COLUMN].str.contains("95% CI").all()
+    sentence = tune_sentence(read_result(tune_folder_for_dataset(NAME, data_root)) or {})
+    assert sentence and any(sentence.split(":")[0] in m.value for m in at.markdown)
+
+
+def test_a_result_from_before_the_intervals_shows_without_them(data_root: Path, open_page) -> None:
+    path = tune_folder_for_dataset(NAME, data_root) / RESULT_FILE
+    result = json.loads(path.read_text())
+    del result["against"], result["best_baseline"]
+    path.write_text(json.dumps(result))
+    old = read_result(path.parent)
+    assert old is not None and "against" not in old
+    assert all(AGAINST_COLUMN not in row for row in result_rows(old))
+    assert tune_sentence(old) is None
+    assert AGAINST_COLUMN not in format_table(result_rows(old), "mrr@20")
+    # A malformed field is dropped, not half-shown; the rest of the result stays.
+    path.write_text(json.dumps({**result, "against": {"sr": {"versus": 3, "paired": {}}}}))
+    bad = read_result(path.parent)
+    assert bad is not None and "against" not in bad and len(bad["methods"]) == 4
+    at = open_page("pages/leaderboard.py")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "test mrr@20" in d.value.columns)
+    assert len(table) == 4 and AGAINST_COLUMN not in table.columns
 
 
 def test_train_page_preselects_the_recommended_family(data_root: Path, open_page) -> None:
@@ -322,3 +391,74 @@ def test_refit_scores_on_models_fitted_on_training_and_validation(data_root: Pat
     }
     assert entry["test"] == pytest.approx(scores["train+valid"])
     assert entry["test"]["mrr@20"] != pytest.approx(scores["train"]["mrr@20"])  # refit changed it
+
+
+def _methods(*spec: tuple[str, str]) -> list[MethodResult]:
+    return [MethodResult(key, key.upper(), kind, {}, {}) for key, kind in spec]
+
+
+def test_paired_column_from_known_ranks_beats_trails_and_level() -> None:
+    """Hand-made ranks: the neural method ranks nearly every target first, the best baseline
+    (ranked first on validation) rarely within 20, the second baseline exactly as the best."""
+    rng = np.random.default_rng(1)
+    sessions = np.repeat(np.arange(30), 4)  # 120 targets in 30 sessions
+    weak = rng.integers(1, 200, sessions.size)
+    strong = np.where(rng.random(sessions.size) < 0.9, 1, 30)
+    ranked = _methods(("b1", "baseline"), ("n1", "neural"), ("b2", "baseline"))
+    ranks = {"b1": weak, "n1": strong, "b2": weak.copy()}
+    against = against_best(ranked, ranks, sessions)
+    assert {k: row["versus"] for k, row in against.items()} == {"b1": "N1", "n1": "B1", "b2": "B1"}
+    cell = against["n1"]["paired"]["mrr@20"]
+    assert cell["mean"] == pytest.approx(metrics_from_ranks(strong)["mrr@20"]
+                                         - metrics_from_ranks(weak)["mrr@20"])
+    diff = per_target(strong, "mrr", 20) - per_target(weak, "mrr", 20)
+    assert (cell["lo"], cell["hi"]) == session_bootstrap(diff, sessions)  # the same function
+    assert cell["sessions"] == 30 and 0 < cell["lo"] < cell["mean"] < cell["hi"]
+    result = {"metric": "mrr@20", "best_neural": "n1", "against": against,
+              "methods": [{"key": m.key, "label": m.label, "kind": m.kind} for m in ranked]}
+    column = {row["method"]: row[AGAINST_COLUMN] for row in result_rows(result)}
+    assert column["N1"].startswith("beats B1 by +") and "; beats B1 by +" in column["N1"]
+    assert f"MRR@20 (95% CI {cell['lo']:+.3f}..{cell['hi']:+.3f})" in column["N1"]
+    assert column["B1"].startswith("trails N1 by -") and "; trails N1 by -" in column["B1"]
+    assert column["B2"] == ("level with B1 on Hit@20 (+0.000, 95% CI +0.000..+0.000); "
+                            "level with B1 on MRR@20 (+0.000, 95% CI +0.000..+0.000)")
+    assert tune_sentence(result) == (
+        "The best neural method (N1) beats the best tuned baseline (B1) on both Hit@20 and "
+        "MRR@20: both 95% intervals lie above 0.")
+    # Swapped: the tuned baseline wins, and the sentence says so plainly.
+    swapped = {**result, "against": against_best(ranked, {"b1": strong, "n1": weak, "b2": weak},
+                                                 sessions)}
+    assert tune_sentence(swapped) == (
+        "The tuned baselines win: the best neural method (N1) does not beat the best tuned "
+        "baseline (B1) on both Hit@20 and MRR@20 with the 95% interval above 0 (it is behind on "
+        "Hit@20 and behind on MRR@20). That is a finding, not a failure of the search.")
+    # Identical ranks: level on both, so not a win for the neural method either.
+    level = {**result, "against": against_best(ranked, {"b1": weak, "n1": weak, "b2": weak},
+                                               sessions)}
+    assert tune_sentence(level).startswith(  # type: ignore[union-attr]
+        "The tuned baselines are not beaten: the best neural method (N1) does not beat")
+    assert "(it is level on Hit@20 and level on MRR@20)" in tune_sentence(level)  # type: ignore[operator]
+    assert all(row[AGAINST_COLUMN].startswith("level with ") for row in result_rows(level))
+    # Ahead on average by one target of one session: the interval holds 0, so no win.
+    ahead = weak.copy()
+    ahead[0] = 1
+    barely = {**result, "against": against_best(ranked, {"b1": weak, "n1": ahead, "b2": weak},
+                                                sessions)}
+    cell = barely["against"]["n1"]["paired"]["hit@20"]
+    assert cell["mean"] > 0 and cell["lo"] <= 0 < cell["hi"]
+    assert "(it is level on Hit@20 and level on MRR@20)" in tune_sentence(barely)  # type: ignore[operator]
+
+
+def test_one_kind_alone_pairs_the_baselines_with_the_best_and_leaves_it_blank() -> None:
+    sessions = np.arange(10)
+    baselines = _methods(("b1", "baseline"), ("b2", "baseline"))
+    ranks = {"b1": np.ones(10, np.int64), "b2": np.full(10, 30)}
+    against = against_best(baselines, ranks, sessions)
+    assert set(against) == {"b2"}  # the best baseline has no neural method to face
+    assert against["b2"]["paired"]["hit@20"]["hi"] == -1.0  # every target lost, all resamples
+    rows = result_rows({"methods": [{"key": "b1", "label": "B1"}, {"key": "b2", "label": "B2"}],
+                        "against": against, "best_neural": None})
+    assert rows[0][AGAINST_COLUMN] == ""
+    assert rows[1][AGAINST_COLUMN].startswith("trails B1 by -1.000 Hit@20 (95% CI -1.000..-1.000)")
+    assert tune_sentence({"methods": [], "against": against, "best_neural": None}) is None
+    assert against_best(_methods(("n1", "neural")), {"n1": np.ones(10)}, sessions) == {}

@@ -66,10 +66,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
     started = time.time()  # the budget counts from here: loading the data is part of it
 
     from streamrec.training.tune_jobs import run_tune
+    from streamrec.training.tune_table import result_rows, tune_sentence
     from streamrec.training.tuning import (
         TuneConfig,
         dataset_target,
-        result_rows,
         scenario_target,
         stored_settings,
     )
@@ -114,12 +114,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(format_table(result_rows(result), config.metric))
     if result.get("oracle"):
         print(f"oracle (ceiling): test hit@10 {result['oracle']['hit@10']:.4f}")
-    versus = result.get("neural_vs_baseline") or {}
-    if versus:
-        print(f"best neural ({versus['neural']}) minus best baseline ({versus['baseline']}) on "
-              "the same test targets (mean ± standard error over targets):")
-        for measure, cell in versus["paired"].items():
-            print(f"  {measure:<8} {cell['mean']:+.4f} ± {cell['se']:.4f}")
+    sentence = tune_sentence(result)
+    if sentence:
+        print(sentence)
     if result.get("oracle"):
         best = max(result["methods"], key=lambda e: (e.get("test") or {}).get("hit@10", -1.0))
         share = best["test"]["hit@10"] / result["oracle"]["hit@10"]
@@ -137,14 +134,19 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def format_table(rows: list[dict[str, Any]], metric: str) -> str:
-    """The final table in plain text."""
+    """The final table in plain text; last, when the result has it, each method's paired
+    difference to the best method of the other kind with its 95% session-bootstrap interval."""
+    from streamrec.training.tune_table import AGAINST_COLUMN
+
     columns = [f"valid {metric}", "test hit@10", "test hit@20", "test mrr@20", "test ndcg@20"]
+    against = any(AGAINST_COLUMN in row for row in rows)
     lines = [f"{'method':<20}{'kind':<10}" + "".join(f"{c:>14}" for c in columns)
-             + f"{'trials':>8}{'seconds':>9}"]
+             + f"{'trials':>8}{'seconds':>9}" + (f"  {AGAINST_COLUMN}" if against else "")]
     for row in rows:
         cells = "".join(f"{row[c]:>14.4f}" if isinstance(row[c], float) else f"{'-':>14}"
                         for c in columns)
+        after = [text for text in (row.get(AGAINST_COLUMN), row["note"]) if text]
         lines.append(f"{row['method']!s:<20}{row['kind']!s:<10}{cells}"
                      f"{row['trials'] or 0:>8}{row['search seconds'] or 0:>9.0f}"
-                     + (f"  {row['note']}" if row["note"] else ""))
+                     + "".join(f"  {text}" for text in after))
     return "\n".join(lines)
