@@ -191,7 +191,8 @@ def test_run_folder_stores_the_sessions_and_split(tmp_path):
     config = RunConfig(sim=SimConfig(n_sessions=60, n_items=40, n_categories=6))
     config = RunConfig(sim=config.sim, model=config.model.__class__(n_items=40), train=config.train)
     path = runs.create_run(config, tmp_path, "r1")
-    assert runs.load_data(path, config) is None  # nothing stored yet: rebuild from the config
+    with pytest.raises(runs.RunError, match=r"r1 has no stored sessions \(made by an older version\); retrain it"):
+        runs.load_data(path, config)  # nothing stored: never rebuilt from the config
     data = simulate(config.sim)
     split = make_split(data, config.train)
     runs.save_data(path, data, split)

@@ -6,7 +6,9 @@ A run folder holds:
 - ``catalog.npz``: item -> category and true popularity, to check a session's ids against.
 - ``sessions.npz`` and ``split.npz``: the sessions the run was trained and tested on (with the
   item-id map and whatever extras the source has) and its train / validation / test targets,
-  so a page rebuilds exactly what the run saw without re-simulating or re-importing.
+  so a page rebuilds exactly what the run saw without re-simulating or re-importing. Stored
+  compact (`load_data` reads them); a trained folder without them (made by an older version,
+  whose pages re-simulated) is flagged with a request to retrain it.
 - ``metrics.jsonl``: the training events, one JSON object per line, appended live.
 - ``status.json``: state (created / running / completed / stopped / failed), reason, pid,
   heartbeat, final metrics and baselines.
@@ -445,12 +447,21 @@ def save_data(path: Path, data: SessionData, split: Split) -> None:
     _atomic_write(Path(path) / SPLIT_FILE, write(split_to_arrays(split, data)))
 
 
-def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None:
-    """The sessions and split stored with the run, or None for a run folder that has none
-    (made before runs stored them: rebuild from its config with `sources.open_data`)."""
+def missing_data(path: Path) -> str | None:
+    """Why the run folder has no stored sessions and split to open, or None if it has them."""
     path = Path(path)
-    if not (path / DATA_FILE).exists() or not (path / SPLIT_FILE).exists():
+    if (path / DATA_FILE).exists() and (path / SPLIT_FILE).exists():
         return None
+    return f"{path.name} has no stored sessions (made by an older version); retrain it"
+
+
+def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
+    """The sessions and split stored with the run; RunError if the folder has none (made by an
+    older version, which rebuilt them from the config) or they are unreadable or damaged."""
+    path = Path(path)
+    problem = missing_data(path)
+    if problem:
+        raise RunError(problem)
     try:
         folders.check_regular(path / DATA_FILE)
         folders.check_regular(path / SPLIT_FILE)
@@ -502,7 +513,8 @@ def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
 def check_files(path: Path, config: RunConfig) -> str | None:
     """Why the run's files cannot serve its config, or None: the best checkpoint's safetensors
     header (read without loading a tensor) against the model's tensor shapes, the catalog's
-    size, and metrics.jsonl. Cheap enough to run for every run in a listing."""
+    size, metrics.jsonl, and that a trained run stores its sessions. Cheap enough to run for
+    every run in a listing."""
     path = Path(path)
     links = folders.symlinks_in(path)
     if links:
@@ -523,6 +535,9 @@ def check_files(path: Path, config: RunConfig) -> str | None:
     weights = path / WEIGHTS["best"]
     if not weights.exists():
         return None  # not trained yet, or stopped before its first epoch: nothing to check
+    problem = missing_data(path)  # stored before training begins, so any trained run has them
+    if problem:
+        return problem
     if not weights.is_file() or weights.is_symlink():
         return f"{path.name}: {weights.name} is not a file"
     try:
