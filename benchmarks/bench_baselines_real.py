@@ -129,9 +129,7 @@ def neural_ranks(labels: list[str], models: Path) -> tuple[dict[str, np.ndarray]
         run_cli(["train", "--dataset", NAME, *NEURAL[label], "--name", path.name,
                  "--models-dir", str(models), "--no-baselines", "--quiet"])
         model, config = runs.load_model(path, "best")
-        stored = runs.load_data(path, config)
-        assert stored is not None
-        data, split = stored
+        data, split = runs.load_data(path, config)
         _, ranks[label] = evaluate_model(model, data, split.report, config.train.max_len,
                                          config.train.cutoffs)
         epochs = [e for e in runs.read_events(path) if e["event"] == "epoch"]
@@ -250,9 +248,7 @@ def main() -> None:
             trained: dict[str, str] = {}
         else:
             neural, trained, last = neural_ranks(list(NEURAL), models)
-            stored = runs.load_data(last, runs.read_config(last))
-            assert stored is not None
-            data, split = stored
+            data, split = runs.load_data(last, runs.read_config(last))
         if args.pick:
             pick(data, split)
             return

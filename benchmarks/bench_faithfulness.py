@@ -31,9 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     path = Path(args.run)
     model, config = runs.load_model(path)
-    loaded = runs.load_data(path, config)
-    assert loaded is not None, f"{path} stores no sessions"
-    data, split = loaded
+    data, split = runs.load_data(path, config)
     print(machine())
     print(f"run {path.name}: {config.model.summary()}, max_len {config.train.max_len}")
     print("load before:", uptime())

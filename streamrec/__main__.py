@@ -327,7 +327,6 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def _compare_run(args: argparse.Namespace) -> int:
     """`baselines --compare RUN`: the run's best checkpoint beside every baseline on its own
     stored sessions and report split, with the paired differences and its time to the oracle."""
-    from streamrec.data.sources import open_data
     from streamrec.evaluation.baselines import left_out_baselines, score_baselines
     from streamrec.evaluation.metrics import paired_differences
     from streamrec.training.jobs import to_oracle
@@ -339,8 +338,7 @@ def _compare_run(args: argparse.Namespace) -> int:
         print(f"note: --compare {args.compare} scores the run's own data and settings; the other "
               "data and config flags are ignored", file=sys.stderr)
     model, config = runs.load_model(path)
-    stored = runs.load_data(path, config)
-    data, split = stored if stored is not None else open_data(config)
+    data, split = runs.load_data(path, config)
     tc = config.train
     scored = score_baselines(data, split, tc.max_len, tc.cutoffs, tc.exclude_seen)
     metrics, ranks = evaluate_model(model, data, split.report, tc.max_len, tc.cutoffs, tc.exclude_seen)
@@ -486,11 +484,9 @@ def scenario_gap(scenario: Scenario) -> tuple[float, float]:
 def _recommend_dataset(path: Path, args: argparse.Namespace, model: Any, config: RunConfig) -> int:
     """`recommend` for a run trained on an imported log: raw item ids in and out."""
     from streamrec.data.items import ItemNames
-    from streamrec.data.sources import open_data
     from streamrec.recommendation import recommend
 
-    stored = runs.load_data(path, config)
-    data = stored[0] if stored is not None else open_data(config)[0]
+    data, _ = runs.load_data(path, config)
     names = ItemNames.from_data(data)
     items = names.parse(args.items)
     rec = recommend(model, items, args.k, config.train.max_len)
@@ -610,7 +606,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_faithfulness(args: argparse.Namespace) -> int:
     """Every explainer against the recorded causes of a run's held-out clicks and against the
     ideal one; stored in the run folder (streamrec.explain.trust)."""
-    from streamrec.data.sources import open_data
     from streamrec.explain import trust
     from streamrec.explain.faithfulness import (
         json_table,
@@ -621,7 +616,7 @@ def cmd_faithfulness(args: argparse.Namespace) -> int:
 
     path = runs.cli_run_path(args.run, _models_root(args))
     model, config = runs.load_model(path)
-    data, split = runs.load_data(path, config) or open_data(config)
+    data, split = runs.load_data(path, config)
     start = time.perf_counter()
     if not data.has_causes:  # an imported log: what needs no ground truth (ERASER)
         from streamrec.explain.eraser import eraser_markdown, measure_eraser

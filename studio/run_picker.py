@@ -17,7 +17,6 @@ from streamlit.delta_generator import DeltaGenerator
 from streamrec.config import RunConfig
 from streamrec.data.items import ItemNames
 from streamrec.data.sessions import SessionData
-from streamrec.data.sources import open_data
 from streamrec.data.splits import Split
 from streamrec.model import SessionModel
 from streamrec.text import escape_markdown
@@ -151,13 +150,12 @@ def cached_catalog(path: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading this run's sessions…")
 def _run_sessions(path: str, stamp: int, config: RunConfig) -> tuple[SessionData, Split]:
-    stored = runs.load_data(Path(path), config)
-    return stored if stored is not None else open_data(config)
+    return runs.load_data(Path(path), config)
 
 
 def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
-    """The sessions and split the run was trained and tested on: stored in its folder, or
-    rebuilt from its config for a folder made before runs stored them."""
+    """The sessions and split the run was trained and tested on, stored in its folder;
+    RunError for a folder without them (made by an older version) or with damaged ones."""
     try:
         stamp = file_stamp(path, runs.DATA_FILE)
     except runs.RunError:
@@ -167,12 +165,11 @@ def run_sessions(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
 
 def item_names(path: Path, config: RunConfig) -> ItemNames:
     """How the run's items are named and grouped: the raw ids, labels and categories of the
-    sessions stored with it (its catalog file for a folder made before runs stored them);
-    RunError unless it has the model's `n_items` items."""
+    sessions stored with it; RunError unless it has them, with the model's `n_items` items."""
     path, n_items = Path(path), config.model.n_items
-    if not (path / runs.DATA_FILE).exists():
-        category, popularity = cached_catalog(path, n_items)
-        return ItemNames.from_catalog(category, popularity)
+    problem = runs.missing_data(path)
+    if problem:
+        raise runs.RunError(problem)
     names = _stored_names(str(path), file_stamp(path, runs.DATA_FILE), config)
     if names.has_categories:
         # A run whose data has categories also keeps them in catalog.npz (the CLI reads it):

@@ -21,7 +21,8 @@ DEMO = Path(__file__).resolve().parents[1] / "models" / "demo"
 
 def test_demo_is_complete_and_small():
     names = {p.name for p in DEMO.iterdir()}
-    assert {"config.json", "status.json", "metrics.jsonl", "catalog.npz", "best.safetensors"} <= names
+    assert {"config.json", "status.json", "metrics.jsonl", "catalog.npz", "best.safetensors",
+            "sessions.npz", "split.npz"} <= names
     assert sum(p.stat().st_size for p in DEMO.iterdir()) <= 10 * 2**20
     assert runs.read_status(DEMO).state == "completed"
 
@@ -35,11 +36,29 @@ def test_demo_recommends_the_readme_session():
     assert category.shape == (config.model.n_items,)
 
 
+def test_the_demo_stores_the_sessions_and_split_its_config_builds():
+    """Stored as a run saves them (jobs._open_data): the simulator's sessions and the trainer's
+    split, array for array and type for type; its recorded test metrics are those of this split."""
+    model, config = runs.load_model(DEMO)
+    data, split = runs.load_data(DEMO, config)
+    fresh = simulate(config.sim)
+    for name in ("items", "offsets", "behaviour", "preferred", "cause", "cause_position"):
+        stored, made = getattr(data, name), getattr(fresh, name)
+        assert stored.dtype == made.dtype and np.array_equal(stored, made), name
+    assert np.array_equal(data.item_popularity, fresh.item_popularity)
+    assert data.has_truth and data.config == config.sim
+    made_split = make_split(fresh, config.train)
+    for part in ("train", "valid", "test"):
+        assert np.array_equal(getattr(split, part).session, getattr(made_split, part).session)
+        assert np.array_equal(getattr(split, part).position, getattr(made_split, part).position)
+    metrics, _ = evaluate_model(model, data, split.report, config.train.max_len)
+    assert metrics["hit@10"] == pytest.approx(runs.read_status(DEMO).final["hit@10"], abs=1e-9)
+
+
 def test_nothing_beats_the_oracle_beyond_noise_on_the_demo_config():
     """The oracle is Bayes-optimal: the trained LSTM may tie it, never beat it by > 3 SE."""
     model, config = runs.load_model(DEMO)
-    data = simulate(config.sim)
-    split = make_split(data, config.train)
+    data, split = runs.load_data(DEMO, config)
     max_len = config.train.max_len
     oracle, oracle_ranks = evaluate_scorer(Oracle().fit(data, split.train), data, split.report, max_len)
     lstm, _ = evaluate_model(model, data, split.report, max_len)

@@ -196,7 +196,8 @@ def test_batched_rows_equal_the_model_on_each_row_alone():
     for r, n in enumerate(lengths):
         tokens[r, :n] = rng.integers(1, N_ITEMS + 1, size=n)
     items = rng.integers(0, N_ITEMS, size=9)
-    full, attention = fa.last_output(model, tokens, lengths, items, rows_per_batch=4)
+    full, maps = fa.last_output_maps(model, tokens, lengths, items, rows_per_batch=4)
+    attention = maps[fa.ATTENTION]
     with torch.no_grad():
         for r in range(9):
             logits, weights = model(torch.from_numpy(tokens[r : r + 1, : lengths[r]]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,11 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from streamrec import folders
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data.sources import open_data
 from streamrec.model import LSTMRecommender
 from streamrec.training import jobs, runs
 
@@ -165,15 +166,24 @@ def test_corrupt_folders_are_listed_with_their_error(root):
 def test_openable_runs_need_a_best_checkpoint_and_broken_folders_come_apart(root):
     trained = fake_run(root, "trained", state="running")
     runs.save_weights(trained, "best", LSTMRecommender(LONG.model))
-    runs.save_catalog(trained, np.zeros(40, np.int64), np.full(40, 1 / 40))
+    data, split = open_data(LONG)
+    runs.save_catalog(trained, data.item_category, data.item_popularity)
+    runs.save_data(trained, data, split)
     fake_run(root, "untrained", state="created")
     (root / "garbage").mkdir()
     (root / "garbage" / runs.CONFIG_FILE).write_text("{not json")
+    # made before runs stored their sessions: flagged, no longer rebuilt from its config
+    shutil.copytree(trained, root / "older")
+    (root / "older" / runs.DATA_FILE).unlink()
 
     openable, broken = runs.openable_runs(root)
     assert [info.run_id for info in openable] == ["trained"]  # still training, but has a best
-    assert [info.run_id for info in broken] == ["garbage"]
-    assert "config.json is not valid JSON" in broken[0].error
+    errors = {info.run_id: info.error for info in broken}
+    assert sorted(errors) == ["garbage", "older"]
+    assert "config.json is not valid JSON" in errors["garbage"]
+    assert errors["older"] == "older has no stored sessions (made by an older version); retrain it"
+    with pytest.raises(runs.RunError, match="has no stored sessions"):
+        runs.load_data(root / "older", LONG)
 
 
 def test_atomic_writes_leave_no_temp_files(root):

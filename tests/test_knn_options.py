@@ -12,12 +12,11 @@ import torch
 from streamrec.data.splits import all_targets, prefix_matrix, tokens_from_items
 from streamrec.evaluation.baselines import (
     STAN,
-    TUNABLE,
     VSKNN,
     VSTAN,
     SequentialRules,
+    SessionKNN,
     evaluate_scorer,
-    search_spaces,
 )
 from streamrec.evaluation.metrics import target_ranks
 from streamrec.world.simulator import SessionData
@@ -219,10 +218,11 @@ def test_options_are_validated_with_one_line_errors():
 
 
 def test_search_spaces_name_constructor_arguments_and_every_corner_builds():
-    spaces = search_spaces()
+    tunable = {m.name: m for m in (SequentialRules, SessionKNN, VSKNN, STAN, VSTAN)}
+    spaces = {name: dict(method.SEARCH_SPACE) for name, method in tunable.items()}
     assert set(spaces) == {"Sequential rules", "Session kNN", "V-SKNN", "STAN", "VSTAN"}
     for name, space in spaces.items():
-        method = TUNABLE[name]
+        method = tunable[name]
         assert set(space) <= set(inspect.signature(method).parameters), name
         corners: list[dict[str, object]] = [{}, {}]
         for arg, entry in space.items():

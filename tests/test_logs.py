@@ -15,7 +15,7 @@ import pytest
 
 from streamrec.data import log_files as logfiles
 from streamrec.data.datasets import list_datasets, load_dataset
-from streamrec.data.log_files import parse_times, preview_log
+from streamrec.data.log_files import TimeColumn, preview_log
 from streamrec.data.log_import import ImportConfig, import_log
 
 BASE = 1_400_000_000  # Unix seconds, 2014-05-13
@@ -235,7 +235,8 @@ def test_preview_shows_rows_and_mapping(tmp_path):
 def test_parse_times(values, expected, label):
     import pyarrow as pa
 
-    seconds, found = parse_times(pa.chunked_array([pa.array(values)]), "t")
+    times = TimeColumn("t")
+    seconds, found = times.finish(times.parse(pa.chunked_array([pa.array(values)])))
     np.testing.assert_allclose(seconds, expected)
     assert label in found
 

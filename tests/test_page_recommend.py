@@ -353,6 +353,7 @@ def test_k_larger_than_a_small_catalog_lists_the_whole_catalog(open_page, models
     path = runs.create_run(small, models, "small")
     data = simulate(small.sim)
     runs.save_catalog(path, data.item_category, data.item_popularity)
+    runs.save_data(path, data, make_split(data, small.train))
     runs.save_weights(path, "best", LSTMRecommender(small.model))
     runs.write_status(path, state="completed")
 

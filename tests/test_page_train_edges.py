@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
 from streamrec.config import LSTMConfig, RunConfig, SimConfig, TrainConfig
+from streamrec.data.sources import open_data
 from streamrec.model.lstm import LSTMRecommender
 from streamrec.training import jobs, runs
 from streamrec.world.scenarios import SCENARIOS
@@ -39,7 +39,9 @@ def stopped_run(root: Path, best_valid: dict[str, float]) -> Path:
     path = runs.create_run(CONFIG, root, "stopped")
     torch.manual_seed(0)
     runs.save_weights(path, "best", LSTMRecommender(CONFIG.model))
-    runs.save_catalog(path, np.arange(40) % 4, np.full(40, 1 / 40))
+    data, split = open_data(CONFIG)
+    runs.save_catalog(path, data.item_category, data.item_popularity)
+    runs.save_data(path, data, split)
     runs.append_event(path, {"event": "epoch", "epoch": 1.0, "best": True, "valid_loss": 3.0,
                              **VALID})
     runs.write_status(path, state="stopped", reason="stop requested", phase="done",

@@ -53,12 +53,14 @@ EVIL_LINK = "[click](https://evil.example/x)"
 
 def make_run(root: Path, name: str, config: RunConfig = CONFIG) -> Path:
     """A complete, finished run folder with untrained weights (no training needed)."""
+    from streamrec.data.sources import open_data
+
     path = runs.create_run(config, root, name)
     torch.manual_seed(0)
     runs.save_weights(path, "best", LSTMRecommender(config.model))
-    n = config.model.n_items
-    category = np.arange(n, dtype=np.int64) % config.sim.n_categories
-    runs.save_catalog(path, category, np.full(n, 1.0 / n))
+    data, split = open_data(config)  # what the worker stores before training
+    runs.save_catalog(path, data.item_category, data.item_popularity)
+    runs.save_data(path, data, split)
     runs.append_event(path, {"event": "epoch", "epoch": 1.0, "hit@10": 0.1, "valid_loss": 3.0})
     runs.write_status(path, state="completed", phase="done", best_epoch=1, final={"hit@10": 0.1})
     return path
@@ -88,6 +90,7 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     assert (digest(good / runs.WEIGHTS["best"]), digest(outside / runs.WEIGHTS["best"])) == before
     assert sorted(p.name for p in outside.iterdir()) == sorted(
         [runs.CONFIG_FILE, runs.STATUS_FILE, runs.METRICS_FILE, runs.CATALOG_FILE, "best.safetensors",
+         runs.DATA_FILE, runs.SPLIT_FILE,
          folders.MARKER]
     ), "something was written outside the models folder"
 
@@ -451,6 +454,10 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("status.json a FIFO", _fifo(runs.STATUS_FILE), "status.json is not a regular file"),
     ("metrics.jsonl a FIFO", _fifo(runs.METRICS_FILE), "metrics.jsonl is not a file"),
     ("catalog.npz a FIFO", _fifo(runs.CATALOG_FILE), "catalog.npz is not a regular file"),
+    # a run made before runs stored their data: no longer rebuilt from its config
+    ("sessions missing (an older version's run)", _remove(runs.DATA_FILE),
+     " has no stored sessions (made by an older version); retrain it"),
+    ("split missing", _remove(runs.SPLIT_FILE), "has no stored sessions"),
 ]
 LINKS: list[tuple[str, Callable[[Path], None], str]] = [
     ("self-symlinked folder", lambda link: link.symlink_to(link), "points outside"),

@@ -64,18 +64,49 @@ def test_export_frame_uses_raw_ids_and_times():
     assert frame["position"].tolist()[3:5] == [0, 1]
 
 
-@pytest.mark.parametrize("make", [log_data, lambda: simulate(SimConfig(n_sessions=40, n_items=50))])
-def test_arrays_round_trip_keeps_everything(make):
+@pytest.mark.parametrize("compact", [False, True])
+@pytest.mark.parametrize("make", [log_data, lambda: simulate(SimConfig(n_sessions=40, n_items=50)),
+                                  lambda: simulate(SimConfig(n_sessions=40, n_items=300))])
+def test_arrays_round_trip_keeps_everything(make, compact):
     data = make()
-    arrays = to_arrays(data)
+    arrays = to_arrays(data, compact=compact)
     back = from_arrays(arrays, data.config)
     assert np.array_equal(back.items, data.items) and np.array_equal(back.offsets, data.offsets)
+    for name in ("items", "offsets", "behaviour", "cause", "cause_position"):
+        if getattr(data, name) is not None:  # the types the rest of the code expects
+            assert getattr(back, name).dtype == getattr(data, name).dtype, name
     assert back.n_items == data.n_items and back.name == data.name
     assert back.has_truth == data.has_truth and back.has_time == data.has_time
     assert back.raw_ids(range(data.n_items)) == data.raw_ids(range(data.n_items))
     if data.has_truth:
         assert np.array_equal(back.preferred, data.preferred)
         assert np.array_equal(back.item_category, data.item_category)
+
+
+def test_the_compact_layout_stores_small_integers_and_item_byte_planes():
+    data = simulate(SimConfig(n_sessions=40, n_items=300))
+    arrays = to_arrays(data, compact=True)
+    assert "offsets" not in arrays and arrays["lengths"].dtype == np.uint8
+    assert arrays["items"].dtype == np.uint8 and arrays["items"].shape == (2, data.n_clicks)
+    assert arrays["item_category"].dtype == np.uint8 and arrays["cause_position"].dtype == np.int8
+    assert to_arrays(data)["offsets"].dtype == np.int64  # the plain layout data sets map
+
+
+@pytest.mark.parametrize("protocol", ["session", "example"])
+def test_split_arrays_round_trip_by_session_part_or_by_target(protocol):
+    data = simulate(SimConfig(n_sessions=60, n_items=40, n_categories=6))
+    split = make_split(data, TrainConfig(protocol=protocol))
+    arrays = split_to_arrays(split, data)
+    assert ("session_part" in arrays) == (protocol == "session")
+    for back in (split_from_arrays(arrays, data), split_from_arrays(split_to_arrays(split))):
+        assert back.protocol == split.protocol
+        for part in ("train", "valid", "test"):
+            for name in ("session", "position"):
+                made, read = getattr(getattr(split, part), name), getattr(getattr(back, part), name)
+                assert read.dtype == np.int64 and np.array_equal(read, made), (part, name)
+    if protocol == "session":
+        with pytest.raises(ValueError, match="its sessions are needed"):
+            split_from_arrays(arrays)
 
 
 def test_given_split_holds_out_the_test_sessions_and_validates_on_the_latest():
@@ -85,7 +116,7 @@ def test_given_split_holds_out_the_test_sessions_and_validates_on_the_latest():
     assert split.test.session.tolist() == [3, 3] and split.test.position.tolist() == [1, 2]
     assert split.valid.session.tolist() == [2]  # session 2 starts latest among 0..2
     assert sorted(set(split.train.session.tolist())) == [0, 1]
-    back = split_from_arrays(split_to_arrays(split))
+    back = split_from_arrays(split_to_arrays(split, data), data)
     assert back.protocol == "given" and back.test.session.tolist() == [3, 3]
 
 
@@ -160,7 +191,8 @@ def test_run_folder_stores_the_sessions_and_split(tmp_path):
     config = RunConfig(sim=SimConfig(n_sessions=60, n_items=40, n_categories=6))
     config = RunConfig(sim=config.sim, model=config.model.__class__(n_items=40), train=config.train)
     path = runs.create_run(config, tmp_path, "r1")
-    assert runs.load_data(path, config) is None  # nothing stored yet: rebuild from the config
+    with pytest.raises(runs.RunError, match=r"r1 has no stored sessions \(made by an older version\); retrain it"):
+        runs.load_data(path, config)  # nothing stored: never rebuilt from the config
     data = simulate(config.sim)
     split = make_split(data, config.train)
     runs.save_data(path, data, split)

@@ -431,12 +431,6 @@ class TimeColumn:
             )
 
 
-def parse_times(column: Any, name: str) -> tuple[np.ndarray, str]:
-    """(float64 Unix seconds per row, NaN where missing; the format found) of a time column."""
-    times = TimeColumn(name)
-    return times.finish(times.parse(column))
-
-
 def _float(column: Any) -> np.ndarray:
     import pyarrow as pa
 

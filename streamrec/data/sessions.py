@@ -228,10 +228,38 @@ _OPTIONAL_ARRAYS = (
     "behaviour", "preferred", "cause", "cause_position", "item_ids", "item_labels", "times",
     "session_keys",
 )
+# The integer arrays and the types `SessionData` holds them in. A compact layout (a run folder's
+# sessions.npz) stores each in the smallest integer type that holds its values; loading restores
+# these types.
+_INT_DTYPES: dict[str, type] = {
+    "items": np.int64, "offsets": np.int64, "item_category": np.int64,
+    "category_sizes": np.int64, "item_successor": np.int64, "behaviour": np.int8,
+    "cause": np.int8, "cause_position": np.int64,
+}
+_SMALL_INTS = (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64)
 
 
-def to_arrays(data: SessionData) -> dict[str, np.ndarray]:
-    """The data set as named arrays for `np.savez` (text as fixed-width unicode, never pickled)."""
+def smallest_int(values: np.ndarray) -> np.ndarray:
+    """Integer `values` in the smallest integer type that holds them (unsigned if none is < 0)."""
+    values = np.asarray(values)
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    for dtype in _SMALL_INTS:
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return values.astype(dtype, copy=False)
+    return values
+
+
+def to_arrays(data: SessionData, compact: bool = False) -> dict[str, np.ndarray]:
+    """The data set as named arrays for `np.savez` (text as fixed-width unicode, never pickled).
+
+    The plain layout holds the arrays as `SessionData` does (int64 offsets), so a data set's
+    memory-mapped files are used without a copy. `compact` (a run folder's sessions.npz, a
+    fifth of the plain size once compressed) stores every integer array in the smallest type
+    that holds it, session `lengths` instead of `offsets`, and the item indices as byte planes
+    (an (itemsize, n_clicks) uint8 array, low bytes first), which deflate compresses better
+    than interleaved bytes. `from_arrays` reads both layouts.
+    """
     arrays: dict[str, np.ndarray] = {
         "items": data.items.astype(np.int32 if data.n_items < 2**31 else np.int64),
         "offsets": data.offsets.astype(np.int64),
@@ -248,14 +276,48 @@ def to_arrays(data: SessionData) -> dict[str, np.ndarray]:
         value = getattr(data, key)
         if value is not None:
             arrays[key] = value.astype(str) if value.dtype == object else value
-    return arrays
+    return _compact(arrays) if compact else arrays
+
+
+def _compact(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {key: smallest_int(value) if key in _INT_DTYPES else value
+           for key, value in arrays.items()}
+    out["lengths"] = smallest_int(np.diff(out.pop("offsets").astype(np.int64)))
+    items = out["items"]  # indices are >= 0, so an unsigned type
+    if items.dtype.itemsize > 1:
+        little = items.astype(items.dtype.newbyteorder("<"), copy=False)
+        planes = little.view(np.uint8).reshape(-1, items.dtype.itemsize).T
+        out["items"] = np.ascontiguousarray(planes)  # contiguous, or np.save interleaves again
+    return out
+
+
+def expand_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The plain layout of `to_arrays` from either layout: a compact one's item byte planes and
+    session lengths become items and int64 offsets; a plain one comes back as it is (so memory
+    maps stay mapped). ValueError for byte planes that cannot be item indices."""
+    if "lengths" not in arrays:
+        return arrays
+    out = dict(arrays)
+    lengths = np.asarray(out.pop("lengths"))
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1:
+        raise ValueError(f"lengths holds {lengths.dtype} values, not integers")
+    out["offsets"] = np.concatenate([np.zeros(1, np.int64), np.cumsum(lengths, dtype=np.int64)])
+    items = np.asarray(out["items"])
+    if items.ndim == 2:
+        if items.dtype != np.uint8 or items.shape[0] not in (2, 4, 8):
+            raise ValueError(f"items holds {items.shape} {items.dtype} values, not byte planes")
+        little = np.dtype(f"<u{items.shape[0]}")
+        out["items"] = np.ascontiguousarray(items.T).view(little).reshape(-1)
+    return out
 
 
 def from_arrays(arrays: dict[str, np.ndarray], config: SimConfig | None = None) -> SessionData:
-    """Rebuild what `to_arrays` wrote; `config` is the simulator config for simulated data.
+    """Rebuild what `to_arrays` wrote (either layout); `config` is the simulator config for
+    simulated data.
 
     Arrays already of the right type are used as they are, so memory-mapped ones stay mapped.
     """
+    arrays = expand_arrays(arrays)
 
     def typed(key: str, dtype: type) -> np.ndarray:
         return np.asarray(arrays[key]).astype(dtype, copy=False)
@@ -268,7 +330,10 @@ def from_arrays(arrays: dict[str, np.ndarray], config: SimConfig | None = None) 
             typed("category_sizes", np.int64),
             typed("item_successor", np.int64) if "item_successor" in arrays else None,
         )
-    extras = {key: np.asarray(arrays[key]) for key in _OPTIONAL_ARRAYS if key in arrays}
+    extras = {
+        key: typed(key, _INT_DTYPES[key]) if key in _INT_DTYPES else np.asarray(arrays[key])
+        for key in _OPTIONAL_ARRAYS if key in arrays
+    }
     return SessionData(
         items=typed("items", np.int64),
         offsets=typed("offsets", np.int64),

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from streamrec.config import TrainConfig
-from streamrec.data.sessions import SessionData
+from streamrec.data.sessions import SessionData, smallest_int
 
 PAD = 0
 
@@ -126,25 +126,71 @@ def split_given(
     )
 
 
-def split_to_arrays(split: Split) -> dict[str, np.ndarray]:
-    """The split as named arrays for `np.savez`."""
+PARTS = ("train", "valid", "test")
+NO_PART = len(PARTS)  # `session_part` of a session in no part (one with no target)
+
+
+def split_to_arrays(split: Split, data: SessionData | None = None) -> dict[str, np.ndarray]:
+    """The split as named arrays for `np.savez`, indices in the smallest integer type.
+
+    Given the split's `data`, a split whose parts are every target of whole sessions (the
+    session and given protocols) is stored as each session's part, `session_part`
+    (n_sessions,) uint8 with NO_PART for a session in none: a few kB instead of a target list.
+    `split_from_arrays` then needs the same data to rebuild the targets.
+    """
     arrays = {"protocol": np.asarray(split.protocol)}
-    for part in ("train", "valid", "test"):
-        targets: Targets = getattr(split, part)
-        arrays[f"{part}_session"] = targets.session
-        arrays[f"{part}_position"] = targets.position
+    part = _session_parts(split, data) if data is not None else None
+    if part is not None:
+        arrays["session_part"] = part
+        return arrays
+    for name in PARTS:
+        targets: Targets = getattr(split, name)
+        arrays[f"{name}_session"] = smallest_int(targets.session)
+        arrays[f"{name}_position"] = smallest_int(targets.position)
     return arrays
 
 
-def split_from_arrays(arrays: dict[str, np.ndarray]) -> Split:
-    """Rebuild what `split_to_arrays` wrote."""
+def _session_parts(split: Split, data: SessionData) -> np.ndarray | None:
+    """(n_sessions,) each session's index in PARTS, if the split is every target of its
+    sessions, part by part; else None (the example protocol splits sessions' targets)."""
+    part = np.full(data.n_sessions, NO_PART, np.uint8)
+    for code, name in enumerate(PARTS):
+        targets: Targets = getattr(split, name)
+        sessions = np.unique(targets.session)
+        if sessions.size and (sessions[0] < 0 or sessions[-1] >= data.n_sessions):
+            return None
+        if np.any(part[sessions] != NO_PART):
+            return None
+        part[sessions] = code
+        rebuilt = all_targets(data, sessions)
+        if not (np.array_equal(rebuilt.session, targets.session)
+                and np.array_equal(rebuilt.position, targets.position)):
+            return None
+    return part
+
+
+def split_from_arrays(arrays: dict[str, np.ndarray], data: SessionData | None = None) -> Split:
+    """Rebuild what `split_to_arrays` wrote; `data` (the split's sessions) is needed for a split
+    stored by session part. ValueError if it is missing or does not fit."""
+    protocol = str(arrays["protocol"])
+    if "session_part" in arrays:
+        part = np.asarray(arrays["session_part"])
+        if data is None:
+            raise ValueError("the split is stored by session: its sessions are needed to read it")
+        if part.shape != (data.n_sessions,) or part.dtype.kind not in "iu":
+            raise ValueError(f"session_part has {part.shape} {part.dtype} entries, expected "
+                             f"{data.n_sessions} integers")
+        return Split(protocol=protocol, **{
+            name: all_targets(data, np.flatnonzero(part == code))
+            for code, name in enumerate(PARTS)
+        })
     parts = {
-        part: Targets(
-            arrays[f"{part}_session"].astype(np.int64), arrays[f"{part}_position"].astype(np.int64)
+        name: Targets(
+            arrays[f"{name}_session"].astype(np.int64), arrays[f"{name}_position"].astype(np.int64)
         )
-        for part in ("train", "valid", "test")
+        for name in PARTS
     }
-    return Split(protocol=str(arrays["protocol"]), **parts)
+    return Split(protocol=protocol, **parts)
 
 
 def _example_split(data: SessionData, config: TrainConfig) -> Split:

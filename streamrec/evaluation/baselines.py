@@ -6,13 +6,13 @@ Scores are float64: several baselines rank lexicographically (a count, then a fa
 squeezed below one), and float32 would merge those levels once counts reach the thousands.
 The neighbour methods live in `streamrec.evaluation.knn`, the shared fallbacks in `streamrec.evaluation.scoring`;
 `default_scorers(data)` offers only what the data supports (`left_out_baselines` says why).
-`search_spaces()` gives the hyper-parameter ranges of every tunable baseline (`TUNABLE`).
+A tunable baseline declares its hyper-parameter ranges as its class's `SEARCH_SPACE`.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -173,17 +173,6 @@ class MarkovChain(SequentialRules):
 
     def __init__(self) -> None:
         super().__init__(steps=1)
-
-
-TUNABLE: dict[str, type[Any]] = {
-    method.name: method for method in (SequentialRules, SessionKNN, VSKNN, STAN, VSTAN)
-}  # the baselines with hyper-parameters: display name -> class (constructor takes them)
-
-
-def search_spaces() -> dict[str, dict[str, SpaceEntry]]:
-    """Display name -> {constructor argument: ("int" | "float", low, high, log) or
-    ("choice", options)} of every tunable baseline, for a hyper-parameter search."""
-    return {name: dict(method.SEARCH_SPACE) for name, method in TUNABLE.items()}
 
 
 def evaluate_scorer(

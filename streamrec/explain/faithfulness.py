@@ -187,26 +187,6 @@ def evaluating(model: RowModel) -> Iterator[None]:
 
 
 @torch.no_grad()
-def last_output(
-    model: RowModel,
-    tokens: np.ndarray,
-    lengths: np.ndarray,
-    items: np.ndarray,
-    rows_per_batch: int = 1024,
-    want_attention: bool = True,
-    progress: Progress | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """For each row: P(items[r] | its clicks) after its last click, and the attention of that
-    prediction over the row's clicks ((N, T), None if the model has none or it is not wanted).
-
-    Rows run in batches of similar length, each cut to its longest row.
-    """
-    probs, maps = last_output_maps(model, tokens, lengths, items, rows_per_batch,
-                                   (ATTENTION,) if want_attention else (), progress)
-    return probs, maps.get(ATTENTION)
-
-
-@torch.no_grad()
 def last_output_maps(
     model: RowModel,
     tokens: np.ndarray,
@@ -216,8 +196,12 @@ def last_output_maps(
     wanted: tuple[str, ...] = (ATTENTION, POINTER),
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """`last_output` with every wanted map the model has, by name: ATTENTION (the weights
-    `forward_rows` returns) and POINTER (the "copy pointer" map of `explain`), each (N, T)."""
+    """For each row: P(items[r] | its clicks) after its last click, and every wanted map the
+    model has of that prediction over the row's clicks, by name: ATTENTION (the weights
+    `forward_rows` returns) and POINTER (the "copy pointer" map of `explain`), each (N, T).
+
+    Rows run in batches of similar length, each cut to its longest row.
+    """
     n, width = tokens.shape
     probs = np.zeros(n, dtype=np.float64)
     explain = getattr(model, "explain", None)  # asked once which maps it names, not per batch

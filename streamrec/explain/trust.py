@@ -90,17 +90,6 @@ def store(path: Path, result: Faithfulness) -> dict[str, Any]:
     return record
 
 
-def record_for(
-    path: Path, model: RowModel, data: SessionData, split: Split, max_len: int, progress: Any = None
-) -> dict[str, Any] | None:
-    """The run's stored record, measured and stored first if missing or stale; None when the
-    data record no causes (nothing to check an explanation against)."""
-    if not data.has_causes:
-        return None
-    return stored_record(path) or measure_and_store(path, model, data, split, max_len,
-                                                    progress=progress)
-
-
 def most_faithful(record: dict[str, Any]) -> str | None:
     """The explainer the record measured most faithful (None if it has none)."""
     name = record["table"].get("most_faithful")

@@ -234,8 +234,9 @@ def _follow(path: Path, config: RunConfig | None, ranks: Ranks) -> runs.RunStatu
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         distributed.barrier()
-        stored = runs.load_data(path, config) if path.is_dir() else None
-        data, split = stored if stored is not None else open_data(config)
+        # Not a legacy fallback: rank 0 always stores them, but another machine may not see its disk.
+        shared = (path / runs.DATA_FILE).is_file() and (path / runs.SPLIT_FILE).is_file()
+        data, split = runs.load_data(path, config) if shared else open_data(config)
         for _ in train(config, data, split, lambda: stop["signal"] or runs.stop_requested(path),
                        None, ranks):
             pass

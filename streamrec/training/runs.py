@@ -6,7 +6,9 @@ A run folder holds:
 - ``catalog.npz``: item -> category and true popularity, to check a session's ids against.
 - ``sessions.npz`` and ``split.npz``: the sessions the run was trained and tested on (with the
   item-id map and whatever extras the source has) and its train / validation / test targets,
-  so a page rebuilds exactly what the run saw without re-simulating or re-importing.
+  so a page rebuilds exactly what the run saw without re-simulating or re-importing. Stored
+  compact (`load_data` reads them); a trained folder without them (made by an older version,
+  whose pages re-simulated) is flagged with a request to retrain it.
 - ``metrics.jsonl``: the training events, one JSON object per line, appended live.
 - ``status.json``: state (created / running / completed / stopped / failed), reason, pid,
   heartbeat, final metrics and baselines.
@@ -41,8 +43,9 @@ from safetensors.torch import load_file, save_file
 
 from streamrec import folders
 from streamrec.config import RunConfig
+from streamrec.data.array_checks import check_session_arrays
 from streamrec.data.datasets import check_name
-from streamrec.data.sessions import SessionData, from_arrays, to_arrays
+from streamrec.data.sessions import SessionData, expand_arrays, from_arrays, to_arrays
 from streamrec.data.splits import Split, split_from_arrays, split_to_arrays
 from streamrec.evaluation.metrics import PairedDifference
 from streamrec.model import SessionModel, build_model
@@ -421,16 +424,18 @@ def save_weights(path: Path, kind: str, model: SessionModel) -> None:
 
 
 def save_catalog(path: Path, item_category: np.ndarray, item_popularity: np.ndarray) -> None:
-    """Store the catalog the run was trained on."""
+    """Store the catalog the run was trained on (compressed, the arrays as given)."""
     def write(p: Path) -> None:
         with open(p, "wb") as fh:
-            np.savez(fh, item_category=item_category, item_popularity=item_popularity)
+            np.savez_compressed(fh, item_category=item_category, item_popularity=item_popularity)
 
     _atomic_write(Path(path) / CATALOG_FILE, write)
 
 
 def save_data(path: Path, data: SessionData, split: Split) -> None:
-    """Store the run's sessions and split (compressed; a few MB for the default simulator)."""
+    """Store the run's sessions and split, compressed in the compact layout
+    (`sessions.to_arrays(compact=True)`, the split by session part where it can be): under
+    1 MB for the default simulator's 20,000 sessions."""
     def write(arrays: dict[str, Any]) -> Any:
         def to(p: Path) -> None:
             with open(p, "wb") as fh:
@@ -438,24 +443,34 @@ def save_data(path: Path, data: SessionData, split: Split) -> None:
 
         return to
 
-    _atomic_write(Path(path) / DATA_FILE, write(to_arrays(data)))
-    _atomic_write(Path(path) / SPLIT_FILE, write(split_to_arrays(split)))
+    _atomic_write(Path(path) / DATA_FILE, write(to_arrays(data, compact=True)))
+    _atomic_write(Path(path) / SPLIT_FILE, write(split_to_arrays(split, data)))
 
 
-def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split] | None:
-    """The sessions and split stored with the run, or None for a run folder that has none
-    (made before runs stored them: rebuild from its config with `sources.open_data`)."""
+def missing_data(path: Path) -> str | None:
+    """Why the run folder has no stored sessions and split to open, or None if it has them."""
     path = Path(path)
-    if not (path / DATA_FILE).exists() or not (path / SPLIT_FILE).exists():
+    if (path / DATA_FILE).exists() and (path / SPLIT_FILE).exists():
         return None
+    return f"{path.name} has no stored sessions (made by an older version); retrain it"
+
+
+def load_data(path: Path, config: RunConfig) -> tuple[SessionData, Split]:
+    """The sessions and split stored with the run; RunError if the folder has none (made by an
+    older version, which rebuilt them from the config) or they are unreadable or damaged."""
+    path = Path(path)
+    problem = missing_data(path)
+    if problem:
+        raise RunError(problem)
     try:
         folders.check_regular(path / DATA_FILE)
         folders.check_regular(path / SPLIT_FILE)
         with np.load(path / DATA_FILE, allow_pickle=False) as npz:
-            sim = config.sim if config.data.is_simulated else None
-            data = from_arrays({key: npz[key] for key in npz.files}, sim)
+            arrays = expand_arrays({key: npz[key] for key in npz.files})
+        check_session_arrays(arrays)
+        data = from_arrays(arrays, config.sim if config.data.is_simulated else None)
         with np.load(path / SPLIT_FILE, allow_pickle=False) as npz:
-            split = split_from_arrays({key: npz[key] for key in npz.files})
+            split = split_from_arrays({key: npz[key] for key in npz.files}, data)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, folders.FolderError) as exc:
         raise RunError(f"{path.name}: its stored sessions are unreadable ({exc})") from None
     return data, split
@@ -498,7 +513,8 @@ def expected_shapes(config: RunConfig) -> dict[str, tuple[int, ...]]:
 def check_files(path: Path, config: RunConfig) -> str | None:
     """Why the run's files cannot serve its config, or None: the best checkpoint's safetensors
     header (read without loading a tensor) against the model's tensor shapes, the catalog's
-    size, and metrics.jsonl. Cheap enough to run for every run in a listing."""
+    size, metrics.jsonl, and that a trained run stores its sessions. Cheap enough to run for
+    every run in a listing."""
     path = Path(path)
     links = folders.symlinks_in(path)
     if links:
@@ -519,6 +535,9 @@ def check_files(path: Path, config: RunConfig) -> str | None:
     weights = path / WEIGHTS["best"]
     if not weights.exists():
         return None  # not trained yet, or stopped before its first epoch: nothing to check
+    problem = missing_data(path)  # stored before training begins, so any trained run has them
+    if problem:
+        return problem
     if not weights.is_file() or weights.is_symlink():
         return f"{path.name}: {weights.name} is not a file"
     try:
