@@ -155,7 +155,9 @@ def app_pages() -> list[PageSpec]:
         ):
             continue
         for call in node.value.elts:
-            if not (isinstance(call, ast.Call) and call.args):
+            # Page files only: the sign-in page is a function (st.Page(sign_in_page, ...)).
+            if not (isinstance(call, ast.Call) and call.args
+                    and isinstance(call.args[0], ast.Constant)):
                 continue
             kwargs = {k.arg: k.value for k in call.keywords if isinstance(k.value, ast.Constant)}
             script = ROOT / ast.literal_eval(call.args[0])

@@ -39,7 +39,8 @@ TRAIN_PER_WIDTH = 320 * 1024  # bytes per unit of the model's hidden size
 TRAIN_PER_CLICK_WIDTH = 1.0  # bytes per click per hidden unit
 TRAIN_PER_SCORE = 22  # bytes per (target, candidate) score of a training batch
 EVAL_PER_SCORE = 10  # bytes per (target, item) score of an evaluation batch
-EVAL_TARGETS = 1024  # targets scored per evaluation batch (training.loop.evaluate_model)
+EVAL_TARGETS = 1024  # targets scored per evaluation batch (training.loop.evaluate_model) ...
+EVAL_MAX_SCORES = EVAL_TARGETS * 65_536  # ... up to a 65,536-item catalog; fewer beyond it
 # Not counted: the baselines' and the oracle's scoring before and after training (`train`
 # without --no-baselines, the app's worker); bench_memory.py measures --no-baselines runs.
 
@@ -70,11 +71,19 @@ def training_bytes(
     softmax), and evaluated on the whole catalog of `n_items` items; `width` is the model's
     hidden size. A training step's scores and an evaluation batch's never coexist: the larger
     of the two counts."""
-    scores = max(TRAIN_PER_SCORE * batch_size * candidates, EVAL_PER_SCORE * EVAL_TARGETS * n_items)
+    scores = max(TRAIN_PER_SCORE * batch_size * candidates,
+                 EVAL_PER_SCORE * eval_targets_per_batch(n_items) * n_items)
     return int(
         TRAIN_BASE + TRAIN_PER_CLICK * n_clicks + TRAIN_PER_PARAM * n_params + scores
         + (TRAIN_PER_WIDTH + TRAIN_PER_CLICK_WIDTH * n_clicks) * width
     )
+
+
+def eval_targets_per_batch(n_items: int) -> int:
+    """Targets an evaluation batch scores against the whole catalog of `n_items` items: 1,024,
+    fewer on catalogs above 65,536 items, so one batch's scores stay within EVAL_MAX_SCORES
+    (256 MiB of float32) however large the catalog (a million items: 67 targets)."""
+    return max(1, min(EVAL_TARGETS, EVAL_MAX_SCORES // max(n_items, 1)))
 
 
 def describe(n_bytes: float) -> str:

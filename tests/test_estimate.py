@@ -126,3 +126,22 @@ def test_estimate_is_within_1_5x_of_a_measured_epoch(n_sessions, n_items, embed,
         if 1 / 1.5 <= ratios[-1] <= 1.5:
             return
     pytest.fail(f"estimate / measured epoch = {ratios[0]:.2f}, then {ratios[1]:.2f}")
+
+
+def test_evaluation_batches_shrink_on_a_million_item_catalog_so_its_training_fits():
+    """An evaluation batch scores 1,024 targets against the catalog up to 65,536 items and
+    fewer beyond, so a small model over a million items is not refused for its evaluation's
+    scores (1,024 x 1,000,000 float32 would be 4 GiB of one batch)."""
+    from streamrec import memory
+
+    assert memory.eval_targets_per_batch(5_000) == 1024
+    assert memory.eval_targets_per_batch(65_536) == 1024
+    assert memory.eval_targets_per_batch(1_000_000) == 67
+    assert memory.eval_targets_per_batch(10**9) == 1
+    # The million-item run of benchmarks/bench_pages.py --scale: LSTM 16 x 16, sampled softmax.
+    needed = memory.training_bytes(
+        n_clicks=80_000, n_params=33_004_656, n_items=1_000_000, batch_size=512,
+        candidates=512 + 512, width=16,
+    )
+    assert needed < memory.MAX_TRAIN_BYTES
+    assert needed > memory.TRAIN_PER_PARAM * 33_004_656  # the weights and Adam are still counted
