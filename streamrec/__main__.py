@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from streamrec import memory
 from streamrec.config import (
     MODEL_CONFIGS,
     FieldInfo,
@@ -370,7 +371,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from streamrec.training.jobs import run_training
 
     config = _with_dataset(_config_from_args(args), args)
-    check_training_memory(config)  # measured estimate (streamrec/memory.py), before any work
+    # Measured estimate (streamrec/memory.py), before any work; --memory-limit raises the ceiling.
+    limit = memory.MAX_TRAIN_BYTES if args.memory_limit is None else memory.parse_size(args.memory_limit)
+    try:
+        check_training_memory(config, limit)
+    except ValueError as exc:
+        hint = "" if args.memory_limit else " (raise it with --memory-limit if the machine has it)"
+        raise ValueError(f"{exc}{hint}") from None
     ranks = launcher.join(config)  # under torchrun: this process's share of the training
     if ranks is not None and not ranks.is_main:
         shared = distributed.broadcast_text(None)  # the run folder rank 0 made ("" if none)
@@ -720,6 +727,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=list(MODEL_CONFIGS), default=None,
                    help="model family; its settings are the model flags below (default: the "
                    "preset's family, else lstm)")
+    p.add_argument("--memory-limit", metavar="SIZE", default=None,
+                   help="refuse a training whose estimated peak memory per process is above "
+                   "this (e.g. 8G; default: 4G, so a typo cannot take the machine down)")
     _add_config_flags(p, everything)
     p.set_defaults(func=cmd_train)
 

@@ -12,6 +12,8 @@ This module imports neither torch nor the configs, so `streamrec.config` can cal
 
 from __future__ import annotations
 
+import math
+
 GIB = 1024**3
 MIB = 1024**2
 
@@ -77,6 +79,22 @@ def training_bytes(
         TRAIN_BASE + TRAIN_PER_CLICK * n_clicks + TRAIN_PER_PARAM * n_params + scores
         + (TRAIN_PER_WIDTH + TRAIN_PER_CLICK_WIDTH * n_clicks) * width
     )
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as '8G', '8GiB', '6.5g', '512M' or '512MiB' (powers of 1,024);
+    ValueError saying what is allowed otherwise."""
+    units = {"G": GIB, "GIB": GIB, "GB": GIB, "M": MIB, "MIB": MIB, "MB": MIB}
+    raw = str(text).strip().upper()
+    number = raw.rstrip("GIMB")
+    unit = raw[len(number):]
+    try:
+        value = float(number)
+    except ValueError:
+        value = float("nan")
+    if unit not in units or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"memory size {text!r} is not a size: give e.g. 8G, 6.5GiB or 512M")
+    return int(value * units[unit])
 
 
 def eval_targets_per_batch(n_items: int) -> int:

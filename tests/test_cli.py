@@ -165,3 +165,28 @@ def test_baselines_compare_with_a_bad_run_is_a_one_line_error(tmp_path, run):
     result = cli("baselines", "--compare", run, "--models-dir", str(tmp_path), models=tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_a_training_over_the_memory_ceiling_is_refused_and_memory_limit_raises_the_ceiling(
+    tmp_path: Path,
+):
+    """4 GiB per training process by default (a typo cannot take the machine down); a user
+    with the memory says so with --memory-limit. Sizes are checked before any work."""
+    big = ("train", "--model", "sasrec", "--loss", "sampled", "--n-sessions", "1540000",
+           "--n-items", "50000", "--epochs", "1", "--no-baselines", "--quiet")
+    refused = cli(*big, models=tmp_path)
+    assert refused.returncode == 2
+    assert "needs about 5.5 GiB" in refused.stderr and "allowed up to 4.0 GiB" in refused.stderr
+    assert "--memory-limit" in refused.stderr
+    still = cli(*big, "--memory-limit", "5G", models=tmp_path)
+    assert still.returncode == 2 and "allowed up to 5.0 GiB" in still.stderr
+    for bad in ("8X", "nan", "-1G", "0M"):
+        wrong = cli(*big, f"--memory-limit={bad}", models=tmp_path)
+        assert wrong.returncode == 2 and "is not a size: give e.g. 8G" in wrong.stderr
+    assert not list(tmp_path.iterdir())  # nothing was written
+    # Past the estimate the command would train (minutes: benchmarks/bench_ddp.py --big does);
+    # here the size parser the flag uses.
+    from streamrec import memory
+
+    assert memory.parse_size("6G") == 6 * 2**30 and memory.parse_size("512MiB") == 512 * 2**20
+    assert memory.parse_size("6.5g") == int(6.5 * 2**30)
