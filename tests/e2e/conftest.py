@@ -139,6 +139,22 @@ class StreamlitApp:
             box.press("Tab")
             self.wait()
 
+    def import_log(self, log: Path, name: str, test_days: str = "7") -> Any:
+        """Import the semicolon-separated click log `log` as data set `name` on the Data page
+        (upload, time split with the last `test_days` days as test); returns the page."""
+        from playwright.sync_api import expect
+
+        page = self.goto()
+        self.open_in_sidebar("Data")
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(log))
+        expect(page.get_by_text(f"First rows of {log.name}, separated by semicolon")).to_be_visible()
+        self.wait()
+        self.fill({"Test days": test_days, "Data set name": name})
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_text(f"Imported {name}:")).to_be_visible()
+        self.wait()
+        return page
+
     def generate(self, settings: dict[str, str]) -> None:
         """Generate sessions on the Simulator page with `settings` (labels to values, "Sessions"
         among them) and wait until its metrics show that many sessions."""

@@ -54,15 +54,7 @@ def test_import_train_recommend_and_inspect_a_real_log(
         log = own_log(tmp_path / "clicks.csv")
 
     # Data: upload, time split with the last 7 days as test, import.
-    page = st_app.goto()
-    st_app.open_in_sidebar("Data")
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(log))
-    expect(page.get_by_text(f"First rows of {log.name}, separated by semicolon")).to_be_visible()
-    st_app.wait()
-    st_app.fill({"Test days": "7", "Data set name": NAME})
-    page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text(f"Imported {NAME}:")).to_be_visible()
-    st_app.wait()
+    page = st_app.import_log(log, NAME)
     dataset = load_dataset(NAME, data_dir)
     assert dataset.n_test_sessions > 0 and dataset.data.item_ids is not None
 

@@ -21,15 +21,7 @@ def test_tune_a_real_log_from_the_data_page(st_app, data_dir: Path, tmp_path: Pa
     log = shared_sample()
     if not log.exists():
         log = own_log(tmp_path / "clicks.csv")
-    page = st_app.goto()
-    st_app.open_in_sidebar("Data")
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(log))
-    expect(page.get_by_text(f"First rows of {log.name}, separated by semicolon")).to_be_visible()
-    st_app.wait()
-    st_app.fill({"Test days": "7", "Data set name": NAME})
-    page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text(f"Imported {NAME}:")).to_be_visible()
-    st_app.wait()
+    page = st_app.import_log(log, NAME)
 
     folder = tune_folder_for_dataset(NAME, data_dir)
     try:
