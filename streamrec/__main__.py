@@ -376,7 +376,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         check_training_memory(config, limit)
     except ValueError as exc:
-        hint = "" if args.memory_limit else " (raise it with --memory-limit if the machine has it)"
+        hint = "" if args.memory_limit is not None else " (raise it with --memory-limit if the machine has it)"
         raise ValueError(f"{exc}{hint}") from None
     ranks = launcher.join(config)  # under torchrun: this process's share of the training
     if ranks is not None and not ranks.is_main:
