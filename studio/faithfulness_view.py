@@ -18,7 +18,7 @@ from streamrec.explain.faithfulness import ALL, ATTENTION, IDEAL, Faithfulness, 
 from streamrec.training import runs
 from studio.run_picker import cached_model, file_stamp, run_sessions
 
-# Every explainer runs the model many times per target (Shapley sampling most: 8 orderings of
+# Every explainer runs the model many times per target (Shapley sampling most: 16 orderings of
 # the clicks): fewer sessions by default than the profile, so the section opens in seconds.
 FAITHFULNESS_SESSIONS = 300
 KEPT = 6  # results kept in memory, across sessions

@@ -148,6 +148,34 @@ def test_the_exact_decomposition_is_measured_for_the_family_that_has_one():
     assert fa.EXACT in fa.MODEL_METHODS
 
 
+def test_read_out_shapley_is_positive_shapley_times_the_softmax_of_the_terms():
+    shapley = np.array([[0.2, -0.1, 0.4, 9.0], [-0.3, -0.2, 0.0, 0.0]])
+    terms = np.array([[1.0, 3.0, 0.0, 50.0], [0.5, 2.0, 0.0, 0.0]])  # column 3: padding
+    lengths = np.array([3, 2])
+    got = fa.read_out_shapley(shapley, terms, lengths)
+    soft = np.exp([1.0, 3.0, 0.0]) / np.exp([1.0, 3.0, 0.0]).sum()
+    assert got[0, :3] == pytest.approx(soft * np.array([0.2, 0.0, 0.4]), rel=1e-6, abs=1e-8)
+    assert (got[:, 3] == 0).all() and (got[1, 2:] == 0).all()
+    # No positive Shapley value: the row follows the decomposition instead of tying.
+    assert got[1, 1] > got[1, 0] > 0
+    # Shapley alone names click 2, the read-out alone click 1 (Shapley says it lowers P):
+    # the product names click 0, which both credit.
+    assert np.argmax(got[0]) == 0
+
+
+def test_read_out_shapley_is_measured_where_the_model_decomposes():
+    tokens, lengths, items = windows(n=6)
+    for family, expected in (("lstm options", True), ("sasrec", False)):
+        _, scores, _ = fa.model_scores(model_of(family), tokens, lengths, items,
+                                       wanted=(fa.READ_OUT_SHAPLEY,))
+        assert (fa.READ_OUT_SHAPLEY in scores) is expected
+        assert fa.SHAPLEY not in scores and fa.EXACT not in scores  # only what was asked
+    _, scores, _ = fa.model_scores(model_of("lstm options"), tokens, lengths, items)
+    assert np.allclose(scores[fa.READ_OUT_SHAPLEY],
+                       fa.read_out_shapley(scores[fa.SHAPLEY], scores[fa.EXACT], lengths))
+    assert fa.READ_OUT_SHAPLEY in fa.MODEL_METHODS
+
+
 def test_eraser_comprehensiveness_and_sufficiency_need_no_causes():
     from streamrec.data.sessions import SessionData
     from streamrec.data.splits import all_targets
@@ -161,7 +189,7 @@ def test_eraser_comprehensiveness_and_sufficiency_need_no_causes():
     model = model_of("lstm options")
     table = eraser.measure_eraser(model, data, all_targets(data), 5, 40)
     assert tuple(table.columns) == eraser.ERASER_COLUMNS
-    assert set(at.CAPTUM_METHODS) | {eraser.RANDOM, fa.EXACT} <= set(table["method"])
+    assert set(at.CAPTUM_METHODS) | {eraser.RANDOM, fa.EXACT, fa.READ_OUT_SHAPLEY} <= set(table["method"])
     assert (table["targets"] == 40).all()
     # By hand for one row and occlusion's ranking: drop the top click / keep only it (k = 1, 2).
     tokens, lens = np.array([[3, 7, 9, 0, 0]]), np.array([3])

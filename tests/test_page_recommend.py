@@ -442,7 +442,7 @@ def test_every_explainer_can_be_picked_and_the_recorded_choice_is_stored(open_pa
     shown = {o.split(" · ")[0] for o in options}
     assert {METHOD_NAMES[m] for m in ("attention", "occlusion", "shapley sampling",
                                       "integrated gradients", "gradient x input",
-                                      "exact decomposition")} <= shown
+                                      "exact decomposition", "shapley x read-out")} <= shown
     assert sum(" · most faithful" in o for o in options) == 1 and " · most faithful" in options[0]
     at.selectbox(key="rec_why_explainer").set_value("occlusion").run()
     assert_clean(at)

@@ -35,6 +35,7 @@ from streamrec.explain.faithfulness import (
     LAST_CLICK,
     METHODS,
     POINTER,
+    READ_OUT_SHAPLEY,
 )
 
 METHOD_COLORS = {
@@ -46,6 +47,7 @@ METHOD_COLORS = {
     INTEGRATED_GRADIENTS: "#FFA15A",
     GRADIENT_X_INPUT: "#B6E880",
     EXACT: "#19D3F3",
+    READ_OUT_SHAPLEY: "#FF6692",
     LAST_CLICK: "#7F7F7F",
     CHANCE: "#BAB0AC",
 }
@@ -58,6 +60,7 @@ METHOD_NAMES = {
     INTEGRATED_GRADIENTS: "integrated gradients",
     GRADIENT_X_INPUT: "gradient × input",
     EXACT: "exact decomposition",
+    READ_OUT_SHAPLEY: "Shapley × read-out",
     LAST_CLICK: "always the last click",
     CHANCE: "chance (a random click)",
 }
@@ -130,6 +133,9 @@ EXPLAINER_AXES: dict[str, tuple[str, str, float]] = {
                        "log P({target})"), "gradient · click vector", 1.0),
     EXACT: (("Exact decomposition: each click's signed term of the score of {target} "
             "(terms + bias = the score)"), "term of the logit", 1.0),
+    READ_OUT_SHAPLEY: (("Shapley × read-out: each click's positive Shapley share of P({target}), "
+                        "weighted by how much the output layer reads it"),
+                       "weighted share of P (percentage points)", 100.0),
     ATTENTION: ("Attention: the weight of each click in the prediction of {target}",
                 "attention (the model's own scale)", 1.0),
     POINTER: ("Copy pointer: the share of the copy mass on each click when predicting {target}",

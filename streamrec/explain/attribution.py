@@ -36,7 +36,7 @@ GRADIENT_METHODS = (INTEGRATED_GRADIENTS, GRADIENT_X_INPUT)  # need `click_vecto
 REMOVAL_METHODS = (SHAPLEY, OCCLUSION)  # need only forward_rows and logits
 CAPTUM_METHODS = (OCCLUSION, SHAPLEY, INTEGRATED_GRADIENTS, GRADIENT_X_INPUT)
 IG_STEPS = 8  # Gauss-Legendre points along the straight path from the padding vector
-SHAPLEY_SAMPLES = 8  # permutations per row; a click's value is averaged over them
+SHAPLEY_SAMPLES = 16  # permutations per row; a click's value is averaged over them
 
 Progress = Callable[[float], None]
 

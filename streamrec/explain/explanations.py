@@ -109,7 +109,7 @@ def explain_session(model: SessionModel, session: Sequence[int], item: int) -> d
     to max_len), by name (`faithfulness.METHODS`): (L,) scores over the clicks, higher = more
     responsible. Attention is the model's summary map (`summary_map`) where it has one."""
     from streamrec.explain import faithfulness as fa
-    from streamrec.explain.attribution import attribute, methods_for
+    from streamrec.explain.attribution import SHAPLEY, attribute, methods_for
     from streamrec.threads import one_thread
 
     clicks = np.asarray(session, dtype=np.int64)
@@ -125,4 +125,6 @@ def explain_session(model: SessionModel, session: Sequence[int], item: int) -> d
             out[method] = attribute(model, tokens, lengths, target, method)[0]
         if callable(getattr(model, "decompose", None)):
             out[fa.EXACT] = fa.decomposition(model, tokens, lengths, target)[0]
+            out[fa.READ_OUT_SHAPLEY] = fa.read_out_shapley(
+                out[SHAPLEY][None, :], out[fa.EXACT][None, :], lengths)[0]
     return {name: out[name] for name in fa.METHODS if name in out}
