@@ -8,9 +8,10 @@ import streamlit as st
 
 HELP = (
     "Training processes on this machine, started through torchrun with PyTorch's "
-    "DistributedDataParallel: each takes its share of every batch on one CPU thread and the "
-    "gradients are averaged, so the model trains as with one process, only sooner when "
-    "cores are free. Stop ends them all. More than the machine's cores only slows it down."
+    "DistributedDataParallel, one CPU thread each. The batch size is per process: each "
+    "step trains on one batch per process and the gradients are averaged, as one process "
+    "with that many times the batch size would, so an epoch ends sooner when cores are "
+    "free. Stop ends them all. More than the machine's cores only slows it down."
 )
 
 

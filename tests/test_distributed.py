@@ -1,5 +1,5 @@
-"""Training on 2 processes under torchrun (gloo, CPU): a DDP step equals one process's step on
-the whole batch; a `torchrun -m streamrec train` run folder loads, recommends and matches a
+"""Training on 2 processes under torchrun (gloo, CPU), `--batch-size` per process: a DDP step
+equals one process's step on the whole batch of twice the size; a `torchrun -m streamrec train` run folder loads, recommends and matches a
 single-process run; the dashboard's multi-process job stops on Stop and fails cleanly, keeping
 its checkpoint, when a rank dies.
 
@@ -51,8 +51,9 @@ def env() -> dict[str, str]:
 
 
 def first_step(out: Path) -> None:
-    """One optimiser step on the first batch, on 2 ranks when under torchrun else alone;
-    saves the loss and the gradients (after DDP's all-reduce) to `out`."""
+    """One optimiser step on the first batch of 2 x batch_size targets (a 2-rank step), on 2
+    ranks when under torchrun else alone; saves the loss and the gradients (after DDP's
+    all-reduce) to `out`."""
     from torch.nn.parallel import DistributedDataParallel
 
     from streamrec.data.splits import batches, build_rows, make_split
@@ -63,7 +64,10 @@ def first_step(out: Path) -> None:
 
     data = simulate(STEP_CONFIG.sim)
     rows = build_rows(data, make_split(data, STEP_CONFIG.train).train, STEP_CONFIG.train.max_len)
-    index = batches(rows, STEP_CONFIG.train.batch_size, np.random.default_rng(0))[0]
+    two_ranks = distributed.Ranks(0, 2, 0)
+    size = distributed.step_batch_size(STEP_CONFIG.train.batch_size, two_ranks)
+    assert size == 2 * STEP_CONFIG.train.batch_size
+    index = batches(rows, size, np.random.default_rng(0))[0]
     torch.manual_seed(0)
     model = build_model(STEP_CONFIG.model)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # keep the gradients, move nothing
@@ -121,9 +125,10 @@ def test_a_ddp_step_on_two_processes_equals_one_process_on_the_whole_batch(tmp_p
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-7)
 
 
-def train_cli(root: Path, name: str, *launcher: str) -> subprocess.CompletedProcess[str]:
+def train_cli(root: Path, name: str, *launcher: str,
+              flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     command = [*launcher, "-m", "streamrec", "train", "--models-dir", str(root), "--name", name,
-               *TINY_FLAGS, "--json"]
+               *TINY_FLAGS, *flags, "--json"]
     if not launcher:
         command = [sys.executable, *command]
     return subprocess.run(command, check=False, env=env(), text=True, capture_output=True,
@@ -133,7 +138,9 @@ def train_cli(root: Path, name: str, *launcher: str) -> subprocess.CompletedProc
 def test_torchrun_train_writes_a_run_folder_that_loads_recommends_and_matches_one_process(tmp_path):
     two = train_cli(tmp_path, "two", *torchrun())
     assert two.returncode == 0, two.stderr[-2000:]
-    one = train_cli(tmp_path, "one")
+    # `--batch-size` is per process: one process with twice the batch takes the same steps.
+    batch = int(TINY_FLAGS[TINY_FLAGS.index("--batch-size") + 1])
+    one = train_cli(tmp_path, "one", flags=("--batch-size", str(2 * batch)))
     assert one.returncode == 0, one.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["one", "two"]
 

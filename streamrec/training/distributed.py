@@ -7,14 +7,23 @@ on GPUs (one GPU per local rank).
 
 How the work is shared (Li et al., "PyTorch Distributed", VLDB 2020, for DDP itself):
 
-- Every rank draws the same shuffled session-parallel batches (same seed), and each batch is
-  split between the ranks row by row (`shard`): every rank takes the same number of steps,
-  so the gradient all-reduces always pair up.
+- `--batch-size` is per process, as with PyTorch's DistributedSampler: a step of N ranks
+  trains on a batch of N x batch-size targets (`step_batch_size`). Every rank draws the same
+  shuffled session-parallel batches of that size (same seed), and each batch is split between
+  the ranks row by row (`shard`): every rank takes the same number of steps, so the gradient
+  all-reduces always pair up.
 - Each rank weighs its mean loss by its share of the batch's targets (`step_weight`), so
   DDP's average of the ranks' gradients is exactly the gradient of the mean loss over the
   whole batch: with the full softmax and no dropout, N processes train the same model as
-  one process with the same batch size (tests/test_distributed.py checks a step to float
-  rounding). Sampled objectives draw their candidates per rank.
+  one process with N times the batch size, batch for batch (tests/test_distributed.py checks
+  a step to float rounding). Sampled objectives draw their candidates per rank.
+
+  Why the batch grows with the ranks: splitting one process's batch left each rank half a
+  batch, whose fixed costs (the all-reduce of every gradient, Adam, two processes sharing the
+  memory bus) capped 2 processes at 1.44x one on 2 cores (docs/speed.md). Dealing whole
+  batches to the ranks instead gave each rank rows of other widths than its partner's, and
+  the faster waited at every all-reduce (also 1.44x); rows split from one length-sorted
+  batch keep the ranks level.
 - Validation targets are split into contiguous shards, each rank ranks its shard and the
   ranks are gathered (`evaluate_sharded`): the metrics equal a single process's.
 - Rank 0 alone writes the run folder; the others only train.
@@ -129,6 +138,11 @@ def is_lost_peer(exc: BaseException) -> bool:
     return isinstance(exc, dist.DistError) or (
         isinstance(exc, RuntimeError) and ("gloo" in text or "NCCL" in text)
     )
+
+
+def step_batch_size(batch_size: int, ranks: Ranks | None) -> int:
+    """Targets per optimiser step: `batch_size` per process."""
+    return batch_size * (1 if ranks is None else ranks.world_size)
 
 
 def shard(batch: np.ndarray, ranks: Ranks) -> np.ndarray:
