@@ -32,7 +32,7 @@ from _common import machine, uptime
 ROOT = Path(__file__).resolve().parents[1]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
 BIG = ["--model", "sasrec", "--loss", "sampled", "--n-sessions", "1540000", "--n-items", "50000",
-       "--valid-fraction", "0.002", "--test-fraction", "0", "--epochs", "1", "--batch-size", "512",
+       "--valid-fraction", "0.01", "--test-fraction", "0", "--epochs", "1", "--batch-size", "512",
        "--memory-limit", "8G"]  # estimated 5.5 GiB per process (3.9 GiB measured on rank 0)
 
 
@@ -132,7 +132,8 @@ def big_world(seconds: float) -> None:
           f"{start['batches_per_epoch']:,} batches per epoch; wall {result['wall']:.0f} s "
           f"(simulation, saving, validation included); peak RSS {result['largest']:.0f} MiB "
           f"largest process, {result['total']:.0f} MiB all processes")
-    if share >= 1:
+    if any(event["event"] == "epoch" for event in result["events"]):  # the epoch was finished
+        # (batches_per_epoch is counted on another shuffle: it may differ by one or two)
         print(f"one epoch: {train_seconds:.0f} s of training ({speed:,.0f} targets/s)")
     else:
         print(f"MEASURED FRACTION: {share:.1%} of the epoch in {train_seconds:.0f} s "
