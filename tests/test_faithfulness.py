@@ -258,8 +258,16 @@ def untrained_run(root, data: SessionData) -> Path:
 
 
 def test_cli_prints_the_table_of_a_run(tmp_path, capsys):
+    from streamrec.explain import trust
+
     path = untrained_run(tmp_path, hand_made())
+    # Another draw (--seed) is printed but never stored as the run's record.
+    assert main(["faithfulness", "--run", str(path), "--models-dir", str(tmp_path), "--json",
+                 "--seed", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_sessions"] == 3
+    assert not (path / trust.RECORD_FILE).exists()
     assert main(["faithfulness", "--run", str(path), "--models-dir", str(tmp_path), "--json"]) == 0
+    assert (path / trust.RECORD_FILE).exists()
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1  # one JSON object, nothing else
     table = json.loads(out[0])
