@@ -19,8 +19,9 @@ from streamrec.training import runs
 from studio.run_picker import cached_model, file_stamp, run_sessions
 
 # Every explainer runs the model many times per target (Shapley sampling most: 16 orderings of
-# the clicks): fewer sessions by default than the profile, so the section opens in seconds.
-FAITHFULNESS_SESSIONS = 300
+# the clicks): fewer sessions by default than the profile, so the section opens in seconds
+# (150 on the case-study demo: ~8 s on a free core; 300 took ~16 s once Shapley drew 16).
+FAITHFULNESS_SESSIONS = 150
 KEPT = 6  # results kept in memory, across sessions
 
 

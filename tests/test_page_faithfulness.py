@@ -119,8 +119,10 @@ def test_attention_page_checks_attention_against_the_recorded_causes(page, runs_
     at = page(ATTENTION_PAGE)
     assert_clean(at)
     model, _, data, split = stored(runs_root, "demo")
-    assert at.number_input(key="att_faith_sessions").value == 300
-    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, 300)
+    from studio.faithfulness_view import FAITHFULNESS_SESSIONS
+
+    assert at.number_input(key="att_faith_sessions").value == FAITHFULNESS_SESSIONS
+    result = insights.measure_faithfulness(model, data, split.report, MAX_LEN, FAITHFULNESS_SESSIONS)
     assert result.n_sessions > 10
     (fig,) = figures(at, "Does the explanation point at the true cause?")
     attention_top1 = next(t for t in fig["data"] if t["name"] == "attention: top 1")
