@@ -397,19 +397,19 @@ def model_scores(
             scores[method] = attribute(model, tokens, lengths, items, method, rows_per_batch,
                                        step(done), seed)
             seconds[method] = time.perf_counter() - clock
-        decomposes = callable(getattr(model, "decompose", None))
-        if decomposes and (EXACT in wanted or READ_OUT_SHAPLEY in wanted):
+        terms = None  # the exact decomposition, when the model has one and it is needed
+        if callable(getattr(model, "decompose", None)) and (EXACT in wanted or READ_OUT_SHAPLEY in wanted):
             clock = time.perf_counter()
-            scores[EXACT] = decomposition(model, tokens, lengths, items, rows_per_batch)
+            terms = decomposition(model, tokens, lengths, items, rows_per_batch)
             seconds[EXACT] = time.perf_counter() - clock
-        if decomposes and READ_OUT_SHAPLEY in wanted:
+            if EXACT in wanted:
+                scores[EXACT] = terms
+        if terms is not None and READ_OUT_SHAPLEY in wanted:
             clock = time.perf_counter()
             shapley = scores[SHAPLEY] if SHAPLEY in scores else attribute(
                 model, tokens, lengths, items, SHAPLEY, rows_per_batch, seed=seed)
-            scores[READ_OUT_SHAPLEY] = read_out_shapley(shapley, scores[EXACT], lengths)
+            scores[READ_OUT_SHAPLEY] = read_out_shapley(shapley, terms, lengths)
             seconds[READ_OUT_SHAPLEY] = time.perf_counter() - clock  # the product, if Shapley ran
-            scores = {name: values for name, values in scores.items()
-                      if name in wanted or name not in (SHAPLEY, EXACT)}
     if LAST_CLICK in wanted:
         scores[LAST_CLICK] = np.broadcast_to(np.arange(tokens.shape[1], dtype=np.float64), tokens.shape)
     return full, scores, seconds

@@ -232,8 +232,8 @@ def train(
         )
         if ranks.rank:  # the same weights everywhere (DDP broadcast rank 0's), own samples
             torch.manual_seed(tc.seed + ranks.rank)
-    n_batches = len(batches(rows, distributed.step_batch_size(tc.batch_size, ranks),
-                            np.random.default_rng(0)))  # varies by ~1
+    step_targets = distributed.step_batch_size(tc.batch_size, ranks)  # targets per optimiser step
+    n_batches = len(batches(rows, step_targets, np.random.default_rng(0)))  # varies by ~1
     yield StartEvent(
         event="start",
         family=config.model.family,
@@ -298,7 +298,7 @@ def train(
         model.train()
         epoch_start = time.perf_counter()
         losses, window = [], []
-        epoch_batches = batches(rows, distributed.step_batch_size(tc.batch_size, ranks), rng)
+        epoch_batches = batches(rows, step_targets, rng)
         for b, index in enumerate(epoch_batches, start=1):
             code = STOP_CODE if should_stop() else 0
             spent = train_seconds + time.perf_counter() - epoch_start
