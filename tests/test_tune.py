@@ -40,6 +40,7 @@ from streamrec.training.tuning import (
     RESULT_FILE,
     MethodResult,
     TuneConfig,
+    converged,
     dataset_target,
     read_result,
     read_trials,
@@ -280,6 +281,16 @@ def test_budget_and_methods_parse() -> None:
                                            "vote_decay": "div", "idf_weighting": 0.0,
                                            "sampling": "recent"}
     assert METHODS["lstm"].defaults()["hidden_size"] == 128
+
+
+def test_a_baseline_search_converges_when_its_best_stops_rising() -> None:
+    # Not before `after` trials have followed the best; a gain above `gain` restarts the count.
+    assert not converged([0.30, 0.31, 0.31, 0.30], after=3)
+    assert converged([0.30, 0.31, 0.31, 0.30, 0.30], after=3)
+    assert not converged([0.30, 0.31, 0.30, 0.30, 0.32], after=3)
+    assert converged([0.30, 0.31, 0.30, 0.31005, 0.30], after=3, gain=1e-4)
+    assert not converged([0.30, 0.31, 0.30, 0.3102, 0.30], after=3, gain=1e-4)
+    assert not converged([], after=3) and not converged([0.5] * 3, after=3)
 
 
 def test_best_so_far_never_falls_and_skips_unknown_methods() -> None:

@@ -58,6 +58,12 @@ BOOTSTRAPS_PER_METHOD = 6
 SECONDS_PER_DRAWN_SESSION = 5e-8
 MIN_TRIAL_SECONDS = 15.0  # a neural trial shorter than this rarely finishes one epoch
 REPEATS_TO_GIVE_UP = 15  # proposals in a row that only repeat tried settings: method done
+# A baseline whose best validation score has not risen by more than CONVERGED_GAIN in its last
+# CONVERGED_AFTER finished trials has converged: its share of the budget goes to the others.
+# (Measured on the YOOCHOOSE sample: V-SKNN, STAN and VSTAN found their best within their
+# first 40-110 of 170-214 trials; the rest of their ~2 minutes each bought nothing.)
+CONVERGED_AFTER = 40
+CONVERGED_GAIN = 1e-4
 FIT_ON = ("train", "train+valid")
 
 
@@ -349,7 +355,8 @@ class _Search:
         study = self.studies[method.key]
         tried = self._finished_params(study)
         size = method.grid_size
-        if size is not None and len(tried) >= size:
+        if (size is not None and len(tried) >= size) or (
+                method.kind == "baseline" and converged(self._values(study))):
             self.done.add(method.key)
             return
         for _ in range(REPEATS_TO_GIVE_UP):
@@ -398,6 +405,12 @@ class _Search:
             study.tell(trial, value)
         self._record(method, trial.number, "pruned" if pruned else "complete", value,
                      trial.params, valid, started, epochs)
+
+    def _values(self, study: Any) -> list[float]:
+        """The complete trials' validation scores, in trial order."""
+        complete = self.optuna.trial.TrialState.COMPLETE
+        return [float(t.value) for t in study.get_trials(deepcopy=False, states=(complete,))
+                if t.value is not None]
 
     def _record(self, method: Method, number: int, state: str, value: float | None,
                 params: dict[str, Any], valid: dict[str, float], started: float,
@@ -495,6 +508,16 @@ class _Search:
         runs.save_weights(folder, "best", model)
         runs.write_json(folder / runs.CONFIG_FILE, config.to_dict())
         runs.write_json(folder / "trial.json", {"best_epoch": epoch, "settings": settings})
+
+
+def converged(values: list[float], after: int = CONVERGED_AFTER,
+              gain: float = CONVERGED_GAIN) -> bool:
+    """True when the last `after` of these finished trials' scores (in trial order) never beat
+    the best before them by more than `gain`: the search of that method has converged."""
+    if len(values) <= after:
+        return False
+    best = max(values[:-after])
+    return max(values[-after:]) <= best + gain
 
 
 def covering_window(family: str, settings: dict[str, Any], max_len: int) -> dict[str, Any]:
