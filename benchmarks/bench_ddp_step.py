@@ -8,7 +8,10 @@ targets per second:
 - 2 processes under torchrun, batch 512 per process (a step of 1024 targets, rows split by
   length: what `train` does), as is and without the gradient all-reduce (DDP's `no_sync`: not
   a valid training step, the ceiling the all-reduce leaves);
-- 2 processes splitting one 512-target batch (what `train` did before this stop).
+- 2 processes splitting one 512-target batch (what `train` did before this stop);
+- 2 processes with DDP's `gradient_as_bucket_view` (gradients live in the all-reduce buckets:
+  no copy in and out), with `static_graph`, and with the loop's stop check (one small
+  all-reduce) every 16 steps instead of every step.
 
 Usage: python benchmarks/bench_ddp_step.py   (it runs its 2-process lines under torchrun itself)
 """
@@ -53,7 +56,9 @@ def one_line(variant: str, per_process: int) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
     loss_fn = make_loss(config.loss, config.train, counts, torch.device("cpu"))
-    ddp = (DistributedDataParallel(Objective(model, loss_fn), forward_sync_buffers=False)
+    options = {"bucket view": {"gradient_as_bucket_view": True},
+               "static graph": {"static_graph": True}}.get(variant, {})
+    ddp = (DistributedDataParallel(Objective(model, loss_fn), forward_sync_buffers=False, **options)
            if ranks is not None else None)
     size = per_process * (1 if ranks is None or variant == "split one batch" else ranks.world_size)
     steps = batches(rows, size, np.random.default_rng(0))[:STEPS]
@@ -63,7 +68,8 @@ def one_line(variant: str, per_process: int) -> None:
             start, targets = time.perf_counter(), 0
         weight = 1.0
         if ranks is not None:
-            distributed.max_over_ranks(0, torch.device("cpu"))  # the loop's stop check
+            if variant != "stop check every 16 steps" or s % 16 == 0:
+                distributed.max_over_ranks(0, torch.device("cpu"))  # the loop's stop check
             mine = distributed.shard(index, ranks)
             weight = distributed.step_weight(int(rows.loss_mask[mine].sum()),
                                              int(rows.loss_mask[index].sum()), ranks.world_size)
@@ -95,6 +101,9 @@ def main() -> None:
         ([sys.executable], "batch 1024", 1024),
         (torchrun, "batch 512 per process (train)", 512),
         (torchrun, "no all-reduce", 512),
+        (torchrun, "bucket view", 512),
+        (torchrun, "static graph", 512),
+        (torchrun, "stop check every 16 steps", 512),
         (torchrun, "split one batch", 512),
     ):
         subprocess.run([*launcher, __file__, variant, str(size)], env=env, cwd=ROOT, check=True)

@@ -116,17 +116,19 @@ def tune_state(folder: Path) -> runs.RunStatus:
 
 
 def command(dataset: str, budget: float, methods: tuple[str, ...], token: str,
-            data_root: Path) -> list[str]:
+            data_root: Path, refit: bool = False) -> list[str]:
     """The worker's command line (a `tune` CLI call carrying the start token)."""
     return [sys.executable, "-m", "streamrec", "tune", "--dataset", dataset,
             "--budget", f"{budget:g}s", "--methods", ",".join(methods),
-            "--data-dir", str(Path(data_root).resolve()), "--quiet", f"--token={token}"]
+            "--data-dir", str(Path(data_root).resolve()), "--quiet", f"--token={token}",
+            *(["--refit"] if refit else [])]
 
 
 def launch(dataset: str, folder: Path, budget: float, methods: tuple[str, ...],
-           data_root: Path) -> None:
-    """Start a tune of an imported data set in its own process; JobBusy if one runs there."""
-    TuneConfig(budget=budget, methods=methods).validate()
+           data_root: Path, refit: bool = False) -> None:
+    """Start a tune of an imported data set in its own process; JobBusy if one runs there.
+    `refit`: the final models are fitted on training + validation (`tune --refit`)."""
+    TuneConfig(budget=budget, methods=methods, refit=refit).validate()
     if tune_state(folder).state == "running":
         raise JobBusy(f"a tune of {dataset} is already running: stop it or wait for it")
     folder.mkdir(parents=True, exist_ok=True)
@@ -137,7 +139,7 @@ def launch(dataset: str, folder: Path, budget: float, methods: tuple[str, ...],
                       pid=None, reason="", finished=None)
     with open(folder / runs.LOG_FILE, "ab") as log:
         process = subprocess.Popen(
-            command(dataset, budget, methods, token, data_root), stdout=log,
+            command(dataset, budget, methods, token, data_root, refit), stdout=log,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             cwd=Path(__file__).resolve().parents[2],
         )
