@@ -59,8 +59,10 @@ def _rss_mib(root: int) -> tuple[float, float]:
 
 
 def run(models: Path, name: str, launcher: list[str], flags: list[str]) -> dict[str, Any]:
-    """Train one run with `launcher`; its events, status, wall time and peak memory (MiB,
-    sampled every 0.5 s: the largest process, and all of the run's processes together)."""
+    """Train one run with `launcher`; its events, status, wall time and peak memory (MiB: the
+    largest process exactly, from the kernel's accounting of the run and every process it
+    waited for; all of the run's processes together sampled every 5 s, so that the sampling
+    itself, a walk over /proc, takes no measurable CPU from two processes on two cores)."""
     start = time.perf_counter()
     with open(models / f"{name}.log", "w") as log:
         process = subprocess.Popen(
@@ -69,17 +71,23 @@ def run(models: Path, name: str, launcher: list[str], flags: list[str]) -> dict[
             env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT,
         )
-        largest = total = 0.0
-        while process.poll() is None:
-            one, together = _rss_mib(process.pid)
-            largest, total = max(largest, one), max(total, together)
+        total, sampled = 0.0, 0.0
+        while True:
+            pid, code, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - sampled >= 5.0:
+                total, sampled = max(total, _rss_mib(process.pid)[1]), time.perf_counter()
             time.sleep(0.5)
+        process.returncode = os.waitstatus_to_exitcode(code)
+        largest = usage.ru_maxrss / 1024  # KiB on Linux: the run's and its ranks' largest
     wall = time.perf_counter() - start
     if process.returncode != 0:
         sys.exit(f"{name} failed:\n{(models / f'{name}.log').read_text()[-3000:]}")
     events = [json.loads(line) for line in (models / name / "metrics.jsonl").read_text().splitlines()]
     status = json.loads((models / name / "status.json").read_text())
-    return {"events": events, "status": status, "wall": wall, "largest": largest, "total": total}
+    return {"events": events, "status": status, "wall": wall, "largest": largest,
+            "total": max(total, largest)}
 
 
 def targets_per_second(result: dict[str, Any]) -> tuple[float, float, float]:
