@@ -6,17 +6,12 @@ targets per second:
 
 - 1 process, batch 512 and 1024 (the 2 processes' step);
 - 2 processes under torchrun, batch 512 per process (a step of 1024 targets, rows split by
-  length), as `train` does (DDP with `static_graph`, each rank pinned to a core of its own by
-  `distributed.setup`), and the same without the gradient all-reduce (DDP's `no_sync`: not a
-  valid training step, the ceiling the all-reduce leaves);
-- 2 processes as `train` but: not pinned (the ranks free to move between the cores), without
-  `static_graph`, with `gradient_as_bucket_view` (gradients live in the all-reduce buckets), and
-  with the loop's stop check (one small all-reduce) every 16 steps instead of every step;
-- 2 processes splitting one 512-target batch (what `train` did two stops ago).
-
-The lines are noisy on a shared machine (the same line has ranged over 30% between runs):
-compare variants in alternating repeated runs (`python benchmarks/bench_ddp_step.py VARIANT 512`
-under torchrun, as `main` does) before trusting a few percent.
+  length: what `train` does), as is and without the gradient all-reduce (DDP's `no_sync`: not
+  a valid training step, the ceiling the all-reduce leaves);
+- 2 processes splitting one 512-target batch (what `train` did before this stop);
+- 2 processes with DDP's `gradient_as_bucket_view` (gradients live in the all-reduce buckets:
+  no copy in and out), with `static_graph`, and with the loop's stop check (one small
+  all-reduce) every 16 steps instead of every step.
 
 Usage: python benchmarks/bench_ddp_step.py   (it runs its 2-process lines under torchrun itself)
 """
@@ -55,16 +50,14 @@ def one_line(variant: str, per_process: int) -> None:
     rows = build_rows(data, split.train, config.train.max_len)
     ranks = distributed.from_env()
     if ranks is not None:
-        distributed.setup(ranks, torch.device("cpu"))  # pins this rank to a core, as in train
-        if variant == "not pinned":
-            os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        distributed.setup(ranks, torch.device("cpu"))
     torch.manual_seed(0)
     model = build_model(config.model)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
     loss_fn = make_loss(config.loss, config.train, counts, torch.device("cpu"))
-    options = {"static_graph": variant != "no static graph",
-               "gradient_as_bucket_view": variant == "bucket view"}
+    options = {"bucket view": {"gradient_as_bucket_view": True},
+               "static graph": {"static_graph": True}}.get(variant, {})
     ddp = (DistributedDataParallel(Objective(model, loss_fn), forward_sync_buffers=False, **options)
            if ranks is not None else None)
     size = per_process * (1 if ranks is None or variant == "split one batch" else ranks.world_size)
@@ -108,9 +101,8 @@ def main() -> None:
         ([sys.executable], "batch 1024", 1024),
         (torchrun, "batch 512 per process (train)", 512),
         (torchrun, "no all-reduce", 512),
-        (torchrun, "not pinned", 512),
-        (torchrun, "no static graph", 512),
         (torchrun, "bucket view", 512),
+        (torchrun, "static graph", 512),
         (torchrun, "stop check every 16 steps", 512),
         (torchrun, "split one batch", 512),
     ):

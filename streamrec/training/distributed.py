@@ -60,8 +60,7 @@ class Ranks:
 
     rank: int  # 0 .. world_size - 1 over all machines
     world_size: int
-    local_rank: int  # index on this machine: which GPU (or, on CPU, which core) to use
-    local_world_size: int = 1  # ranks on this machine
+    local_rank: int  # index on this machine: which GPU to use
 
     @property
     def is_main(self) -> bool:
@@ -77,7 +76,6 @@ def from_env(environ: dict[str, str] | None = None) -> Ranks | None:
         return None
     try:
         world, rank, local = int(env["WORLD_SIZE"]), int(env["RANK"]), int(env.get("LOCAL_RANK", "0"))
-        local_world = int(env.get("LOCAL_WORLD_SIZE", "1"))
     except (KeyError, ValueError):
         raise ValueError(
             "WORLD_SIZE is set but RANK / LOCAL_RANK are missing or not integers: start "
@@ -85,7 +83,7 @@ def from_env(environ: dict[str, str] | None = None) -> Ranks | None:
         ) from None
     if world < 1 or not 0 <= rank < world or local < 0:
         raise ValueError(f"RANK = {rank} and WORLD_SIZE = {world} are out of range")
-    return Ranks(rank, world, local, max(local_world, 1)) if world > 1 else None
+    return Ranks(rank, world, local) if world > 1 else None
 
 
 def setup(ranks: Ranks, device: torch.device) -> torch.device:
@@ -93,8 +91,6 @@ def setup(ranks: Ranks, device: torch.device) -> torch.device:
     returns the device this rank trains on (its own GPU on a multi-GPU machine)."""
     torch.set_num_threads(1)  # the ranks share the cores: one thread each, no oversubscription
     _die_with_parent()
-    if device.type != "cuda":
-        pin_to_core(ranks)
     if device.type == "cuda":
         device = torch.device("cuda", ranks.local_rank)
         torch.cuda.set_device(device)
@@ -105,27 +101,6 @@ def setup(ranks: Ranks, device: torch.device) -> torch.device:
             device_id=device if device.type == "cuda" else None,
         )
     return device
-
-
-def pin_to_core(ranks: Ranks) -> int | None:
-    """On CPU, keep each of this machine's ranks on a core of its own when they fit the cores
-    this process may use (its affinity, which a container or `taskset` may narrow): rank i on
-    the i-th. Threads started afterwards (gloo's) follow. Measured with `bench_ddp_step.py`:
-    2 ranks on 2 cores, pinned faster in 5 of 5 alternating pairs (+7-30%, noisy) than left to
-    migrate. Returns the core, or None when nothing was pinned (one rank here, more ranks than
-    cores, or no affinity call on this platform)."""
-    try:
-        cores = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return None
-    if not 1 < ranks.local_world_size <= len(cores) or ranks.local_rank >= len(cores):
-        return None
-    core = cores[ranks.local_rank]
-    try:
-        os.sched_setaffinity(0, {core})
-    except OSError:
-        return None
-    return core
 
 
 def teardown() -> None:
