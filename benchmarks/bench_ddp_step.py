@@ -10,8 +10,13 @@ targets per second:
   a valid training step, the ceiling the all-reduce leaves);
 - 2 processes splitting one 512-target batch (what `train` did before this stop);
 - 2 processes with DDP's `gradient_as_bucket_view` (gradients live in the all-reduce buckets:
-  no copy in and out), with `static_graph`, and with the loop's stop check (one small
-  all-reduce) every 16 steps instead of every step.
+  no copy in and out), with `static_graph`, with the loop's stop check (one small
+  all-reduce) every 16 steps instead of every step, and with `static_graph` and each rank
+  pinned to a core of its own (`train` does not pin: docs/speed.md).
+
+The lines are noisy on a shared machine (the same line has ranged over 30% between runs):
+compare variants in alternating repeated runs (`python benchmarks/bench_ddp_step.py VARIANT 512`
+under torchrun) before trusting a few percent.
 
 Usage: python benchmarks/bench_ddp_step.py   (it runs its 2-process lines under torchrun itself)
 """
@@ -50,6 +55,8 @@ def one_line(variant: str, per_process: int) -> None:
     rows = build_rows(data, split.train, config.train.max_len)
     ranks = distributed.from_env()
     if ranks is not None:
+        if variant == "pinned":  # each rank on a core of its own (its later threads with it)
+            os.sched_setaffinity(0, {ranks.local_rank % (os.cpu_count() or 1)})
         distributed.setup(ranks, torch.device("cpu"))
     torch.manual_seed(0)
     model = build_model(config.model)
@@ -57,7 +64,8 @@ def one_line(variant: str, per_process: int) -> None:
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
     loss_fn = make_loss(config.loss, config.train, counts, torch.device("cpu"))
     options = {"bucket view": {"gradient_as_bucket_view": True},
-               "static graph": {"static_graph": True}}.get(variant, {})
+               "static graph": {"static_graph": True},
+               "pinned": {"static_graph": True}}.get(variant, {})
     ddp = (DistributedDataParallel(Objective(model, loss_fn), forward_sync_buffers=False, **options)
            if ranks is not None else None)
     size = per_process * (1 if ranks is None or variant == "split one batch" else ranks.world_size)
@@ -104,6 +112,7 @@ def main() -> None:
         (torchrun, "bucket view", 512),
         (torchrun, "static graph", 512),
         (torchrun, "stop check every 16 steps", 512),
+        (torchrun, "pinned", 512),
         (torchrun, "split one batch", 512),
     ):
         subprocess.run([*launcher, __file__, variant, str(size)], env=env, cwd=ROOT, check=True)
