@@ -63,11 +63,11 @@ def _controls(name: str, folder: Path, running: bool) -> None:
         help="Baselines the data cannot support (no categories) are left out by the tune.",
     )
     refit = st.checkbox(
-        "Refit the final models on training + validation", key="tune_refit",
+        "Refit the final models on training + validation", value=True, key="tune_refit",
         help="As the literature does for the final model: each method's best setting is fitted "
              "again on the training and validation sessions before its test scoring (the neural "
-             "families for their best trial's epochs). Off: the models the search validated, "
-             "fitted on the training sessions only. Keeps a quarter more of the budget for it.",
+             "families for their best trial's epochs); keeps a quarter more of the budget for it. "
+             "Off: the models the search validated, fitted on the training sessions only.",
     )
     start_col, stop_col = st.columns(2)
     if start_col.button("Start tune", key="tune_start", type="primary", disabled=running or not methods,

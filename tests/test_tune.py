@@ -99,7 +99,7 @@ def data_root(tuned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def test_tune_scores_every_method_and_stores_its_trials(data_root: Path) -> None:
     folder = tune_folder_for_dataset(NAME, data_root)
     result = read_result(folder)
-    assert result is not None and result["fit_on"] == "train"
+    assert result is not None and result["fit_on"] == "train+valid"  # the default: refit
     keys = {entry["key"] for entry in result["methods"]}
     assert keys == set(METHODS_RUN.split(","))
     test_targets = int((tiny_log().lengths[-N_TEST:] - 1).sum())
@@ -310,7 +310,7 @@ def test_best_so_far_never_falls_and_skips_unknown_methods() -> None:
 
 def test_launched_tune_runs_in_a_worker_and_stops(data_root: Path) -> None:
     folder = tune_folder_for_dataset(NAME, data_root)
-    tune_jobs.launch(NAME, folder, 120.0, ("sr", "gru4rec"), data_root, refit=True)
+    tune_jobs.launch(NAME, folder, 120.0, ("sr", "gru4rec"), data_root, refit=False)
     with pytest.raises(tune_jobs.JobBusy):
         tune_jobs.launch(NAME, folder, 120.0, ("sr",), data_root)
     deadline = time.time() + 90
@@ -324,9 +324,9 @@ def test_launched_tune_runs_in_a_worker_and_stops(data_root: Path) -> None:
     result = read_result(folder)
     assert result is not None and result["stopped"]
     # A stop ends the search, not the scoring: what was found is scored on test, here by
-    # models refitted on training + validation (the page's refit box).
+    # the models the search fitted on training (the page's refit box off).
     assert any(entry["test"] for entry in result["methods"]), result["methods"]
-    assert result["fit_on"] == "train+valid"
+    assert result["fit_on"] == "train"
 
 
 def test_data_page_offers_the_tune_and_shows_its_table(data_root: Path, open_page) -> None:
@@ -334,7 +334,7 @@ def test_data_page_offers_the_tune_and_shows_its_table(data_root: Path, open_pag
     assert not at.exception
     assert at.button(key="tune_start").label == "Start tune"
     assert at.button(key="tune_stop").disabled  # nothing running
-    assert at.checkbox(key="tune_refit").value is False  # as the CLI: fitted on training only
+    assert at.checkbox(key="tune_refit").value is True  # as the CLI: refitted by default
     table = next(d.value for d in at.dataframe if "method" in d.value.columns)
     assert set(table["method"]) == {METHODS[k].label for k in METHODS_RUN.split(",")}
     assert table[AGAINST_COLUMN].str.match(r"(beats|trails|level with) .*95% CI").all()

@@ -40,9 +40,10 @@ def add_parser(sub: Any) -> None:
                    help=f"comma list (default: all that the data supports): {', '.join(METHODS)}")
     p.add_argument("--metric", help="validation score to maximise (default: the stored "
                    "search's, else mrr@20 on a data set and hit@10 on a scenario)")
-    p.add_argument("--refit", action="store_true",
-                   help="fit the final models on training + validation sessions (default: "
-                        "training only, the models the search validated)")
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True,
+                   help="fit each method's final model on training + validation sessions, as the "
+                        "literature does (default); --no-refit: training only, the models the "
+                        "search validated")
     p.add_argument("--trial-seconds", type=float, default=0.0,
                    help="time limit of one neural trial (default: half its fair share)")
     p.add_argument("--max-len", type=int, help="clicks a prefix shows (default: the stored "

@@ -28,7 +28,8 @@ def test_tune_a_real_log_from_the_data_page(st_app, data_dir: Path, tmp_path: Pa
         st_app.fill({"Budget (minutes)": "0.5"})
         page.get_by_role("button", name="Start tune").click()
         expect(page.get_by_test_id("stProgress")).to_be_visible()
-        expect(page.get_by_text("every method fitted on the train sessions")).to_be_visible(
+        # The refit box is ticked by default: the final table's models saw train + valid.
+        expect(page.get_by_text("every method fitted on the train+valid sessions")).to_be_visible(
             timeout=TUNE_MS)
         st_app.wait()
         expect(page.get_by_text("Default model for")).to_be_visible()
