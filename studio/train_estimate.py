@@ -50,5 +50,5 @@ def estimate(config: RunConfig) -> None:
     st.caption(
         "Measured on this machine now: half a second of training batches of this model on "
         "sessions of the same shape, scaled to the epoch's target clicks, for one process "
-        "(2 processes on 2 free cores measured 1.59x faster: docs/speed.md). Validation is extra."
+        "(2 processes on 2 free cores measured 1.6-1.7x faster: docs/speed.md). Validation is extra."
     )
