@@ -6,11 +6,12 @@ targets per second:
 
 - 1 process, batch 512 and 1024 (the 2 processes' step);
 - 2 processes under torchrun, batch 512 per process (a step of 1024 targets, rows split by
-  length: what `train` does), as is and without the gradient all-reduce (DDP's `no_sync`: not
-  a valid training step, the ceiling the all-reduce leaves);
+  length) with DDP's defaults (what `train` did before it set `static_graph`), and the same
+  without the gradient all-reduce (DDP's `no_sync`: not a valid training step, the ceiling the
+  all-reduce leaves);
 - 2 processes splitting one 512-target batch (what `train` did before this stop);
 - 2 processes with DDP's `gradient_as_bucket_view` (gradients live in the all-reduce buckets:
-  no copy in and out), with `static_graph`, with the loop's stop check (one small
+  no copy in and out), with `static_graph` (what `train` does now), with the loop's stop check (one small
   all-reduce) every 16 steps instead of every step, and with `static_graph` and each rank
   pinned to a core of its own (`train` does not pin: docs/speed.md).
 
@@ -64,7 +65,7 @@ def one_line(variant: str, per_process: int) -> None:
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)
     loss_fn = make_loss(config.loss, config.train, counts, torch.device("cpu"))
     options = {"bucket view": {"gradient_as_bucket_view": True},
-               "static graph": {"static_graph": True},
+               "static graph (train)": {"static_graph": True},
                "pinned": {"static_graph": True}}.get(variant, {})
     ddp = (DistributedDataParallel(Objective(model, loss_fn), forward_sync_buffers=False, **options)
            if ranks is not None else None)
@@ -107,10 +108,10 @@ def main() -> None:
     for launcher, variant, size in (
         ([sys.executable], "batch 512", 512),
         ([sys.executable], "batch 1024", 1024),
-        (torchrun, "batch 512 per process (train)", 512),
+        (torchrun, "batch 512 per process, no static graph", 512),
         (torchrun, "no all-reduce", 512),
         (torchrun, "bucket view", 512),
-        (torchrun, "static graph", 512),
+        (torchrun, "static graph (train)", 512),
         (torchrun, "stop check every 16 steps", 512),
         (torchrun, "pinned", 512),
         (torchrun, "split one batch", 512),

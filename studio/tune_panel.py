@@ -18,7 +18,7 @@ from streamrec.training.jobs import JobBusy
 from streamrec.training.recommended import default_for_dataset
 from streamrec.training.search_spaces import METHODS
 from streamrec.training.tune_table import AGAINST_COLUMN, result_rows, tune_sentence
-from streamrec.training.tuning import read_result, read_trials, tune_folder_for_dataset
+from streamrec.training.tuning import TuneConfig, read_result, read_trials, tune_folder_for_dataset
 from studio.viewer import viewer_mode, viewer_note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def _controls(name: str, folder: Path, running: bool) -> None:
         help="Baselines the data cannot support (no categories) are left out by the tune.",
     )
     refit = st.checkbox(
-        "Refit the final models on training + validation", value=True, key="tune_refit",
+        "Refit the final models on training + validation", value=TuneConfig.refit, key="tune_refit",
         help="As the literature does for the final model: each method's best setting is fitted "
              "again on the training and validation sessions before its test scoring (the neural "
              "families for their best trial's epochs); keeps a quarter more of the budget for it. "

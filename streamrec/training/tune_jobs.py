@@ -116,7 +116,7 @@ def tune_state(folder: Path) -> runs.RunStatus:
 
 
 def command(dataset: str, budget: float, methods: tuple[str, ...], token: str,
-            data_root: Path, refit: bool = True) -> list[str]:
+            data_root: Path, refit: bool = TuneConfig.refit) -> list[str]:
     """The worker's command line (a `tune` CLI call carrying the start token)."""
     return [sys.executable, "-m", "streamrec", "tune", "--dataset", dataset,
             "--budget", f"{budget:g}s", "--methods", ",".join(methods),
@@ -125,7 +125,7 @@ def command(dataset: str, budget: float, methods: tuple[str, ...], token: str,
 
 
 def launch(dataset: str, folder: Path, budget: float, methods: tuple[str, ...],
-           data_root: Path, refit: bool = True) -> None:
+           data_root: Path, refit: bool = TuneConfig.refit) -> None:
     """Start a tune of an imported data set in its own process; JobBusy if one runs there.
     `refit`: the final models are fitted on training + validation (`tune --refit`)."""
     TuneConfig(budget=budget, methods=methods, refit=refit).validate()

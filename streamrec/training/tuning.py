@@ -350,16 +350,20 @@ class _Search:
             self._trial(method, fair)
             self.spent[method.key] += time.time() - started
 
-    def _finished_params(self, study: Any) -> list[dict[str, Any]]:
+    def _finished(self, study: Any) -> list[Any]:
+        """The study's complete and pruned trials, in trial order."""
         states = (self.optuna.trial.TrialState.COMPLETE, self.optuna.trial.TrialState.PRUNED)
-        return [t.params for t in study.get_trials(deepcopy=False, states=states)]
+        return list(study.get_trials(deepcopy=False, states=states))
 
     def _trial(self, method: Method, fair: float) -> None:
         study = self.studies[method.key]
-        tried = self._finished_params(study)
+        finished = self._finished(study)
+        tried = [t.params for t in finished]
+        values = [float(t.value) for t in finished if t.state == self.optuna.trial.TrialState.COMPLETE
+                  and t.value is not None]
         size = method.grid_size
         if (size is not None and len(tried) >= size) or (
-                method.kind == "baseline" and converged(self._values(study))):
+                method.kind == "baseline" and converged(values)):
             self.done.add(method.key)
             return
         for _ in range(REPEATS_TO_GIVE_UP):
@@ -408,12 +412,6 @@ class _Search:
             study.tell(trial, value)
         self._record(method, trial.number, "pruned" if pruned else "complete", value,
                      trial.params, valid, started, epochs)
-
-    def _values(self, study: Any) -> list[float]:
-        """The complete trials' validation scores, in trial order."""
-        complete = self.optuna.trial.TrialState.COMPLETE
-        return [float(t.value) for t in study.get_trials(deepcopy=False, states=(complete,))
-                if t.value is not None]
 
     def _record(self, method: Method, number: int, state: str, value: float | None,
                 params: dict[str, Any], valid: dict[str, float], started: float,
