@@ -33,6 +33,7 @@ VARIANTS = {
     "skip": {"item_skip": True, "copy": False},
     "copy": {"item_skip": False, "copy": True},
     "skip+copy": {"item_skip": True, "copy": True},
+    "skip+copy+trans2": {"item_skip": True, "copy": True, "transitions": 2},
 }
 
 
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--n-items", type=int, default=0, help="catalog size (default: the scenario's)")
     parser.add_argument("--dropout", type=float, default=LSTMConfig.dropout)
+    parser.add_argument("--lr", type=float, default=0.0, help="learning rate (default: the scenario's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
@@ -51,7 +53,8 @@ def main() -> None:
     base = RunConfig(
         sim=sim,
         model=LSTMConfig(n_items=sim.n_items, dropout=args.dropout),
-        train=replace(TrainConfig(), **scenario.train, max_len=scenario.max_len, epochs=args.epochs),
+        train=replace(TrainConfig(), **{**scenario.train, **({"lr": args.lr} if args.lr else {})},
+                      max_len=scenario.max_len, epochs=args.epochs),
     )
     data, split = open_data(base)
     report = split.report

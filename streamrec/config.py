@@ -309,12 +309,18 @@ class LSTMConfig:
         False, "Copy pointer (re-clicks)",
         "A pointer over the session's own clicks shares the softmax, so re-clicking an item "
         "already seen is one mode of the output. On in the order scenarios.", speed=True)
+    transitions: int = setting(
+        0, "Transition heads",
+        "Each head points at the session's clicks and mixes in what followed each of them in "
+        "the training log (its counted first-order chain): a series picked up again, the "
+        "first click's intent. 0 = off.", "", 0, 4, speed=True)
 
     def validate(self) -> LSTMConfig:
         """Raise ValueError on the first field out of range; return self when valid."""
         _check_declared(self)
         context = self.hidden_size + (self.embed_dim if self.item_skip else 0)
         output_params = (context + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
+        output_params += 34 * self.n_items if self.transitions else 0  # the heads' counted chain
         if output_params > MAX_CATALOG_PARAMS:
             raise ValueError(
                 f"n_items = {self.n_items} with embed_dim = {self.embed_dim} and hidden_size = "
@@ -326,11 +332,14 @@ class LSTMConfig:
     def slug(self) -> str:
         """A short description for run-folder names."""
         extras = ("-skip" if self.item_skip else "") + ("-copy" if self.copy else "")
+        extras += f"-trans{self.transitions}" if self.transitions else ""
         return f"{self.cell}-{self.pooling}-h{self.hidden_size}{extras}"
 
     def summary(self) -> str:
         """The architecture in a few words, for captions."""
         extras = [name for name, on in (("item skip path", self.item_skip), ("copy pointer", self.copy)) if on]
+        if self.transitions:
+            extras.append(f"{self.transitions} transition head{'s' if self.transitions > 1 else ''}")
         return (f"{self.cell.upper()} ({self.num_layers} × {self.hidden_size}) with {self.pooling} pooling"
                 + (f", {' and '.join(extras)}" if extras else ""))
 

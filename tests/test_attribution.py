@@ -19,6 +19,8 @@ FAMILIES = {
     "lstm": LSTMConfig(n_items=N_ITEMS, embed_dim=6, hidden_size=8, num_layers=1),
     "lstm options": LSTMConfig(n_items=N_ITEMS, embed_dim=6, hidden_size=8, num_layers=2,
                                item_skip=True, copy=True),
+    "lstm heads": LSTMConfig(n_items=N_ITEMS, embed_dim=6, hidden_size=8, num_layers=1,
+                             item_skip=True, copy=True, transitions=2),
     "sasrec": SASRecConfig(n_items=N_ITEMS, hidden_size=8, num_heads=2, num_blocks=2),
     "gru4rec": GRU4RecConfig(n_items=N_ITEMS, hidden_size=8),
     "narm": NARMConfig(n_items=N_ITEMS, embed_dim=6, hidden_size=8),
@@ -27,7 +29,11 @@ FAMILIES = {
 
 def model_of(name: str):
     torch.manual_seed(0)
-    return build_model(FAMILIES[name]).eval()
+    model = build_model(FAMILIES[name]).eval()
+    if getattr(FAMILIES[name], "transitions", 0):  # count the heads' chain: item i -> 5i + 0..1
+        previous = torch.randint(0, N_ITEMS, (200,))
+        model.fit_transitions(previous, (previous * 5 + torch.randint(0, 2, (200,))) % N_ITEMS)
+    return model
 
 
 def windows(n: int = 7, width: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,7 +65,7 @@ def test_every_family_gets_every_explainer_with_zeros_beyond_the_clicks(family):
         assert np.abs(scores[~beyond]).max() > 0  # it says something about the clicks
 
 
-@pytest.mark.parametrize("family", ["lstm options", "sasrec"])
+@pytest.mark.parametrize("family", ["lstm options", "lstm heads", "sasrec"])
 def test_occlusion_is_the_fall_of_the_probability_without_each_click(family):
     model = model_of(family)
     tokens, lengths, items = windows()
@@ -127,7 +133,7 @@ def test_no_explainer_scores_more_than_one_batch_of_catalog_logits(method):
     assert 0 < counting.most <= 24
 
 
-@pytest.mark.parametrize("family", ["lstm", "lstm options"])
+@pytest.mark.parametrize("family", ["lstm", "lstm options", "lstm heads"])
 def test_the_lstm_decomposition_sums_exactly_to_its_logit(family):
     model = model_of(family)
     tokens, lengths, items = windows(n=9)

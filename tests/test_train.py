@@ -154,3 +154,34 @@ def test_time_limit_stops_the_run():
     events = list(train(tiny(epochs=50, max_seconds=0.5)))
     assert events[-1]["status"] == "stopped"
     assert "time limit" in events[-1]["reason"]
+
+
+def test_the_transition_heads_chain_is_counted_from_the_training_targets_alone(tmp_path):
+    """train() counts the heads' chain from each training target and the click before it
+    (never a validation or test target), and it is saved with the weights: a reloaded run
+    ranks exactly as the trained model did."""
+    from dataclasses import replace
+
+    from streamrec.data.sources import open_data
+    from streamrec.data.splits import transition_pairs
+    from streamrec.training import runs
+
+    config = replace(tiny(epochs=1), model=replace(MODEL, transitions=1))
+    data, split = open_data(config)
+    holder = {}
+    for _ in train(config, data, split, save=lambda kind, model: holder.__setitem__(kind, model)):
+        pass
+    model = holder["best"]
+    assert model.chain_total.sum().item() == len(split.train)
+    previous, _ = transition_pairs(data, split.train)
+    first = int(previous[0])
+    assert model.chain_total[first].item() == (previous == first).sum()
+    folder = runs.create_run(config, root=tmp_path)
+    runs.save_weights(folder, "best", model)
+    loaded, _ = runs.load_model(folder)
+    for name in ("chain_next", "chain_count", "chain_total", "chain_popularity"):
+        torch.testing.assert_close(getattr(loaded, name), getattr(model, name))
+    tokens = torch.tensor([[int(first) + 1, 5, 9]])
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(tokens)[0], model(tokens)[0])

@@ -219,6 +219,12 @@ def target_items(data: SessionData, targets: Targets) -> np.ndarray:
     return items
 
 
+def transition_pairs(data: SessionData, targets: Targets) -> tuple[np.ndarray, np.ndarray]:
+    """(N,), (N,) the click before each target and the target: the first-order chain's pairs."""
+    end = data.offsets[targets.session] + targets.position
+    return data.items[end - 1], data.items[end]
+
+
 def prefix_matrix(data: SessionData, targets: Targets, max_len: int) -> np.ndarray:
     """(N, max_len) tokens of the last max_len clicks before each target, left-padded with 0."""
     n = len(targets)

@@ -38,6 +38,7 @@ from streamrec.data.splits import (
     build_rows,
     prefix_matrix,
     target_items,
+    transition_pairs,
 )
 from streamrec.evaluation.metrics import metrics_from_ranks, ranks_from_batches
 from streamrec.model import SessionModel, build_model, count_parameters
@@ -217,6 +218,9 @@ def train(
         device = torch.device("cuda", ranks.local_rank)
     bf16 = use_bf16(tc.precision, device)
     model = build_model(config.model).to(device)
+    fit_chain = getattr(model, "fit_transitions", None)  # the LSTM's transition heads read it
+    if fit_chain is not None and getattr(config.model, "transitions", None):
+        fit_chain(*(torch.from_numpy(a).to(device) for a in transition_pairs(data, split.train)))
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=tc.step_size, gamma=tc.gamma)
     counts = np.bincount(target_items(data, split.train), minlength=config.model.n_items)

@@ -177,6 +177,7 @@ def _lstm(trial: Suggest) -> tuple[dict[str, Any], dict[str, Any]]:
         "dropout": trial.suggest_float("dropout", 0.0, 0.5),
         "item_skip": trial.suggest_categorical("item_skip", [False, True]),
         "copy": trial.suggest_categorical("copy", [False, True]),
+        "transitions": trial.suggest_int("transitions", 0, 2),
     }
     return model, _optimiser(trial, (1e-3, 1e-2))
 
