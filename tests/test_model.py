@@ -302,3 +302,18 @@ def test_default_parameter_count_is_not_the_case_studys():
 def test_bad_model_configs(changes, field):
     with pytest.raises(ValueError, match=field):
         LSTMRecommender(LSTMConfig(**changes))
+
+
+def test_the_full_softmax_also_trains_the_catalog_mode_alone_when_heads_mix_into_it():
+    from streamrec.training.objectives import full_softmax
+
+    tokens = torch.tensor([[5, 9, 9, 30]])
+    targets = torch.tensor([3, 8, 29, 4])
+    for transitions in (0, 2):
+        model = make_model(item_skip=True, copy=True, transitions=transitions)
+        states, _ = model.forward_rows(tokens)
+        loss = full_softmax(model, states[0], targets)
+        expected = torch.nn.functional.cross_entropy(model.logits(states[0]), targets)
+        if transitions:
+            expected = expected + torch.nn.functional.cross_entropy(model._main_logits(states[0]), targets)
+        torch.testing.assert_close(loss, expected)

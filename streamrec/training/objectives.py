@@ -47,8 +47,14 @@ class NegativeSampler:
 
 
 def full_softmax(model: SessionModel, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the full catalog; states (N, H), targets (N,) item ids."""
-    return F.cross_entropy(model.logits(states), targets)
+    """Mean cross-entropy over the full catalog; states (N, H), targets (N,) item ids. A model
+    with `auxiliary_logits` (the LSTM with transition heads: its catalog mode alone) adds the
+    cross-entropy of each of those, so a part the output mixes is also trained on its own."""
+    loss = F.cross_entropy(model.logits(states), targets)
+    auxiliary = getattr(model, "auxiliary_logits", None)
+    for logits in auxiliary(states) if auxiliary is not None else ():
+        loss = loss + F.cross_entropy(logits, targets)
+    return loss
 
 
 def _candidates(
