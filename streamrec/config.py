@@ -283,6 +283,9 @@ def _check_catalog_params(config: Any, per_item: int) -> None:
         )
 
 
+CHAIN_WIDTH = 16  # next clicks kept per item by the LSTM's transition heads (its counted chain)
+
+
 @dataclass(frozen=True)
 class LSTMConfig:
     """Architecture of the `lstm` family, the case study's network (defaults are its own)."""
@@ -320,7 +323,7 @@ class LSTMConfig:
         _check_declared(self)
         context = self.hidden_size + (self.embed_dim if self.item_skip else 0)
         output_params = (context + 1) * self.n_items + (self.n_items + 1) * self.embed_dim
-        output_params += 34 * self.n_items if self.transitions else 0  # the heads' counted chain
+        output_params += (2 * CHAIN_WIDTH + 2) * self.n_items if self.transitions else 0  # the heads' chain
         if output_params > MAX_CATALOG_PARAMS:
             raise ValueError(
                 f"n_items = {self.n_items} with embed_dim = {self.embed_dim} and hidden_size = "

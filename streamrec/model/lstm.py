@@ -35,7 +35,8 @@ order-carrying scenarios (streamrec/world/scenarios.py), where each was measured
   engine never reads a state, it only hands it back to `logits`), so the model interface
   stays as it is; `explain` shows the pointer as a second map beside the pooling attention.
 
-Two more, for worlds where an earlier click decides the next one (off by default):
+One more, for worlds where an earlier click decides the next one (off by default; on in
+the order scenarios since it was measured there):
 
 - `transitions` (K heads): a mixture transition distribution (Raftery, 1985: a high-order
   chain as a mixture of first-order transitions from each lag), with neural weights. The
@@ -48,9 +49,9 @@ Two more, for worlds where an earlier click decides the next one (off by default
   P(item) = g_0 P_catalog(item) + Σ_k g_k Σ_j pointer_k(j) P_chain(item | click j).
   A count learns a link from one example where a factorised output layer needs many (the
   first-order Markov chain beat the network on successor links); the heads read it from any
-  click, so a series started long ago is picked up again. In training a query reads the
-  chain without its own (last click, target) pair, as a test target always does; without
-  that the network learns to trust counts that hold the answer. The full-softmax loss
+  click, so a series started long ago is picked up again. In training a session reads the
+  chain without the pairs it added itself (its target's among them), as a test session
+  always does; without that the network learns to trust counts that hold the answer. The full-softmax loss
   also trains the catalog mode on its own (`auxiliary_logits`). The logits are then
   log-probabilities; `decompose` splits the heads' share over the clicks by the mass each
   gives the item, and `explain` shows each head's pointer.
@@ -61,12 +62,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from streamrec.config import LSTMConfig
+from streamrec.config import CHAIN_WIDTH, LSTMConfig
 
 COPY_DISTANCES = 64  # the pointer learns a bias per distance 0..63; farther clicks share the last
 COPY_RANGE = 30.0  # pointer scores are clamped to +-30, so exp() stays finite in float32
 NOT_VISIBLE = -1e4  # the pointer score of a click it cannot see: exp() of it is exactly 0
-CHAIN_WIDTH = 16  # next clicks kept per item by the transition heads' counted chain
 CHAIN_PRIOR = 1.0  # pseudo-count of the popularity prior in each item's next-click distribution
 
 
@@ -292,11 +292,16 @@ class LSTMRecommender(nn.Module):
         plus each head's mixture of its clicks' next-item distributions."""
         if not self.config.transitions:
             return self._main_logits(contexts, items)
-        parts = self._split(contexts)
-        main = torch.log_softmax(self._main_logits(contexts).float(), dim=-1)
-        mixed = self._transition_mass(parts["window"], parts["mixed"], parts["own"])  # (..., n_items)
-        out = torch.logaddexp(main + parts["log_gate"].float().unsqueeze(-1), torch.log(mixed + 1e-30))
+        out = self._mixture(contexts, self._main_logits(contexts))
         return out if items is None else out[..., items]
+
+    def _mixture(self, contexts: torch.Tensor, main: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities (..., n_items): the catalog mode's softmax of `main` (its scores,
+        `_main_logits`) times its gate, plus the heads' mass."""
+        parts = self._split(contexts)
+        log_main = torch.log_softmax(main.float(), dim=-1)
+        mixed = self._transition_mass(parts["window"], parts["mixed"], parts["own"])  # (..., n_items)
+        return torch.logaddexp(log_main + parts["log_gate"].float().unsqueeze(-1), torch.log(mixed + 1e-30))
 
     def auxiliary_logits(self, contexts: torch.Tensor) -> list[torch.Tensor]:
         """Logits the full-softmax loss also trains on their own: with `transitions`, the
@@ -447,8 +452,9 @@ class LSTMRecommender(nn.Module):
         bias = self.output.bias[items]
         contexts = states[rows, last]
         parts = self._split(contexts)
+        main = self._main_logits(contexts)  # one batch of catalog logits, read by both modes
         if self.config.copy:
-            logit = self._main_logits(contexts)[rows, items]  # one batch of catalog logits
+            logit = main[rows, items]
             mass = torch.exp(parts["copy"]) * (tokens == (items + 1).unsqueeze(1))  # (B, T)
             share = mass / mass.sum(1, keepdim=True).clamp(min=1e-30)
             terms = terms + (logit - bias - terms.sum(1)).unsqueeze(1) * share
@@ -456,9 +462,8 @@ class LSTMRecommender(nn.Module):
             # The catalog mode's log-normaliser and log gate shift every item alike: they join
             # the bias. The heads' lift log(1 + mass / catalog mode's probability) is split
             # over the clicks in proportion to the mass each one gives the item.
-            main = self._main_logits(contexts).float()
-            bias = bias + parts["log_gate"] - torch.logsumexp(main, dim=1)
-            lift = self.logits(contexts)[rows, items] - (terms.sum(1) + bias)
+            bias = bias + parts["log_gate"] - torch.logsumexp(main.float(), dim=1)
+            lift = self._mixture(contexts, main)[rows, items] - (terms.sum(1) + bias)
             k, t = self.config.transitions, tokens.shape[1]
             per_click = self._chain(tokens, items.unsqueeze(1).expand(-1, t))  # (B, T)
             mass = parts["mixed"].view(-1, k, t).float().sum(1) * per_click  # (B, T)
